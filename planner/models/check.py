@@ -105,9 +105,12 @@ def check_solution(  # noqa: C901, PLR0912, PLR0915
         v.append(f"{len(bad_forb)} forbidden site(s) open, e.g. {sites.ids[bad_forb[0]]}")
     n_open = int(open_mask.sum())
     n_new = int((open_mask & ~sites.required).sum())
-    if problem.p is not None and problem.kind in ("p_median", "mclp", "p_center"):
-        if n_open != problem.p:
-            v.append(f"{n_open} sites open, p = {problem.p}")
+    if (
+        problem.p is not None
+        and problem.kind in ("p_median", "mclp", "p_center")
+        and (n_open != problem.p)
+    ):
+        v.append(f"{n_open} sites open, p = {problem.p}")
     if n_new < problem.min_new_sites:
         v.append(f"{n_new} new sites < min_new_sites = {problem.min_new_sites}")
     if problem.max_new_sites is not None and n_new > problem.max_new_sites:
@@ -152,7 +155,9 @@ def check_solution(  # noqa: C901, PLR0912, PLR0915
         if solution.flows is None:
             v.append("split model without flows")
         else:
-            fr_rows, fr_sites, frac = (np.asarray(x) for x in solution.flows)
+            fr_rows = np.asarray(solution.flows[0], dtype=np.int64)
+            fr_sites = np.asarray(solution.flows[1], dtype=np.int64)
+            frac = np.asarray(solution.flows[2], dtype=np.float64)
             if (frac < -tol).any():
                 v.append("negative flow fraction")
             if (~open_mask[fr_sites]).any():
@@ -202,9 +207,7 @@ def check_solution(  # noqa: C901, PLR0912, PLR0915
             allowed = within & ~sites.forbidden[costs.site_index]
             coverable[costs.row_of_entry[allowed]] = True
             if (coverable & ~covered).any():
-                v.append(
-                    f"{int((coverable & ~covered).sum())} coverable row(s) are not covered"
-                )
+                v.append(f"{int((coverable & ~covered).sum())} coverable row(s) are not covered")
             objective = fixed if (sites.fixed_cost > 0).any() else float(n_open)
     else:  # p_center
         must = ~unreachable
@@ -214,9 +217,7 @@ def check_solution(  # noqa: C901, PLR0912, PLR0915
         objective = float(vals.max()) if len(vals) else 0.0
 
     if not _close(objective, solution.objective, max(tol, 1e-9)):
-        v.append(
-            f"reported objective {solution.objective:.6f} != recomputed {objective:.6f}"
-        )
+        v.append(f"reported objective {solution.objective:.6f} != recomputed {objective:.6f}")
     if np.isfinite(solution.bound):
         maximise = kind == "mclp"
         slack = tol * max(1.0, abs(objective))

@@ -1,0 +1,227 @@
+"""The ``planner`` command line.
+
+Commands::
+
+    planner solve SCENARIO|default --out DIR [--time-limit S] [--farms FILE] [--sites FILE]
+    planner scenarios                      list the built-in scenarios
+    planner data [--verify]                list the embedded datasets and their sources
+    planner check-data farms|sites FILE    validate a user's farm registry or site list
+    planner app [--port N]                 launch the Streamlit app
+    planner bench orlib|scale|peer …       benchmarks (see bench/README.md)
+
+Exit codes: 0 success, 1 invalid input or infeasible, 2 usage error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from planner import __version__
+from planner.errors import PlannerError
+from planner.models._base import Progress
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+def _progress_printer(stream: TextIO) -> object:
+    last = [-1.0]
+
+    def report(p: Progress) -> None:
+        if p.elapsed_s - last[0] < 1.0:  # at most one line per second
+            return
+        last[0] = p.elapsed_s
+        inc = f"{p.incumbent:,.1f}" if p.incumbent is not None else "-"
+        bnd = f"{p.bound:,.1f}" if p.bound is not None else "-"
+        gap = f"{100 * p.gap:.3f} %" if p.gap is not None else "-"
+        stream.write(
+            f"  {p.elapsed_s:7.1f} s  {p.phase:<14} incumbent {inc}  bound {bnd}  gap {gap}\n"
+        )
+        stream.flush()
+
+    return report
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from planner.export import write_outputs  # noqa: PLC0415
+    from planner.run import run_scenario  # noqa: PLC0415
+    from planner.scenarios import load_scenario  # noqa: PLC0415
+
+    scenario = load_scenario(args.scenario)
+    if args.farms or args.sites:
+        data = scenario.data
+        if args.farms:
+            data = dataclasses.replace(data, farms=str(Path(args.farms).resolve()))
+        if args.sites:
+            data = dataclasses.replace(data, sites=str(Path(args.sites).resolve()))
+        scenario = scenario.replace(data=data)
+    out = sys.stderr
+    if not args.quiet:
+        out.write(f"Solving scenario `{scenario.name}` ({scenario.model.kind}) …\n")
+    progress = None if args.quiet else _progress_printer(out)
+    result = run_scenario(
+        scenario,
+        time_limit_s=args.time_limit,
+        progress=progress,  # type: ignore[arg-type]
+    )
+    paths = write_outputs(result, args.out)
+    sol, k = result.solution, result.kpis
+    lines = [
+        f"status      {sol.status}   objective {sol.objective:,.2f}   bound {sol.bound:,.2f}   "
+        f"gap {100 * sol.gap:.4f} %"
+        if sol.has_solution
+        else f"status      {sol.status}",
+        f"open sites  {len(sol.open_sites)}   "
+        f"mean travel {k.get('mean_travel_km', float('nan')):,.1f} km"
+        f"   p95 {k.get('p95_travel_km', float('nan')):,.1f} km   covered "
+        f"{100 * k.get('covered_demand_share', 0.0):.1f} %",
+    ]
+    if sol.message:
+        lines.append(f"note        {sol.message}")
+    lines.extend(f"data note   {n}" for n in result.inputs.data_notes)
+    lines.append(f"written     {', '.join(str(p) for p in paths.values())}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK if sol.has_solution else EXIT_INVALID
+
+
+def _cmd_scenarios(_: argparse.Namespace) -> int:
+    from planner.scenarios import builtin_scenarios, load_scenario  # noqa: PLC0415
+
+    for name in builtin_scenarios():
+        s = load_scenario(name)
+        sys.stdout.write(f"{name:<22} {s.model.kind:<10} {s.title}\n")
+    return EXIT_OK
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from planner import geodata  # noqa: PLC0415
+
+    for name, info in geodata.load_manifest().items():
+        sys.stdout.write(
+            f"{name:<22} {info.file:<28} {info.year!s:<10} {info.licence:<18} {info.source}\n"
+        )
+    if args.verify:
+        problems = geodata.verify_geodata()
+        for p in problems:
+            sys.stdout.write(f"PROBLEM: {p}\n")
+        sys.stdout.write("geodata OK\n" if not problems else "")
+        return EXIT_OK if not problems else EXIT_INVALID
+    return EXIT_OK
+
+
+def _cmd_check_data(args: argparse.Namespace) -> int:
+    from planner import farms, sites  # noqa: PLC0415
+
+    reader = farms.read_farms if args.kind == "farms" else sites.read_sites
+    table = reader(args.file)
+    sys.stdout.write(f"{args.file}: valid — {len(table):,} {args.kind} read.\n")
+    return EXIT_OK
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    if not app.exists():
+        sys.stderr.write(f"error: {app} not found; run `planner app` from a source checkout.\n")
+        return EXIT_INVALID
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    return subprocess.call(cmd)  # noqa: S603
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``planner`` command.
+
+    Returns
+    -------
+    parser
+        The parser with all sub-commands.
+    """
+    parser = argparse.ArgumentParser(
+        prog="planner",
+        description="Plan service centres and assembly plants for Belarusian farm machinery "
+        "in Kazakhstan.",
+    )
+    parser.add_argument("--version", action="version", version=f"planner {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("solve", help="solve a scenario and write the results")
+    p.add_argument("scenario", help="built-in scenario name (e.g. `default`) or a TOML file")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--time-limit", type=float, default=None, help="solver time limit in seconds")
+    p.add_argument("--farms", default=None, help="use this farm registry instead")
+    p.add_argument("--sites", default=None, help="use this candidate-site list instead")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_solve)
+
+    p = sub.add_parser("scenarios", help="list the built-in scenarios")
+    p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser("data", help="list the embedded datasets with source and licence")
+    p.add_argument("--verify", action="store_true", help="check every file's sha256")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("check-data", help="validate a farm registry or site list")
+    p.add_argument("kind", choices=["farms", "sites"])
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_check_data)
+
+    p = sub.add_parser("app", help="launch the Streamlit app")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--headless", action="store_true")
+    p.set_defaults(func=_cmd_app)
+
+    try:
+        from planner.bench.cli import add_bench_parser  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+        add_bench_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``planner`` command.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    code
+        Process exit code.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PlannerError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INVALID
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in the planner; rerun with --debug and report the output.\n"
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
