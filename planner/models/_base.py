@@ -130,7 +130,9 @@ class SolveOptions:
         if not 0 <= self.gap_tolerance < 1:
             problems.append(f"`gap_tolerance` must be in [0, 1), got {self.gap_tolerance}.")
         if self.backend not in BACKENDS:
-            problems.append(f"`backend` must be one of {', '.join(BACKENDS)}; got {self.backend!r}.")
+            problems.append(
+                f"`backend` must be one of {', '.join(BACKENDS)}; got {self.backend!r}."
+            )
         if self.n_best < 1:
             problems.append(f"`n_best` must be >= 1, got {self.n_best}.")
         if problems:
@@ -420,6 +422,9 @@ class Solution:
         Per open site index: objective increase if that site alone is closed (drop-one).
     stats
         Free-form counters (iterations, nodes, fixed variables, ...).
+    swap_regret
+        Per open site index: objective increase if that site is closed and the best other
+        site is opened instead (same number of sites; negative = an improving swap exists).
     """
 
     model: str
@@ -437,6 +442,7 @@ class Solution:
     alternatives: tuple[Alternative, ...] = ()
     regret: Mapping[int, float] = field(default_factory=dict)
     stats: Mapping[str, float | int | str] = field(default_factory=dict)
+    swap_regret: Mapping[int, float] = field(default_factory=dict)
 
     @property
     def has_solution(self) -> bool:

@@ -1,0 +1,251 @@
+"""Decision support shared by the models: N-best distinct solutions and per-site regret.
+
+Everything here only needs a model's ``evaluate(open_sites) -> (objective, assignment,
+assignment_cost)`` for a fixed open set (minimisation; ``inf`` = infeasible open set), so any
+model that implements it can use these functions:
+
+* :func:`drop_one_regret` -- objective increase when one open site is closed and its demand
+  is reassigned to the remaining open sites (the network then has one site fewer).
+* :func:`swap_regret` -- objective increase when one open site is closed and the *best*
+  replacement site is opened instead (same number of sites). Negative values mean the
+  solution is not swap-optimal. Models report it as ``Solution.swap_regret``.
+* :func:`n_best` -- the N best distinct open sets. Exact (full enumeration) when the
+  number of feasible open sets is small; otherwise a best-first search over single swaps
+  starting from the best solution (each reported objective is exact; the list is the best
+  found in that neighbourhood, which the caller should say in its message).
+
+A model may pass ``swap_delta`` (objective change of every swap for a fixed open set, e.g.
+from the fast-interchange tables) to avoid one ``evaluate`` per swap.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from planner.models._base import Alternative, FloatArray, IntArray
+
+SwapDelta = Callable[[tuple[int, ...]], tuple[IntArray, FloatArray]]
+"""open set -> (out_sites, delta[k, j] = F(S - out_sites[k] + j) - F(S))."""
+
+
+class Evaluator(Protocol):
+    """Anything with an ``evaluate`` for a fixed open set."""
+
+    def evaluate(self, open_sites: Sequence[int]) -> tuple[float, IntArray, FloatArray]:
+        """Return objective, assignment and assignment cost for ``open_sites``."""
+        ...
+
+
+def drop_one_regret(
+    model: Evaluator,
+    open_sites: Sequence[int],
+    objective: float,
+) -> dict[int, float]:
+    """Return, per open site, the objective increase when only that site is closed.
+
+    Parameters
+    ----------
+    model
+        The model (its ``evaluate`` is called once per open site).
+    open_sites
+        The open set.
+    objective
+        Objective of the open set.
+
+    Returns
+    -------
+    regret
+        Site index -> increase (``inf`` when closing it makes the network infeasible).
+    """
+    out: dict[int, float] = {}
+    for s in open_sites:
+        rest = [t for t in open_sites if t != s]
+        value = model.evaluate(rest)[0] if rest else math.inf
+        out[int(s)] = float(value - objective)
+    return out
+
+
+def swap_regret(
+    model: Evaluator,
+    open_sites: Sequence[int],
+    objective: float,
+    *,
+    candidates: Sequence[int],
+    swap_delta: SwapDelta | None = None,
+    max_evaluations: int = 20_000,
+) -> dict[int, float]:
+    """Return, per open site, the objective increase when it is swapped for the best other site.
+
+    Parameters
+    ----------
+    model
+        The model.
+    open_sites
+        The open set.
+    objective
+        Objective of the open set.
+    candidates
+        Sites that may be opened instead (closed, not forbidden).
+    swap_delta
+        Fast swap evaluation; when absent, ``evaluate`` is called per swap.
+    max_evaluations
+        Cap on ``evaluate`` calls without ``swap_delta`` (candidates are then limited to
+        the first ones given, so pass them nearest-first).
+
+    Returns
+    -------
+    regret
+        Site index -> increase (``inf`` if no replacement is feasible).
+    """
+    opened = tuple(int(s) for s in open_sites)
+    if swap_delta is not None:
+        out_sites, delta = swap_delta(opened)
+        cand = np.asarray(sorted(set(candidates) - set(opened)), dtype=np.int64)
+        result: dict[int, float] = {}
+        for k, s in enumerate(out_sites.tolist()):
+            vals = delta[k, cand] if len(cand) else np.array([math.inf])
+            result[int(s)] = float(vals.min()) if len(vals) else math.inf
+        return result
+    closed = [int(j) for j in candidates if j not in set(opened)]
+    per_site = max(1, max_evaluations // max(1, len(opened)))
+    result = {}
+    for s in opened:
+        best = math.inf
+        for j in closed[:per_site]:
+            value = model.evaluate([t for t in opened if t != s] + [j])[0]
+            best = min(best, value)
+        result[s] = float(best - objective)
+    return result
+
+
+def _count_sets(n_free: int, k: int) -> int:
+    return math.comb(n_free, k) if 0 <= k <= n_free else 0
+
+
+def n_best(
+    model: Evaluator,
+    best_open: Sequence[int],
+    best_objective: float,
+    n: int,
+    *,
+    required: Sequence[int],
+    candidates: Sequence[int],
+    swap_delta: SwapDelta | None = None,
+    enumerate_limit: int = 5_000,
+    max_pops: int = 200,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[tuple[Alternative, ...], bool]:
+    """Return up to ``n`` distinct open sets, best first, starting with the given best one.
+
+    Parameters
+    ----------
+    model
+        The model.
+    best_open
+        The best open set found by the solver.
+    best_objective
+        Its objective.
+    n
+        How many sets to return.
+    required
+        Sites open in every set.
+    candidates
+        Sites that may be open besides the required ones.
+    swap_delta
+        Fast swap evaluation for the neighbourhood search.
+    enumerate_limit
+        Enumerate every feasible set when there are at most this many.
+    max_pops
+        Cap on expanded sets in the neighbourhood search.
+    should_stop
+        Polled between evaluations; stop early when True.
+
+    Returns
+    -------
+    alternatives, exact
+        The sets found and whether they are provably the N best (full enumeration).
+    """
+    best = tuple(sorted(int(s) for s in best_open))
+    req = tuple(sorted(int(s) for s in required))
+    free = sorted({int(c) for c in candidates} - set(req))
+    k = len(best) - len(req)
+    if _count_sets(len(free), k) <= enumerate_limit:
+        scored: list[tuple[float, tuple[int, ...]]] = []
+        for combo in itertools.combinations(free, k):
+            if should_stop is not None and should_stop():
+                break
+            sites = tuple(sorted(req + combo))
+            value = float(model.evaluate(sites)[0])
+            if math.isfinite(value):
+                scored.append((value, sites))
+        scored.sort()
+        if scored and scored[0][0] > best_objective + 1e-9 * max(1.0, abs(best_objective)):
+            scored.insert(0, (best_objective, best))
+        alts = tuple(Alternative(open_sites=s, objective=v) for v, s in scored[:n])
+        return alts, should_stop is None or not should_stop()
+    alts = _swap_search(
+        model, best=best, best_objective=best_objective, n=n, req=req, free=free,
+        swap_delta=swap_delta, max_pops=max_pops, should_stop=should_stop,
+    )
+    return alts, False
+
+
+def _swap_search(
+    model: Evaluator,
+    *,
+    best: tuple[int, ...],
+    best_objective: float,
+    n: int,
+    req: tuple[int, ...],
+    free: list[int],
+    swap_delta: SwapDelta | None,
+    max_pops: int,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[Alternative, ...]:
+    """Best-first search over single swaps (see :func:`n_best`)."""
+    heap: list[tuple[float, tuple[int, ...]]] = [(best_objective, best)]
+    seen = {best}
+    found: list[Alternative] = []
+    req_set = set(req)
+    pops = 0
+    while heap and len(found) < n and pops < max_pops:
+        if should_stop is not None and should_stop():
+            break
+        value, sites = heapq.heappop(heap)
+        found.append(Alternative(open_sites=sites, objective=value))
+        pops += 1
+        closed = [j for j in free if j not in set(sites)]
+        neighbours: list[tuple[float, tuple[int, ...]]] = []
+        if swap_delta is not None:
+            out_sites, delta = swap_delta(sites)
+            flat = delta[:, closed] if closed else np.zeros((len(out_sites), 0))
+            order = np.argsort(flat, axis=None, kind="stable")[: 4 * n]
+            for f in order.tolist():
+                kk, jj = divmod(f, flat.shape[1])
+                s_out = int(out_sites[kk])
+                if s_out in req_set or not np.isfinite(flat[kk, jj]):
+                    continue
+                cand = tuple(sorted((set(sites) - {s_out}) | {closed[jj]}))
+                if cand not in seen:
+                    neighbours.append((float(model.evaluate(cand)[0]), cand))
+        else:
+            for s_out in sites:
+                if s_out in req_set:
+                    continue
+                for j in closed:
+                    cand = tuple(sorted((set(sites) - {s_out}) | {j}))
+                    if cand not in seen:
+                        neighbours.append((float(model.evaluate(cand)[0]), cand))
+            neighbours.sort()
+            neighbours = neighbours[: 4 * n]
+        for v, cand in neighbours:
+            if cand not in seen and math.isfinite(v):
+                seen.add(cand)
+                heapq.heappush(heap, (v, cand))
+    return tuple(found)

@@ -1,0 +1,874 @@
+"""p-median: open p sites so that the demand-weighted travel cost is smallest.
+
+Solve pipeline (uncapacitated), every phase honouring the time limit and cancellation:
+
+1. greedy + fast interchange on the sparse structure (:mod:`planner.models._heuristics`);
+2. Lagrangian relaxation of the assignment constraints with reduced-cost site fixing
+   (:mod:`planner.models._lagrangian`);
+3. the radius (covering) formulation on the reduced problem, solved by a MathOpt backend
+   and warm-started from the incumbent; per-row radii start at the incumbent's
+   assignment cost and grow only where the MIP solution needs it (García, Labbé & Marín
+   2011; Elloumi 2010).
+
+The capacitated (single-source) variant uses the classical assignment formulation.
+
+Infeasibility convention (shared with the other models): ``from_cost_matrix`` and the
+constructor raise :class:`~planner.errors.ValidationError` only for malformed input;
+a well-formed problem with no feasible solution makes ``solve`` return a
+``Status.INFEASIBLE`` solution whose ``message`` explains why, with numbers.
+
+Unlisted pairs (``CostMatrix.beyond_cost`` finite, e.g. k-nearest lists): the relaxations
+treat "unlisted" as an option costing ``beyond_cost[i]``, a lower bound on every unlisted
+site, so every bound holds for the full problem. A row whose listed sites are all closed
+is served by its nearest open site at its true cost when an ``exact_cost`` callback is
+given; otherwise its cost is reported as the lower estimate ``beyond_cost[i]`` (the
+message says how many rows that affects).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.models._base import (
+    Alternative,
+    BoolArray,
+    Clock,
+    CostMatrix,
+    FloatArray,
+    IntArray,
+    LocationProblem,
+    SiteData,
+    Solution,
+    SolveOptions,
+    Status,
+    relative_gap,
+)
+from planner.models._decision import drop_one_regret, n_best, swap_regret
+from planner.models._heuristics import (
+    SparseInstance,
+    assign_nearest,
+    fast_interchange,
+    greedy,
+    swap_deltas,
+)
+from planner.models._mip import MipBackend, SparseMip, solve_mip
+
+ExactCost = Callable[[IntArray, IntArray], FloatArray]
+"""(rows, sites) -> dense ``len(rows) x len(sites)`` array of true travel costs."""
+
+_EXACT_CHUNK = 200_000  # matrix cells per exact-cost call
+_MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
+
+# Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
+#
+# Data. For row i, L_i^1 < ... < L_i^K are the distinct weighted costs w_i c_ij of the
+#   listed sites within the row's radius R_i; N_i^k = sites at exactly L_i^k;
+#   B_i = weighted cost of the cheapest option beyond the radius (next listed site, or
+#   w_i * beyond_cost[i]; infinite when unlisted sites are not allowed).
+# Variables. y_j in {0, 1}: site j open.
+#   z_i^k in [0, 1]: 1 when row i has no open site at weighted cost <= L_i^k.
+# Model.
+#   (1) min  sum_i [ L_i^1 + sum_{k<K} (L_i^{k+1} - L_i^k) z_i^k + (B_i - L_i^K) z_i^K ]
+#            + sum_j f_j y_j
+#   (2) sum_j y_j = p
+#   (3) z_i^1 + sum_{j in N_i^1} y_j >= 1                     for every row i
+#   (4) z_i^k + sum_{j in N_i^k} y_j >= z_i^{k-1}             for every row i, k = 2..K
+#   (5) z_i^K = 0 when B_i is infinite (the row must be served within its list)
+#   (6) y_j = 1 for required (and Lagrangian-fixed open) sites;
+#       y_j = 0 for forbidden (and Lagrangian-fixed closed) sites (left out of the model)
+# (4) is (3) for level k written as a difference, so the matrix has one entry per listed
+# pair instead of one per (level, pair). Because R_i truncates the lists and B_i is a lower
+# bound on everything beyond, the optimum of (1)-(6) is a lower bound for the full problem;
+# it is exact once no row of the MIP's solution lies beyond its radius.
+#
+# Capacitated single-source variant (Q_j capacity), classical formulation on listed pairs:
+#   (C1) min  sum_{i,j} w_i c_ij x_ij + sum_j f_j y_j
+#   (C2) sum_j x_ij = 1                  for every reachable row i
+#   (C3) x_ij <= y_j                     for every listed pair
+#   (C4) sum_i w_i x_ij <= Q_j y_j       for every site j
+#   (C5) sum_j y_j = p,  (6) as above,  x, y binary
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """The surrogate sparse instance over reachable rows (private)."""
+
+    inst: SparseInstance
+    rows: IntArray  # original row of each instance row
+    unreachable: BoolArray  # per original row
+    stranded: IntArray  # original rows that must be served but only list forbidden sites
+    penalty: float
+    integral: bool
+
+
+def _is_integral(values: FloatArray) -> bool:
+    finite = values[np.isfinite(values)]
+    return bool(np.all(finite == np.round(finite)))
+
+
+def _prepare(problem: LocationProblem) -> _Prepared:
+    """Build the surrogate instance (drop forbidden sites, weight costs, add penalties)."""
+    costs, sites, w = problem.costs, problem.sites, problem.weights
+    row_len = np.diff(costs.indptr)
+    unreachable = (row_len == 0) & ~np.isfinite(costs.beyond_cost)
+    rows = np.flatnonzero(~unreachable).astype(np.int64)
+    row_of = costs.row_of_entry
+    keep = ~sites.forbidden[costs.site_index] & ~unreachable[row_of]
+    e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
+    new_id = np.full(costs.n_demand, -1, dtype=np.int64)
+    new_id[rows] = np.arange(len(rows))
+    e_row = new_id[e_row]
+    wr = w[rows]
+    beyond = costs.beyond_cost[rows].astype(np.float64)
+    e_wcost = wr[e_row] * e_cost
+    max_row = np.zeros(len(rows))
+    np.maximum.at(max_row, e_row, e_wcost)
+    finite_b = np.isfinite(beyond)
+    scale = float(max_row.sum() + (wr[finite_b] * beyond[finite_b]).sum())
+    scale += float(np.sort(sites.fixed_cost)[-max(problem.p or 1, 1) :].sum())
+    penalty = 10.0 * (scale + 1.0)
+    beyond_w = np.where(finite_b, wr * np.where(finite_b, beyond, 0.0), penalty)
+    # Entries dearer than the always-available beyond option can never help the surrogate.
+    useful = e_wcost <= beyond_w[e_row]
+    e_row, e_site, e_cost, e_wcost = e_row[useful], e_site[useful], e_cost[useful], e_wcost[useful]
+    order = np.lexsort((e_site, e_wcost, e_row))
+    e_row, e_site, e_cost, e_wcost = e_row[order], e_site[order], e_cost[order], e_wcost[order]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(e_row, minlength=len(rows)), out=indptr[1:])
+    stranded_local = np.flatnonzero((np.diff(indptr) == 0) & ~finite_b)
+    inst = SparseInstance(
+        indptr=indptr,
+        site=e_site.astype(np.int64),
+        wcost=e_wcost,
+        cost=e_cost,
+        beyond_w=beyond_w,
+        beyond=beyond,
+        weights=wr,
+        fixed_cost=sites.fixed_cost.astype(np.float64),
+        required=sites.required.copy(),
+        allowed=~sites.forbidden,
+        p=int(problem.p or 0),
+    )
+    integral = (
+        _is_integral(wr)
+        and _is_integral(costs.cost)
+        and _is_integral(beyond)
+        and _is_integral(sites.fixed_cost)
+    )
+    return _Prepared(
+        inst=inst,
+        rows=rows,
+        unreachable=unreachable,
+        stranded=rows[stranded_local],
+        penalty=penalty,
+        integral=integral,
+    )
+
+
+class PMedian:
+    """p-median model: choose ``p`` sites minimising demand-weighted travel cost.
+
+    Parameters
+    ----------
+    problem
+        A problem with ``kind == "p_median"``.
+    exact_cost
+        Optional true-cost function ``(rows, sites) -> matrix`` used for rows whose listed
+        sites are all closed (k-nearest lists); see the module docstring.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from planner.models import SolveOptions
+    >>> model = PMedian.from_cost_matrix([[1.0, 4.0], [3.0, 1.0], [2.0, 2.0]], [1, 1, 1], p=1)
+    >>> sol = model.solve(SolveOptions(time_limit_s=5))
+    >>> sol.open_sites, sol.objective
+    ((0,), 6.0)
+    """
+
+    kind = "p_median"
+
+    def __init__(self, problem: LocationProblem, *, exact_cost: ExactCost | None = None) -> None:
+        if problem.kind != "p_median":
+            msg = f"PMedian needs a problem of kind `p_median`, got `{problem.kind}`."
+            raise ValueError(msg)
+        self.problem = problem
+        self.exact_cost = exact_cost
+        self._prep = _prepare(problem)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: CostMatrix | npt.ArrayLike,
+        weights: npt.ArrayLike,
+        *,
+        p: int,
+        sites: SiteData | None = None,
+        max_cost: float | None = None,
+        capacitated: bool = False,
+        min_new_sites: int = 0,
+        max_new_sites: int | None = None,
+        exact_cost: ExactCost | None = None,
+    ) -> PMedian:
+        """Build the model from a cost structure and demand weights.
+
+        Parameters
+        ----------
+        costs
+            Sparse :class:`CostMatrix` or a dense demand x site array (``inf``/``nan`` =
+            not allowed).
+        weights
+            Demand weight per row.
+        p
+            Number of open sites, required ones included.
+        sites
+            Capacity, fixed cost, required and forbidden flags; default: plain sites.
+        max_cost
+            Service cutoff: pairs costing more are not allowed.
+        capacitated
+            Enforce ``sites.capacity`` (single-source assignment).
+        min_new_sites, max_new_sites
+            Bounds on the number of open sites that are not required.
+        exact_cost
+            True-cost function for unlisted pairs (see the class docstring).
+
+        Returns
+        -------
+        model
+            The p-median model.
+        """
+        matrix = _as_cost_matrix(costs, max_cost)
+        w = np.asarray(weights, dtype=np.float64).reshape(-1).copy()
+        site_data = sites if sites is not None else SiteData.default(matrix.n_sites)
+        problem = LocationProblem(
+            kind="p_median",
+            costs=matrix,
+            weights=w,
+            sites=site_data,
+            p=p,
+            min_new_sites=min_new_sites,
+            max_new_sites=max_new_sites,
+            capacitated=capacitated,
+        )
+        return cls(problem, exact_cost=exact_cost)
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, open_sites: Sequence[int]) -> tuple[float, IntArray, FloatArray]:
+        """Return objective, assignment and assignment cost for a fixed open set.
+
+        Parameters
+        ----------
+        open_sites
+            Indices of open sites.
+
+        Returns
+        -------
+        objective, assignment, assignment_cost
+            ``inf`` objective (and -1 assignments) when some reachable row cannot be
+            served (cutoff) or, if capacitated, no assignment fits the capacities.
+        """
+        opened = np.unique(np.asarray(list(open_sites), dtype=np.int64))
+        if self.problem.capacitated:
+            return self._evaluate_capacitated(opened)
+        return self._evaluate_nearest(opened)
+
+    def _evaluate_nearest(self, opened: IntArray) -> tuple[float, IntArray, FloatArray]:
+        costs, w = self.problem.costs, self.problem.weights
+        n = costs.n_demand
+        open_mask = np.zeros(costs.n_sites, dtype=np.bool_)
+        open_mask[opened] = True
+        assignment = np.full(n, -1, dtype=np.int64)
+        acost = np.full(n, np.nan)
+        row_of = costs.row_of_entry
+        hit = open_mask[costs.site_index]
+        if hit.any():
+            e = np.flatnonzero(hit)
+            er = row_of[e]
+            # Cheapest open listed entry per row (rows need not be sorted here).
+            order = np.lexsort((costs.cost[e], er))
+            e, er = e[order], er[order]
+            first = np.ones(len(e), dtype=np.bool_)
+            first[1:] = er[1:] != er[:-1]
+            assignment[er[first]] = costs.site_index[e[first]]
+            acost[er[first]] = costs.cost[e[first]]
+        unreachable = self._prep.unreachable
+        missing = (assignment < 0) & ~unreachable
+        finite_b = np.isfinite(costs.beyond_cost)
+        beyond_rows = np.flatnonzero(missing & finite_b)
+        if len(beyond_rows) and len(opened):
+            if self.exact_cost is not None:
+                self._assign_exact(beyond_rows, opened, assignment, acost)
+            else:
+                assignment[beyond_rows] = opened[0]
+                acost[beyond_rows] = costs.beyond_cost[beyond_rows]
+        if ((assignment < 0) & ~unreachable).any():
+            return math.inf, assignment, acost
+        served = assignment >= 0
+        objective = float(np.sum(w[served] * acost[served]))
+        objective += float(self.problem.sites.fixed_cost[opened].sum())
+        return objective, assignment, acost
+
+    def _assign_exact(
+        self, rows: IntArray, opened: IntArray, assignment: IntArray, acost: FloatArray
+    ) -> None:
+        assert self.exact_cost is not None
+        step = max(1, _EXACT_CHUNK // max(1, len(opened)))
+        beyond = self.problem.costs.beyond_cost
+        for lo in range(0, len(rows), step):
+            chunk = rows[lo : lo + step]
+            mat = np.asarray(self.exact_cost(chunk, opened), dtype=np.float64)
+            k = np.argmin(mat, axis=1)
+            assignment[chunk] = opened[k]
+            # Never below the declared lower bound (keeps bounds and checks consistent).
+            acost[chunk] = np.maximum(mat[np.arange(len(chunk)), k], beyond[chunk])
+
+    def _evaluate_capacitated(self, opened: IntArray) -> tuple[float, IntArray, FloatArray]:
+        """Single-source assignment to a fixed open set (a generalised assignment MIP)."""
+        n = self.problem.n_demand
+        fail = (math.inf, np.full(n, -1, dtype=np.int64), np.full(n, np.nan))
+        open_mask = np.zeros(self.problem.n_sites, dtype=np.bool_)
+        open_mask[opened] = True
+        result = self._capacitated_mip(
+            fixed_open=open_mask, time_limit_s=30.0, backend="highs", seed=0, hint=None
+        )
+        if result is None:
+            return fail
+        _, values, _, _ = result
+        if values is None:
+            return fail
+        return self._decode_capacitated(values, opened)
+
+    # ------------------------------------------------------------------ solve
+
+    def solve(self, options: SolveOptions | None = None) -> Solution:
+        """Solve the model.
+
+        Parameters
+        ----------
+        options
+            Time limit, gap, seed, backend, progress, cancellation, N-best and regret.
+
+        Returns
+        -------
+        solution
+            Always returned: optimal, feasible (limit hit, with its gap), infeasible (with
+            the reason) or error.
+        """
+        opts = options if options is not None else SolveOptions()
+        clock = Clock(opts)
+        reason = self._precheck()
+        if reason:
+            return self._infeasible(clock, reason)
+        if self.problem.capacitated:
+            return self._solve_capacitated(clock)
+        return self._solve_uncapacitated(clock)
+
+    def _precheck(self) -> str:
+        """Return why the problem is infeasible before any search, or ``""``."""
+        pr, sites, prep = self.problem, self.problem.sites, self._prep
+        p = int(pr.p or 0)
+        n_req = int(sites.required.sum())
+        n_new = p - n_req
+        if n_new < pr.min_new_sites:
+            return (
+                f"p = {p} with {n_req} required sites leaves room for {n_new} new sites, "
+                f"fewer than min_new_sites = {pr.min_new_sites}."
+            )
+        if pr.max_new_sites is not None and n_new > pr.max_new_sites:
+            return (
+                f"p = {p} with {n_req} required sites means {n_new} new sites, more than "
+                f"max_new_sites = {pr.max_new_sites}."
+            )
+        if len(prep.stranded):
+            ids = ", ".join(str(int(i)) for i in prep.stranded[:5])
+            return (
+                f"{len(prep.stranded)} demand row(s) (e.g. rows {ids}) can only be served by "
+                "forbidden sites within the cutoff; allow one of their sites or raise the cutoff."
+            )
+        if pr.capacitated:
+            demand = float(pr.weights[~prep.unreachable].sum())
+            cap = sites.capacity
+            req_cap = float(cap[sites.required].sum())
+            free = np.sort(cap[~sites.required & ~sites.forbidden])[::-1]
+            best_cap = req_cap + float(free[:n_new].sum())
+            if best_cap < demand * (1 - 1e-12):
+                return (
+                    f"total capacity of the best {p} sites is {best_cap:,.2f} < demand "
+                    f"{demand:,.2f}; raise p or capacities."
+                )
+        return ""
+
+    def _infeasible(self, clock: Clock, reason: str, backend: str = "presolve") -> Solution:
+        n = self.problem.n_demand
+        return Solution(
+            model=self.kind,
+            status=Status.INFEASIBLE,
+            objective=float("nan"),
+            bound=float("nan"),
+            gap=float("nan"),
+            open_sites=(),
+            assignment=np.full(n, -1, dtype=np.int64),
+            assignment_cost=np.full(n, np.nan),
+            runtime_s=clock.elapsed_s,
+            backend=backend,
+            message=f"Infeasible: {reason}",
+        )
+
+    def _mip_backend(self, clock: Clock) -> MipBackend | None:
+        backend = clock.options.backend
+        if backend == "heuristic":
+            return None
+        if backend == "auto":
+            return "highs"
+        return backend
+
+    def _solve_uncapacitated(self, clock: Clock) -> Solution:
+        prep, opts = self._prep, clock.options
+        inst = prep.inst
+        stats: dict[str, float | int | str] = {}
+        rng = np.random.default_rng(opts.seed)
+        # Phase 1: greedy + fast interchange.
+        start = greedy(inst)
+        best_mask, best_f, swaps = fast_interchange(
+            inst,
+            start,
+            should_stop=lambda: clock.should_stop,
+            on_improve=lambda f: clock.report(incumbent=f, phase="interchange"),
+        )
+        stats["interchange_swaps"] = swaps
+        clock.report(incumbent=best_f, phase="heuristic")
+        del rng
+        bound = -math.inf
+        backend_used = "heuristic"
+        mip_backend = self._mip_backend(clock)
+        proven = False
+        if mip_backend is not None and not clock.should_stop:
+            out = self._radius_mip_loop(clock, mip_backend, best_mask, best_f, stats)
+            best_mask, best_f, bound, proven = out
+            backend_used = f"heuristic+{mip_backend}"
+        return self._finish(clock, best_mask=best_mask, best_f=best_f, bound=bound,
+                            backend=backend_used, stats=stats, proven=proven)
+
+    # ------------------------------------------------------------------ radius MIP
+
+    def _radius_mip_loop(
+        self,
+        clock: Clock,
+        backend: MipBackend,
+        best_mask: BoolArray,
+        best_f: float,
+        stats: dict[str, float | int | str],
+        *,
+        fixed_open: BoolArray | None = None,
+        fixed_closed: BoolArray | None = None,
+    ) -> tuple[BoolArray, float, float, bool]:
+        """Solve (1)-(6), growing radii until the MIP optimum lies within them."""
+        inst = self._prep.inst
+        m = inst.n_sites
+        fo = inst.required.copy() if fixed_open is None else fixed_open | inst.required
+        fc = ~inst.allowed if fixed_closed is None else fixed_closed | ~inst.allowed
+        d1, _, _, _ = assign_nearest(inst, best_mask)
+        radius = d1.copy()
+        bound = -math.inf
+        rounds = 0
+        proven = False
+        while not clock.should_stop:
+            rounds += 1
+            mip, y_ids, z_info = _build_radius_mip(inst, radius, fo, fc, backend)
+            hint = _radius_hint(inst, best_mask, y_ids, z_info, mip.n_variables)
+            res = solve_mip(
+                mip,
+                backend=backend,
+                time_limit_s=clock.remaining_s * _MIP_SHARE,
+                gap_tolerance=clock.options.gap_tolerance,
+                seed=clock.options.seed,
+                hint=hint,
+                cancel=clock.options.cancel,
+            )
+            stats[f"mip_round{rounds}"] = (
+                f"{res.status} obj={res.objective:.6g} bound={res.bound:.6g} "
+                f"vars={mip.n_variables} nnz={mip.n_nonzeros} t={res.runtime_s:.2f}s"
+            )
+            if math.isfinite(res.bound):
+                bound = max(bound, min(res.bound, best_f))
+                clock.report(bound=bound, phase=f"mip round {rounds}")
+            if res.status == "infeasible":
+                bound = max(bound, best_f) if best_f < self._prep.penalty else math.inf
+                proven = True
+                break
+            if res.values is None:
+                break
+            mask = np.zeros(m, dtype=np.bool_)
+            mask[y_ids[res.values[: len(y_ids)] > 0.5]] = True  # noqa: PLR2004
+            if mask.sum() != inst.p:
+                break
+            nd1, _, _, _ = assign_nearest(inst, mask)
+            f_true = float(nd1.sum() + inst.fixed_cost[mask].sum())
+            if f_true < best_f:
+                best_mask, best_f = mask, f_true
+                clock.report(incumbent=best_f, phase=f"mip round {rounds}")
+            outside = nd1 > radius * (1 + 1e-12) + 1e-12
+            if res.status == "optimal" and not outside.any():
+                proven = True
+                bound = max(bound, min(res.bound, best_f))
+                break
+            if res.status != "optimal" or not outside.any():
+                break
+            radius = np.where(outside, nd1, radius)
+        stats["mip_rounds"] = rounds
+        del m
+        return best_mask, best_f, bound, proven
+
+    # ------------------------------------------------------------------ capacitated
+
+    def _capacitated_mip(
+        self,
+        *,
+        fixed_open: BoolArray | None,
+        time_limit_s: float,
+        backend: MipBackend,
+        seed: int,
+        hint: BoolArray | None,
+        gap_tolerance: float = 1e-6,
+        cancel: object = None,
+    ) -> tuple[str, FloatArray | None, float, float] | None:
+        """Solve (C1)-(C5); with ``fixed_open`` only those sites may (and must) open."""
+        pr = self.problem
+        costs, sites, w = pr.costs, pr.sites, pr.weights
+        prep = self._prep
+        m = costs.n_sites
+        row_of = costs.row_of_entry
+        allowed = ~sites.forbidden if fixed_open is None else fixed_open.copy()
+        keep = allowed[costs.site_index] & ~prep.unreachable[row_of]
+        e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
+        rows = np.flatnonzero(~prep.unreachable)
+        if np.setdiff1d(rows, e_row).size:
+            return None
+        mip = SparseMip()
+        lo = sites.required.astype(np.float64)
+        if fixed_open is not None:
+            lo = fixed_open.astype(np.float64)
+        y = mip.add_variables(m, lower=lo, upper=allowed.astype(np.float64), integer=True,
+                              objective=sites.fixed_cost, name="y")
+        x = mip.add_variables(len(e_row), upper=1.0, integer=True, objective=w[e_row] * e_cost,
+                              name="x")
+        # (C5) cardinality
+        n_open = len(np.flatnonzero(fixed_open)) if fixed_open is not None else int(pr.p or 0)
+        mip.add_constraints(lower=[n_open], upper=[n_open], rows=np.zeros(m), cols=y,
+                            coefs=np.ones(m))
+        # (C2) each reachable row assigned once
+        local = np.searchsorted(rows, e_row)
+        mip.add_constraints(lower=np.ones(len(rows)), upper=np.ones(len(rows)), rows=local,
+                            cols=x, coefs=np.ones(len(x)))
+        # (C3) x_ij <= y_j
+        k = np.arange(len(x))
+        mip.add_constraints(lower=np.full(len(x), -np.inf), upper=np.zeros(len(x)),
+                            rows=np.concatenate([k, k]), cols=np.concatenate([x, y[e_site]]),
+                            coefs=np.concatenate([np.ones(len(x)), -np.ones(len(x))]))
+        # (C4) capacity
+        cap = np.where(np.isfinite(sites.capacity), sites.capacity, w.sum() + 1.0)
+        mip.add_constraints(lower=np.full(m, -np.inf), upper=np.zeros(m),
+                            rows=np.concatenate([e_site, np.arange(m)]),
+                            cols=np.concatenate([x, y]),
+                            coefs=np.concatenate([w[e_row], -cap]))
+        hint_vec = None
+        if hint is not None:
+            hint_vec = None  # a feasible single-source assignment is not known cheaply
+        from planner.models._base import CancelToken  # noqa: PLC0415
+
+        res = solve_mip(mip, backend=backend, time_limit_s=time_limit_s,
+                        gap_tolerance=gap_tolerance, seed=seed, hint=hint_vec,
+                        cancel=cancel if isinstance(cancel, CancelToken) else None)
+        self._cap_pairs = (e_row, e_site, e_cost, len(y))
+        return res.status, res.values, res.objective, res.bound
+
+    def _decode_capacitated(
+        self, values: FloatArray, opened: IntArray | None = None
+    ) -> tuple[float, IntArray, FloatArray]:
+        e_row, e_site, e_cost, n_y = self._cap_pairs
+        n = self.problem.n_demand
+        xv = values[n_y : n_y + len(e_row)] > 0.5  # noqa: PLR2004
+        assignment = np.full(n, -1, dtype=np.int64)
+        acost = np.full(n, np.nan)
+        assignment[e_row[xv]] = e_site[xv]
+        acost[e_row[xv]] = e_cost[xv]
+        if opened is None:
+            opened = np.flatnonzero(values[:n_y] > 0.5)  # noqa: PLR2004
+        served = assignment >= 0
+        obj = float(np.sum(self.problem.weights[served] * acost[served]))
+        obj += float(self.problem.sites.fixed_cost[opened].sum())
+        return obj, assignment, acost
+
+    def _solve_capacitated(self, clock: Clock) -> Solution:
+        opts = clock.options
+        backend = self._mip_backend(clock) or "highs"
+        res = self._capacitated_mip(
+            fixed_open=None, time_limit_s=clock.remaining_s, backend=backend, seed=opts.seed,
+            hint=None, gap_tolerance=opts.gap_tolerance, cancel=opts.cancel,
+        )
+        if res is None:
+            return self._infeasible(clock, "a demand row has no allowed site to be assigned to.")
+        status, values, _, bound = res
+        if status == "infeasible":
+            return self._infeasible(
+                clock,
+                "no choice of p sites can serve every demand row within the capacities "
+                "and the cutoff (proven by the MIP).",
+                backend=backend,
+            )
+        if values is None:
+            return self._error(clock, f"{backend} found no solution in the time limit.", backend)
+        opened = np.flatnonzero(values[: self.problem.n_sites] > 0.5)  # noqa: PLR2004
+        obj, assignment, acost = self._decode_capacitated(values, opened)
+        clock.report(incumbent=obj, bound=bound, phase=backend)
+        proven = status == "optimal"
+        return self._package(clock, opened=opened, objective=obj, assignment=assignment,
+                             acost=acost, bound=bound, backend=backend, stats={},
+                             proven=proven)
+
+    # ------------------------------------------------------------------ results
+
+    def _error(self, clock: Clock, message: str, backend: str) -> Solution:
+        n = self.problem.n_demand
+        return Solution(
+            model=self.kind, status=Status.ERROR, objective=float("nan"), bound=float("nan"),
+            gap=float("nan"), open_sites=(), assignment=np.full(n, -1, dtype=np.int64),
+            assignment_cost=np.full(n, np.nan), runtime_s=clock.elapsed_s, backend=backend,
+            message=message,
+        )
+
+    def _finish(
+        self,
+        clock: Clock,
+        *,
+        best_mask: BoolArray,
+        best_f: float,
+        bound: float,
+        backend: str,
+        stats: dict[str, float | int | str],
+        proven: bool,
+    ) -> Solution:
+        if best_f >= self._prep.penalty:
+            if proven:
+                return self._infeasible(
+                    clock,
+                    f"no choice of p = {self.problem.p} sites serves every demand row within "
+                    "the cutoff (proven by the MIP); raise p or the cutoff.",
+                    backend=backend,
+                )
+            return self._error(
+                clock,
+                "no feasible set of sites was found in the time limit (some demand row stays "
+                "beyond every open site's cutoff).",
+                backend,
+            )
+        opened = np.flatnonzero(best_mask)
+        obj, assignment, acost = self.evaluate(opened.tolist())
+        return self._package(clock, opened=opened, objective=obj, assignment=assignment,
+                             acost=acost, bound=bound, backend=backend, stats=stats,
+                             proven=proven)
+
+    def _package(
+        self,
+        clock: Clock,
+        *,
+        opened: IntArray,
+        objective: float,
+        assignment: IntArray,
+        acost: FloatArray,
+        bound: float,
+        backend: str,
+        stats: dict[str, float | int | str],
+        proven: bool,
+    ) -> Solution:
+        opts = clock.options
+        prep = self._prep
+        notes: list[str] = []
+        if math.isfinite(bound):
+            bound = min(bound, objective)
+        gap = relative_gap(objective, bound) if math.isfinite(bound) else float("nan")
+        status = Status.OPTIMAL if proven and (gap <= opts.gap_tolerance or math.isnan(gap)) else (
+            Status.FEASIBLE
+        )
+        if proven and math.isnan(gap):
+            gap, bound = 0.0, objective
+        n_unreach = int(prep.unreachable.sum())
+        if n_unreach:
+            notes.append(
+                f"{n_unreach} demand row(s) have no allowed site at all and are left "
+                "unassigned (excluded from the objective)."
+            )
+        beyond_rows = self._rows_beyond_lists(assignment)
+        if beyond_rows:
+            how = "at their true cost" if self.exact_cost is not None else (
+                "at the lower estimate beyond_cost (no exact-cost function was given)"
+            )
+            notes.append(f"{beyond_rows} row(s) are served outside their site lists, {how}.")
+        if clock.should_stop and status is Status.FEASIBLE:
+            cancel = opts.cancel
+            why = "cancelled" if cancel is not None and cancel.cancelled else "time limit"
+            notes.append(f"Stopped by {why}; gap {gap:.4%}.")
+        regret: dict[int, float] = {}
+        swap: dict[int, float] = {}
+        alts: tuple[Alternative, ...] = ()
+        candidates = np.flatnonzero(~self.problem.sites.forbidden).tolist()
+        opened_t = tuple(int(s) for s in opened)
+        delta_fn = None if self.problem.capacitated else self._swap_delta
+        if opts.compute_regret:
+            regret = drop_one_regret(self, opened_t, objective)
+            swap = swap_regret(self, opened_t, objective, candidates=candidates,
+                               swap_delta=delta_fn)
+        if opts.n_best > 1:
+            alts, exact = n_best(
+                self, opened_t, objective, opts.n_best,
+                required=np.flatnonzero(self.problem.sites.required).tolist(),
+                candidates=candidates, swap_delta=delta_fn,
+            )
+            notes.append(
+                "Alternatives are the exact N best." if exact else
+                "Alternatives are the best found within single swaps of the solution."
+            )
+        return Solution(
+            model=self.kind,
+            status=status,
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            open_sites=opened_t,
+            assignment=assignment,
+            assignment_cost=acost,
+            runtime_s=clock.elapsed_s,
+            backend=backend,
+            message=" ".join(notes),
+            alternatives=alts,
+            regret=regret,
+            stats=stats,
+            swap_regret=swap,
+        )
+
+    def _rows_beyond_lists(self, assignment: IntArray) -> int:
+        costs = self.problem.costs
+        row_of = costs.row_of_entry
+        listed = np.zeros(costs.n_demand, dtype=np.bool_)
+        listed[row_of[costs.site_index == assignment[row_of]]] = True
+        return int(((assignment >= 0) & ~listed).sum())
+
+    def _swap_delta(self, open_sites: tuple[int, ...]) -> tuple[IntArray, FloatArray]:
+        mask = np.zeros(self.problem.n_sites, dtype=np.bool_)
+        mask[list(open_sites)] = True
+        out, delta = swap_deltas(self._prep.inst, mask)
+        # Required sites may not be swapped out; deltas use the surrogate costs.
+        return out, np.where(np.isfinite(delta), delta, np.inf)
+
+
+def _as_cost_matrix(costs: CostMatrix | npt.ArrayLike, max_cost: float | None) -> CostMatrix:
+    """Return a CostMatrix, applying the cutoff ``max_cost`` to pairs and beyond costs."""
+    if not isinstance(costs, CostMatrix):
+        return CostMatrix.from_dense(costs, max_cost=max_cost)
+    if max_cost is None:
+        return costs
+    keep = costs.cost <= max_cost
+    counts = np.bincount(costs.row_of_entry[keep], minlength=costs.n_demand)
+    indptr = np.zeros(costs.n_demand + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    beyond = np.where(costs.beyond_cost > max_cost, np.inf, costs.beyond_cost)
+    return CostMatrix(
+        indptr=indptr,
+        site_index=costs.site_index[keep].copy(),
+        cost=costs.cost[keep].copy(),
+        n_sites=costs.n_sites,
+        beyond_cost=beyond.astype(np.float64),
+        unit=costs.unit,
+    )
+
+
+def _build_radius_mip(
+    inst: SparseInstance,
+    radius: FloatArray,
+    fixed_open: BoolArray,
+    fixed_closed: BoolArray,
+    backend: MipBackend,
+) -> tuple[SparseMip, IntArray, tuple[IntArray, IntArray, FloatArray]]:
+    """Build (1)-(6); returns the model, y variable -> site, and z (row, var id, level)."""
+    m = inst.n_sites
+    row = inst.row
+    cand = ~fixed_closed
+    e_ok = cand[inst.site]
+    # Truncate each row at its radius and at its cheapest fixed-open site.
+    fo_cost = np.full(inst.n_rows, np.inf)
+    fo_e = e_ok & fixed_open[inst.site]
+    np.minimum.at(fo_cost, row[fo_e], inst.wcost[fo_e])
+    lim = np.minimum(radius, fo_cost)
+    inside = e_ok & (inst.wcost <= lim[row] * (1 + 1e-12) + 1e-12)
+    # B_i: cheapest candidate entry beyond the limit, else the row's beyond option.
+    b = inst.beyond_w.copy()
+    out_e = e_ok & ~inside
+    np.minimum.at(b, row[out_e], inst.wcost[out_e])
+    covered_by_fixed = np.isfinite(fo_cost) & (fo_cost <= lim * (1 + 1e-12) + 1e-12)
+    e = np.flatnonzero(inside)
+    er, wc, es = row[e], inst.wcost[e], inst.site[e]
+    # Level index within each row (entries are sorted by weighted cost per row).
+    new_level = np.ones(len(e), dtype=np.bool_)
+    new_level[1:] = (er[1:] != er[:-1]) | (wc[1:] != wc[:-1])
+    level_id = np.cumsum(new_level) - 1  # global level id
+    lv_row = er[new_level]
+    lv_cost = wc[new_level]
+    n_lv = len(lv_row)
+    last = np.ones(n_lv, dtype=np.bool_)
+    last[:-1] = lv_row[1:] != lv_row[:-1]
+    first = np.ones(n_lv, dtype=np.bool_)
+    first[1:] = lv_row[1:] != lv_row[:-1]
+    nxt = np.empty(n_lv)
+    nxt[:-1] = lv_cost[1:]
+    nxt[last] = b[lv_row[last]]
+    # (5): rows that may not go unlisted and have no candidate beyond their limit.
+    must_cover = ~np.isfinite(inst.beyond) & (b >= inst.beyond_w)
+    forced_zero = last & (covered_by_fixed[lv_row] | must_cover[lv_row])
+    coef = np.where(forced_zero, 0.0, nxt - lv_cost)
+    mip = SparseMip()
+    cand_sites = np.flatnonzero(cand).astype(np.int64)
+    col_of_site = np.full(m, -1, dtype=np.int64)
+    lo = fixed_open[cand_sites].astype(np.float64)
+    y = mip.add_variables(len(cand_sites), lower=lo, upper=1.0, integer=True,
+                          objective=inst.fixed_cost[cand_sites], name="y")
+    col_of_site[cand_sites] = y
+    z = mip.add_variables(n_lv, lower=0.0, upper=np.where(forced_zero, 0.0, 1.0),
+                          integer=backend == "cp-sat", objective=coef, name="z")
+    # Constant part of (1): L_i^1 for rows with levels, B_i for rows without any.
+    has_lv = np.zeros(inst.n_rows, dtype=np.bool_)
+    has_lv[lv_row] = True
+    const = float(lv_cost[first].sum()) + float(b[~has_lv].sum())
+    mip.objective_offset = const
+    # (2) cardinality
+    mip.add_constraints(lower=[inst.p], upper=[inst.p], rows=np.zeros(len(y)), cols=y,
+                        coefs=np.ones(len(y)))
+    # (3)/(4): one row per level: z_k + sum_{N_k} y - z_{k-1} >= [k == 1]
+    prev = np.flatnonzero(~first)
+    rows_c = np.concatenate([np.arange(n_lv), level_id, prev])
+    cols_c = np.concatenate([z, col_of_site[es], z[prev - 1]])
+    coefs_c = np.concatenate([np.ones(n_lv), np.ones(len(e)), -np.ones(len(prev))])
+    mip.add_constraints(lower=first.astype(np.float64), upper=np.full(n_lv, np.inf),
+                        rows=rows_c, cols=cols_c, coefs=coefs_c)
+    return mip, cand_sites, (lv_row, z, lv_cost)
+
+
+def _radius_hint(
+    inst: SparseInstance,
+    open_mask: BoolArray,
+    y_sites: IntArray,
+    z_info: tuple[IntArray, IntArray, FloatArray],
+    n_vars: int,
+) -> FloatArray:
+    """Variable values of an open set in (1)-(6): y_j and z_i^k = [d1_i > L_i^k]."""
+    d1, _, _, _ = assign_nearest(inst, open_mask)
+    lv_row, z_ids, lv_cost = z_info
+    hint = np.zeros(n_vars)
+    hint[: len(y_sites)] = open_mask[y_sites].astype(np.float64)
+    hint[z_ids] = (d1[lv_row] > lv_cost * (1 + 1e-12) + 1e-12).astype(np.float64)
+    return hint
