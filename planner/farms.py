@@ -1,0 +1,677 @@
+"""Farms: the demand points of the planner -- a seeded synthetic generator, or the user's registry.
+
+No farm register of Kazakhstan is public (facts file section 4: farm counts by oblast "not
+found"), so the default farms are **synthetic**. :func:`generate_farms` builds them from the
+embedded oblast table (``planner.geodata.load_oblasts``) and GeoNames settlements, and every
+output says so (column ``synthetic`` and ``attrs["data_notes"]``). :func:`read_farms` reads a
+real registry instead.
+
+Generator method
+----------------
+1. **Farms per oblast** proportional to sown area (the facts file's recommended demand weight),
+   rounded by the largest-remainder method; every oblast with machines gets at least one farm
+   when ``n_farms`` allows it. Cities without cropland (Astana, Almaty) get none.
+2. **Location**: each farm picks a settlement of its oblast with probability proportional to
+   ``sqrt(max(population, 500))`` (towns matter, but villages are not drowned out), then is
+   moved uniformly within a disc of ``jitter_radius_km`` (default 30 km, assumption). A point
+   that falls outside Kazakhstan (``planner.geodata.points_in_kazakhstan`` with its default
+   tolerance) is redrawn up to 20 times, then put on the settlement itself. ``oblast_iso``
+   is the settlement's oblast (a farm near a border may lie a few km across it).
+3. **Sown area**: the oblast's sown area is split over its farms with log-normal weights
+   (sigma ``FARM_SIZE_SIGMA``; assumption, no size distribution is sourced), so oblast sums
+   are exact.
+4. **Fleet**: the oblast's tractors (combines) are split over its farms in proportion to
+   sown area times a log-normal factor (sigma 0.3 / 0.5, assumption: machinery per hectare
+   varies between farms), rounded by the largest-remainder method within the oblast. Oblast
+   and national totals are therefore reproduced exactly (the tests allow 2 %).
+5. **Age classes** per farm: a multinomial draw with the national shares ``TRACTOR_AGE_SHARES``
+   / ``COMBINE_AGE_SHARES`` (facts 3b).
+6. **Belarus-made**: a binomial draw per farm with probability ``belarus_share`` (a scenario
+   parameter; the facts file found no sourced share).
+
+Everything is vectorised (loops run over oblasts only) and driven by one
+``numpy.random.default_rng(seed)``: the same arguments give the same farms.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from planner import geodata
+from planner.errors import ValidationError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+TRACTOR_AGE_SHARES: Final[tuple[float, float, float]] = (0.20, 0.15, 0.65)
+"""Tractor shares in age classes 0-10, 10-17 and >17 years.
+
+80 % of tractors are older than 10 years (1 Jan 2022, Senator Zhumagaziev, abai.kz) and 65 %
+older than 17 years (2017 and 2020, Aituganov / MIIR) -- facts 3b. The two figures come from
+different years; combining them is an approximation.
+"""
+
+COMBINE_AGE_SHARES: Final[tuple[float, float, float]] = (0.24, 0.30, 0.46)
+"""Combine shares in age classes 0-10, 10-17 and >17 years (76 % > 10 y, 46 % > 17 y; facts 3b)."""
+
+AGE_CLASSES: Final[tuple[str, str, str]] = ("0_10", "10_17", "17p")
+"""Suffixes of the age-class columns (``tractors_0_10`` ...)."""
+
+FARM_SIZE_SIGMA: Final[float] = 1.0
+"""Log-normal sigma of synthetic farm sizes (assumption, no Kazakhstan source)."""
+
+TRACTOR_DENSITY_SIGMA: Final[float] = 0.3
+"""Log-normal sigma of tractors per hectare between farms (assumption, no Kazakhstan source)."""
+
+COMBINE_DENSITY_SIGMA: Final[float] = 0.5
+"""Log-normal sigma of combines per hectare between farms (assumption, no Kazakhstan source)."""
+
+FARM_JITTER_RADIUS_KM: Final[float] = 30.0
+"""Radius around a settlement within which synthetic farms are placed (assumption)."""
+
+MIN_SETTLEMENT_WEIGHT_POPULATION: Final[int] = 500
+"""Population floor used in the settlement weights (GeoNames cities500; 0 means unknown)."""
+
+_KM_PER_DEG_LAT: Final[float] = 110.574
+_KM_PER_DEG_LON_EQUATOR: Final[float] = 111.320
+_MAX_REDRAWS: Final[int] = 20
+
+FARM_COLUMNS: Final[tuple[str, ...]] = (
+    "farm_id", "oblast_iso", "settlement_id", "lat", "lon", "sown_area_ha", "tractors",
+    "combines", "tractors_0_10", "tractors_10_17", "tractors_17p", "combines_0_10",
+    "combines_10_17", "combines_17p", "belarus_tractors", "belarus_combines", "synthetic",
+)  # fmt: skip
+"""Columns of every farm table (plus ``geometry``), in this order."""
+
+_FLEET_COLUMNS: Final = ("tractors", "combines")
+
+
+def _largest_remainder(totals: IntArray, weights: FloatArray, group: IntArray) -> IntArray:
+    """Split integer ``totals[g]`` over the rows of each group ``g`` in proportion to weights.
+
+    Parameters
+    ----------
+    totals
+        Integer total per group.
+    weights
+        Non-negative weight per row.
+    group
+        Group index per row (0..len(totals)-1).
+
+    Returns
+    -------
+    counts
+        Integer per row; the sum over each group equals its total (groups whose weights sum to
+        0 get 0).
+    """
+    n_groups = len(totals)
+    wsum = np.bincount(group, weights=weights, minlength=n_groups)
+    safe = np.where(wsum > 0, wsum, 1.0)
+    exact = np.where(wsum[group] > 0, totals[group] * weights / safe[group], 0.0)
+    counts = np.floor(exact).astype(np.int64)
+    remainder = exact - counts
+    left = np.where(wsum > 0, totals - np.bincount(group, weights=counts, minlength=n_groups), 0)
+    order = np.lexsort((-remainder, group))
+    starts = np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n_groups))[:-1]))
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - starts[group[order]]
+    counts += (rank < left[group]).astype(np.int64)
+    return counts
+
+
+def _farms_per_oblast(n_farms: int, sown: FloatArray, has_fleet: npt.NDArray[np.bool_]) -> IntArray:
+    """Largest-remainder split of ``n_farms`` by sown area, at least one per oblast with fleet."""
+    floor = (has_fleet & (sown > 0)).astype(np.int64)
+    if floor.sum() > n_farms:
+        floor[:] = 0
+    rest = n_farms - int(floor.sum())
+    single = np.zeros(len(sown), dtype=np.int64)
+    extra = _largest_remainder(np.array([rest]), sown.astype(np.float64), single)
+    return floor + extra
+
+
+def _age_split(
+    rng: np.random.Generator, counts: IntArray, shares: tuple[float, float, float]
+) -> IntArray:
+    """Multinomial split of each row's machines into the three age classes (rows x 3)."""
+    split: IntArray = rng.multinomial(counts, np.asarray(shares, dtype=np.float64)).astype(
+        np.int64
+    )
+    return split
+
+
+def _check_inputs(
+    n_farms: int, belarus_share: float, oblasts: pd.DataFrame, settlements: pd.DataFrame
+) -> list[str]:
+    problems = []
+    if isinstance(n_farms, bool) or not isinstance(n_farms, int | np.integer) or n_farms < 1:
+        problems.append(f"`n_farms` must be a whole number >= 1, got {n_farms!r}.")
+    if not 0.0 <= belarus_share <= 1.0:
+        problems.append(f"`belarus_share` must be between 0 and 1, got {belarus_share}.")
+    need_o = ("iso", "sown_area_kha", "tractors", "combines")
+    need_s = ("settlement_id", "oblast_iso", "lat", "lon", "population")
+    problems += [f"`oblasts` lacks column `{c}`." for c in need_o if c not in oblasts.columns]
+    problems += [
+        f"`settlements` lacks column `{c}`." for c in need_s if c not in settlements.columns
+    ]
+    if problems:
+        return problems
+    places = set(settlements["oblast_iso"].astype(str))
+    for _, row in oblasts.iterrows():
+        sown, fleet = float(row["sown_area_kha"]), int(row["tractors"]) + int(row["combines"])
+        if sown > 0 and row["iso"] not in places:
+            problems.append(
+                f"oblast {row['iso']} has sown area but no settlement to place farms at; add "
+                "settlements with that `oblast_iso` or set its sown area to 0."
+            )
+        if sown <= 0 and fleet > 0:
+            problems.append(
+                f"oblast {row['iso']} has {fleet} machines but no sown area; farms are placed by "
+                "sown area, so give it a sown area or set its fleet to 0."
+            )
+    return problems
+
+
+def _place(
+    rng: np.random.Generator,
+    lon0: FloatArray,
+    lat0: FloatArray,
+    radius_km: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Jitter points uniformly within a disc, redrawing points that leave Kazakhstan."""
+    lon = lon0.copy()
+    lat = lat0.copy()
+    todo = np.arange(len(lon0))
+    for _ in range(_MAX_REDRAWS):
+        if radius_km <= 0 or len(todo) == 0:
+            break
+        r = radius_km * np.sqrt(rng.random(len(todo)))
+        theta = 2.0 * np.pi * rng.random(len(todo))
+        lat[todo] = lat0[todo] + r * np.cos(theta) / _KM_PER_DEG_LAT
+        coslat = np.cos(np.radians(lat0[todo]))
+        lon[todo] = lon0[todo] + r * np.sin(theta) / (_KM_PER_DEG_LON_EQUATOR * coslat)
+        inside = geodata.points_in_kazakhstan(lon[todo], lat[todo])
+        todo = todo[~inside]
+    lon[todo] = lon0[todo]
+    lat[todo] = lat0[todo]
+    return lon, lat
+
+
+def generate_farms(
+    n_farms: int = 20_000,
+    *,
+    seed: int = 42,
+    belarus_share: float = 0.5,
+    oblasts: pd.DataFrame | None = None,
+    settlements: pd.DataFrame | None = None,
+    jitter_radius_km: float = FARM_JITTER_RADIUS_KM,
+) -> gpd.GeoDataFrame:
+    """Generate seeded synthetic farms calibrated to the oblast table (see module docstring).
+
+    Parameters
+    ----------
+    n_farms
+        Number of farms; each stands for a share of the oblast's real farms, so fleets per
+        farm shrink as ``n_farms`` grows (totals stay the same).
+    seed
+        Seed of the random generator; equal arguments give identical farms.
+    belarus_share
+        Probability that a machine is Belarus-made (MTZ / Gomselmash); a scenario parameter,
+        no sourced value exists (facts 3e).
+    oblasts
+        Oblast table with ``iso``, ``sown_area_kha``, ``tractors``, ``combines``; default
+        :func:`planner.geodata.load_oblasts`.
+    settlements
+        Settlements with ``settlement_id``, ``oblast_iso``, ``lat``, ``lon``, ``population``;
+        default :func:`planner.geodata.load_settlements`.
+    jitter_radius_km
+        Farms lie within this distance of their settlement (assumption, default 30 km).
+
+    Returns
+    -------
+    farms
+        One row per farm (index 0..n-1) with ``FARM_COLUMNS`` and point geometry (EPSG:4326):
+        ``farm_id`` (``"SYN-0000001"``...), ``oblast_iso``, ``settlement_id``, ``lat``,
+        ``lon``, ``sown_area_ha``, machine counts (``tractors``, ``combines``, per age class,
+        ``belarus_*``) and ``synthetic`` (True). ``attrs["synthetic"]`` is True and
+        ``attrs["data_notes"]`` says the farms are synthetic and how they were made.
+
+    Raises
+    ------
+    ValidationError
+        If an argument or the oblast/settlement tables are unusable (every problem listed).
+    """
+    oblasts = geodata.load_oblasts() if oblasts is None else oblasts
+    settlements = geodata.load_settlements() if settlements is None else settlements
+    problems = _check_inputs(n_farms, belarus_share, oblasts, settlements)
+    if not jitter_radius_km >= 0:
+        problems.append(f"`jitter_radius_km` must be >= 0, got {jitter_radius_km}.")
+    if problems:
+        raise ValidationError(problems, source="generate_farms")
+    n_farms = int(n_farms)
+    rng = np.random.default_rng(seed)
+
+    iso = oblasts["iso"].astype(str).to_numpy()
+    sown_kha = oblasts["sown_area_kha"].to_numpy(dtype=np.float64)
+    tractors_o = oblasts["tractors"].to_numpy(dtype=np.int64)
+    combines_o = oblasts["combines"].to_numpy(dtype=np.int64)
+    per_oblast = _farms_per_oblast(n_farms, sown_kha, (tractors_o + combines_o) > 0)
+    group = np.repeat(np.arange(len(iso), dtype=np.int64), per_oblast)
+
+    # 2. settlement of each farm, weighted by sqrt(population) within its oblast
+    s_iso = settlements["oblast_iso"].astype(str).to_numpy()
+    s_pop = settlements["population"].to_numpy(dtype=np.float64)
+    s_weight = np.sqrt(np.maximum(s_pop, MIN_SETTLEMENT_WEIGHT_POPULATION))
+    pick = np.empty(n_farms, dtype=np.int64)
+    start = 0
+    for k, n_k in enumerate(per_oblast.tolist()):
+        if n_k == 0:
+            continue
+        members = np.flatnonzero(s_iso == iso[k])
+        p = s_weight[members] / s_weight[members].sum()
+        pick[start : start + n_k] = rng.choice(members, size=n_k, p=p)
+        start += n_k
+    lon, lat = _place(
+        rng,
+        settlements["lon"].to_numpy(dtype=np.float64)[pick],
+        settlements["lat"].to_numpy(dtype=np.float64)[pick],
+        jitter_radius_km,
+    )
+
+    # 3. sown area, exact per oblast
+    size = rng.lognormal(0.0, FARM_SIZE_SIGMA, n_farms)
+    size_sum = np.bincount(group, weights=size, minlength=len(iso))
+    sown_ha = sown_kha[group] * 1000.0 * size / size_sum[group]
+
+    # 4. fleets, exact per oblast
+    t_weight = sown_ha * rng.lognormal(0.0, TRACTOR_DENSITY_SIGMA, n_farms)
+    c_weight = sown_ha * rng.lognormal(0.0, COMBINE_DENSITY_SIGMA, n_farms)
+    tractors = _largest_remainder(tractors_o, t_weight, group)
+    combines = _largest_remainder(combines_o, c_weight, group)
+
+    # 5. age classes, 6. Belarus-made
+    t_age = _age_split(rng, tractors, TRACTOR_AGE_SHARES)
+    c_age = _age_split(rng, combines, COMBINE_AGE_SHARES)
+    belarus_t = rng.binomial(tractors, belarus_share).astype(np.int64)
+    belarus_c = rng.binomial(combines, belarus_share).astype(np.int64)
+
+    data: dict[str, object] = {
+        "farm_id": [f"SYN-{i:07d}" for i in range(1, n_farms + 1)],
+        "oblast_iso": iso[group],
+        "settlement_id": settlements["settlement_id"].astype(str).to_numpy()[pick],
+        "lat": lat,
+        "lon": lon,
+        "sown_area_ha": sown_ha,
+        "tractors": tractors,
+        "combines": combines,
+    }
+    for j, suffix in enumerate(AGE_CLASSES):
+        data[f"tractors_{suffix}"] = t_age[:, j]
+    for j, suffix in enumerate(AGE_CLASSES):
+        data[f"combines_{suffix}"] = c_age[:, j]
+    data["belarus_tractors"] = belarus_t
+    data["belarus_combines"] = belarus_c
+    data["synthetic"] = np.ones(n_farms, dtype=np.bool_)
+    farms = gpd.GeoDataFrame(
+        pd.DataFrame(data), geometry=gpd.points_from_xy(lon, lat), crs=geodata.CRS
+    )
+    farms.attrs["synthetic"] = True
+    farms.attrs["data_notes"] = [
+        f"farms are synthetic: generated with seed {seed} (n_farms={n_farms:,}, "
+        f"belarus_share={belarus_share:g}), calibrated to oblast totals (sown area "
+        f"{sown_kha.sum():,.0f} kha, {int(tractors_o.sum()):,} tractors, "
+        f"{int(combines_o.sum()):,} combines; geodata/oblasts.csv) -- not real farms",
+    ]
+    return farms
+
+
+# --------------------------------------------------------------------------- user registries
+
+_ID_ALIASES: Final = ("farm_id", "id", "farm", "name")
+_LAT_ALIASES: Final = ("lat", "latitude", "y")
+_LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
+_TABLE_SUFFIXES: Final = (".csv", ".txt", ".xlsx", ".xlsm")
+_GEO_SUFFIXES: Final = (".geojson", ".json", ".gpkg")
+_MAX_LISTED: Final = 10
+_MAX_LAT: Final = 90.0
+_MAX_LON: Final = 180.0
+
+
+def _find_column(df: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
+    lower = {str(c).strip().lower(): str(c) for c in df.columns}
+    for alias in aliases:
+        if alias in lower:
+            return lower[alias]
+    return None
+
+
+def _rows(mask: npt.NDArray[np.bool_], offset: int) -> str:
+    """Format the row numbers where ``mask`` holds (file rows, header = row 1)."""
+    idx = np.flatnonzero(mask) + offset
+    shown = ", ".join(str(i) for i in idx[:_MAX_LISTED])
+    more = f" and {len(idx) - _MAX_LISTED} more" if len(idx) > _MAX_LISTED else ""
+    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}"
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
+    """Read the file into a frame with ``lat``/``lon`` columns; return it and the row offset."""
+    suffix = path.suffix.lower()
+    if suffix in _TABLE_SUFFIXES:
+        try:
+            if suffix in (".xlsx", ".xlsm"):
+                df = pd.read_excel(path, sheet_name=0)
+            else:
+                df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            msg = f"cannot read the table ({exc}). Save it as UTF-8 CSV or XLSX with a header row."
+            raise ValidationError(msg, source=str(path)) from exc
+        return df, 2
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several unrelated types
+        msg = f"cannot read the file ({exc}). Export it as GeoJSON or GeoPackage with points."
+        raise ValidationError(msg, source=str(path)) from exc
+    if gdf.crs is None:
+        msg = "the layer has no CRS. Set one (e.g. EPSG:4326) in your GIS before exporting."
+        raise ValidationError(msg, source=str(path))
+    gdf = gdf.to_crs(geodata.CRS)
+    geom = gdf.geometry
+    if not (geom.geom_type == "Point").all():
+        warnings.warn(
+            f"{path.name}: non-point geometries replaced by a representative point.",
+            UserWarning,
+            stacklevel=3,
+        )
+        geom = geom.representative_point()
+    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    df["lon"] = geom.x.to_numpy()
+    df["lat"] = geom.y.to_numpy()
+    return df, 1
+
+
+def _numeric(
+    df: pd.DataFrame, col: str, offset: int, problems: list[str], *, integer: bool
+) -> FloatArray:
+    """Return column ``col`` as floats; record non-numeric, negative or fractional values."""
+    raw = df[col]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "")
+    if bad.any():
+        problems.append(f"column `{col}`, {_rows(bad, offset)}: not a number; enter numbers.")
+    neg = values < 0
+    if neg.any():
+        problems.append(f"column `{col}`, {_rows(neg, offset)}: negative; values must be >= 0.")
+    if integer:
+        frac = np.isfinite(values) & (values != np.round(values))
+        if frac.any():
+            problems.append(
+                f"column `{col}`, {_rows(frac, offset)}: not a whole number; enter machine "
+                "counts."
+            )
+    return values
+
+
+def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd.DataFrame]:
+    """Index of the nearest GeoNames settlement of each point (unit-vector k-d tree)."""
+    towns = geodata.load_settlements()
+
+    def _unit(lo: FloatArray, la: FloatArray) -> FloatArray:
+        lo_r, la_r = np.radians(lo), np.radians(la)
+        return np.column_stack(
+            (np.cos(la_r) * np.cos(lo_r), np.cos(la_r) * np.sin(lo_r), np.sin(la_r))
+        )
+
+    tree = cKDTree(
+        _unit(towns["lon"].to_numpy(dtype=np.float64), towns["lat"].to_numpy(dtype=np.float64))
+    )
+    _, idx = tree.query(_unit(lon, lat))
+    return np.asarray(idx, dtype=np.int64), towns
+
+
+def _check_ids(df: pd.DataFrame, offset: int, problems: list[str]) -> str | None:
+    id_col = _find_column(df, _ID_ALIASES)
+    if id_col is None:
+        problems.append("no id column; add a column `farm_id` with a unique id per farm.")
+        return None
+    ids = df[id_col]
+    empty = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        problems.append(f"column `{id_col}`, {_rows(empty, offset)}: empty id; fill it in.")
+    dup = ids.duplicated(keep=False).to_numpy() & ~empty
+    if dup.any():
+        problems.append(
+            f"column `{id_col}`, {_rows(dup, offset)}: repeated id; ids must be unique."
+        )
+    return id_col
+
+
+def _check_coordinates(df: pd.DataFrame, offset: int, problems: list[str]) -> None:
+    """Parse ``lat``/``lon`` (any alias) into float columns named ``lat`` and ``lon``."""
+    found = True
+    for aliases, name, hi in ((_LAT_ALIASES, "lat", _MAX_LAT), (_LON_ALIASES, "lon", _MAX_LON)):
+        col = _find_column(df, aliases)
+        if col is None:
+            problems.append(
+                f"no `{name}` column; add `lat` and `lon` in decimal degrees (EPSG:4326)."
+            )
+            found = False
+            continue
+        vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(vals) | (np.abs(vals) > hi)
+        if bad.any():
+            problems.append(
+                f"column `{col}`, {_rows(bad, offset)}: missing or not a {name} in "
+                f"[-{hi:g}, {hi:g}]; use decimal degrees (e.g. 53.21, not 53°12')."
+            )
+        df[name] = vals
+    if not found:
+        return
+    lat, lon = df["lat"].to_numpy(np.float64), df["lon"].to_numpy(np.float64)
+    ok = (
+        np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= _MAX_LAT) & (np.abs(lon) <= _MAX_LON)
+    )
+    outside = ok.copy()
+    outside[ok] = ~geodata.points_in_kazakhstan(lon[ok], lat[ok])
+    if outside.any():
+        problems.append(
+            f"{_rows(outside, offset)}: outside Kazakhstan; check that `lat` and `lon` "
+            "are not swapped and are in decimal degrees."
+        )
+
+
+def _collect_counts(df: pd.DataFrame, offset: int, problems: list[str]) -> dict[str, FloatArray]:
+    """Parse fleet, area, age-class and Belarus columns that are present, checking each."""
+    values: dict[str, FloatArray] = {}
+    present = {c: _find_column(df, (c,)) for c in (*_FLEET_COLUMNS, "sown_area_ha")}
+    if all(v is None for v in present.values()):
+        problems.append(
+            "none of `tractors`, `combines`, `sown_area_ha` is present; add at least one so "
+            "the farm has a demand."
+        )
+    optional = [f"{m}_{a}" for m in _FLEET_COLUMNS for a in AGE_CLASSES]
+    optional += ["belarus_tractors", "belarus_combines"]
+    columns = {**present, **{name: _find_column(df, (name,)) for name in optional}}
+    for name, col in columns.items():
+        if col is not None:
+            values[name] = _numeric(df, col, offset, problems, integer=name != "sown_area_ha")
+    for machine in _FLEET_COLUMNS:
+        _check_machine(machine, values, offset, problems)
+    return values
+
+
+def _check_machine(
+    machine: str, values: dict[str, FloatArray], offset: int, problems: list[str]
+) -> None:
+    """Check age classes and Belarus-made counts of one machine type against its total."""
+    given = [f"{machine}_{a}" in values for a in AGE_CLASSES]
+    if any(given) and not all(given):
+        problems.append(
+            f"give all three age columns for {machine} (`{machine}_0_10`, `{machine}_10_17`, "
+            f"`{machine}_17p`) or none of them."
+        )
+    elif all(given):
+        total = np.sum([values[f"{machine}_{a}"] for a in AGE_CLASSES], axis=0)
+        if machine not in values:
+            values[machine] = total
+        else:
+            off = np.isfinite(total) & (total != values[machine])
+            if off.any():
+                problems.append(
+                    f"{_rows(off, offset)}: the {machine} age columns do not add up to "
+                    f"`{machine}`; correct either."
+                )
+    bel = f"belarus_{machine}"
+    if bel in values and machine in values:
+        over = values[bel] > values[machine]
+        if over.any():
+            problems.append(
+                f"column `{bel}`, {_rows(over, offset)}: more than `{machine}`; Belarus-made "
+                "machines are part of the fleet."
+            )
+
+
+def _check_iso(df: pd.DataFrame, offset: int, problems: list[str]) -> str | None:
+    iso_col = _find_column(df, ("oblast_iso",))
+    if iso_col is None:
+        return None
+    codes = df[iso_col].astype(str).str.strip().str.upper()
+    unknown = ~codes.isin(geodata.OBLAST_ISO_CODES).to_numpy()
+    if unknown.any():
+        problems.append(
+            f"column `{iso_col}`, {_rows(unknown, offset)}: not an ISO 3166-2:KZ code "
+            f"({', '.join(geodata.OBLAST_ISO_CODES[:3])}, ...); fix or drop the column."
+        )
+    return iso_col
+
+
+def read_farms(
+    path: str | Path,
+    *,
+    belarus_share: float = 0.5,
+    seed: int = 42,
+) -> gpd.GeoDataFrame:
+    """Read a farm registry (CSV/XLSX with lat/lon columns, GeoJSON, GeoPackage).
+
+    Required: an id column (``farm_id`` or ``id``), coordinates (``lat``/``lon`` columns, or
+    point geometry), and at least one of ``tractors``, ``combines``, ``sown_area_ha``.
+    Missing optional columns are filled: absent machine counts are 0, absent ``sown_area_ha``
+    is NaN, ``oblast_iso`` and ``settlement_id`` come from the nearest GeoNames settlement,
+    age classes are split with the national shares (``TRACTOR_AGE_SHARES``,
+    ``COMBINE_AGE_SHARES``; multinomial draw with ``seed``), and ``belarus_*`` is a binomial
+    draw with ``belarus_share``. Column names are matched case-insensitively.
+
+    Parameters
+    ----------
+    path
+        The registry file.
+    belarus_share
+        Share of Belarus-made machines used when ``belarus_tractors``/``belarus_combines``
+        are absent.
+    seed
+        Seed of the draws that fill age classes and Belarus-made counts.
+
+    Returns
+    -------
+    farms
+        Same columns as :func:`generate_farms` (``synthetic`` False), EPSG:4326 points,
+        ``attrs["data_notes"]`` starting with ``"farms from <file>"``.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem found, with rows (header = row 1) and columns and how to fix it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"file not found: {path}. Check the path (relative paths start at the working dir)."
+        raise ValidationError(msg)
+    if path.suffix.lower() not in _TABLE_SUFFIXES + _GEO_SUFFIXES:
+        msg = (
+            f"unsupported file type `{path.suffix}`. Use CSV or XLSX (with lat/lon columns), "
+            "GeoJSON or GeoPackage."
+        )
+        raise ValidationError(msg, source=str(path))
+    if not 0.0 <= belarus_share <= 1.0:
+        msg = f"`belarus_share` must be between 0 and 1, got {belarus_share}."
+        raise ValidationError(msg, source=str(path))
+    df, offset = _read_table(path)
+    if df.empty:
+        msg = "the file has no data rows; add one row per farm."
+        raise ValidationError(msg, source=str(path))
+    problems: list[str] = []
+    id_col = _check_ids(df, offset, problems)
+    _check_coordinates(df, offset, problems)
+    values = _collect_counts(df, offset, problems)
+    iso_col = _check_iso(df, offset, problems)
+    if problems or id_col is None:
+        raise ValidationError(problems, source=str(path))
+    return _assemble(path, df, id_col, iso_col, values, belarus_share=belarus_share, seed=seed)
+
+
+def _assemble(
+    path: Path,
+    df: pd.DataFrame,
+    id_col: str,
+    iso_col: str | None,
+    values: dict[str, FloatArray],
+    *,
+    belarus_share: float,
+    seed: int,
+) -> gpd.GeoDataFrame:
+    """Build the farm table from validated columns, filling the optional ones."""
+    n = len(df)
+    rng = np.random.default_rng(seed)
+    lat = df["lat"].to_numpy(dtype=np.float64)
+    lon = df["lon"].to_numpy(dtype=np.float64)
+    nearest, towns = _nearest_settlements(lon, lat)
+    notes = [f"farms from {path.name} ({n:,} farms)"]
+    counts = {
+        m: np.nan_to_num(values.get(m, np.zeros(n))).astype(np.int64) for m in _FLEET_COLUMNS
+    }
+    out: dict[str, object] = {
+        "farm_id": df[id_col].astype(str).str.strip().to_numpy(),
+        "oblast_iso": (
+            df[iso_col].astype(str).str.strip().str.upper().to_numpy()
+            if iso_col is not None
+            else towns["oblast_iso"].to_numpy()[nearest]
+        ),
+        "settlement_id": towns["settlement_id"].to_numpy()[nearest],
+        "lat": lat,
+        "lon": lon,
+        "sown_area_ha": values.get("sown_area_ha", np.full(n, np.nan)),
+        **counts,
+    }
+    for machine, shares in (("tractors", TRACTOR_AGE_SHARES), ("combines", COMBINE_AGE_SHARES)):
+        if all(f"{machine}_{a}" in values for a in AGE_CLASSES):
+            split = np.column_stack(
+                [np.nan_to_num(values[f"{machine}_{a}"]) for a in AGE_CLASSES]
+            ).astype(np.int64)
+        else:
+            split = _age_split(rng, counts[machine], shares)
+            notes.append(f"{machine} age classes filled with national shares {shares} (facts 3b)")
+        for j, a in enumerate(AGE_CLASSES):
+            out[f"{machine}_{a}"] = split[:, j]
+    for machine in _FLEET_COLUMNS:
+        bel = f"belarus_{machine}"
+        if bel in values:
+            out[bel] = np.nan_to_num(values[bel]).astype(np.int64)
+        else:
+            out[bel] = rng.binomial(counts[machine], belarus_share).astype(np.int64)
+            notes.append(f"{bel} drawn with belarus_share={belarus_share:g}")
+    out["synthetic"] = np.zeros(n, dtype=np.bool_)
+    farms = gpd.GeoDataFrame(
+        pd.DataFrame(out, columns=list(FARM_COLUMNS)),
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=geodata.CRS,
+    )
+    farms.attrs["synthetic"] = False
+    farms.attrs["data_notes"] = notes
+    return farms
