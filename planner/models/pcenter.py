@@ -1,0 +1,636 @@
+"""p-center: open ``p`` sites minimising the worst travel cost (or worst weight x cost).
+
+Formulation (v_ij = c_ij, or w_i c_ij when ``weighted``; only listed pairs to non-forbidden
+sites are allowed; rows with no allowed pair at all are "unreachable" and left out, as in
+check.py; R = required sites)::
+
+    (P1)  min  z
+    (P2)  sum_j x_ij = 1                  for every reachable row i
+    (P3)  x_ij <= y_j
+    (P4)  sum_j v_ij x_ij <= z            for every reachable row i
+    (P5)  sum_j y_j = p;  y_j = 1 on R;  y_j = 0 on forbidden sites;
+          min_new <= sum_{j not in R} y_j <= max_new
+    (P6)  sum_i w_i x_ij <= Q_j y_j       (capacitated only)
+    (P7)  x, y binary
+
+Exact method ("binary search", the default): the optimum is one of the distinct values
+v_ij. For a threshold T, "is there a solution with z <= T?" is
+
+    (B1)  a set-covering problem: every reachable row not already within T of a required site
+          needs one of its sites with v_ij <= T open, using at most k = p - |R| new sites
+          (uncapacitated; padding up to k afterwards never raises z), or
+    (B2)  (P2), (P3), (P5), (P6), (P7) restricted to pairs with v_ij <= T (capacitated).
+
+Binary search over the sorted distinct values between the lower bound
+LB = max_i min_j v_ij and the best solution found; each feasible answer moves the upper end
+to the *achieved* objective, each proven infeasibility moves the lower end (the bound). (B1)
+is answered by the greedy cover first and only then by the MIP (feasibility mode) on the
+reduced instance (identical rows merged, essential and dominated columns handled, see
+:mod:`planner.models.coverage`). ``method="mip"`` solves (P1)-(P7) directly instead; it is
+kept for comparison (see the module's benchmark notes in the report) and for small problems.
+
+Assignment: each reachable row goes to its nearest open site (capacitated: the site chosen
+by (B2)); unreachable rows are -1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.errors import ValidationError
+from planner.models._base import (
+    BoolArray,
+    Clock,
+    CostMatrix,
+    FloatArray,
+    IntArray,
+    LocationProblem,
+    SiteData,
+    Solution,
+    SolveOptions,
+    Status,
+)
+from planner.models.coverage import (
+    CoverCore,
+    MatrixMip,
+    build_assign_mip,
+    build_cost_matrix,
+    choose_backend,
+    cover_mip,
+    greedy_cover,
+    infeasible_solution,
+    lp_bound,
+    make_solution,
+    nearest_open,
+    new_sites_for_p,
+    pad_open,
+    reduce_cover,
+    site_mask,
+    solve_mip,
+)
+
+Method = Literal["auto", "binary_search", "mip"]
+
+
+def _weights_from(weights: npt.ArrayLike, n: int) -> FloatArray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    return w.copy()
+
+
+class PCenter:
+    """p-center location: minimise the worst (optionally demand-weighted) travel cost.
+
+    Parameters
+    ----------
+    problem
+        A problem of kind ``"p_center"``.
+    method
+        ``"binary_search"`` (set-covering feasibility subproblems, default via ``"auto"``) or
+        ``"mip"`` (direct formulation (P1)-(P7)).
+
+    Examples
+    --------
+    >>> m = PCenter.from_cost_matrix([[1.0, 4.0], [5.0, 2.0], [3.0, 3.0]], [1, 1, 1], p=1)
+    >>> m.solve().objective
+    4.0
+    """
+
+    kind = "p_center"
+
+    def __init__(self, problem: LocationProblem, *, method: Method = "auto") -> None:
+        if problem.kind != self.kind:
+            msg = f"PCenter needs a problem of kind 'p_center', got {problem.kind!r}."
+            raise ValidationError(msg, source="PCenter")
+        self.problem = problem
+        self.method: Method = method
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: CostMatrix | npt.ArrayLike,
+        weights: npt.ArrayLike,
+        *,
+        p: int,
+        weighted: bool = False,
+        sites: SiteData | None = None,
+        max_cost: float | None = None,
+        capacitated: bool = False,
+        min_new_sites: int = 0,
+        max_new_sites: int | None = None,
+    ) -> PCenter:
+        """Build the model from a cost matrix.
+
+        Parameters
+        ----------
+        costs
+            Sparse cost structure or dense array (``nan``/``inf`` = not allowed).
+        weights
+            Demand weight per row.
+        p
+            Total number of open sites, required ones included.
+        weighted
+            Minimise the largest weight x cost instead of the largest cost.
+        sites
+            Site attributes; default: all free, uncapacitated.
+        max_cost
+            Optional service cutoff (pairs above it are not allowed).
+        capacitated
+            Enforce site capacities (single-source assignment).
+        min_new_sites, max_new_sites
+            Bounds on the number of non-required open sites.
+
+        Returns
+        -------
+        model
+            The p-center model.
+        """
+        matrix = build_cost_matrix(costs, max_cost)
+        problem = LocationProblem(
+            kind="p_center",
+            costs=matrix,
+            weights=_weights_from(weights, matrix.n_demand),
+            sites=sites if sites is not None else SiteData.default(matrix.n_sites),
+            p=p,
+            weighted=weighted,
+            capacitated=capacitated,
+            min_new_sites=min_new_sites,
+            max_new_sites=max_new_sites,
+        )
+        return cls(problem)
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def _values(self) -> FloatArray:
+        """v_e per stored entry (cost, or weight x cost)."""
+        costs = self.problem.costs
+        if self.problem.weighted:
+            return np.asarray(costs.cost * self.problem.weights[costs.row_of_entry])
+        return costs.cost
+
+    def _reachable(self) -> BoolArray:
+        costs = self.problem.costs
+        return np.asarray(~((np.diff(costs.indptr) == 0) & ~np.isfinite(costs.beyond_cost)))
+
+    def evaluate(self, open_sites: Sequence[int]) -> tuple[float, IntArray, FloatArray]:
+        """Return the objective, assignment and assignment cost of a fixed open set.
+
+        Parameters
+        ----------
+        open_sites
+            Open site indices.
+
+        Returns
+        -------
+        objective, assignment, assignment_cost
+            Worst (weighted) cost, ``inf`` if some reachable row has no open allowed site (or,
+            capacitated, no capacity-feasible assignment exists); nearest open site per row.
+        """
+        problem = self.problem
+        mask = site_mask(problem.n_sites, open_sites) & ~problem.sites.forbidden
+        ok = np.ones(problem.costs.nnz, dtype=np.bool_)
+        a, c = nearest_open(problem.costs, ok, mask)
+        reach = self._reachable()
+        if (reach & (a < 0)).any():
+            return float("inf"), a, c
+        if problem.capacitated:
+            load = np.bincount(
+                a[a >= 0], weights=problem.weights[a >= 0], minlength=problem.n_sites
+            )
+            if (load > problem.sites.capacity * (1 + 1e-9) + 1e-9).any():
+                return self._evaluate_capacitated(mask)
+        return self._objective(a, c), a, c
+
+    def _objective(self, a: IntArray, c: FloatArray) -> float:
+        rows = np.flatnonzero(a >= 0)
+        if not len(rows):
+            return 0.0
+        vals = c[rows] * (self.problem.weights[rows] if self.problem.weighted else 1.0)
+        return float(vals.max())
+
+    def _evaluate_capacitated(self, mask: BoolArray) -> tuple[float, IntArray, FloatArray]:
+        """Exact bottleneck assignment for a fixed open set (binary search + MIP)."""
+        clock = Clock(SolveOptions(time_limit_s=60.0))
+        vals = self._values()
+        thresholds = np.unique(vals[mask[self.problem.costs.site_index]])
+        best: tuple[float, IntArray, FloatArray] | None = None
+        lo, hi = 0, len(thresholds) - 1
+        while lo <= hi:
+            mid = hi if best is None else (lo + hi) // 2
+            found = self._capacitated_feasible(float(thresholds[mid]), clock, "highs", mask)
+            if found is None:
+                if best is None:
+                    break
+                lo = mid + 1
+                continue
+            a = found[1]
+            c = self._costs_of(a)
+            best = (self._objective(a, c), a, c)
+            hi = min(mid, int(np.searchsorted(thresholds, best[0] * (1 - 1e-12)))) - 1
+        if best is None:
+            n = self.problem.n_demand
+            return float("inf"), np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+        return best
+
+    def _costs_of(self, a: IntArray) -> FloatArray:
+        costs = self.problem.costs
+        out = np.full(self.problem.n_demand, np.nan)
+        rows = costs.row_of_entry
+        hit = a[rows] == costs.site_index
+        out[rows[hit]] = costs.cost[hit]
+        return out
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _presolve_reason(self, k: int, reason: str) -> str:
+        problem = self.problem
+        if k < 0:
+            return reason
+        costs, sites = problem.costs, problem.sites
+        reach = self._reachable()
+        has_allowed = np.zeros(problem.n_demand, dtype=np.bool_)
+        has_allowed[costs.row_of_entry[~sites.forbidden[costs.site_index]]] = True
+        stuck = reach & ~has_allowed
+        if stuck.any():
+            rows = np.flatnonzero(stuck)
+            shown = ", ".join(str(i) for i in rows[:10])
+            return (
+                f"{len(rows)} demand row(s) can only be served by forbidden sites or sites "
+                f"outside their cost lists (rows {shown}); allow one of their sites or raise "
+                "the cutoff."
+            )
+        if problem.capacitated:
+            w = problem.weights
+            demand = float(w[reach].sum())
+            cap = sites.capacity
+            req_cap = float(cap[sites.required].sum())
+            free_caps = np.sort(cap[~sites.required & ~sites.forbidden])[::-1]
+            best_cap = req_cap + float(free_caps[:k].sum())
+            if best_cap < demand * (1 - 1e-12):
+                return (
+                    f"the {problem.p} largest allowed sites have total capacity "
+                    f"{best_cap:,.6g} < demand {demand:,.6g}; raise p or capacities."
+                )
+        return ""
+
+    # -- solve --------------------------------------------------------------------------------
+
+    def solve(self, options: SolveOptions | None = None) -> Solution:
+        """Solve the model; never raises on a time limit once a solution is known.
+
+        Parameters
+        ----------
+        options
+            Time limit, gap, seed, backend, progress, cancellation.
+
+        Returns
+        -------
+        solution
+            Worst (weighted) cost as objective; ``bound`` is a proven lower bound.
+        """
+        opts = options or SolveOptions()
+        clock = Clock(opts)
+        problem = self.problem
+        reach = self._reachable()
+        stats: dict[str, float | int | str] = {
+            "unreachable_rows": int((~reach).sum()),
+            "unreachable_weight": float(problem.weights[~reach].sum()),
+        }
+        k, reason = new_sites_for_p(problem)
+        why = self._presolve_reason(k, reason)
+        if why:
+            return infeasible_solution(problem, clock, why, stats)
+        if self.method == "mip":
+            return self._solve_direct(k, clock, stats)
+        return self._binary_search(k, clock, stats)
+
+    def _binary_search(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
+        problem, opts = self.problem, clock.options
+        costs, sites = problem.costs, problem.sites
+        vals = self._values()
+        allowed = ~sites.forbidden[costs.site_index]
+        reach = self._reachable()
+        # LB = max_i min_j v_ij over allowed pairs of reachable rows
+        row_min = np.full(problem.n_demand, np.inf)
+        np.minimum.at(row_min, costs.row_of_entry[allowed], vals[allowed])
+        lb_val = float(row_min[reach].max()) if reach.any() else 0.0
+        thresholds = np.unique(vals[allowed])
+        thresholds = thresholds[thresholds >= lb_val - 1e-15]
+        n_t = len(thresholds)
+        # Invariant: if an optimum below best_val exists its index lies in [lo, hi];
+        # every threshold below proven_lo is proven infeasible.
+        lo, hi, proven_lo = 0, n_t - 1, 0
+        best_open: list[int] | None = None
+        best_val = np.inf
+        exhausted = False  # heuristic mode gave up on a threshold without proof
+        backend = choose_backend(opts, pure_binary=not problem.capacitated, size=int(costs.nnz))
+        backend_used = "binary-search"
+        steps = 0
+        if not reach.any():
+            best_open, best_val, lo, hi = pad_open(problem, [], k), 0.0, 1, 0
+        while lo <= hi and not clock.should_stop:
+            mid = hi if best_open is None else (lo + hi) // 2  # first: feasible at all?
+            steps += 1
+            verdict, open_sites, used = self._feasible(float(thresholds[mid]), k, clock, backend)
+            if used not in backend_used:
+                backend_used += f"+{used}"
+            if verdict == "feasible" and open_sites is not None:
+                obj, _, _ = self._final_assignment(open_sites, clock, backend)
+                if obj < best_val:
+                    best_val, best_open = obj, open_sites
+                    clock.report(incumbent=best_val, phase="binary search")
+                achieved = int(np.searchsorted(thresholds, best_val * (1 - 1e-12)))
+                hi = min(mid, achieved) - 1
+            elif verdict == "infeasible":
+                lo = mid + 1
+                if not exhausted:
+                    proven_lo = lo
+                    if proven_lo < n_t:
+                        clock.report(bound=float(thresholds[proven_lo]), phase="binary search")
+            elif verdict == "unknown-heuristic":
+                exhausted = True
+                lo = mid + 1
+            else:  # undecided within the time limit
+                break
+            if best_open is None and verdict != "feasible":
+                break  # infeasible (or undecided) even at the largest threshold
+        stats["binary_search_steps"] = steps
+        stats["thresholds"] = n_t
+        if best_open is None:
+            if proven_lo > 0:
+                msg = (
+                    f"no choice of {problem.p} sites reaches every demand row: covering all "
+                    f"{int(reach.sum())} reachable rows needs more than {k} new site(s) even "
+                    "at the largest allowed cost. Raise p or the cutoff."
+                )
+                return infeasible_solution(problem, clock, msg, stats)
+            msg = "no feasible solution found within the time limit."
+            return infeasible_solution(problem, clock, msg, stats, status=Status.ERROR)
+        bound = float(thresholds[proven_lo]) if proven_lo < n_t else best_val
+        bound = min(max(bound, lb_val), best_val)
+        objective, assignment, cost = self._final_assignment(best_open, clock, backend)
+        unit = problem.costs.unit
+        what = "weight x cost" if problem.weighted else f"travel cost ({unit})"
+        msg = f"worst {what} {objective:,.6g}; lower bound {bound:,.6g}."
+        if stats["unreachable_rows"]:
+            msg += (
+                f" {stats['unreachable_rows']} demand row(s) with weight "
+                f"{float(stats['unreachable_weight']):,.6g} have no allowed site and are left out."
+            )
+        return make_solution(
+            problem,
+            status=Status.FEASIBLE,
+            objective=objective,
+            bound=bound,
+            open_sites=best_open,
+            assignment=assignment,
+            assignment_cost=cost,
+            clock=clock,
+            backend=backend_used,
+            message=msg,
+            stats=stats,
+        )
+
+    def _final_assignment(
+        self, open_sites: Sequence[int], clock: Clock, backend: str
+    ) -> tuple[float, IntArray, FloatArray]:
+        problem = self.problem
+        if not problem.capacitated:
+            return self.evaluate(open_sites)
+        mask = site_mask(problem.n_sites, open_sites)
+        obj, a, c = self.evaluate(open_sites)
+        if np.isfinite(obj):
+            return obj, a, c
+        found = self._capacitated_feasible(np.inf, clock, backend, mask)
+        if found is None:
+            return obj, a, c
+        a = found[1]
+        c = self._costs_of(a)
+        return self._objective(a, c), a, c
+
+    def _feasible(
+        self, t_val: float, k: int, clock: Clock, backend: str
+    ) -> tuple[str, list[int] | None, str]:
+        """Decide "is there a solution with z <= t_val?" -- (B1) or (B2)."""
+        if self.problem.capacitated:
+            be = "highs" if backend == "heuristic" else backend
+            found = self._capacitated_feasible(t_val, clock, be, None)
+            if found is None:
+                return ("undecided" if clock.should_stop else "infeasible"), None, be
+            return "feasible", [int(j) for j in np.flatnonzero(found[0])], be
+        return self._cover_feasible(t_val, k, clock, backend)
+
+    def _cover_core(self, t_val: float) -> tuple[CoverCore | None, IntArray]:
+        """(B1) instance at threshold t_val; ``None`` if some row has no site at all."""
+        problem = self.problem
+        costs, sites = problem.costs, problem.sites
+        vals = self._values()
+        ok = (vals <= t_val) & ~sites.forbidden[costs.site_index]
+        rows_of = costs.row_of_entry
+        reach = self._reachable()
+        covered_req = np.zeros(problem.n_demand, dtype=np.bool_)
+        covered_req[rows_of[ok & sites.required[costs.site_index]]] = True
+        free = ~sites.required & ~sites.forbidden
+        cand_sites = np.flatnonzero(free).astype(np.int64)
+        col_of = np.full(problem.n_sites, -1, dtype=np.int64)
+        col_of[cand_sites] = np.arange(len(cand_sites))
+        need = reach & ~covered_req
+        ent = np.flatnonzero(ok & free[costs.site_index] & need[rows_of])
+        r, c = rows_of[ent], col_of[costs.site_index[ent]]
+        has = np.zeros(problem.n_demand, dtype=np.bool_)
+        has[r] = True
+        if (need & ~has).any():
+            return None, cand_sites
+        rows = np.flatnonzero(need)
+        order = np.lexsort((c, r))
+        r, c = r[order], c[order]
+        counts = np.bincount(r, minlength=problem.n_demand)[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        core = reduce_cover(indptr, c, np.ones(len(cand_sites)), allow_column_dominance=True)
+        return core, cand_sites
+
+    def _cover_feasible(  # noqa: PLR0911
+        self, t_val: float, k: int, clock: Clock, backend: str
+    ) -> tuple[str, list[int] | None, str]:
+        core, cand_sites = self._cover_core(t_val)
+        if core is None:
+            return "infeasible", None, "presolve"
+        order = cand_sites  # padding preference: ascending index
+        if int(core.forced.sum()) > k:
+            return "infeasible", None, "presolve"
+        chosen = greedy_cover(core, max_count=k)
+        if chosen is not None and int(chosen.sum()) <= k:
+            return (
+                "feasible",
+                pad_open(self.problem, cand_sites[np.flatnonzero(chosen)], k, order=order),
+                "greedy",
+            )
+        mip = cover_mip(core, (0, k), zero_objective=False)
+        if backend == "heuristic":
+            lb = lp_bound(mip, clock, clock.remaining_s)
+            if np.isfinite(lb) and lb > k + 1e-6:
+                return "infeasible", None, "lp"
+            return "unknown-heuristic", None, "lp"
+        feas = MatrixMip(
+            objective=np.zeros(core.n_cand),
+            lower=mip.lower,
+            upper=mip.upper,
+            integer=mip.integer,
+            matrix=mip.matrix,
+            row_lower=mip.row_lower,
+            row_upper=mip.row_upper,
+            maximise=False,
+        )
+        res = solve_mip(feas, backend, clock, time_limit_s=clock.remaining_s, feasibility_only=True)
+        if res.values is not None:
+            cols = np.flatnonzero(res.values > 0.5)  # noqa: PLR2004
+            return (
+                "feasible",
+                pad_open(self.problem, cand_sites[cols], k, order=order),
+                (res.backend),
+            )
+        if res.infeasible:
+            return "infeasible", None, res.backend
+        return "undecided", None, res.backend
+
+    def _capacitated_feasible(
+        self, t_val: float, clock: Clock, backend: str, fixed_open: BoolArray | None
+    ) -> tuple[BoolArray, IntArray] | None:
+        """(B2): open mask and assignment with every pair value <= t_val, or ``None``."""
+        problem = self.problem
+        costs, sites = problem.costs, problem.sites
+        vals = self._values()
+        reach = self._reachable()
+        ok = (vals <= t_val) & ~sites.forbidden[costs.site_index] & reach[costs.row_of_entry]
+        if fixed_open is not None:
+            ok &= fixed_open[costs.site_index]
+        ent = np.flatnonzero(ok)
+        pr, ps = costs.row_of_entry[ent], costs.site_index[ent]
+        has = np.zeros(problem.n_demand, dtype=np.bool_)
+        has[pr] = True
+        if (reach & ~has).any():
+            return None
+        p = int(problem.p or 0)
+        model = build_assign_mip(
+            problem,
+            pr,
+            ps,
+            objective_y=np.zeros(problem.n_sites),
+            objective_x=np.zeros(len(pr)),
+            maximise=False,
+            must_assign=reach,
+            n_open=(p, p) if fixed_open is None else (int(fixed_open.sum()),) * 2,
+            fixed_open=fixed_open,
+        )
+        res = solve_mip(
+            model.mip, backend, clock, time_limit_s=clock.remaining_s, feasibility_only=True
+        )
+        if res.values is None:
+            return None
+        mask, a_part = model.split(res.values)
+        a = np.full(problem.n_demand, -1, dtype=np.int64)
+        a[: len(a_part)] = a_part
+        return mask, a
+
+    def _solve_direct(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
+        """(P1)-(P7) as one MIP (columns: y, x, z)."""
+        import scipy.sparse as sp  # noqa: PLC0415
+
+        problem, opts = self.problem, clock.options
+        costs, sites = problem.costs, problem.sites
+        vals = self._values()
+        reach = self._reachable()
+        ok = ~sites.forbidden[costs.site_index] & reach[costs.row_of_entry]
+        ent = np.flatnonzero(ok)
+        pr, ps, pv = costs.row_of_entry[ent], costs.site_index[ent], vals[ent]
+        p = int(problem.p or 0)
+        base = build_assign_mip(
+            problem,
+            pr,
+            ps,
+            objective_y=np.zeros(problem.n_sites),
+            objective_x=np.zeros(len(pr)),
+            maximise=False,
+            must_assign=reach,
+            n_open=(p, p),
+            capacitated=problem.capacitated,
+        )
+        m, n_p = problem.n_sites, len(pr)
+        rows_used, row_pos = np.unique(pr, return_inverse=True)
+        # (P4): sum_j v_ij x_ij - z <= 0
+        p4 = sp.csr_matrix(
+            (
+                np.concatenate([pv, -np.ones(len(rows_used))]),
+                (
+                    np.concatenate([row_pos, np.arange(len(rows_used))]),
+                    np.concatenate([m + np.arange(n_p), np.full(len(rows_used), m + n_p)]),
+                ),
+            ),
+            shape=(len(rows_used), m + n_p + 1),
+        )
+        a_old = sp.hstack([base.mip.matrix, sp.csr_matrix((base.mip.matrix.shape[0], 1))])
+        upper_z = float(pv.max()) if len(pv) else 0.0
+        mip = MatrixMip(
+            objective=np.concatenate([np.zeros(m + n_p), [1.0]]),
+            lower=np.concatenate([base.mip.lower, [0.0]]),
+            upper=np.concatenate([base.mip.upper, [upper_z]]),
+            integer=np.concatenate([base.mip.integer, [False]]),
+            matrix=sp.vstack([a_old, p4], format="csr"),
+            row_lower=np.concatenate([base.mip.row_lower, np.full(len(rows_used), -np.inf)]),
+            row_upper=np.concatenate([base.mip.row_upper, np.zeros(len(rows_used))]),
+            maximise=False,
+        )
+        backend = choose_backend(opts, pure_binary=False, size=int(mip.matrix.nnz))
+        if backend == "heuristic":
+            backend = "highs"
+        if backend == "cp-sat":
+            mip = MatrixMip(
+                objective=mip.objective,
+                lower=mip.lower,
+                upper=np.ceil(mip.upper),
+                integer=np.ones(mip.n_cols, dtype=np.bool_),
+                matrix=mip.matrix,
+                row_lower=mip.row_lower,
+                row_upper=mip.row_upper,
+                maximise=False,
+            )
+        res = solve_mip(mip, backend, clock, time_limit_s=clock.remaining_s)
+        if res.values is None:
+            if res.infeasible:
+                return infeasible_solution(
+                    problem, clock, f"no choice of {p} sites serves every reachable row.", stats
+                )
+            return infeasible_solution(
+                problem,
+                clock,
+                "no feasible solution found within the time limit.",
+                stats,
+                status=Status.ERROR,
+            )
+        mask = res.values[:m] > 0.5  # noqa: PLR2004
+        open_sites = [int(j) for j in np.flatnonzero(mask)]
+        objective, assignment, cost = self._final_assignment(open_sites, clock, backend)
+        bound = res.bound if np.isfinite(res.bound) else float("nan")
+        if np.isfinite(bound):
+            bound = min(bound, objective)
+        msg = f"worst cost {objective:,.6g}; lower bound {bound:,.6g} (direct MIP)."
+        del k
+        return make_solution(
+            problem,
+            status=Status.FEASIBLE,
+            objective=objective,
+            bound=bound,
+            open_sites=open_sites,
+            assignment=assignment,
+            assignment_cost=cost,
+            clock=clock,
+            backend=f"mip+{res.backend}",
+            message=msg,
+            stats=stats,
+        )

@@ -1,0 +1,207 @@
+"""Tests of the p-center model: brute force on tiny instances, checker, determinism."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from planner.models import CancelToken, SiteData, SolveOptions, Status, check_solution
+from planner.models.pcenter import PCenter
+
+from .test_coverage import Tiny, effective, open_sets, tiny_instance
+
+pytestmark = pytest.mark.solver
+
+EXACT_BACKENDS = ["highs", "scip", "cp-sat", "auto"]
+
+
+def brute_pcenter(t: Tiny, p: int, *, weighted: bool, capacitated: bool) -> float:
+    c = effective(t)
+    c[:, t.sites.forbidden] = np.nan
+    raw = effective(t)
+    reach = ~np.isnan(raw).all(axis=1)
+    v = c * (t.weights[:, None] if weighted else 1.0)
+    best = math.inf
+    for s in open_sets(t, p):
+        sub = v[:, list(s)]
+        if capacitated:
+            options = [[(i, j) for j in s if not np.isnan(v[i, j])] for i in np.flatnonzero(reach)]
+            for choice in itertools.product(*options):
+                load = np.zeros(v.shape[1])
+                for i, j in choice:
+                    load[j] += t.weights[i]
+                if (load <= t.sites.capacity + 1e-9).all():
+                    val = max((v[i, j] for i, j in choice), default=0.0)
+                    best = min(best, val)
+            continue
+        with np.errstate(all="ignore"):
+            row_best = np.nanmin(np.where(np.isnan(sub), np.inf, sub), axis=1)
+        if np.isinf(row_best[reach]).any():
+            continue
+        best = min(best, float(row_best[reach].max()) if reach.any() else 0.0)
+    return best
+
+
+def assert_checked(model: PCenter, sol) -> None:  # noqa: ANN001
+    report = check_solution(model.problem, sol)
+    assert report.ok, report.violations
+
+
+VARIANTS = ["plain", "required", "forbidden", "cutoff", "newbounds", "all"]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("seed", range(4))
+def test_pcenter_matches_brute_force(variant: str, seed: int, weighted: bool) -> None:
+    t = tiny_instance(seed, variant=variant)
+    if variant == "all":  # capacity is tested separately
+        t = Tiny(
+            t.costs,
+            t.weights,
+            SiteData.default(
+                5,
+                required=np.flatnonzero(t.sites.required),
+                forbidden=np.flatnonzero(t.sites.forbidden),
+            ),
+            t.min_new,
+            t.max_new,
+            t.max_cost,
+        )
+    p = 2 + int(t.sites.required.sum())
+    model = PCenter.from_cost_matrix(
+        t.costs,
+        t.weights,
+        p=p,
+        weighted=weighted,
+        sites=t.sites,
+        max_cost=t.max_cost,
+        min_new_sites=t.min_new,
+        max_new_sites=t.max_new,
+    )
+    sol = model.solve(SolveOptions(time_limit_s=20))
+    expected = brute_pcenter(t, p, weighted=weighted, capacitated=False)
+    if math.isinf(expected):
+        assert sol.status == Status.INFEASIBLE, sol
+        assert sol.message
+        return
+    assert sol.status == Status.OPTIMAL, sol.message
+    assert_checked(model, sol)
+    assert sol.objective == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("backend", EXACT_BACKENDS)
+@pytest.mark.parametrize("method", ["binary_search", "mip"])
+@pytest.mark.parametrize("seed", range(3))
+def test_pcenter_capacitated_matches_brute_force(backend: str, method: str, seed: int) -> None:
+    t = tiny_instance(seed, n=6, variant="capacity")
+    model = PCenter(
+        PCenter.from_cost_matrix(t.costs, t.weights, p=2, sites=t.sites, capacitated=True).problem,
+        method=method,  # type: ignore[arg-type]
+    )
+    sol = model.solve(SolveOptions(time_limit_s=30, backend=backend))
+    expected = brute_pcenter(t, 2, weighted=False, capacitated=True)
+    if math.isinf(expected):
+        assert sol.status == Status.INFEASIBLE
+        return
+    assert_checked(model, sol)
+    assert sol.objective == pytest.approx(expected)
+    assert sol.status == Status.OPTIMAL
+
+
+@pytest.mark.parametrize("backend", EXACT_BACKENDS)
+@pytest.mark.parametrize("method", ["binary_search", "mip"])
+def test_pcenter_methods_and_backends_agree(backend: str, method: str) -> None:
+    rng = np.random.default_rng(9)
+    costs = rng.uniform(0, 100, size=(40, 12)).round(1)
+    model = PCenter(PCenter.from_cost_matrix(costs, 1.0, p=3).problem, method=method)  # type: ignore[arg-type]
+    sol = model.solve(SolveOptions(time_limit_s=60, backend=backend))
+    ref = PCenter.from_cost_matrix(costs, 1.0, p=3).solve(SolveOptions(backend="highs"))
+    assert_checked(model, sol)
+    assert sol.objective == pytest.approx(ref.objective)
+    assert sol.status == Status.OPTIMAL
+
+
+def test_weighted_and_unweighted_differ() -> None:
+    # a heavy farm far from the middle pulls the weighted centre towards it
+    costs = np.array(
+        [
+            [0.0, 5.0, 10.0],  # light farm A
+            [10.0, 5.0, 0.0],  # light farm B
+            [9.0, 6.0, 1.0],  # heavy farm C near B
+        ]
+    )
+    weights = np.array([1.0, 1.0, 10.0])
+    unweighted = PCenter.from_cost_matrix(costs, weights, p=1)
+    weighted = PCenter.from_cost_matrix(costs, weights, p=1, weighted=True)
+    su, sw = unweighted.solve(), weighted.solve()
+    assert_checked(unweighted, su)
+    assert_checked(weighted, sw)
+    assert su.open_sites == (1,)
+    assert su.objective == 6.0
+    assert sw.open_sites == (2,)
+    assert sw.objective == 10.0
+
+
+def test_unreachable_rows_are_left_out_and_reported() -> None:
+    costs = np.array([[1.0, 3.0], [np.nan, np.nan], [4.0, 2.0]])
+    model = PCenter.from_cost_matrix(costs, [1.0, 7.0, 1.0], p=1)
+    sol = model.solve()
+    assert_checked(model, sol)
+    assert sol.assignment[1] == -1
+    assert sol.stats["unreachable_rows"] == 1
+    assert "no allowed site" in sol.message
+
+
+def test_only_forbidden_sites_is_infeasible_and_explained() -> None:
+    costs = np.array([[1.0, np.nan], [4.0, 2.0]])
+    sites = SiteData.default(2, forbidden=[0])
+    sol = PCenter.from_cost_matrix(costs, 1.0, p=1, sites=sites).solve()
+    assert sol.status == Status.INFEASIBLE
+    assert "forbidden" in sol.message
+
+
+def test_cutoff_too_tight_for_p_is_infeasible() -> None:
+    costs = np.array([[1.0, 50.0], [50.0, 1.0]])
+    sol = PCenter.from_cost_matrix(costs, 1.0, p=1, max_cost=10.0).solve()
+    assert sol.status == Status.INFEASIBLE
+    assert "Raise p" in sol.message
+
+
+def test_capacity_shortfall_is_explained() -> None:
+    costs = np.ones((3, 3))
+    sites = SiteData.default(3, capacity=[2.0, 2.0, 2.0])
+    sol = PCenter.from_cost_matrix(
+        costs, [1.5, 1.5, 1.5], p=2, sites=sites, capacitated=True
+    ).solve()
+    assert sol.status == Status.INFEASIBLE
+    assert "4 < demand 4.5" in sol.message
+
+
+def test_deterministic_and_cancel() -> None:
+    rng = np.random.default_rng(1)
+    costs = rng.uniform(0, 100, size=(400, 40))
+    model = PCenter.from_cost_matrix(costs, 1.0, p=5)
+    a = model.solve(SolveOptions(seed=1))
+    b = model.solve(SolveOptions(seed=1))
+    assert a.open_sites == b.open_sites
+    assert a.objective == b.objective
+    token = CancelToken()
+    token.cancel()
+    c = model.solve(SolveOptions(cancel=token))
+    assert c.status in (Status.ERROR, Status.FEASIBLE, Status.OPTIMAL)
+    if c.has_solution:
+        assert_checked(model, c)
+
+
+def test_heuristic_backend_bound_is_valid() -> None:
+    rng = np.random.default_rng(6)
+    costs = rng.uniform(0, 100, size=(150, 25)).round()
+    model = PCenter.from_cost_matrix(costs, 1.0, p=4)
+    h = model.solve(SolveOptions(backend="heuristic"))
+    e = model.solve(SolveOptions(backend="highs"))
+    assert_checked(model, h)
+    assert h.bound <= e.objective + 1e-9 <= h.objective + 1e-9
