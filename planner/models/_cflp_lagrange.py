@@ -1,0 +1,424 @@
+"""Lagrangian relaxation of the CFLP demand constraints (Beasley 1988; Goertz & Klose 2012).
+
+Relaxing (1) ``sum_j x_ij = 1`` with multipliers ``lambda_i`` (free sign) leaves, for each
+site ``j``, a knapsack over the rows with negative reduced cost
+``rc_ij = w_i c_ij - lambda_i``::
+
+    (L1) v_j = f_j + min { sum_i rc_ij x_ij : sum_i w_i x_ij <= s_j, 0 <= x_ij <= 1 }
+
+solved greedily by ``rc_ij / w_i`` (the LP relaxation of the 0-1 knapsack for the
+single-source variant, which keeps the bound valid). The sites then solve::
+
+    (L2) min sum_j v_j y_j  s.t. required sites open, min_new <= #new <= max_new,
+                                 sum_j s_j y_j >= total demand (7)
+
+With equal capacities among the free sites, (7) is a cardinality constraint and (L2) is
+solved exactly by sorting (this is what makes the bound stronger than the LP bound: it
+rounds ``sum_j y_j`` up). Otherwise (7) is relaxed with a multiplier ``mu >= 0``.
+``L(lambda) = sum_i lambda_i + (L2)`` is a lower bound for every ``lambda``.
+
+Reduced-cost fixing: forcing site ``j`` open (closed) in (L2) gives a bound ``L_j`` on all
+solutions with ``j`` open (closed); if ``L_j`` exceeds the incumbent, ``j`` is fixed closed
+(open) for the rest of the solve.
+
+Rows' ``beyond_cost`` (k-nearest lists): unlisted pairs may exist at a cost of at least
+``beyond_cost``. Each of them adds ``min(0, w_i b_i - lambda_i)`` to (L1) of every site
+that does not list row ``i`` (capacity ignored, a relaxation), so the bound stays valid
+for the full problem, not only for the listed pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.models._base import BoolArray, FloatArray
+from planner.models._cflp_data import CflpData
+
+INF = float("inf")
+# A subgradient with squared norm below this is zero: (L2)'s solution satisfies (1).
+ZERO_NORM2 = 1e-18
+
+
+@dataclass
+class LagrangeState:
+    """Best multipliers, bound and fixings found so far (mutable working state).
+
+    Parameters
+    ----------
+    bound
+        Best lower bound.
+    lam
+        Multipliers that gave it.
+    fixed_closed
+        Sites proven closed in every solution better than the incumbent.
+    fixed_open
+        Sites proven open in every solution better than the incumbent.
+    iterations
+        Subgradient iterations done.
+    y_sets
+        Distinct site sets proposed by (L2), in order (for the primal heuristic).
+    """
+
+    bound: float
+    lam: FloatArray
+    fixed_closed: BoolArray
+    fixed_open: BoolArray
+    iterations: int = 0
+    y_sets: list[BoolArray] = field(default_factory=list)
+
+
+@dataclass(frozen=True, eq=False)
+class _SubResult:
+    value: float
+    y: BoolArray
+    v: FloatArray
+    take: FloatArray  # per entry (served rows), fraction taken in (L1)
+    mu_grad: float
+
+
+class Lagrangian:
+    """Subgradient optimisation of the bound described in the module docstring.
+
+    Parameters
+    ----------
+    data
+        Instance arrays.
+    beyond_cost
+        Per row, lower bound on the cost of unlisted pairs (``inf`` = not allowed).
+    """
+
+    def __init__(self, data: CflpData, beyond_cost: FloatArray) -> None:
+        self.data = data
+        ent = np.flatnonzero(data.served[data.e_row])
+        # Entries of served rows, ordered by site.
+        ent = ent[np.argsort(data.e_site[ent], kind="stable")]
+        self.ent = ent
+        self.ent_site = data.e_site[ent]
+        self.ent_row = data.e_row[ent]
+        self.ent_w = data.weight[self.ent_row]
+        self.ent_pair = data.pair_cost[ent]
+        self.served = np.flatnonzero(data.served)
+        self.open_ok = data.allowed | data.required
+        b = np.asarray(beyond_cost, dtype=np.float64)
+        self.beyond_pair = np.where(np.isfinite(b), data.weight * b, INF)
+        self.has_beyond = bool(np.isfinite(self.beyond_pair[data.served]).any())
+        free = data.free
+        caps = data.capacity[free]
+        self.cap_req = float(data.capacity[data.required].sum())
+        demand = data.total_demand
+        self.need = max(0.0, demand - self.cap_req)
+        self.uniform = bool(len(caps) and np.isfinite(caps).all() and np.ptp(caps) == 0)
+        self.use_mu = bool(
+            self.need > 0 and len(caps) and np.isfinite(caps).all() and not self.uniform
+        )
+        self.k_cap = 0
+        if self.need > 0 and self.uniform and caps[0] > 0:
+            self.k_cap = int(np.ceil(self.need / caps[0] * (1 - 1e-12)))
+        self.mu = 0.0
+
+    # -- (L2) ------------------------------------------------------------------------------
+    def _count_bounds(self) -> tuple[int, int]:
+        d = self.data
+        return max(d.min_new, self.k_cap), d.max_new
+
+    def solve_sites(
+        self, v: FloatArray, closed: BoolArray, forced: BoolArray
+    ) -> tuple[float, BoolArray]:
+        """Solve (L2) for site values ``v`` (``mu`` already folded in).
+
+        Parameters
+        ----------
+        v
+            Value per site.
+        closed
+            Sites that must stay closed.
+        forced
+            Sites that must open (besides required ones).
+
+        Returns
+        -------
+        value, y
+            Optimal value (``inf`` if no choice is feasible) and the open sites.
+        """
+        d = self.data
+        y = d.required | (forced & d.allowed)
+        if (forced & ~d.allowed).any():
+            return INF, y
+        k_lo, k_hi = self._count_bounds()
+        n_forced_new = int((y & ~d.required).sum())
+        pool = np.flatnonzero(d.free & ~closed & ~y)
+        vals = v[pool]
+        order = np.argsort(vals, kind="stable")
+        lo = max(0, k_lo - n_forced_new)
+        hi = min(len(pool), k_hi - n_forced_new)
+        if hi < lo or lo > len(pool):
+            return INF, y
+        k = int(np.clip(int((vals < 0).sum()), lo, hi))
+        y[pool[order[:k]]] = True
+        return float(v[y].sum()), y
+
+    # -- (L1) + (L2) -----------------------------------------------------------------------
+    def evaluate(self, lam: FloatArray, closed: BoolArray, forced: BoolArray) -> _SubResult:
+        """Compute ``L(lambda)`` with its minimiser.
+
+        Parameters
+        ----------
+        lam
+            Multipliers per row.
+        closed
+            Sites fixed closed.
+        forced
+            Sites fixed open.
+
+        Returns
+        -------
+        result
+            Bound value, open sites, site values and knapsack fractions.
+        """
+        d = self.data
+        m = d.n_sites
+        rc = self.ent_pair - lam[self.ent_row]
+        neg = np.flatnonzero(rc < 0)
+        take = np.zeros(len(rc))
+        gain = np.zeros(m)
+        if len(neg):
+            s = self.ent_site[neg]
+            cap = d.capacity[s]
+            finite = np.isfinite(cap)
+            # Uncapacitated sites take every negative item.
+            unc = neg[~finite]
+            take[unc] = 1.0
+            cn = neg[finite]
+            if len(cn):
+                sc = self.ent_site[cn]
+                wc = self.ent_w[cn]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(wc > 0, rc[cn] / np.where(wc > 0, wc, 1.0), -INF)
+                order = np.lexsort((ratio, sc))
+                cn, sc, wc = cn[order], sc[order], wc[order]
+                starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
+                csum = np.cumsum(wc)
+                base = np.repeat(csum[starts] - wc[starts], np.diff(np.r_[starts, len(cn)]))
+                before = csum - base - wc  # load before this item
+                room = d.capacity[sc] - before
+                frac = np.clip(np.where(wc > 0, room / np.where(wc > 0, wc, 1.0), 1.0), 0.0, 1.0)
+                take[cn] = frac
+            np.add.at(gain, self.ent_site[neg], rc[neg] * take[neg])
+        if self.has_beyond:
+            extra = np.minimum(0.0, self.beyond_pair - lam)
+            extra[~d.served] = 0.0
+            total = float(extra.sum())
+            listed = np.zeros(m)
+            np.add.at(listed, self.ent_site, extra[self.ent_row])
+            gain += total - listed
+        v = d.fixed_cost + gain
+        const = float(lam[self.served].sum())
+        vv = v
+        mu_grad = 0.0
+        if self.use_mu:
+            vv = v - self.mu * np.where(d.free, d.capacity, 0.0)
+            const += self.mu * self.need
+        value, y = self.solve_sites(vv, closed, forced)
+        if self.use_mu:
+            mu_grad = self.need - float(d.capacity[y & d.free].sum())
+        return _SubResult(value=const + value, y=y, v=vv, take=take, mu_grad=mu_grad)
+
+    def subgradient(self, res: _SubResult) -> FloatArray:
+        """Return ``g_i = 1 - sum_j x_ij y_j`` for the minimiser of ``L``.
+
+        Parameters
+        ----------
+        res
+            The minimiser.
+
+        Returns
+        -------
+        g
+            Subgradient per row (0 on rows not served).
+        """
+        d = self.data
+        served_by = np.bincount(
+            self.ent_row, weights=res.take * res.y[self.ent_site], minlength=d.n_rows
+        )
+        g: FloatArray = (1.0 - served_by).astype(np.float64)
+        g[~d.served] = 0.0
+        return g
+
+    def fixing(
+        self, res: _SubResult, const: float, upper: float, closed: BoolArray, forced: BoolArray
+    ) -> tuple[BoolArray, BoolArray]:
+        """Reduced-cost tests: sites whose forced flip lifts the bound above ``upper``.
+
+        Parameters
+        ----------
+        res
+            Minimiser at the current multipliers.
+        const
+            ``L(lambda) - (L2) value``: the part that does not depend on ``y``.
+        upper
+            Incumbent objective minus the tolerance.
+        closed
+            Sites already fixed closed.
+        forced
+            Sites already fixed open.
+
+        Returns
+        -------
+        new_closed, new_open
+            Sites that can be fixed closed / open.
+        """
+        d = self.data
+        m = d.n_sites
+        new_closed = np.zeros(m, dtype=np.bool_)
+        new_open = np.zeros(m, dtype=np.bool_)
+        cand = np.flatnonzero(d.free & ~closed & ~forced)
+        for j in cand:
+            if res.y[j]:
+                cl = closed.copy()
+                cl[j] = True
+                val, _ = self.solve_sites(res.v, cl, forced)
+                if const + val > upper:
+                    new_open[j] = True
+            else:
+                fo = forced.copy()
+                fo[j] = True
+                val, _ = self.solve_sites(res.v, closed, fo)
+                if const + val > upper:
+                    new_closed[j] = True
+        return new_closed, new_open
+
+
+def initial_multipliers(data: CflpData) -> FloatArray:
+    """Start multipliers: each row's second-cheapest pair cost (its cheapest if only one).
+
+    Parameters
+    ----------
+    data
+        Instance arrays.
+
+    Returns
+    -------
+    lam
+        One multiplier per row (0 on rows not served).
+    """
+    lam = np.zeros(data.n_rows)
+    cnt = np.diff(data.indptr)
+    has = cnt > 0
+    first = data.indptr[:-1]
+    second = np.where(cnt > 1, first + 1, first)
+    lam[has] = data.pair_cost[second[has]]
+    lam[~data.served] = 0.0
+    return lam
+
+
+def run_subgradient(  # noqa: C901, PLR0912, PLR0915
+    lag: Lagrangian,
+    state: LagrangeState,
+    *,
+    upper: Callable[[], float],
+    tolerance: float,
+    max_iter: int,
+    should_stop: Callable[[], bool],
+    on_bound: Callable[[float], None] | None = None,
+    on_sites: Callable[[BoolArray], None] | None = None,
+    fix_every: int = 10,
+) -> LagrangeState:
+    """Improve ``state`` by subgradient steps (Polyak step, halving on stalls).
+
+    Parameters
+    ----------
+    lag
+        The relaxation.
+    state
+        Working state, updated in place and returned.
+    upper
+        Returns the current incumbent objective (``inf`` if none).
+    tolerance
+        Absolute tolerance for fixing and stopping (stop when bound >= upper - tolerance).
+    max_iter
+        Iteration limit for this call.
+    should_stop
+        Time limit / cancellation check.
+    on_bound
+        Called with each improved bound.
+    on_sites
+        Called with each new (L2) site set (primal heuristic hook).
+    fix_every
+        Run the reduced-cost tests every this many iterations (when an incumbent exists).
+
+    Returns
+    -------
+    state
+        The updated state.
+    """
+    d = lag.data
+    lam = state.lam.copy()
+    pi = 2.0
+    stall = 0
+    seen: set[bytes] = set()
+    last_res: _SubResult | None = None
+    for it in range(max_iter):
+        if should_stop():
+            break
+        res = lag.evaluate(lam, state.fixed_closed, state.fixed_open)
+        state.iterations += 1
+        last_res = res
+        if not np.isfinite(res.value):
+            break
+        if not np.isfinite(state.bound) or res.value > state.bound + 1e-12 * max(
+            1.0, abs(state.bound)
+        ):
+            state.bound = res.value
+            state.lam = lam.copy()
+            stall = 0
+            if on_bound is not None:
+                on_bound(res.value)
+        else:
+            stall += 1
+            if stall >= 20:  # noqa: PLR2004
+                pi /= 2.0
+                stall = 0
+        key = res.y.tobytes()
+        if key not in seen:
+            seen.add(key)
+            state.y_sets.append(res.y.copy())
+            if on_sites is not None:
+                on_sites(res.y)
+        ub = upper()
+        if np.isfinite(ub) and state.bound >= ub - tolerance:
+            break
+        if np.isfinite(ub) and (it % fix_every == 0) and res.value >= ub - 0.05 * abs(ub):
+            const = res.value - float(res.v[res.y].sum())
+            nc, no = lag.fixing(res, const, ub - tolerance, state.fixed_closed, state.fixed_open)
+            state.fixed_closed |= nc
+            state.fixed_open |= no
+        g = lag.subgradient(res)
+        norm2 = float(g @ g)
+        if lag.use_mu:
+            norm2 += res.mu_grad**2
+        if norm2 <= ZERO_NORM2:
+            break  # (L2)'s solution is primal feasible for (1): the bound is tight
+        target = ub if np.isfinite(ub) else res.value + 0.05 * abs(res.value) + 1.0
+        step = pi * max(target - res.value, 1e-9 * max(1.0, abs(res.value))) / norm2
+        lam = lam + step * g
+        lam[~d.served] = 0.0
+        if lag.use_mu:
+            lag.mu = max(0.0, lag.mu + step * res.mu_grad)
+        if pi < 1e-5:  # noqa: PLR2004
+            break
+    if last_res is not None:
+        ub = upper()
+        if np.isfinite(ub):
+            # Final tests at the best multipliers.
+            best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
+            if np.isfinite(best.value):
+                const = best.value - float(best.v[best.y].sum())
+                nc, no = lag.fixing(
+                    best, const, ub - tolerance, state.fixed_closed, state.fixed_open
+                )
+                state.fixed_closed |= nc
+                state.fixed_open |= no
+    return state

@@ -1,0 +1,545 @@
+"""Capacitated fixed-charge facility location (CFLP), single-source and split demand.
+
+Choose which sites to open and how to serve every farm so that opening costs plus
+demand-weighted travel costs are minimal, within site capacities. With every capacity
+``inf`` this is the uncapacitated facility location problem.
+
+Solve pipeline (``backend="auto"``):
+
+1. :func:`~planner.models._cflp_data.diagnose` -- contradictions found before solving
+   (total capacity < demand, a farm larger than every site it can reach in the
+   single-source variant, farms whose sites are all forbidden, ...) give an INFEASIBLE
+   solution whose message names them with numbers.
+2. Lagrangian relaxation of (1) with subgradient optimisation
+   (:mod:`~planner.models._cflp_lagrange`): a lower bound at least as strong as the LP
+   bound with (7)-(8), candidate site sets for the primal heuristic, and reduced-cost
+   fixing of sites.
+3. Primal heuristic: each candidate site set is repaired (reachability, capacity) and
+   assigned (split: transportation LP; single-source: regret assignment + shift moves),
+   then greedy drop/add/swap local search (:mod:`~planner.models._cflp_search`).
+4. Exact phase: the MIP (0)-(9) over the sites not fixed closed, warm-started with the
+   incumbent, on HiGHS (default), SCIP or CP-SAT. Skipped for ``backend="heuristic"``
+   and, under ``"auto"``, when the model has more than ``MIP_MAX_ENTRIES`` pairs.
+
+The result is always a :class:`~planner.models._base.Solution`; a time limit or a
+cancellation returns the incumbent with its proven gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.errors import ValidationError
+from planner.models._base import (
+    BoolArray,
+    Clock,
+    CostMatrix,
+    FloatArray,
+    IntArray,
+    LocationProblem,
+    SiteData,
+    Solution,
+    SolveOptions,
+    Status,
+    relative_gap,
+)
+from planner.models._cflp_assign import Assignment, assign
+from planner.models._cflp_data import CflpData, diagnose
+from planner.models._cflp_lagrange import (
+    LagrangeState,
+    Lagrangian,
+    initial_multipliers,
+    run_subgradient,
+)
+from planner.models._cflp_mip import build_mip, solve_mip_highs, solve_mip_mathopt
+from planner.models._cflp_search import local_search, repair_sites
+
+INF = float("inf")
+# Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
+# about 2 columns... rows per pair; beyond this HiGHS does not finish its root LP in 60 s).
+MIP_MAX_ENTRIES = 400_000
+# Share of the time limit the Lagrangian phase may use when a MIP follows.
+LAGRANGE_TIME_SHARE = 0.35
+# Relative tolerance for reduced-cost fixing: sites are fixed only if forcing them costs at
+# least this much more than the incumbent (keeps the proof exact to ~1e-11 relative).
+FIXING_RTOL = 1e-11
+# A gap at or below this counts as proven optimal.
+PROVEN_RTOL = 1e-9
+
+
+# Formulation (data: w_i demand of row i, c_ij unit travel cost, s_j capacity,
+# f_j fixed cost, R required sites, F free sites = allowed and not required, D = sum_i w_i):
+#
+#   (0) min  sum_j f_j y_j + sum_{i,j} w_i c_ij x_ij
+#   (1) sum_j x_ij = 1                        every served row i (pairs listed, not forbidden)
+#   (2) sum_i w_i x_ij <= s_j y_j             every site j with finite capacity
+#   (3) x_ij <= y_j                           every pair (strong linking, tightens the LP)
+#   (4) y_j = 1 for j in R; y_j = 0 for forbidden j
+#   (5) sum_{j in F} y_j >= min_new_sites
+#   (6) sum_{j in F} y_j <= max_new_sites
+#   (7) sum_j s_j y_j >= D                    aggregate capacity (valid, strengthens bounds)
+#   (8) sum_j y_j >= k_min                    fewest sites whose capacities cover D
+#   (9) y_j in {0, 1}; x_ij in [0, 1] (split) or {0, 1} (single source);
+#       single source also drops pairs with w_i > s_j.
+# Rows with no listed pair and beyond_cost = inf are unreachable: left unassigned (-1).
+
+
+def _cutoff(costs: CostMatrix, max_cost: float) -> CostMatrix:
+    """Drop pairs costing more than ``max_cost`` (a service cutoff)."""
+    keep = costs.cost <= max_cost
+    rows = costs.row_of_entry[keep]
+    indptr = np.zeros(costs.n_demand + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=costs.n_demand), out=indptr[1:])
+    beyond = np.where(costs.beyond_cost > max_cost, INF, costs.beyond_cost)
+    return CostMatrix(
+        indptr=indptr,
+        site_index=costs.site_index[keep].copy(),
+        cost=costs.cost[keep].copy(),
+        n_sites=costs.n_sites,
+        beyond_cost=beyond.astype(np.float64),
+        unit=costs.unit,
+    )
+
+
+class CFLP:
+    """Capacitated fixed-charge facility location, single-source or split.
+
+    Parameters
+    ----------
+    problem
+        A problem of kind ``"cflp"``; ``problem.single_source`` picks the variant and
+        ``problem.sites`` carries capacity, fixed cost, required and forbidden sites.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from planner.models import SiteData
+    >>> from planner.models.cflp import CFLP
+    >>> cost_km = np.array([[1.0, 4.0], [2.0, 3.0], [5.0, 1.0]])
+    >>> sites = SiteData.default(2, capacity=[2.0, 2.0], fixed_cost=[1.0, 1.0])
+    >>> sol = CFLP.from_cost_matrix(cost_km, [1.0, 1.0, 1.0], sites=sites).solve()
+    >>> sol.open_sites, float(sol.objective)
+    ((0, 1), 6.0)
+    """
+
+    kind = "cflp"
+
+    def __init__(self, problem: LocationProblem) -> None:
+        if problem.kind != "cflp":
+            msg = f"CFLP needs a problem of kind 'cflp', got {problem.kind!r}."
+            raise ValidationError(msg, source="CFLP")
+        self.problem = problem
+        self._data = CflpData.build(problem)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: CostMatrix | npt.ArrayLike,
+        weights: npt.ArrayLike,
+        *,
+        sites: SiteData | None = None,
+        single_source: bool = True,
+        max_cost: float | None = None,
+        min_new_sites: int = 0,
+        max_new_sites: int | None = None,
+    ) -> CFLP:
+        """Build the model from a cost matrix and demand weights.
+
+        Parameters
+        ----------
+        costs
+            Sparse :class:`CostMatrix` or a dense demand x site array of unit travel costs
+            (``nan``/``inf`` = not allowed).
+        weights
+            Demand per row (e.g. service hours per year).
+        sites
+            Capacity, fixed cost, required and forbidden sites; default: uncapacitated,
+            free to open.
+        single_source
+            Serve each row from exactly one site (else demand may be split).
+        max_cost
+            Service cutoff: pairs costing more are not allowed.
+        min_new_sites, max_new_sites
+            Bounds on the number of open sites that are not required.
+
+        Returns
+        -------
+        model
+            The CFLP model.
+        """
+        if isinstance(costs, CostMatrix):
+            matrix = costs if max_cost is None else _cutoff(costs, max_cost)
+        else:
+            matrix = CostMatrix.from_dense(costs, max_cost=max_cost, unit="cost")
+        site_data = sites if sites is not None else SiteData.default(matrix.n_sites)
+        problem = LocationProblem(
+            kind="cflp",
+            costs=matrix,
+            weights=np.asarray(weights, dtype=np.float64).copy(),
+            sites=site_data,
+            min_new_sites=min_new_sites,
+            max_new_sites=max_new_sites,
+            single_source=single_source,
+            capacitated=bool(np.isfinite(site_data.capacity).any()),
+        )
+        return cls(problem)
+
+    # ------------------------------------------------------------------------------------
+    def diagnose(self) -> tuple[str, ...]:
+        """List contradictions that make the problem infeasible, found without solving.
+
+        Returns
+        -------
+        problems
+            Plain-language sentences with numbers; empty when none was found (the problem
+            may still be infeasible, which ``solve`` then reports).
+        """
+        return tuple(diagnose(self.problem, self._data))
+
+    def evaluate(self, open_sites: Sequence[int]) -> tuple[float, IntArray, FloatArray]:
+        """Objective and assignment for a fixed set of open sites.
+
+        Split variant: the transportation LP is solved exactly. Single-source: a regret
+        heuristic plus shift moves (exact when no capacity binds, otherwise a good but
+        unproven assignment of the generalised assignment problem). Required/forbidden
+        flags and the new-site bounds are not checked here.
+
+        Parameters
+        ----------
+        open_sites
+            Site indices to open.
+
+        Returns
+        -------
+        objective, assignment, assignment_cost
+            ``inf`` objective (and -1 assignments) if the sites cannot serve every row
+            within capacity; assignment is the site with the largest share per row.
+        """
+        data = self._data
+        mask = np.zeros(data.n_sites, dtype=np.bool_)
+        mask[np.asarray(list(open_sites), dtype=np.int64)] = True
+        a = assign(data, mask)
+        assignment, _, cost = self._assignment_arrays(a)
+        return a.objective, assignment, cost
+
+    # ------------------------------------------------------------------------------------
+    def _assignment_arrays(self, a: Assignment) -> tuple[IntArray, None, FloatArray]:
+        data = self._data
+        assignment = np.full(data.n_rows, -1, dtype=np.int64)
+        cost = np.full(data.n_rows, np.nan)
+        if not a.feasible:
+            return assignment, None, cost
+        idx = np.flatnonzero(a.entry_frac > 0)
+        # Largest share per row (ties: cheapest, entries are cost-sorted within a row).
+        order = np.lexsort((idx, -a.entry_frac[idx], data.e_row[idx]))
+        idx = idx[order]
+        rows, first = np.unique(data.e_row[idx], return_index=True)
+        best = idx[first]
+        assignment[rows] = data.e_site[best]
+        cost[rows] = data.e_cost[best]
+        return assignment, None, cost
+
+    def _solution(
+        self,
+        *,
+        status: Status,
+        y: BoolArray | None,
+        a: Assignment | None,
+        bound: float,
+        clock: Clock,
+        backend: str,
+        message: str,
+        stats: dict[str, float | int | str],
+    ) -> Solution:
+        data = self._data
+        if y is None or a is None or not a.feasible:
+            return Solution(
+                model="cflp",
+                status=status,
+                objective=float("nan"),
+                bound=bound,
+                gap=float("nan"),
+                open_sites=(),
+                assignment=np.full(data.n_rows, -1, dtype=np.int64),
+                assignment_cost=np.full(data.n_rows, np.nan),
+                runtime_s=clock.elapsed_s,
+                backend=backend,
+                message=message,
+                stats=stats,
+            )
+        assignment, _, cost = self._assignment_arrays(a)
+        flows = None
+        if not data.single_source:
+            idx = np.flatnonzero(a.entry_frac > 0)
+            flows = (data.e_row[idx].copy(), data.e_site[idx].copy(), a.entry_frac[idx].copy())
+        objective = a.objective
+        bound = min(bound, objective) if np.isfinite(bound) else bound
+        return Solution(
+            model="cflp",
+            status=status,
+            objective=objective,
+            bound=bound,
+            gap=relative_gap(objective, bound),
+            open_sites=tuple(int(j) for j in np.flatnonzero(y)),
+            assignment=assignment,
+            assignment_cost=cost,
+            runtime_s=clock.elapsed_s,
+            backend=backend,
+            message=message,
+            flows=flows,
+            stats=stats,
+        )
+
+    # ------------------------------------------------------------------------------------
+    def solve(self, options: SolveOptions | None = None) -> Solution:  # noqa: C901, PLR0912, PLR0915
+        """Solve the model (see the module docstring for the pipeline).
+
+        Parameters
+        ----------
+        options
+            Time limit, gap tolerance, seed, backend, progress callback, cancellation.
+
+        Returns
+        -------
+        solution
+            Always returned: optimal, feasible (limit hit or gap above zero) with its proven
+            bound, or infeasible with a plain-language message.
+        """
+        opts = options if options is not None else SolveOptions()
+        clock = Clock(opts)
+        data = self._data
+        stats: dict[str, float | int | str] = {}
+        problems = diagnose(self.problem, data)
+        if problems:
+            return self._solution(
+                status=Status.INFEASIBLE, y=None, a=None, bound=float("nan"), clock=clock,
+                backend="presolve", message="Infeasible: " + "; ".join(problems), stats=stats,
+            )
+        n_unreachable = int((~data.served).sum())
+        notes: list[str] = []
+        if n_unreachable:
+            notes.append(
+                f"{n_unreachable:,} farm(s) are out of reach of every candidate site and are "
+                "left unserved (not in the objective)."
+            )
+        backend = opts.backend
+        if backend == "cp-sat" and not data.single_source:
+            msg = (
+                "backend 'cp-sat' needs integer variables; the split CFLP has continuous "
+                "flows. Use 'highs', 'scip' or 'auto'."
+            )
+            raise ValidationError(msg, source="SolveOptions")
+        run_mip = backend in ("highs", "scip", "cp-sat") or (
+            backend == "auto" and data.n_entries <= MIP_MAX_ENTRIES
+        )
+        exact_mode = opts.gap_tolerance <= PROVEN_RTOL
+
+        # Incumbent bookkeeping.
+        best_y: BoolArray | None = None
+        best_a: Assignment | None = None
+        cache: dict[bytes, Assignment] = {}
+        fix_order = np.where(
+            np.isfinite(data.capacity) & (data.capacity > 0),
+            data.fixed_cost / np.where(data.capacity > 0, data.capacity, 1.0),
+            data.fixed_cost,
+        )
+
+        def upper() -> float:
+            return best_a.objective if best_a is not None else INF
+
+        def consider(y: BoolArray, a: Assignment, phase: str) -> None:
+            nonlocal best_y, best_a
+            if a.feasible and (best_a is None or a.objective < best_a.objective - 1e-12):
+                n_new = int((y & ~data.required).sum())
+                if data.min_new <= n_new <= data.max_new and not (y & ~data.allowed).any():
+                    best_y, best_a = y.copy(), a
+                    clock.report(incumbent=a.objective, phase=phase)
+
+        def evaluate(y: BoolArray) -> Assignment:
+            key = y.tobytes()
+            if key not in cache:
+                cache[key] = assign(data, y, time_limit_s=max(clock.remaining_s, 0.1))
+            return cache[key]
+
+        def try_sites(y: BoolArray, phase: str) -> None:
+            yy = repair_sites(data, y, fix_order)
+            n_new = int((yy & ~data.required).sum())
+            if n_new > data.max_new:
+                return
+            if n_new < data.min_new:
+                extra = np.flatnonzero(data.free & ~yy)
+                extra = extra[np.argsort(fix_order[extra], kind="stable")]
+                yy[extra[: data.min_new - n_new]] = True
+            consider(yy, evaluate(yy), phase)
+
+        rng = np.random.default_rng(opts.seed)
+        del rng  # every phase is deterministic; the seed goes to the MIP solver
+
+        # Phase 2: Lagrangian relaxation (bound, candidate sets, fixing).
+        lag = Lagrangian(data, np.asarray(self.problem.costs.beyond_cost, dtype=np.float64))
+        state = LagrangeState(
+            bound=-INF,
+            lam=initial_multipliers(data),
+            fixed_closed=np.zeros(data.n_sites, dtype=np.bool_),
+            fixed_open=np.zeros(data.n_sites, dtype=np.bool_),
+        )
+        lag_share = LAGRANGE_TIME_SHARE if run_mip else 0.8
+        lag_deadline = clock.elapsed_s + lag_share * opts.time_limit_s
+        heur_deadline = clock.elapsed_s + 0.5 * lag_share * opts.time_limit_s
+
+        def lag_stop() -> bool:
+            return clock.should_stop or clock.elapsed_s > lag_deadline
+
+        def on_sites(y: BoolArray) -> None:
+            if clock.elapsed_s < heur_deadline:
+                try_sites(y, "lagrangian heuristic")
+
+        def tol() -> float:
+            ub = upper()
+            return max(FIXING_RTOL * abs(ub), 1e-9) if np.isfinite(ub) else 0.0
+
+        # A first incumbent: every allowed site open (respecting max_new), then greedy.
+        start_y = data.allowed if data.max_new >= int(data.free.sum()) else data.required
+        try_sites(start_y.copy(), "start")
+        t_lag = time.perf_counter()
+        for _round in range(3):
+            run_subgradient(
+                lag,
+                state,
+                upper=upper,
+                tolerance=tol(),
+                max_iter=400,
+                should_stop=lag_stop,
+                on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
+                on_sites=on_sites,
+            )
+            if best_y is not None and best_a is not None and not clock.should_stop:
+                y2, a2 = local_search(
+                    data, best_y, best_a, evaluate=evaluate,
+                    should_stop=lambda: clock.should_stop or clock.elapsed_s > lag_deadline,
+                    on_improve=lambda y, a: consider(y, a, "local search"),
+                )
+                consider(y2, a2, "local search")
+            if lag_stop() or (np.isfinite(upper()) and state.bound >= upper() - tol()):
+                break
+        stats["lagrangian_iterations"] = state.iterations
+        stats["lagrangian_bound"] = state.bound
+        stats["lagrangian_s"] = round(time.perf_counter() - t_lag, 3)
+        stats["sites_fixed_closed"] = int(state.fixed_closed.sum())
+        stats["sites_fixed_open"] = int(state.fixed_open.sum())
+        stats["site_sets_evaluated"] = len(cache)
+        bound = state.bound
+        used = "heuristic+lagrangian"
+
+        # Phase 4: exact MIP on the sites not fixed closed.
+        if run_mip and not clock.should_stop and not (
+            np.isfinite(upper()) and bound >= upper() - tol()
+        ):
+            closed = state.fixed_closed.copy()
+            fixed_open = state.fixed_open.copy()
+            start = None
+            if best_y is not None:
+                closed &= ~best_y
+                fixed_open &= best_y
+            model = build_mip(data, closed=closed, fixed_open=fixed_open)
+            if best_y is not None and best_a is not None:
+                start = model.start_vector(best_y, best_a.entry_frac)
+            mip_backend = "highs" if backend in ("auto", "heuristic") else backend
+            rel_gap = opts.gap_tolerance
+            abs_gap = max(1e-6, FIXING_RTOL * abs(upper())) if exact_mode else 1e-6
+
+            def on_progress(incumbent: float, mip_bound: float) -> bool:
+                clock.report(
+                    incumbent=incumbent if math.isfinite(incumbent) else None,
+                    bound=mip_bound if math.isfinite(mip_bound) else None,
+                    phase="mip",
+                )
+                cancel = opts.cancel
+                return cancel is not None and cancel.cancelled
+
+            if mip_backend == "highs":
+                res = solve_mip_highs(
+                    model, time_limit_s=clock.remaining_s, rel_gap=rel_gap, abs_gap=abs_gap,
+                    seed=opts.seed, start=start, on_progress=on_progress,
+                )
+            else:
+                res = solve_mip_mathopt(
+                    model, solver=mip_backend, time_limit_s=clock.remaining_s, rel_gap=rel_gap,
+                    abs_gap=abs_gap, seed=opts.seed, start=start,
+                )
+            used = f"{mip_backend}+lagrangian"
+            stats["mip_status"] = res.status
+            stats["mip_nodes"] = res.nodes
+            stats["mip_columns"] = len(model.cost)
+            if res.x.size and np.isfinite(res.objective):
+                y_mip, frac = model.decode(data, res.x)
+                # Re-derive the flows exactly for the chosen sites (removes MIP round-off).
+                a_mip = evaluate(y_mip) if not data.single_source else Assignment(
+                    float(np.dot(data.pair_cost, np.round(frac))),
+                    float(data.fixed_cost[y_mip].sum()),
+                    np.round(frac),
+                )
+                if data.single_source and not _single_ok(data, y_mip, a_mip):
+                    a_mip = evaluate(y_mip)
+                consider(y_mip, a_mip, "mip")
+            if res.status == "infeasible" and best_a is None:
+                return self._solution(
+                    status=Status.INFEASIBLE, y=None, a=None, bound=INF, clock=clock,
+                    backend=used,
+                    message=(
+                        "Infeasible: the solver proved that no choice of sites can serve every "
+                        "farm within the site capacities and the limits on new sites."
+                    ),
+                    stats=stats,
+                )
+            # The MIP bound covers the sites not fixed closed; fixed sites cost >= UB - tol.
+            if not lag.has_beyond:
+                mip_bound = res.bound if res.status != "infeasible" else INF
+                if np.isfinite(upper()):
+                    mip_bound = min(mip_bound, upper() - tol())
+                bound = max(bound, mip_bound)
+
+        if best_a is None or best_y is None:
+            reason = "cancelled" if opts.cancel is not None and opts.cancel.cancelled else (
+                "time limit reached"
+            )
+            return self._solution(
+                status=Status.ERROR, y=None, a=None, bound=bound, clock=clock, backend=used,
+                message=f"No feasible solution found ({reason}).", stats=stats,
+            )
+        obj = best_a.objective
+        if np.isfinite(bound) and bound >= obj - tol():
+            bound = min(bound, obj)
+        gap = relative_gap(obj, bound)
+        proven = np.isfinite(gap) and gap <= PROVEN_RTOL + FIXING_RTOL
+        if proven:
+            status = Status.OPTIMAL
+        else:
+            status = Status.FEASIBLE
+            why = "cancelled" if opts.cancel is not None and opts.cancel.cancelled else (
+                "time limit reached" if clock.remaining_s <= 0 else "stopped at the gap tolerance"
+                if run_mip else "heuristic only"
+            )
+            notes.append(f"Not proven optimal ({why}); gap {gap:.4%}.")
+        clock.report(incumbent=obj, bound=bound, phase="done")
+        return self._solution(
+            status=status, y=best_y, a=best_a, bound=bound, clock=clock, backend=used,
+            message=" ".join(notes), stats=stats,
+        )
+
+
+def _single_ok(data: CflpData, y: BoolArray, a: Assignment) -> bool:
+    """Whether a rounded single-source MIP assignment is complete and within capacity."""
+    per_row = np.bincount(data.e_row, weights=a.entry_frac, minlength=data.n_rows)
+    if not np.allclose(per_row[data.served], 1.0):
+        return False
+    if (a.entry_frac[~y[data.e_site]] > 0).any():
+        return False
+    load = np.bincount(data.e_site, weights=a.entry_frac * data.weight[data.e_row],
+                       minlength=data.n_sites)
+    return bool((load <= data.capacity * (1 + 1e-9) + 1e-9).all())
