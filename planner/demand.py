@@ -230,8 +230,9 @@ def _window(weights: FloatArray, start: tuple[int, int], end: tuple[int, int]) -
 
 
 def _spread(mask: FloatArray, share: float, rest: FloatArray) -> FloatArray:
-    """Put ``share`` of the year evenly in ``mask`` and ``1 - share`` in ``rest`` (shape)."""
-    shares: FloatArray = share * mask / mask.sum() + (1.0 - share) * rest / rest.sum()
+    """Put ``share`` evenly in the ``mask`` weeks, ``1 - share`` elsewhere shaped by ``rest``."""
+    outside = rest * (1.0 - mask)
+    shares: FloatArray = share * mask / mask.sum() + (1.0 - share) * outside / outside.sum()
     return shares
 
 

@@ -128,23 +128,28 @@ def _largest_remainder(totals: IntArray, weights: FloatArray, group: IntArray) -
 
 
 def _farms_per_oblast(n_farms: int, sown: FloatArray, has_fleet: npt.NDArray[np.bool_]) -> IntArray:
-    """Largest-remainder split of ``n_farms`` by sown area, at least one per oblast with fleet."""
-    floor = (has_fleet & (sown > 0)).astype(np.int64)
-    if floor.sum() > n_farms:
-        floor[:] = 0
-    rest = n_farms - int(floor.sum())
+    """Largest-remainder split of ``n_farms`` by sown area.
+
+    An oblast with machines and sown area that rounds to no farm takes one from the oblast
+    with the most farms (when ``n_farms`` allows), so no oblast's fleet is lost.
+    """
     single = np.zeros(len(sown), dtype=np.int64)
-    extra = _largest_remainder(np.array([rest]), sown.astype(np.float64), single)
-    return floor + extra
+    counts = _largest_remainder(np.array([n_farms]), sown.astype(np.float64), single)
+    needy = np.flatnonzero((counts == 0) & has_fleet & (sown > 0))
+    for k in needy:
+        donor = int(np.argmax(counts))
+        if counts[donor] <= 1:
+            break
+        counts[donor] -= 1
+        counts[k] += 1
+    return counts
 
 
 def _age_split(
     rng: np.random.Generator, counts: IntArray, shares: tuple[float, float, float]
 ) -> IntArray:
     """Multinomial split of each row's machines into the three age classes (rows x 3)."""
-    split: IntArray = rng.multinomial(counts, np.asarray(shares, dtype=np.float64)).astype(
-        np.int64
-    )
+    split: IntArray = rng.multinomial(counts, np.asarray(shares, dtype=np.float64)).astype(np.int64)
     return split
 
 
@@ -413,8 +418,7 @@ def _numeric(
         frac = np.isfinite(values) & (values != np.round(values))
         if frac.any():
             problems.append(
-                f"column `{col}`, {_rows(frac, offset)}: not a whole number; enter machine "
-                "counts."
+                f"column `{col}`, {_rows(frac, offset)}: not a whole number; enter machine counts."
             )
     return values
 
@@ -475,9 +479,7 @@ def _check_coordinates(df: pd.DataFrame, offset: int, problems: list[str]) -> No
     if not found:
         return
     lat, lon = df["lat"].to_numpy(np.float64), df["lon"].to_numpy(np.float64)
-    ok = (
-        np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= _MAX_LAT) & (np.abs(lon) <= _MAX_LON)
-    )
+    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= _MAX_LAT) & (np.abs(lon) <= _MAX_LON)
     outside = ok.copy()
     outside[ok] = ~geodata.points_in_kazakhstan(lon[ok], lat[ok])
     if outside.any():
@@ -491,11 +493,6 @@ def _collect_counts(df: pd.DataFrame, offset: int, problems: list[str]) -> dict[
     """Parse fleet, area, age-class and Belarus columns that are present, checking each."""
     values: dict[str, FloatArray] = {}
     present = {c: _find_column(df, (c,)) for c in (*_FLEET_COLUMNS, "sown_area_ha")}
-    if all(v is None for v in present.values()):
-        problems.append(
-            "none of `tractors`, `combines`, `sown_area_ha` is present; add at least one so "
-            "the farm has a demand."
-        )
     optional = [f"{m}_{a}" for m in _FLEET_COLUMNS for a in AGE_CLASSES]
     optional += ["belarus_tractors", "belarus_combines"]
     columns = {**present, **{name: _find_column(df, (name,)) for name in optional}}
@@ -504,6 +501,11 @@ def _collect_counts(df: pd.DataFrame, offset: int, problems: list[str]) -> dict[
             values[name] = _numeric(df, col, offset, problems, integer=name != "sown_area_ha")
     for machine in _FLEET_COLUMNS:
         _check_machine(machine, values, offset, problems)
+    if not any(c in values for c in (*_FLEET_COLUMNS, "sown_area_ha")):
+        problems.append(
+            "none of `tractors`, `combines`, `sown_area_ha` is present; add at least one so "
+            "the farm has a demand."
+        )
     return values
 
 
@@ -633,9 +635,7 @@ def _assemble(
     lon = df["lon"].to_numpy(dtype=np.float64)
     nearest, towns = _nearest_settlements(lon, lat)
     notes = [f"farms from {path.name} ({n:,} farms)"]
-    counts = {
-        m: np.nan_to_num(values.get(m, np.zeros(n))).astype(np.int64) for m in _FLEET_COLUMNS
-    }
+    counts = {m: np.nan_to_num(values.get(m, np.zeros(n))).astype(np.int64) for m in _FLEET_COLUMNS}
     out: dict[str, object] = {
         "farm_id": df[id_col].astype(str).str.strip().to_numpy(),
         "oblast_iso": (

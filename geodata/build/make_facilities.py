@@ -21,6 +21,7 @@ GEODATA = Path(__file__).resolve().parents[1]
 
 # facility_id, name, operator, partner, settlement_id (or "lat,lon" point), kind, machines,
 # capacity per year ("" = unknown), capacity_note, status, confidence, source
+# fmt: off
 FACILITIES = [
     ("mtz_kz_kostanay", "MTZ-Kazakhstan machine-building plant "
      "(TOO «Машиностроительный завод МТЗ-Казахстан»)", "MTZ-Kazakhstan",
@@ -62,8 +63,10 @@ FACILITIES = [
      "broad range of machines; site in Jambyl oblast not stated, placed at the oblast centre "
      "Taraz", "planned", "L", "en.inform.kz 2015 (facts 5); outcome not found"),
 ]
+# fmt: on
 
 # entry_id, name, russian_side_station, settlement_id, serves, confidence, source, location note
+# fmt: off
 RAIL_ENTRIES = [
     ("tobol", "Tobol", "Kartaly", "gn:1518139", "KZ-39", "H",
      "Trend 2025-03-06 (facts 8)", "GeoNames town Tobol"),
@@ -89,6 +92,7 @@ RAIL_ENTRIES = [
     ("shemonaikha", "Shemonaikha", "not stated", "gn:1519226", "KZ-63", "M",
      "trainof-thought.com (facts 8)", "GeoNames town Shemonaikha"),
 ]
+# fmt: on
 
 
 def read_settlements() -> dict[str, dict[str, str]]:
@@ -107,8 +111,12 @@ def locate(ref: str, towns: dict[str, dict[str, str]]) -> tuple[str, str, str, s
         towns.values(),
         key=lambda t: (float(t["lat"]) - float(lat)) ** 2 + (float(t["lon"]) - float(lon)) ** 2,
     )
-    return best["settlement_id"], best["name"], best["oblast_iso"], f"{float(lat):.5f}", (
-        f"{float(lon):.5f}"
+    return (
+        best["settlement_id"],
+        best["name"],
+        best["oblast_iso"],
+        f"{float(lat):.5f}",
+        (f"{float(lon):.5f}"),
     )
 
 
@@ -125,9 +133,20 @@ def main() -> None:
     """Write both CSV files."""
     towns = read_settlements()
     facilities = []
-    for fid, name, operator, partner, ref, kind, machines, cap, note, status, conf, src in (
-        FACILITIES
-    ):
+    for (
+        fid,
+        name,
+        operator,
+        partner,
+        ref,
+        kind,
+        machines,
+        cap,
+        note,
+        status,
+        conf,
+        src,
+    ) in FACILITIES:
         sid, city, iso, lat, lon = locate(ref, towns)
         facilities.append(
             {

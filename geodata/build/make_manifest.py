@@ -23,8 +23,7 @@ DATASETS = [
         "file": "oblasts.csv",
         "source": f"{FACTS} sections 1 (names, ISO codes, centres), 2a/2b (sown area), "
         "3a/3d (fleet); each row names its original public source",
-        "licence": "MIT (this project); the figures are facts quoted from the cited public "
-        "sources",
+        "licence": "MIT (this project); the figures are facts quoted from the cited public sources",
         "year": "2022-2025 (per row: sown_area_year, fleet_year)",
         "crs": "EPSG:4326",
         "method": "geodata/build/make_oblasts.py: sourced values typed in from the facts file; "

@@ -49,6 +49,7 @@ NATIONAL_FLEET_SOURCE = "NewTimes.kz (AutoReport) 2024, akimat data ~2022-23 (fa
 
 # Names and centres: facts section 1 (ISO codes, names, centre coordinates).
 # Russian/Kazakh centre names are the cities' official spellings.
+# fmt: off
 UNITS = [
     # iso, name_en, name_ru, name_kk, kind, centre_en, centre_ru, centre_kk, lat, lon
     ("KZ-10", "Abai", "область Абай", "Абай облысы", "oblast",
@@ -94,8 +95,10 @@ UNITS = [
     ("KZ-79", "Shymkent", "город Шымкент", "Шымкент қаласы", "city",
      "Shymkent", "Шымкент", "Шымкент", 42.34170, 69.59010),
 ]
+# fmt: on
 
 # Sown area, facts 2b: iso -> (total kha, year or None, status, source)
+# fmt: off
 SOWN = {
     "KZ-10": (618.1, 2025, "sourced",
               "qazinform 2025-06-02, MoA snapshot of 2 Jun 2025 (likely undercount; conf. L)"),
@@ -123,6 +126,7 @@ SOWN = {
     "KZ-75": (0.0, None, "estimated", "not found; facts 2b proxy: 0 (city)"),
     "KZ-79": (15.7, 2025, "sourced", "inbusiness.kz, spring-2025 snapshot (>=15.7; conf. L)"),
 }
+# fmt: on
 
 NATIONAL_SHARES = (
     f"estimated: national 2024 shares of sown area (grain {NATIONAL_GRAIN_KHA:,.0f} / "
@@ -130,6 +134,7 @@ NATIONAL_SHARES = (
 )
 
 # iso -> (grain kha or None, oilseed kha or None, status, method). None = national shares.
+# fmt: off
 SPLIT = {
     "KZ-11": (5500.0 - 495.0 - (5300.0 - 4900.0 - 197.0), 495.0, "estimated",
               "oilseeds 495 sourced (2025); grain = total - oilseeds - other area of the ~2023 "
@@ -161,14 +166,18 @@ SPLIT = {
     "KZ-71": (0.0, 0.0, "estimated", "city, no cropland (proxy)"),
     "KZ-75": (0.0, 0.0, "estimated", "city, no cropland (proxy)"),
 }
+# fmt: on
 
 # Fleet by oblast, facts 3d: iso -> (value, year, source)
+# fmt: off
 TRACTORS_SOURCED = {
     "KZ-63": (9300, 2025, "baq.kz 2025-09-20 (units in the 2025 harvest)"),
     "KZ-55": (2300, 2025, "inform.kz 2025-09-21 (~2,300, units in the 2025 harvest)"),
     "KZ-33": (10700, 2025, "kazpravda 2025-09-06"),
     "KZ-62": (70, 2025, "basnews.kz"),
 }
+# fmt: on
+# fmt: off
 COMBINES_SOURCED = {
     "KZ-11": (7000, 2025, "qazinform 2025 (Akmola harvest; 4,800 modern)"),
     "KZ-39": (8800, 2022, "qostanai.media (~2022; conf. L/M)"),
@@ -176,6 +185,7 @@ COMBINES_SOURCED = {
     "KZ-55": (2300, 2025, "inform.kz 2025-09-21 (>2,300, units in the 2025 harvest)"),
     "KZ-33": (1009, 2025, "kazpravda 2025-09-06"),
 }
+# fmt: on
 
 
 def largest_remainder(total: int, weights: dict[str, float]) -> dict[str, int]:

