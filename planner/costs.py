@@ -20,6 +20,7 @@ which keeps solver lower bounds valid for the full problem.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -346,3 +347,51 @@ def read_od_matrix(
         beyond_cost=np.full(len(d_ids), np.inf),
         unit=unit,
     )
+
+
+def exact_cost_function(
+    demand_lon: npt.ArrayLike,
+    demand_lat: npt.ArrayLike,
+    site_lon: npt.ArrayLike,
+    site_lat: npt.ArrayLike,
+    *,
+    travel: TravelModel | None = None,
+    unit: CostUnit = "km",
+    scale: float = 1.0,
+) -> Callable[[IntArray, IntArray], FloatArray]:
+    """Return a function giving the true cost of any (rows x sites) block.
+
+    Models use it for demand rows whose k-nearest list holds no open site, so that such
+    rows are charged their real cost instead of the ``beyond_cost`` lower bound.
+
+    Parameters
+    ----------
+    demand_lon, demand_lat
+        Demand coordinates (degrees), in model row order.
+    site_lon, site_lat
+        Site coordinates (degrees), in model column order.
+    travel
+        Circuity and speed (as used for the cost matrix).
+    unit
+        ``"km"`` or ``"min"``, as used for the cost matrix.
+    scale
+        Factor applied to every cost (e.g. KZT per hour-km for cost models).
+
+    Returns
+    -------
+    exact_cost
+        ``exact_cost(rows, sites)`` -> array of shape ``(len(rows), len(sites))``.
+    """
+    model = travel or TravelModel()
+    dlon, dlat, slon, slat = (
+        np.asarray(x, dtype=np.float64).ravel().copy()
+        for x in (demand_lon, demand_lat, site_lon, site_lat)
+    )
+
+    def exact_cost(rows: IntArray, sites: IntArray) -> FloatArray:
+        r = np.asarray(rows, dtype=np.int64)
+        s = np.asarray(sites, dtype=np.int64)
+        geo = geodesic_km(dlon[r][:, None], dlat[r][:, None], slon[s][None, :], slat[s][None, :])
+        return model.cost(geo, unit) * scale
+
+    return exact_cost

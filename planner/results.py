@@ -164,11 +164,11 @@ def site_table(result: ScenarioResult) -> pd.DataFrame:
             "lat": sites["lat"].round(5),
             "lon": sites["lon"].round(5),
             "role": "service_centre",
-            "origin": np.where(existing, "existing", sites["kind"].astype(str)),
             "status": status,
             "assigned_demand": np.round(load, 3),
             "capacity": np.where(np.isfinite(cap), cap, np.nan),
             "utilisation": np.round(util, 4),
+            "origin": np.where(existing, "existing", sites["kind"].astype(str)),
             "n_farms": n_farms,
             "regret": regret,
         }

@@ -36,6 +36,7 @@ from planner.scenarios import Scenario
 
 # Coverage models need every site within the radius in each row; grow k until they are.
 _MAX_COVERAGE_K = 640
+_SERVICE_CAPABLE_KINDS = ("assembly_plant", "trading_house", "service_centre")
 
 
 class LocationModel(Protocol):
@@ -72,6 +73,9 @@ class ScenarioInputs:
         Model cost structure (road km, minutes or KZT per hour, see ``cost_to_km``).
     cost_to_km
         Multiply a model cost by this to get road km.
+    exact_cost
+        True cost of any (rows x sites) block in model units, for rows whose k-nearest list
+        holds no open site; ``None`` with a user OD matrix (unlisted pairs not allowed).
     data_notes
         Plain-language notes on the data (synthetic farms, estimated figures, assumptions).
     """
@@ -84,6 +88,7 @@ class ScenarioInputs:
     costs: CostMatrix
     cost_to_km: float
     data_notes: tuple[str, ...]
+    exact_cost: Callable[[IntArray, IntArray], FloatArray] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +134,9 @@ def _load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
         facilities = None
         if d.include_existing:
             fac = geodata.load_existing_facilities()
-            facilities = fac.loc[fac["status"] == "running"]
+            # Running operations that can serve machines; component plants cannot.
+            servable = fac["kind"].isin(_SERVICE_CAPABLE_KINDS)
+            facilities = fac.loc[(fac["status"] == "running") & servable]
         return sites_mod.candidate_sites(
             geodata.load_settlements(),
             facilities,
@@ -271,6 +278,7 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
     sites = _load_sites(scenario)
     site_data = _site_data(scenario, sites)
     cm, cost_to_km = _build_costs(scenario, farms, sites, notes)
+    scale = 1.0
     if scenario.model.kind == "cflp":
         st = scenario.sites
         # KZT per (service hour of demand x road km): one round trip per visit.
@@ -290,6 +298,18 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
             f"{st.service_hours_per_visit:g} service hours (assumptions)"
         )
     notes.extend(_estimated_notes())
+    exact = None
+    if not scenario.travel.od_matrix:
+        t = scenario.travel
+        exact = costs_mod.exact_cost_function(
+            farms["lon"].to_numpy(),
+            farms["lat"].to_numpy(),
+            sites["lon"].to_numpy(),
+            sites["lat"].to_numpy(),
+            travel=costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh),
+            unit=t.unit,
+            scale=scale,
+        )
     return ScenarioInputs(
         farms=farms,
         demand=demand,
@@ -299,6 +319,7 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
         costs=cm,
         cost_to_km=cost_to_km,
         data_notes=tuple(dict.fromkeys(notes)),
+        exact_cost=exact,
     )
 
 
@@ -340,7 +361,12 @@ def build_model(scenario: Scenario, inputs: ScenarioInputs) -> LocationModel:
         from planner.models.pmedian import PMedian  # noqa: PLC0415
 
         return PMedian.from_cost_matrix(
-            inputs.costs, inputs.weights, p=int(m.p or 0), capacitated=m.capacitated, **common
+            inputs.costs,
+            inputs.weights,
+            p=int(m.p or 0),
+            capacitated=m.capacitated,
+            exact_cost=inputs.exact_cost,
+            **common,
         )
     if m.kind == "cflp":
         from planner.models.cflp import CFLP  # noqa: PLC0415
