@@ -24,6 +24,7 @@ week.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Final, Literal
 
@@ -218,7 +219,7 @@ class DemandParameters:
 
 def _week_of(month: int, day: int) -> int:
     """Zero-based week (7-day blocks from 1 January, non-leap year) of a date."""
-    day_of_year = pd.Timestamp(year=2025, month=month, day=day).day_of_year - 1
+    day_of_year = dt.date(2025, month, day).timetuple().tm_yday - 1
     return min(day_of_year // _DAYS_PER_WEEK, WEEKS_PER_YEAR - 1)
 
 

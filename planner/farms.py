@@ -43,6 +43,7 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from planner import geodata
@@ -195,6 +196,7 @@ def _place(
     lon = lon0.copy()
     lat = lat0.copy()
     todo = np.arange(len(lon0))
+    area = geodata.country_area()
     for _ in range(_MAX_REDRAWS):
         if radius_km <= 0 or len(todo) == 0:
             break
@@ -203,7 +205,7 @@ def _place(
         lat[todo] = lat0[todo] + r * np.cos(theta) / _KM_PER_DEG_LAT
         coslat = np.cos(np.radians(lat0[todo]))
         lon[todo] = lon0[todo] + r * np.sin(theta) / (_KM_PER_DEG_LON_EQUATOR * coslat)
-        inside = geodata.points_in_kazakhstan(lon[todo], lat[todo])
+        inside = shapely.contains_xy(area, lon[todo], lat[todo])
         todo = todo[~inside]
     lon[todo] = lon0[todo]
     lat[todo] = lat0[todo]

@@ -29,6 +29,7 @@ rail_entry_points
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+import shapely.geometry
 from pyproj import Transformer
 
 from planner.errors import GeodataError, ValidationError
@@ -58,8 +60,9 @@ OUTLINE_TOLERANCE_KM: Final[float] = 10.0
 
 The outline is Natural Earth 1:110m: its line runs up to ~6 km inside the real border at
 GeoNames border towns once the two worst places (Dostyk, Korday) are patched, see
-``geodata/build/make_outline.py``. 10 km keeps every GeoNames settlement inside while Tashkent
-(16 km from the line), Bishkek (33 km) and Moscow stay outside.
+``geodata/build/make_outline.py``. 10 km keeps every GeoNames settlement inside (the farthest
+is 5.9 km out) while Tashkent (15.9 km from the line), Bishkek (16.7 km) and Moscow stay
+outside.
 """
 
 OUTLINE_LOCAL_CRS: Final[str] = "+proj=aeqd +lat_0=48 +lon_0=68 +datum=WGS84 +units=m +no_defs"
@@ -294,9 +297,7 @@ def load_oblasts() -> gpd.GeoDataFrame:
     """
     df = _read_csv("oblasts", _OBLAST_COLUMNS)
     _to_float(df, ("lat", "lon", "sown_area_kha", "grain_area_kha", "oilseed_area_kha"))
-    df["sown_area_year"] = pd.to_numeric(df["sown_area_year"].replace("", np.nan)).astype(
-        "Int64"
-    )
+    df["sown_area_year"] = pd.to_numeric(df["sown_area_year"].replace("", np.nan)).astype("Int64")
     for col in ("tractors", "combines", "fleet_year"):
         df[col] = df[col].astype("int64")
     return _to_points(df)
@@ -371,34 +372,65 @@ def load_country_outline() -> shapely.Polygon | shapely.MultiPolygon:
         If the file is not a single (multi)polygon feature.
     """
     path = _checked_path("kz_outline")
-    frame = gpd.read_file(path)
-    geoms = [g for g in frame.geometry if isinstance(g, shapely.Polygon | shapely.MultiPolygon)]
-    if len(geoms) != 1:
+    try:
+        collection = json.loads(path.read_text(encoding="utf-8"))
+        geoms = [shapely.geometry.shape(f["geometry"]) for f in collection["features"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        msg = f"{path} is not a GeoJSON feature collection ({exc}). {_REBUILD_HINT}"
+        raise GeodataError(msg) from exc
+    polygons = [g for g in geoms if isinstance(g, shapely.Polygon | shapely.MultiPolygon)]
+    if len(polygons) != 1 or len(geoms) != 1:
         msg = (
-            f"{path} must hold exactly one (multi)polygon feature, found {len(geoms)}. "
-            "Rebuild it with geodata/build/make_outline.py."
+            f"{path} must hold exactly one (multi)polygon feature, found {len(geoms)} "
+            "feature(s). Rebuild it with geodata/build/make_outline.py."
         )
         raise GeodataError(msg)
-    return geoms[0]
+    return polygons[0]
 
 
-def _buffered_outline(tolerance_km: float) -> shapely.Geometry:
-    """Return the outline grown by ``tolerance_km`` (buffered in a local equidistant CRS)."""
+def country_area(*, tolerance_km: float = OUTLINE_TOLERANCE_KM) -> shapely.Geometry:
+    """Return the outline grown by ``tolerance_km``, prepared for fast point tests.
+
+    Use it with ``shapely.contains_xy`` when testing many batches of points, instead of
+    calling :func:`points_in_kazakhstan` (which rebuilds it) in a loop.
+
+    Parameters
+    ----------
+    tolerance_km
+        Buffer distance, applied in an azimuthal equidistant projection centred on
+        Kazakhstan (``OUTLINE_LOCAL_CRS``). Must be >= 0.
+
+    Returns
+    -------
+    area
+        Prepared (multi)polygon in EPSG:4326.
+
+    Raises
+    ------
+    ValidationError
+        If ``tolerance_km`` is negative.
+    """
+    if not tolerance_km >= 0:
+        msg = f"`tolerance_km` must be >= 0 km, got {tolerance_km}."
+        raise ValidationError(msg)
     outline = load_country_outline()
     if tolerance_km == 0:
-        return outline
-    to_local = Transformer.from_crs(CRS, OUTLINE_LOCAL_CRS, always_xy=True)
-    to_lonlat = Transformer.from_crs(OUTLINE_LOCAL_CRS, CRS, always_xy=True)
+        area: shapely.Geometry = outline
+    else:
+        to_local = Transformer.from_crs(CRS, OUTLINE_LOCAL_CRS, always_xy=True)
+        to_lonlat = Transformer.from_crs(OUTLINE_LOCAL_CRS, CRS, always_xy=True)
 
-    def _fwd(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.column_stack(to_local.transform(xy[:, 0], xy[:, 1]))
+        def _fwd(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            return np.column_stack(to_local.transform(xy[:, 0], xy[:, 1]))
 
-    def _inv(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+        def _inv(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            return np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
 
-    local = shapely.transform(outline, _fwd)
-    grown = shapely.buffer(local, tolerance_km * 1000.0, quad_segs=8)
-    return shapely.transform(grown, _inv)
+        local = shapely.transform(outline, _fwd)
+        grown = shapely.buffer(local, tolerance_km * 1000.0, quad_segs=8)
+        area = shapely.transform(grown, _inv)
+    shapely.prepare(area)
+    return area
 
 
 def points_in_kazakhstan(
@@ -427,11 +459,7 @@ def points_in_kazakhstan(
     ValidationError
         If ``tolerance_km`` is negative.
     """
-    if not tolerance_km >= 0:
-        msg = f"`tolerance_km` must be >= 0 km, got {tolerance_km}."
-        raise ValidationError(msg)
+    area = country_area(tolerance_km=tolerance_km)
     x, y = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-    area = _buffered_outline(tolerance_km)
-    shapely.prepare(area)
     inside: npt.NDArray[np.bool_] = shapely.contains_xy(area, x, y)
     return inside

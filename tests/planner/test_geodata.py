@@ -10,6 +10,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+import shapely
 
 from planner import geodata
 from planner.errors import GeodataError, ValidationError
@@ -373,3 +374,12 @@ def test_facility_build_script_reproduces_csvs(
     module.main()
     for name in ("facilities.csv", "rail_entry_points.csv"):
         assert (target / name).read_bytes() == (GEODATA / name).read_bytes(), name
+
+
+def test_country_area_matches_points_in_kazakhstan() -> None:
+    area = geodata.country_area(tolerance_km=16.3)
+    lon = np.array([69.2401, 71.446, 74.5698])
+    lat = np.array([41.2995, 51.1801, 42.8746])
+    # Tashkent lies 15.9 km and Bishkek 16.7 km from the line; the default tolerance is 10 km
+    assert shapely.contains_xy(area, lon, lat).tolist() == [True, True, False]
+    assert geodata.points_in_kazakhstan(lon, lat).tolist() == [False, True, False]
