@@ -5,6 +5,7 @@ The CLI (``planner solve``) and the app call the same :func:`run_scenario`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import time
 from collections.abc import Callable
@@ -253,6 +254,32 @@ def _build_costs(
     return cm, km_per_unit
 
 
+def _demand_parameters(scenario: Scenario) -> demand_mod.DemandParameters:
+    base = demand_mod.DemandParameters(belarus_only=scenario.demand.belarus_only)
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    problems = []
+    changes: dict[str, Any] = {}
+    for key, value in scenario.demand.parameters.items():
+        if key not in fields or key == "belarus_only":
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            problems.append(f"unknown demand parameter `demand.parameters.{key}`.{hint}")
+        elif isinstance(getattr(base, key), bool):
+            if not isinstance(value, bool):
+                problems.append(f"`demand.parameters.{key}` must be true or false, got {value!r}.")
+            else:
+                changes[key] = value
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"`demand.parameters.{key}` must be a number, got {value!r}.")
+        elif value < 0:
+            problems.append(f"`demand.parameters.{key}` must be >= 0, got {value}.")
+        else:
+            changes[key] = type(getattr(base, key))(value)
+    if problems:
+        raise ScenarioError(problems, source="scenario demand")
+    return dataclasses.replace(base, **changes)
+
+
 def build_inputs(scenario: Scenario) -> ScenarioInputs:
     """Build farms, demand, sites and costs for a scenario.
 
@@ -269,9 +296,7 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
     notes: list[str] = []
     farms = _load_farms(scenario)
     notes.extend(farms.attrs.get("data_notes", []))
-    params = demand_mod.DemandParameters(
-        belarus_only=scenario.demand.belarus_only, **dict(scenario.demand.parameters)
-    )
+    params = _demand_parameters(scenario)
     demand = demand_mod.compute_demand(farms, params)
     col = "service_hours_year" if scenario.demand.basis == "year" else "peak_week_hours"
     weights = demand[col].to_numpy(dtype=np.float64)

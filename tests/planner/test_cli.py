@@ -142,3 +142,18 @@ def test_user_farm_registry_replaces_synthetic_farms(tmp_path: Path) -> None:
     assert not any("synthetic" in n for n in summary["data_notes"])
     assign = pd.read_csv(out / "assignments.csv")
     assert sorted(assign["farm_id"]) == ["F1", "F2", "F3", "F4"]
+
+
+def test_unknown_demand_parameter_is_explained(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    s = tmp_path / "s.toml"
+    s.write_text(
+        'schema_version = 1\nname = "x"\n[data]\nn_farms = 100\n'
+        "[demand.parameters]\ntractor_operating_hour = 500\n"
+        '[model]\nkind = "p_median"\np = 2\n'
+    )
+    assert main(["solve", str(s), "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "tractor_operating_hour" in err
+    assert "Did you mean `tractor_operating_hours`" in err
