@@ -80,8 +80,12 @@ def test_cutoff_removes_far_pairs_and_marks_unlisted_as_forbidden() -> None:
 def test_minutes_unit() -> None:
     cm_km = costs.build_cost_matrix([63.6], [53.2], [69.4, 71.4], [53.3, 51.2])
     cm_min = costs.build_cost_matrix(
-        [63.6], [53.2], [69.4, 71.4], [53.3, 51.2],
-        travel=costs.TravelModel(speed_kmh=60.0), unit="min",
+        [63.6],
+        [53.2],
+        [69.4, 71.4],
+        [53.3, 51.2],
+        travel=costs.TravelModel(speed_kmh=60.0),
+        unit="min",
     )
     np.testing.assert_allclose(cm_min.cost, cm_km.cost)  # 60 km/h: minutes == road km
     assert cm_min.unit == "min"
@@ -102,8 +106,9 @@ def test_bad_coordinates_are_explained(lon: list[float], lat: list[float], match
 def test_dense_limit_asks_for_k_nearest() -> None:
     n = costs.DENSE_LIMIT_PAIRS // 10 + 1
     with pytest.raises(ValidationError, match="k_nearest"):
-        costs.build_cost_matrix(np.full(n, 70.0), np.full(n, 50.0), np.full(10, 70.0),
-                                np.full(10, 50.0))
+        costs.build_cost_matrix(
+            np.full(n, 70.0), np.full(n, 50.0), np.full(10, 70.0), np.full(10, 50.0)
+        )
 
 
 def test_no_sites_is_explained() -> None:

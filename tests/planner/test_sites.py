@@ -26,8 +26,14 @@ def _settlements() -> pd.DataFrame:
 
 def test_candidate_sites_filters_and_orders() -> None:
     fac = pd.DataFrame(
-        {"facility_id": ["plant"], "name": ["Plant"], "oblast_iso": ["KZ-39"], "lat": [53.2],
-         "lon": [63.61], "kind": ["assembly_plant"]}
+        {
+            "facility_id": ["plant"],
+            "name": ["Plant"],
+            "oblast_iso": ["KZ-39"],
+            "lat": [53.2],
+            "lon": [63.61],
+            "kind": ["assembly_plant"],
+        }
     )
     out = sites.candidate_sites(_settlements(), fac, min_population=1_000)
     assert list(out["site_id"]) == ["plant", "gn:1", "gn:2"]
