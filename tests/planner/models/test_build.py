@@ -1,0 +1,76 @@
+"""from_geodataframes: one build path that delegates to from_cost_matrix."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from planner.errors import ValidationError
+from planner.models import SolveOptions, check_solution
+from planner.models._build import from_geodataframes
+from planner.models.pmedian import PMedian
+
+
+def _frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    rng = np.random.default_rng(3)
+    demand = gpd.GeoDataFrame(
+        {"hours": rng.uniform(1, 10, 60)},
+        geometry=gpd.points_from_xy(rng.uniform(60, 75, 60), rng.uniform(45, 54, 60)),
+        crs="EPSG:4326",
+    )
+    sites = gpd.GeoDataFrame(
+        {"site_id": [f"s{i}" for i in range(8)], "cap": np.full(8, np.nan)},
+        geometry=gpd.points_from_xy(rng.uniform(60, 75, 8), rng.uniform(45, 54, 8)),
+        crs="EPSG:4326",
+    )
+    return demand, sites
+
+
+def test_matches_the_cost_matrix_path() -> None:
+    demand, sites = _frames()
+    model = from_geodataframes(
+        PMedian,
+        demand,
+        sites,
+        weight_col="hours",
+        site_id_col="site_id",
+        p=3,
+        required=["s2"],
+        k_nearest=None,
+    )
+    sol = model.solve(SolveOptions(time_limit_s=10))
+    assert check_solution(model.problem, sol).ok
+    assert 2 in sol.open_sites
+    # Same answer when the frames are in a projected CRS.
+    model_utm = from_geodataframes(
+        PMedian,
+        demand.to_crs("EPSG:32642"),
+        sites.to_crs("EPSG:32642"),
+        weight_col="hours",
+        site_id_col="site_id",
+        p=3,
+        required=["s2"],
+        k_nearest=None,
+    )
+    sol_utm = model_utm.solve(SolveOptions(time_limit_s=10))
+    assert sol_utm.objective == pytest.approx(sol.objective, rel=1e-6)
+    assert model.problem.sites.ids == tuple(f"s{i}" for i in range(8))
+
+
+def test_errors_name_the_fix() -> None:
+    demand, sites = _frames()
+    with pytest.raises(ValidationError, match="set_crs"):
+        from_geodataframes(
+            PMedian, demand.set_crs(None, allow_override=True), sites, weight_col="hours", p=2
+        )
+    with pytest.raises(ValidationError, match="weight_col"):
+        from_geodataframes(PMedian, demand, sites, weight_col="nope", p=2)
+    with pytest.raises(ValidationError, match="not in the site frame"):
+        from_geodataframes(
+            PMedian, demand, sites, weight_col="hours", site_id_col="site_id", p=2, required=["zz"]
+        )
+    poly = sites.copy()
+    poly.geometry = poly.buffer(0.1)
+    with pytest.raises(ValidationError, match="must be points"):
+        from_geodataframes(PMedian, demand, poly, weight_col="hours", p=2)
