@@ -71,6 +71,6 @@ def test_errors_name_the_fix() -> None:
             PMedian, demand, sites, weight_col="hours", site_id_col="site_id", p=2, required=["zz"]
         )
     poly = sites.copy()
-    poly.geometry = poly.buffer(0.1)
+    poly.geometry = poly.to_crs("EPSG:32642").buffer(5_000).to_crs("EPSG:4326")
     with pytest.raises(ValidationError, match="must be points"):
         from_geodataframes(PMedian, demand, poly, weight_col="hours", p=2)
