@@ -132,9 +132,24 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if not app.exists():
         sys.stderr.write(f"error: {app} not found; run `planner app` from a source checkout.\n")
         return EXIT_INVALID
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    if args.headless:
-        cmd += ["--server.headless", "true"]
+    # Headless: no first-run e-mail prompt; streamlit prints the URL to open. No usage
+    # statistics are sent (the tool must work offline).
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    if args.address:
+        cmd += ["--server.address", args.address]
+    sys.stderr.write(f"Starting the planner app on http://localhost:{args.port} …\n")
     return subprocess.call(cmd)  # noqa: S603
 
 
@@ -178,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", help="launch the Streamlit app")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--headless", action="store_true")
+    p.add_argument("--address", default=None, help="interface to listen on (default: all)")
     p.set_defaults(func=_cmd_app)
 
     try:
