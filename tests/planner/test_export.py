@@ -1,0 +1,98 @@
+"""Export: every output file from a fresh solve and from the workspace's stored text."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+from planner import export, run, scenarios
+from planner.run import ScenarioResult
+
+pytestmark = pytest.mark.solver
+
+
+@pytest.fixture(scope="module")
+def small_result() -> ScenarioResult:
+    s = scenarios.load_scenario("default")
+    s = s.replace(
+        data=dataclasses.replace(s.data, n_farms=1500, min_site_population=20000),
+        model=dataclasses.replace(s.model, p=4),
+        solver=dataclasses.replace(s.solver, backend="heuristic", n_best=1),
+    )
+    return run.run_scenario(s, time_limit_s=2)
+
+
+def test_write_outputs_writes_every_file_and_they_parse(
+    small_result: ScenarioResult, tmp_path: Path
+) -> None:
+    paths = export.write_outputs(small_result, tmp_path)
+    assert sorted(p.name for p in paths.values()) == sorted(export.OUTPUT_FILES)
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    assert summary["n_open_sites"] == 4
+    sites = pd.read_csv(paths["sites"])
+    assert (sites["status"] != "closed").sum() == 4
+    assign = pd.read_csv(paths["assignments"], dtype={"site_id": str})
+    assert len(assign) == 1500
+    assert set(pyogrio.list_layers(paths["gpkg"])[:, 0]) == {"sites", "assignments"}
+    gj = gpd.read_file(paths["sites_geojson"])
+    assert len(gj) == len(sites)
+    assert gj.crs.to_epsg() == 4326
+    lines = gpd.read_file(paths["assignments_geojson"])
+    assert len(lines) == (assign["site_id"].fillna("") != "").sum()
+    xlsx = pd.read_excel(paths["xlsx"], sheet_name=None)
+    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts"]
+    assert xlsx["oblasts"]["n_farms"].sum() == 1500
+    assert xlsx["oblasts"]["open_sites"].sum() == 4
+    assert paths["brief"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    again = scenarios.scenario_from_dict(
+        __import__("tomllib").loads(paths["scenario"].read_text(encoding="utf-8"))
+    )
+    assert again.model.p == 4
+
+
+def test_stored_roundtrip_gives_identical_tables(small_result: ScenarioResult) -> None:
+    tables = export.result_tables(small_result)
+    back = export.from_stored(export.to_stored(tables), tables.scenario_toml)
+    pd.testing.assert_frame_equal(tables.sites, back.sites, check_dtype=False)
+    pd.testing.assert_frame_equal(tables.assignments, back.assignments, check_dtype=False)
+    pd.testing.assert_frame_equal(tables.farms, back.farms, check_dtype=False)
+    assert back.summary == json.loads(json.dumps(tables.summary))
+
+
+def test_saved_scenario_exports_the_same_files(
+    small_result: ScenarioResult, tmp_path: Path
+) -> None:
+    tables = export.result_tables(small_result)
+    back = export.from_stored(export.to_stored(tables), tables.scenario_toml)
+    a = export.write_tables(tables, tmp_path / "a")
+    b = export.write_tables(back, tmp_path / "b")
+    for key in ("sites", "assignments", "scenario"):
+        assert a[key].read_text(encoding="utf-8") == b[key].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_oblast_breakdown_names_follow_language(small_result: ScenarioResult, lang: str) -> None:
+    tab = export.oblast_breakdown(export.result_tables(small_result), lang)
+    kostanay = tab.loc[tab["oblast_iso"] == "KZ-39", "oblast"].item()
+    expected = {"en": "Kostanay", "ru": "Костанай", "kk": "Қостанай"}[lang]
+    assert expected.lower()[:6] in kostanay.lower()
+    assert tab["served_share"].between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd", "etc_passwd"),
+        ("a b/c", "a_b_c"),
+        ("...", "scenario"),
+        ("Ок", "scenario"),
+    ],
+)
+def test_safe_filename(name: str, expected: str) -> None:
+    assert export.safe_filename(name) == expected
