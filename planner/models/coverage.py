@@ -79,6 +79,7 @@ _RADIUS_REL_TOL = 1e-12  # same tolerance as check.py uses for "within the radiu
 _OPTIMAL_GAP = 1e-6  # a gap at or below this is reported as proven optimal
 _IMPROVE_EPS = 1e-9
 _CAPACITY_SLACK = 1e-9
+_DIRECT_MIP_MAX_NNZ = 200_000  # above this the aggregated MCLP goes dual bound + fixing first
 _CP_SAT_SCALE = 1e6  # CP-SAT needs integer constraint coefficients (capacity rows only)
 
 
@@ -505,7 +506,8 @@ def solve_mip(
     result
         The solver outcome.
     """
-    limit = max(0.01, time_limit_s)
+    margin = min(1.0, 0.03 * clock.options.time_limit_s)  # keep time for the final assignment
+    limit = max(0.01, min(time_limit_s, clock.remaining_s - margin))
     if backend == "highs":
         return _solve_highs(
             mip, clock, limit, hint, feasibility_only=feasibility_only, report=report
@@ -907,6 +909,130 @@ def _mclp_swap(core: _MclpCore, chosen: BoolArray, clock: Clock) -> BoolArray:
         chosen[j_in] = True
         chosen[best_out[j_in]] = False
     return chosen
+
+
+@dataclass(frozen=True)
+class _Dual:
+    """Lagrangian multipliers of (M2) with the bound they prove (without the constant)."""
+
+    bound: float
+    lam: FloatArray  # per group
+    s: FloatArray  # per candidate column: sum of lam over the groups it covers
+
+
+def _dual_value(core: _MclpCore, lam: FloatArray, usable: IntArray, k: int) -> _Dual:
+    """L(lam) = sum_g max(0, W_g - lam_g) + sum of the k largest s_j (usable columns)."""
+    s = np.asarray(core.gt @ lam)
+    su = s[usable]
+    top = float(np.sort(su)[len(su) - k :].sum()) if k > 0 else 0.0
+    return _Dual(float(np.maximum(core.weight - lam, 0.0).sum()) + top, lam, s)
+
+
+def _mclp_dual_bound(
+    core: _MclpCore, clock: Clock, budget_s: float
+) -> tuple[_Dual, FloatArray | None]:
+    """Upper bound of (M1)-(M4) from the Lagrangian dual of (M2), multipliers from PDLP.
+
+    Relaxing (M2) with multipliers 0 <= lam_g <= W_g gives, for *every* such lam, the bound
+    L(lam) = sum_g max(0, W_g - lam_g) + max_{|S| <= k} sum_{j in S} s_j(lam),
+    s_j = sum_{g covered by j} lam_g, whose minimum is the LP bound. The multipliers are the
+    (M2) row duals of the LP relaxation solved by HiGHS PDLP at loose tolerance (first-order,
+    fast on these wide sparse LPs; measured 12-19 s on 34k groups x 2k sites against 38-75 s
+    for simplex/IPM to full accuracy); L is then evaluated exactly, so the bound is valid
+    whatever the LP accuracy or a time limit. Subgradient and smoothed L-BFGS-B were slower
+    to reach 1 % on the same instance (3 % after 600 subgradient steps).
+    """
+    import highspy  # noqa: PLC0415
+
+    w = core.weight
+    usable = np.flatnonzero(core.usable)
+    k = min(core.k, len(usable))
+    if k >= len(usable):
+        return _dual_value(core, w.copy(), usable, k), None
+    mip = _mclp_mip(core, 0.0)
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.silent()
+    inf = float(h.getInfinity())
+    a = mip.matrix
+    h.passModel(
+        int(mip.n_cols),
+        int(a.shape[0]),
+        int(a.nnz),
+        2,
+        -1,
+        0.0,
+        np.ascontiguousarray(mip.objective),
+        _finite_or_inf(mip.lower, inf),
+        _finite_or_inf(mip.upper, inf),
+        _finite_or_inf(mip.row_lower, inf),
+        _finite_or_inf(mip.row_upper, inf),
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(np.float64),
+        np.zeros(mip.n_cols, dtype=np.int32),
+    )
+    h.setOptionValue("solver", "pdlp")
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(max(0.5, budget_s)))
+    h.setOptionValue("pdlp_d_gap_tol", 1e-3)
+    h.setOptionValue("primal_feasibility_tolerance", 1e-4)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-4)
+    with _cancel_watch(clock, h.cancelSolve):
+        h.run()
+    n_g = core.g.shape[0]
+    sol = h.getSolution()
+    duals = np.asarray(sol.row_dual, dtype=np.float64)[:n_g]
+    y_lp = np.asarray(sol.col_value, dtype=np.float64)[: core.n_cand]
+    best = _dual_value(core, np.clip(duals, 0.0, w), usable, k)
+    flipped = _dual_value(core, np.clip(-duals, 0.0, w), usable, k)  # sign convention guard
+    return (flipped if flipped.bound < best.bound else best), y_lp
+
+
+def _fix_by_reduced_cost(
+    core: _MclpCore, dual: _Dual, incumbent: float
+) -> tuple[_MclpCore, float, BoolArray]:
+    """Lagrangian variable fixing, then the reduced core (only solutions > incumbent kept).
+
+    With multipliers lam, forcing column j open (j outside the relaxed top-k) bounds every
+    such solution by L - s_(k) + s_j; forcing a top-k column closed bounds it by
+    L - s_j + s_(k+1). Where that bound is <= the incumbent, no better solution has that
+    value, so the column is fixed (closed / open). Groups covered by a fixed-open column
+    become the constant; groups without a free column drop out.
+
+    Returns
+    -------
+    sub, constant, fixed_open
+        The reduced core (columns not free are unusable), the weight covered by fixed-open
+        columns, and the fixed-open mask.
+    """
+    usable = np.flatnonzero(core.usable)
+    k = min(core.k, len(usable))
+    su = dual.s[usable]
+    order = np.argsort(-su, kind="stable")
+    s_k = float(su[order[k - 1]])
+    s_k1 = float(su[order[k]]) if k < len(usable) else 0.0
+    tol = 1e-9 * max(1.0, abs(incumbent))
+    in_top = np.zeros(len(usable), dtype=np.bool_)
+    in_top[order[:k]] = True
+    close = ~in_top & (dual.bound - s_k + su <= incumbent - tol)
+    open_ = in_top & (dual.bound - su + s_k1 <= incumbent - tol)
+    fixed_open = np.zeros(core.n_cand, dtype=np.bool_)
+    fixed_open[usable[open_]] = True
+    free = np.zeros(core.n_cand, dtype=np.bool_)
+    free[usable[~close & ~open_]] = True
+    covered = np.asarray(core.g @ fixed_open.astype(np.float64)) > 0
+    constant = float(core.weight[covered].sum())
+    reach = np.asarray(core.g @ free.astype(np.float64)) > 0
+    keep = ~covered & reach
+    g = core.g[keep]
+    sub = _MclpCore(
+        g=g,
+        gt=g.T.tocsr(),
+        weight=core.weight[keep],
+        k=core.k - int(fixed_open.sum()),
+        usable=free,
+    )
+    return sub, constant, fixed_open
 
 
 def _mclp_mip(core: _MclpCore, offset: float) -> MatrixMip:
@@ -1536,37 +1662,10 @@ class MCLP:
             bound = incumbent
         backend = choose_backend(opts, pure_binary=True, size=int(core.g.nnz))
         if not proven and core.g.shape[0] > 0:
-            mip = _mclp_mip(core, base)
-            hint = np.concatenate(
-                [chosen.astype(np.float64), (core.g @ chosen.astype(np.float64) > 0) * 1.0]
+            chosen, incumbent, bound, used = self._exact_phase(
+                core, base, chosen, incumbent, backend, clock, stats
             )
-
-            def report(inc: float | None, bnd: float | None) -> None:
-                clock.report(
-                    incumbent=None if inc is None else -inc,
-                    bound=None if bnd is None else -bnd,
-                    phase=backend,
-                )
-
-            if backend == "heuristic" or clock.should_stop:
-                lb = lp_bound(mip, clock, clock.remaining_s)
-                if np.isfinite(lb):
-                    bound = min(bound, lb)
-                backend_used += "+lp"
-            else:
-                res = solve_mip(
-                    mip, backend, clock, time_limit_s=clock.remaining_s, hint=hint, report=report
-                )
-                backend_used += f"+{res.backend}"
-                if res.values is not None:
-                    cand = res.values[: core.n_cand] > 0.5  # noqa: PLR2004
-                    val = base + core.coverage(cand)
-                    if val > incumbent:
-                        chosen, incumbent = cand, val
-                if np.isfinite(res.bound):
-                    bound = min(bound, res.bound)
-                if res.optimal:
-                    bound = min(bound, max(incumbent, res.objective))
+            backend_used += used
         bound = max(bound, incumbent)
         clock.report(incumbent=-incumbent, bound=-bound, phase="done")
         # pad to exactly p (M3 note): prefer sites covering the most weight
@@ -1592,6 +1691,83 @@ class MCLP:
             message=msg,
             stats=stats,
         )
+
+    def _exact_phase(  # noqa: PLR0913
+        self,
+        core: _MclpCore,
+        base: float,
+        chosen: BoolArray,
+        incumbent: float,
+        backend: str,
+        clock: Clock,
+        stats: dict[str, float | int | str],
+    ) -> tuple[BoolArray, float, float, str]:
+        """Bound and improve the incumbent: direct MIP when small, else dual + fixing + MIP."""
+        opts = clock.options
+        used = ""
+        bound = base + float(core.weight.sum())
+
+        def report(inc: float | None, bnd: float | None) -> None:
+            clock.report(
+                incumbent=None if inc is None else -inc,
+                bound=None if bnd is None else -bnd,
+                phase=backend,
+            )
+
+        sub = core
+        sub_base = base
+        fixed_open = np.zeros(core.n_cand, dtype=np.bool_)
+        if int(core.g.nnz) > _DIRECT_MIP_MAX_NNZ or backend == "heuristic":
+            budget = clock.remaining_s * (1.0 if backend == "heuristic" else 0.6)
+            dual, y_lp = _mclp_dual_bound(core, clock, budget)
+            bound = min(bound, base + dual.bound)
+            used += "+lagrangian"
+            clock.report(incumbent=-incumbent, bound=-bound, phase="lagrangian")
+            stats["lagrangian_bound"] = base + dual.bound
+            if y_lp is not None and not clock.should_stop:
+                # LP-guided restart: the k largest LP values (ties by multiplier score), then swaps
+                score = np.where(core.usable, y_lp + 1e-6 * dual.s / max(1.0, dual.s.max()), -1)
+                start = np.zeros(core.n_cand, dtype=np.bool_)
+                start[np.argsort(-score, kind="stable")[: core.k]] = True
+                start &= core.usable
+                cand = _mclp_swap(core, start, clock)
+                val = base + core.coverage(cand)
+                stats["lp_restart_objective"] = val
+                if val > incumbent:
+                    chosen, incumbent = cand, val
+                    clock.report(incumbent=-incumbent, phase="lp restart")
+            if backend == "heuristic" or relative_gap(incumbent, bound) <= opts.gap_tolerance:
+                return chosen, incumbent, bound, used
+            sub, sub_base, fixed_open = _fix_by_reduced_cost(core, dual, incumbent - base)
+            sub_base += base
+            stats["fixed_open"] = int(fixed_open.sum())
+            stats["fixed_closed"] = int((~sub.usable & core.usable & ~fixed_open).sum())
+            stats["reduced_groups"] = int(sub.g.shape[0])
+            backend = choose_backend(opts, pure_binary=True, size=int(sub.g.nnz))
+        if clock.should_stop or sub.g.shape[0] == 0 or sub.k <= 0:
+            return chosen, incumbent, bound, used
+        mip = _mclp_mip(sub, sub_base)
+        in_sub = chosen & sub.usable
+        hint = None
+        if not (chosen & ~sub.usable & ~fixed_open).any():
+            hint = np.concatenate(
+                [in_sub.astype(np.float64), (sub.g @ in_sub.astype(np.float64) > 0) * 1.0]
+            )
+        res = solve_mip(
+            mip, backend, clock, time_limit_s=clock.remaining_s, hint=hint, report=report
+        )
+        used += f"+{res.backend}"
+        if res.values is not None:
+            cand = (res.values[: sub.n_cand] > 0.5) | fixed_open  # noqa: PLR2004
+            val = base + core.coverage(cand)
+            if val > incumbent:
+                chosen, incumbent = cand, val
+        if np.isfinite(res.bound):
+            # the reduced problem only holds solutions that can beat the old incumbent
+            bound = min(bound, max(res.bound, incumbent))
+        if res.optimal:
+            bound = min(bound, max(incumbent, res.objective))
+        return chosen, incumbent, bound, used
 
     def _message(
         self, objective: float, bound: float, stats: dict[str, float | int | str], extra: str

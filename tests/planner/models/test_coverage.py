@@ -214,7 +214,7 @@ def test_mclp_heuristic_backend_has_valid_bound() -> None:
     assert_checked(model, sol)
     assert sol.bound >= exact.objective - 1e-9
     assert sol.objective <= exact.objective + 1e-9
-    assert "lp" in sol.backend or sol.status == Status.OPTIMAL
+    assert "lagrangian" in sol.backend or sol.status == Status.OPTIMAL
 
 
 @pytest.mark.parametrize(
@@ -390,3 +390,30 @@ def test_evaluate_matches_solution() -> None:
     cover = SetCover.from_cost_matrix(t.costs, t.weights, service_radius=RADIUS)
     sc = cover.solve()
     assert cover.evaluate(sc.open_sites)[0] == sc.objective
+
+
+@pytest.mark.parametrize("backend", ["auto", "heuristic"])
+def test_mclp_large_path_dual_bound_and_fixing(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    # force the path used at scale (PDLP duals -> exact Lagrangian bound -> fixing -> MIP)
+    import planner.models.coverage as cov_mod
+
+    monkeypatch.setattr(cov_mod, "_DIRECT_MIP_MAX_NNZ", 0)
+    rng = np.random.default_rng(8)
+    pts = rng.uniform(0, 100, size=(800, 2))
+    sites = rng.uniform(0, 100, size=(60, 2))
+    costs = np.linalg.norm(pts[:, None, :] - sites[None, :, :], axis=2)
+    weights = rng.integers(1, 10, size=800).astype(float)
+    model = MCLP.from_cost_matrix(costs, weights, p=6, service_radius=12.0)
+    sol = model.solve(SolveOptions(backend=backend, time_limit_s=60))
+    assert_checked(model, sol)
+    ref = MCLP.from_cost_matrix(costs, weights, p=6, service_radius=12.0)
+    monkeypatch.setattr(cov_mod, "_DIRECT_MIP_MAX_NNZ", 10**9)
+    exact = ref.solve(SolveOptions(backend="highs"))
+    assert exact.status == Status.OPTIMAL
+    assert sol.bound >= exact.objective - 1e-6
+    assert sol.objective <= exact.objective + 1e-6
+    assert "lagrangian" in sol.backend
+    if backend == "auto":
+        assert sol.objective == pytest.approx(exact.objective)
