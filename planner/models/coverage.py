@@ -1663,7 +1663,13 @@ class MCLP:
         backend = choose_backend(opts, pure_binary=True, size=int(core.g.nnz))
         if not proven and core.g.shape[0] > 0:
             chosen, incumbent, bound, used = self._exact_phase(
-                core, base, chosen, incumbent, backend, clock, stats
+                core,
+                base=base,
+                chosen=chosen,
+                incumbent=incumbent,
+                backend=backend,
+                clock=clock,
+                stats=stats,
             )
             backend_used += used
         bound = max(bound, incumbent)
@@ -1692,9 +1698,10 @@ class MCLP:
             stats=stats,
         )
 
-    def _exact_phase(  # noqa: PLR0913
+    def _exact_phase(
         self,
         core: _MclpCore,
+        *,
         base: float,
         chosen: BoolArray,
         incumbent: float,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from planner.models import CancelToken, CostMatrix, SiteData, SolveOptions, Status, check_solution
+from planner.models import coverage as cov_mod
 from planner.models.coverage import MCLP, SetCover
 
 pytestmark = pytest.mark.solver
@@ -397,8 +398,6 @@ def test_mclp_large_path_dual_bound_and_fixing(
     monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     # force the path used at scale (PDLP duals -> exact Lagrangian bound -> fixing -> MIP)
-    import planner.models.coverage as cov_mod
-
     monkeypatch.setattr(cov_mod, "_DIRECT_MIP_MAX_NNZ", 0)
     rng = np.random.default_rng(8)
     pts = rng.uniform(0, 100, size=(800, 2))
