@@ -5,12 +5,17 @@ Cached values are treated as read-only by every page: Streamlit shares them acro
 
 from __future__ import annotations
 
+import dataclasses
+import tomllib
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from shapely.geometry.base import BaseGeometry
 
-from planner import demand, farms, geodata
+from planner import demand, export, farms, geodata, run, scenarios, store
+from planner.scenarios import ModelSpec, Scenario, SolverSpec
+from planner.sweep import SweepPoint, sweep_p
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,11 +64,94 @@ def oblast_table(lang: str = "en") -> pd.DataFrame:
     name = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
     return pd.DataFrame(
         {
-            "ISO": o["iso"],
-            "Oblast": o[name],
-            "Sown area, kha": o["sown_area_kha"],
-            "Tractors": o["tractors"],
-            "Combines": o["combines"],
-            "Fleet": o["fleet_status"],
+            "iso": o["iso"],
+            "oblast": o[name],
+            "sown_area_kha": o["sown_area_kha"],
+            "tractors": o["tractors"],
+            "combines": o["combines"],
+            "fleet_status": o["fleet_status"],
         }
     )
+
+
+# -- scenario inputs, candidate sites, workspace, sweeps ------------------------------------
+
+
+def inputs_key(scenario: Scenario) -> str:
+    """TOML text of the parts of a scenario that ``build_inputs`` depends on.
+
+    Name, title, solver options and the model's p / new-site bounds do not change the data,
+    so re-solving with another p or time limit reuses the cached inputs.
+    """
+    p = None if scenario.model.p is None else 1
+    model = dataclasses.replace(scenario.model, p=p, min_new_sites=0, max_new_sites=None)
+    neutral = scenario.replace(
+        name="inputs",
+        title="",
+        description="",
+        model=model,
+        solver=SolverSpec(),
+        base_dir=scenario.base_dir,
+    )
+    return scenarios.scenario_to_toml(neutral) + f"\n# base_dir={scenario.base_dir}\n"
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _inputs_for_key(key: str) -> run.ScenarioInputs:
+    raw = tomllib.loads(key)
+    base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
+    return run.build_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
+
+
+def scenario_inputs(scenario: Scenario) -> run.ScenarioInputs:
+    """Return a scenario's prepared inputs, cached per data-relevant part (read-only)."""
+    return _inputs_for_key(inputs_key(scenario))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sites_for_key(key: str) -> gpd.GeoDataFrame:
+    raw = tomllib.loads(key)
+    base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
+    return run._load_sites(scenarios.scenario_from_dict(raw, base_dir=base_dir))
+
+
+def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
+    """Candidate and existing sites of a scenario's ``[data]`` (read-only, shared)."""
+    neutral = scenarios.Scenario(
+        name="sites", data=scenario.data, model=ModelSpec(p=1), base_dir=scenario.base_dir
+    )
+    return _sites_for_key(inputs_key(neutral))
+
+
+@st.cache_resource(show_spinner=False)
+def _workspace(path: str) -> store.Workspace:
+    return store.Workspace(path)
+
+
+def workspace() -> store.Workspace:
+    """Return the workspace (``$PLANNER_WORKSPACE`` or ``~/.kz-planner/workspace.sqlite``)."""
+    return _workspace(str(store.default_path()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _stored_tables(path: str, name: str, version: str) -> export.ResultTables | None:
+    del version  # part of the cache key only
+    ws = _workspace(path)
+    res = ws.results(name)
+    if res is None:
+        return None
+    return export.from_stored(res, ws.get(name).toml)
+
+
+def stored_tables(name: str) -> export.ResultTables | None:
+    """Return the result tables saved with a scenario (cached per save; read-only, shared)."""
+    ws = workspace()
+    rec = ws.get(name)
+    return _stored_tables(str(ws.path), name, f"{rec.id}:{rec.revision}:{rec.updated_at}")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def sweep(scenario_toml: str, ps: tuple[int, ...], time_limit_s: float) -> list[SweepPoint]:
+    """Trade-off sweep over p with the scenario's cached inputs (read-only, shared)."""
+    scenario = scenarios.scenario_from_dict(tomllib.loads(scenario_toml))
+    return sweep_p(scenario, ps, inputs=scenario_inputs(scenario), time_limit_s=time_limit_s)

@@ -8,67 +8,105 @@ import plotly.express as px
 import pydeck as pdk
 import streamlit as st
 
-from planner.ui import cache, maps
+from planner.brief import format_number
+from planner.errors import PlannerError
+from planner.scenarios import DataSpec, Scenario
+from planner.ui import cache, maps, state
+from planner.ui.i18n import labeller, lang, md, name_column, num, t
 
-MACHINES = {"All machines": "all", "Tractors": "tractors", "Combines": "combines"}
-AGES = {"All ages": "", "0–10 years": "_0_10", "10–17 years": "_10_17", "over 17 years": "_17p"}
+MACHINES = ("all", "tractors", "combines")
+MACHINE_LABEL = {"all": "m_all", "tractors": "m_tractors", "combines": "m_combines"}
+AGES = ("", "_0_10", "_10_17", "_17p")
+AGE_LABEL = {"": "a_all", "_0_10": "a_0_10", "_10_17": "a_10_17", "_17p": "a_17p"}
 FARM_COUNTS = (2_000, 20_000, 200_000)
 MIN_SETTLEMENT_POPULATION = 5_000
 
 
 def _machine_weight(farms: pd.DataFrame, machine: str, age: str) -> np.ndarray:
     types = ["tractors", "combines"] if machine == "all" else [machine]
-    cols = [f"{t}{age}" if age else t for t in types]
+    cols = [f"{t_}{age}" if age else t_ for t_ in types]
     return farms[cols].to_numpy(dtype=np.float64).sum(axis=1)
 
 
-def render() -> None:
-    """Render the Explore page."""
-    st.title("Explore the Kazakhstan data")
-    with st.sidebar:
-        st.header("Data")
-        n_farms = st.selectbox(
-            "Synthetic farms",
-            FARM_COUNTS,
-            index=1,
-            key="explore_n_farms",
-            format_func=lambda n: f"{n:,}",
-        )
-        share = st.slider(
-            "Belarus-made share of machines", 0.0, 1.0, 0.5, 0.05, key="explore_belarus_share"
-        )
-        oblasts = cache.oblasts()
-        names = dict(zip(oblasts["iso"], oblasts["name_en"], strict=True))
-        chosen = st.multiselect(
-            "Oblasts",
-            oblasts["iso"].tolist(),
-            key="explore_oblasts",
-            format_func=lambda iso: f"{iso} {names[iso]}",
-            placeholder="All oblasts",
-        )
-        machine = MACHINES[st.radio("Machine type", list(MACHINES), key="explore_machine")]
-        age = AGES[st.radio("Age class", list(AGES), key="explore_age")]
-        show_settlements = st.checkbox("Settlements", value=True, key="explore_settlements")
-        show_facilities = st.checkbox(
-            "Existing Belarusian operations", value=True, key="explore_facilities"
-        )
-        show_rail = st.checkbox("Rail entry points", value=True, key="explore_rail")
+def _init() -> None:
+    n = state.env_int(state.ENV_N_FARMS, 20_000)
+    counts = sorted({*FARM_COUNTS, n})
+    defaults = {
+        state.EXPLORE_N_FARMS: n if n in counts else 20_000,
+        state.EXPLORE_SHARE: 0.5,
+        state.EXPLORE_OBLASTS: [],
+        state.EXPLORE_MACHINE: "all",
+        state.EXPLORE_AGE: "",
+        state.EXPLORE_SETTLEMENTS: True,
+        state.EXPLORE_FACILITIES: True,
+        state.EXPLORE_RAIL: True,
+        state.EXPLORE_CANDIDATES: False,
+    }
+    for k, v in defaults.items():
+        st.session_state.setdefault(k, v)
 
-    farms = cache.synthetic_farms(int(n_farms), 42, float(share))
-    if chosen:
-        farms = farms.loc[farms["oblast_iso"].isin(chosen)]
-    weight = _machine_weight(farms, machine, age)
-    st.info(
-        "Farms are **synthetic**: generated around real GeoNames settlements and calibrated "
-        "to oblast sown area and fleet totals. They are not real farms. "
-        + " ".join(farms.attrs.get("data_notes", [])[:1])
+
+def _sidebar() -> None:
+    n = state.env_int(state.ENV_N_FARMS, 20_000)
+    with st.sidebar:
+        st.header(t("data"))
+        st.selectbox(
+            t("synthetic_farms"),
+            sorted({*FARM_COUNTS, n}),
+            key=state.EXPLORE_N_FARMS,
+            format_func=labeller(format_number),
+        )
+        st.slider(t("belarus_share"), 0.0, 1.0, step=0.05, key=state.EXPLORE_SHARE)
+        oblasts = cache.oblasts()
+        names = dict(zip(oblasts["iso"], oblasts[name_column()], strict=True))
+        st.multiselect(
+            t("oblasts"),
+            oblasts["iso"].tolist(),
+            key=state.EXPLORE_OBLASTS,
+            format_func=lambda iso: f"{iso} {names[iso]}",
+            placeholder=t("all_oblasts"),
+        )
+        st.radio(
+            t("machine_type"),
+            MACHINES,
+            format_func=labeller(lambda m, lg: t(MACHINE_LABEL[m], lg)),
+            key=state.EXPLORE_MACHINE,
+        )
+        st.radio(
+            t("age_class"),
+            AGES,
+            format_func=labeller(lambda a, lg: t(AGE_LABEL[a], lg)),
+            key=state.EXPLORE_AGE,
+        )
+        st.subheader(t("layers"))
+        st.checkbox(t("settlements"), key=state.EXPLORE_SETTLEMENTS)
+        st.checkbox(t("facilities"), key=state.EXPLORE_FACILITIES)
+        st.checkbox(t("rail"), key=state.EXPLORE_RAIL)
+        st.checkbox(t("candidates"), key=state.EXPLORE_CANDIDATES)
+
+
+def _point_layer(
+    df: pd.DataFrame, layer_id: str, radius: int, color: list[int], **kw: object
+) -> pdk.Layer:
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=df,
+        id=layer_id,
+        get_position=["lon", "lat"],
+        get_radius=radius,
+        get_fill_color=color,
+        pickable=True,
+        **kw,
     )
+
+
+def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
+    g = st.session_state
     grid = maps.grid_demand(farms["lon"].to_numpy(), farms["lat"].to_numpy(), weight, cell_deg=0.25)
     grid["label"] = [
-        f"{int(n):,} farms, {w:,.0f} machines"
-        for n, w in zip(grid["n"], grid["weight"], strict=True)
+        t("farms_cell", n=num(n), w=num(w)) for n, w in zip(grid["n"], grid["weight"], strict=True)
     ]
-    layers: list[pdk.Layer] = maps.context_layers("en")
+    layers: list[pdk.Layer] = maps.context_layers(lang())
     layers.insert(
         1,
         pdk.Layer(
@@ -81,113 +119,97 @@ def render() -> None:
             opacity=0.55,
         ),
     )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            data=grid,
-            id="farm-cells",
-            get_position=["lon", "lat"],
-            get_radius=6000,
-            get_fill_color=[0, 0, 0, 0],
-            pickable=True,
-        )
-    )
-    if show_settlements:
+    layers.append(_point_layer(grid, "farm-cells", 6000, [0, 0, 0, 0]))
+    if g[state.EXPLORE_SETTLEMENTS]:
         s = cache.settlements()
         s = s.loc[s["population"] >= MIN_SETTLEMENT_POPULATION]
+        col = "name_ru" if lang() in ("ru", "kk") and "name_ru" in s.columns else "name"
         sd = maps.escape_columns(
-            pd.DataFrame(
-                {"lon": s["lon"], "lat": s["lat"], "label": s["name"], "pop": s["population"]}
-            ),
+            pd.DataFrame({"lon": s["lon"], "lat": s["lat"], "label": s[col].fillna(s["name"])}),
             ["label"],
         )
-        sd["label"] = sd["label"] + " (pop. " + sd["pop"].map("{:,}".format) + ")"
+        sd["label"] = sd["label"] + f" ({t('pop')} " + s["population"].map(num).to_numpy() + ")"
         layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                data=sd,
-                id="settlements",
-                get_position=["lon", "lat"],
-                get_radius=4000,
-                radius_min_pixels=1.5,
-                get_fill_color=[30, 100, 200, 150],
-                pickable=True,
-            )
+            _point_layer(sd, "settlements", 4000, [30, 100, 200, 150], radius_min_pixels=1.5)
         )
-    if show_facilities:
+    if g[state.EXPLORE_FACILITIES]:
         f = cache.facilities()
+        label = f["name"] + " — " + f["kind"] + " (" + f["status"] + ")"
         fd = maps.escape_columns(
-            pd.DataFrame(
-                {
-                    "lon": f["lon"],
-                    "lat": f["lat"],
-                    "label": f["name"] + " — " + f["kind"] + " (" + f["status"] + ")",
-                }
-            ),
-            ["label"],
+            pd.DataFrame({"lon": f["lon"], "lat": f["lat"], "label": label}), ["label"]
         )
         layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                data=fd,
-                id="facilities",
-                get_position=["lon", "lat"],
-                get_radius=20000,
+            _point_layer(
+                fd,
+                "facilities",
+                20000,
+                [200, 30, 30, 230],
                 radius_min_pixels=6,
-                get_fill_color=[200, 30, 30, 230],
                 stroked=True,
                 get_line_color=[255, 255, 255],
                 line_width_min_pixels=1,
-                pickable=True,
             )
         )
-    if show_rail:
+    if g[state.EXPLORE_RAIL]:
         r = cache.rail_entry_points()
+        label = f"{t('rail_entry')}: " + r["name"] + " (" + r["confidence"] + ")"
         rd = maps.escape_columns(
-            pd.DataFrame(
-                {
-                    "lon": r["lon"],
-                    "lat": r["lat"],
-                    "label": "Rail entry: " + r["name"] + " (confidence " + r["confidence"] + ")",
-                }
-            ),
-            ["label"],
+            pd.DataFrame({"lon": r["lon"], "lat": r["lat"], "label": label}), ["label"]
         )
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                data=rd,
-                id="rail",
-                get_position=["lon", "lat"],
-                get_radius=15000,
-                radius_min_pixels=5,
-                get_fill_color=[120, 60, 160, 230],
-                pickable=True,
-            )
+        layers.append(_point_layer(rd, "rail", 15000, [120, 60, 160, 230], radius_min_pixels=5))
+    if g[state.EXPLORE_CANDIDATES]:
+        sites = cache.candidate_sites(Scenario(name="explore", data=DataSpec()))
+        layers.append(maps.candidate_layer(sites, set(), set()))
+    return layers
+
+
+def render() -> None:
+    """Render the Explore page."""
+    _init()
+    st.title(t("explore_title"))
+    _sidebar()
+    g = st.session_state
+    try:
+        farms = cache.synthetic_farms(
+            int(g[state.EXPLORE_N_FARMS]), 42, float(g[state.EXPLORE_SHARE])
         )
+    except PlannerError as exc:
+        st.error(md(str(exc)))
+        return
+    chosen = g[state.EXPLORE_OBLASTS]
+    if chosen:
+        farms = farms.loc[farms["oblast_iso"].isin(chosen)]
+    weight = _machine_weight(farms, g[state.EXPLORE_MACHINE], g[state.EXPLORE_AGE])
+    st.info(t("synthetic_note"))
     col_map, col_side = st.columns([3, 2])
     with col_map:
-        st.pydeck_chart(maps.deck(layers), key="explore_map", height=560)
+        st.pydeck_chart(maps.deck(_layers(farms, weight)), key="explore_map", height=560)
         c1, c2, c3 = st.columns(3)
-        c1.metric("Farms shown", f"{len(farms):,}")
-        c2.metric("Machines (selection)", f"{weight.sum():,.0f}")
-        c3.metric("Service hours / year", f"{farms['service_hours_year'].sum():,.0f}")
+        c1.metric(t("farms_shown"), num(len(farms)))
+        c2.metric(t("machines_sel"), num(weight.sum()))
+        c3.metric(t("hours_year"), num(farms["service_hours_year"].sum()))
     with col_side:
-        st.subheader("Oblasts")
-        table = cache.oblast_table("en")
-        st.dataframe(table, hide_index=True, key="explore_oblast_table", height=330)
+        st.subheader(t("oblasts"))
+        table = cache.oblast_table(lang())
+        shown = table.rename(
+            columns={
+                "iso": t("col_iso"),
+                "oblast": t("col_oblast"),
+                "sown_area_kha": t("col_sown"),
+                "tractors": t("col_tractors"),
+                "combines": t("col_combines"),
+                "fleet_status": t("col_fleet"),
+            }
+        )
+        st.dataframe(shown, hide_index=True, key="explore_oblast_table", height=330)
         fig = px.bar(
-            table.sort_values("Sown area, kha"),
-            x="Sown area, kha",
-            y="ISO",
+            shown.sort_values(t("col_sown")),
+            x=t("col_sown"),
+            y=t("col_iso"),
             orientation="h",
-            hover_data=["Oblast", "Tractors", "Combines"],
+            hover_data=[t("col_oblast"), t("col_tractors"), t("col_combines")],
             height=330,
         )
         fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 0})
         st.plotly_chart(fig, key="explore_oblast_chart")
-    st.caption(
-        "Sources: sown area and fleet per oblast — see `planner data` and geodata/MANIFEST.toml "
-        "(estimated values are marked); settlements © GeoNames (CC BY 4.0); outline from "
-        "Natural Earth (public domain) via countryinfo."
-    )
+    st.caption(t("sources"))

@@ -117,3 +117,227 @@ def deck(layers: list[pdk.Layer], tooltip: dict[str, Any] | None = None) -> pdk.
         map_style="light",
         tooltip=tooltip or {"html": "{label}"},
     )
+
+
+# -- solution maps ---------------------------------------------------------------------------
+
+SITE_COLORS = {
+    "open": [31, 95, 168, 220],
+    "existing": [192, 57, 43, 230],
+    "new_vs_base": [39, 174, 96, 235],
+    "closed_vs_base": [140, 140, 140, 200],
+}
+_PALETTE = np.array(
+    [
+        [31, 119, 180],
+        [255, 127, 14],
+        [44, 160, 44],
+        [214, 39, 40],
+        [148, 103, 189],
+        [140, 86, 75],
+        [227, 119, 194],
+        [127, 127, 127],
+        [188, 189, 34],
+        [23, 190, 207],
+    ],
+    dtype=np.int64,
+)
+
+
+def site_tooltip_frame(sites: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Open sites with escaped tooltip labels and a radius scaled by load."""
+    s = sites.loc[sites["status"] != "closed"].copy()
+    load = s["assigned_demand"].to_numpy(dtype=np.float64)
+    top = max(float(load.max()) if len(load) else 1.0, 1e-9)
+    s["radius"] = 12000 + 60000 * np.sqrt(load / top)
+    s["color"] = [SITE_COLORS.get(str(v), SITE_COLORS["open"]) for v in s["status"]]
+    s["label"] = [
+        f"{html.escape(str(n))} ({html.escape(str(i))})<br>{labels['load']}: {ld:,.0f}"
+        f"<br>{labels['farms']}: {int(nf) if np.isfinite(nf) else 0:,}"
+        for n, i, ld, nf in zip(
+            s["name"],
+            s["site_id"],
+            s["assigned_demand"],
+            pd.to_numeric(s.get("n_farms", 0), errors="coerce").fillna(0),
+            strict=True,
+        )
+    ]
+    return s.loc[:, ["lon", "lat", "radius", "color", "label", "site_id", "status"]]
+
+
+def _farm_site_cells(tables: Any, cell_deg: float = 0.25) -> pd.DataFrame:  # noqa: ANN401
+    """Aggregate assigned demand to (grid cell, site): few thousand rows even at 200k farms."""
+    a = tables.assignments.loc[tables.assignments["site_id"] != ""]
+    f = tables.farms.set_index("farm_id").loc[a["farm_id"], ["lon", "lat"]]
+    df = pd.DataFrame(
+        {
+            "gx": np.floor(f["lon"].to_numpy() / cell_deg),
+            "gy": np.floor(f["lat"].to_numpy() / cell_deg),
+            "site_id": a["site_id"].to_numpy(),
+            "demand": a["demand"].to_numpy(),
+            "lon": f["lon"].to_numpy(),
+            "lat": f["lat"].to_numpy(),
+        }
+    )
+    g = df.groupby(["gx", "gy", "site_id"], sort=False).agg(
+        demand=("demand", "sum"), lon=("lon", "mean"), lat=("lat", "mean"), n=("demand", "size")
+    )
+    return g.reset_index()
+
+
+def result_layers(
+    tables: Any,  # noqa: ANN401
+    labels: dict[str, str],
+    *,
+    mode: str = "lines",
+    base_open: set[str] | None = None,
+    radius_km: float | None = None,
+    uncovered: bool = True,
+) -> list[pdk.Layer]:
+    """Layers of a solution: catchments or assignment lines, uncovered farms, open sites.
+
+    ``base_open`` marks sites that differ from a baseline (compare page): newly opened sites
+    green, sites the baseline opens but this scenario closes grey.
+    """
+    sites = tables.sites
+    cells = _farm_site_cells(tables)
+    s_xy = sites.set_index("site_id")[["lon", "lat"]]
+    layers: list[pdk.Layer] = []
+    if len(cells):
+        codes = pd.factorize(cells["site_id"])[0]
+        rgb = _PALETTE[codes % len(_PALETTE)]
+        cells["color"] = [[int(r), int(g), int(b), 140] for r, g, b in rgb]
+        if mode == "lines":
+            cells["slon"] = s_xy.loc[cells["site_id"], "lon"].to_numpy()
+            cells["slat"] = s_xy.loc[cells["site_id"], "lat"].to_numpy()
+            cells["width"] = 0.5 + 3.0 * np.sqrt(cells["demand"] / cells["demand"].max())
+            layers.append(
+                pdk.Layer(
+                    "LineLayer",
+                    data=cells.loc[:, ["lon", "lat", "slon", "slat", "color", "width"]],
+                    id="assignment-lines",
+                    get_source_position=["lon", "lat"],
+                    get_target_position=["slon", "slat"],
+                    get_color="color",
+                    get_width="width",
+                    width_min_pixels=0.5,
+                    pickable=False,
+                )
+            )
+        else:
+            layers.append(
+                pdk.Layer(
+                    "ScatterplotLayer",
+                    data=cells.loc[:, ["lon", "lat", "color"]],
+                    id="catchments",
+                    get_position=["lon", "lat"],
+                    get_radius=11000,
+                    get_fill_color="color",
+                    pickable=False,
+                )
+            )
+    if uncovered:
+        a = tables.assignments
+        bad = a["site_id"] == ""
+        if radius_km is not None:
+            bad = bad | (a["travel_km"] > radius_km * (1 + 1e-9))
+        bad_ids = a.loc[bad, "farm_id"]
+        if len(bad_ids):
+            f = tables.farms.set_index("farm_id").loc[bad_ids.unique(), ["lon", "lat"]]
+            layers.append(
+                pdk.Layer(
+                    "ScatterplotLayer",
+                    data=f.reset_index(drop=True),
+                    id="uncovered-farms",
+                    get_position=["lon", "lat"],
+                    get_radius=3500,
+                    radius_min_pixels=1.5,
+                    get_fill_color=[220, 20, 20, 200],
+                    pickable=False,
+                )
+            )
+    sd = site_tooltip_frame(sites, labels)
+    if base_open is not None:
+        now_open = set(sd["site_id"])
+        sd.loc[~sd["site_id"].isin(base_open), "color"] = pd.Series(
+            [SITE_COLORS["new_vs_base"]] * int((~sd["site_id"].isin(base_open)).sum()),
+            index=sd.index[~sd["site_id"].isin(base_open)],
+            dtype=object,
+        )
+        gone = sites.loc[sites["site_id"].isin(base_open - now_open)]
+        if len(gone):
+            gd = pd.DataFrame(
+                {
+                    "lon": gone["lon"],
+                    "lat": gone["lat"],
+                    "label": [
+                        f"{html.escape(str(n))} ({html.escape(str(i))}) — {labels['closed']}"
+                        for n, i in zip(gone["name"], gone["site_id"], strict=True)
+                    ],
+                }
+            )
+            layers.append(
+                pdk.Layer(
+                    "ScatterplotLayer",
+                    data=gd,
+                    id="closed-vs-base",
+                    get_position=["lon", "lat"],
+                    get_radius=30000,
+                    stroked=True,
+                    filled=False,
+                    get_line_color=SITE_COLORS["closed_vs_base"],
+                    line_width_min_pixels=3,
+                    pickable=True,
+                )
+            )
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            data=sd,
+            id="open-sites",
+            get_position=["lon", "lat"],
+            get_radius="radius",
+            get_fill_color="color",
+            stroked=True,
+            get_line_color=[255, 255, 255],
+            line_width_min_pixels=1.5,
+            pickable=True,
+        )
+    )
+    return layers
+
+
+def candidate_layer(sites: pd.DataFrame, required: set[str], forbidden: set[str]) -> pdk.Layer:
+    """Candidate sites (required green, forbidden black), pickable, with escaped tooltips."""
+    colors = []
+    for sid, role in zip(sites["site_id"].astype(str), sites["role"].astype(str), strict=True):
+        if sid in required:
+            colors.append([39, 174, 96, 240])
+        elif sid in forbidden:
+            colors.append([20, 20, 20, 240])
+        elif role == "existing":
+            colors.append([192, 57, 43, 230])
+        else:
+            colors.append([230, 150, 30, 200])
+    df = pd.DataFrame(
+        {
+            "lon": sites["lon"].to_numpy(),
+            "lat": sites["lat"].to_numpy(),
+            "site_id": sites["site_id"].astype(str).to_numpy(),
+            "label": [
+                f"{html.escape(str(n))} ({html.escape(str(i))})"
+                for n, i in zip(sites["name"], sites["site_id"], strict=True)
+            ],
+            "color": colors,
+        }
+    )
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=df,
+        id="candidates",
+        get_position=["lon", "lat"],
+        get_radius=9000,
+        radius_min_pixels=3,
+        get_fill_color="color",
+        pickable=True,
+    )

@@ -1,43 +1,209 @@
-"""AppTest smoke tests: every page renders without an exception."""
+"""AppTest: a smoke test per page, language switch, and the end-to-end planner flow."""
 
 from __future__ import annotations
 
+import io
+import json
+import tomllib
+import zipfile
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from planner.scenarios import load_scenario
+from planner.store import Workspace, default_path
+from planner.ui import data
+from tests.app.conftest import APP, PAGES, metric, open_page, run, wait_for_solve
+
+pytestmark = pytest.mark.slow
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=120)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_without_exception(page: str) -> None:
+    at = open_page(page)
+    assert at.title, page
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_explore_page_renders_map_table_and_kpis() -> None:
-    at = _run(AppTest.from_file(APP, default_timeout=120))
+    at = run(AppTest.from_file(APP, default_timeout=180))
     assert "Explore" in at.title[0].value
     assert len(at.get("deck_gl_json_chart")) == 1
     assert len(at.dataframe) >= 1
-    labels = [m.label for m in at.metric]
-    assert "Farms shown" in labels
+    assert metric(at, "Farms shown") == "1,500"
     assert any("synthetic" in i.value for i in at.info)
 
 
 def test_explore_filters_change_the_figures() -> None:
-    at = _run(AppTest.from_file(APP, default_timeout=120))
-    before = next(m.value for m in at.metric if m.label == "Farms shown")
+    at = run(AppTest.from_file(APP, default_timeout=180))
+    before = int(metric(at, "Farms shown").replace(",", ""))
     at.multiselect(key="explore_oblasts").set_value(["KZ-39"])
-    at.radio(key="explore_machine").set_value("Combines")
-    _run(at)
-    after = next(m.value for m in at.metric if m.label == "Farms shown")
-    assert int(after.replace(",", "")) < int(before.replace(",", ""))
+    at.radio(key="explore_machine").set_value("combines")
+    run(at)
+    after = int(metric(at, "Farms shown").replace(",", ""))
+    assert after < before
 
 
-@pytest.mark.parametrize("toggle", ["explore_settlements", "explore_facilities", "explore_rail"])
+@pytest.mark.parametrize(
+    "toggle",
+    ["explore_settlements", "explore_facilities", "explore_rail", "explore_candidates"],
+)
 def test_layer_toggles(toggle: str) -> None:
-    at = _run(AppTest.from_file(APP, default_timeout=120))
-    at.checkbox(key=toggle).uncheck()
-    _run(at)
+    at = run(AppTest.from_file(APP, default_timeout=180))
+    box = at.checkbox(key=toggle)
+    box.uncheck() if box.value else box.check()
+    run(at)
+
+
+def test_language_switch_changes_labels_numbers_and_place_names() -> None:
+    at = run(AppTest.from_file(APP, default_timeout=180))
+    at.selectbox(key="ui_lang").set_value("ru")
+    run(at)
+    assert at.title[0].value == "Обзор данных по Казахстану"
+    assert metric(at, "Показано хозяйств") == "1\u202f500"
+    table = at.dataframe[0].value
+    assert "Костанайская область" in set(table["Область"])
+    at.selectbox(key="ui_lang").set_value("kk")
+    run(at)
+    assert "Қостанай облысы" in set(at.dataframe[0].value["Облыс"])
+    open_page("scenario", at)
+    assert at.title[0].value == "Сценарийді құру және есептеу"
+
+
+def _solve(at: AppTest, name: str, p: int) -> AppTest:
+    at.text_input(key="sc_name").set_value(name)
+    at.number_input(key="sc_p").set_value(p)
+    at.selectbox(key="sc_backend").set_value("heuristic")
+    run(at)
+    at.button(key="sc_run").click()
+    run(at)
+    return wait_for_solve(at)
+
+
+@pytest.mark.solver
+def test_end_to_end_edit_run_save_compare_export(tmp_path: Path) -> None:
+    at = open_page("scenario")
+    # 1. edit widgets and run
+    _solve(at, "four centres", 4)
+    assert metric(at, "Open sites") == "4"
+    share_3h = float(metric(at, "Demand within 3 h").split("\u00a0")[0])
+    assert 0 < share_3h <= 100
+    assert len(at.get("deck_gl_json_chart")) >= 1
+    assert "ID" in at.dataframe[0].value.columns
+    # 2. save
+    at.button(key="sc_save").click()
+    run(at)
+    assert any("four centres" in s.value for s in at.success)
+    # 3. a second scenario
+    _solve(at, "eight centres", 8)
+    assert metric(at, "Open sites") == "8"
+    at.button(key="sc_save").click()
+    run(at)
+    # saving again under a taken name is refused, nothing overwritten
+    at.button(key="sc_save").click()
+    run(at)
+    assert any("already saved" in e.value for e in at.error)
+    # 4. compare
+    open_page("compare", at)
+    assert set(at.multiselect(key="cmp_selected").value) == {"four centres", "eight centres"}
+    kpis = at.dataframe[0].value
+    delta_col = next(c for c in kpis.columns if c.startswith("Δ"))
+    row = kpis.loc[kpis["KPI"] == "Open sites"]
+    assert row[delta_col].item() in ("+4.0", "-4.0")
+    assert len(at.get("deck_gl_json_chart")) == 2
+    # 5. export the saved scenario
+    open_page("export", at)
+    at.selectbox(key="exp_scenario").set_value("four centres")
+    run(at)
+    at.button(key="exp_prepare").click()
+    run(at)
+    files = at.session_state["exp_files"]["files"]
+    summary = json.loads(files["summary.json"])
+    assert summary["n_open_sites"] == 4
+    assert summary["scenario"] == "four centres"
+    sites = pd.read_csv(io.BytesIO(files["sites.csv"]))
+    assert (sites["status"] != "closed").sum() == 4
+    assign = pd.read_csv(io.BytesIO(files["assignments.csv"]), dtype={"site_id": str})
+    assert len(assign) == 1500
+    xlsx = pd.read_excel(io.BytesIO(files["results.xlsx"]), sheet_name=None)
+    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts"]
+    gj = json.loads(files["sites.geojson"])
+    assert gj["type"] == "FeatureCollection"
+    assert len(gj["features"]) == len(sites)
+    gpkg_path = tmp_path / "r.gpkg"
+    gpkg_path.write_bytes(files["recommendations.gpkg"])
+    gpkg = gpd.read_file(gpkg_path, layer="sites")
+    assert len(gpkg) == len(sites)
+    assert files["brief.html"].startswith(b"<!DOCTYPE html>")
+    assert tomllib.loads(files["scenario.toml"].decode())["model"]["p"] == 4
+    with zipfile.ZipFile(io.BytesIO(files["all.zip"])) as zf:
+        assert "brief.html" in zf.namelist()
+    assert len(list(at.get("download_button"))) >= 9
+
+
+@pytest.mark.solver
+def test_cancel_keeps_the_app_usable() -> None:
+    at = open_page("scenario")
+    at.number_input(key="sc_time_limit").set_value(30.0)
+    at.button(key="sc_run").click()
+    run(at)
+    assert "sc_job" in at.session_state
+    at.session_state["sc_job"].cancel()
+    wait_for_solve(at)
+    assert not at.exception
+    assert at.session_state["sc_result"] is not None or at.warning
+
+
+def test_invalid_scenario_shows_an_error_not_a_traceback() -> None:
+    at = open_page("scenario")
+    at.multiselect(key="sc_required").set_value(["mtz_kz_kostanay"])
+    at.multiselect(key="sc_forbidden").set_value(["mtz_kz_kostanay"])
+    run(at)
+    at.button(key="sc_run").click()
+    run(at)
+    assert any("both required and forbidden" in e.value.replace("\\", "") for e in at.error)
+
+
+def test_workspace_rename_duplicate_delete_restore() -> None:
+    Workspace(default_path()).save_scenario(load_scenario("default"), name="ws one")
+    at = open_page("scenario")
+    at.text_input(key="ws_new_name").set_value("ws two")
+    at.button(key="ws_rename").click()
+    run(at)
+    ws = Workspace(default_path())
+    assert ws.names() == ["ws two"]
+    at.button(key="ws_duplicate").click()
+    run(at)
+    assert len(ws.names()) == 2
+    at.button(key="ws_delete").click()
+    run(at)
+    assert len(ws.names()) == 2, "delete needs the confirmation box"
+    at.checkbox(key="ws_confirm_delete").check()
+    at.button(key="ws_delete").click()
+    run(at)
+    assert len(ws.names()) == 1
+    at.button(key="ws_restore").click()
+    run(at)
+    assert len(ws.names()) == 2
+    # Loading a saved scenario fills the editor.
+    at.selectbox(key="sc_base").set_value(f"saved:{ws.names()[0]}")
+    at.button(key="sc_load").click()
+    run(at)
+    assert at.text_input(key="sc_name").value == ws.names()[0]
+
+
+def test_data_page_templates_and_validation_report() -> None:
+    at = open_page("data")
+    assert len(at.get("download_button")) == 2
+    good = data.FARM_TEMPLATE.to_csv(index=False).encode()
+    rep = data.check_file("farms", "farms.csv", good)
+    assert rep["ok"], rep["problems"]
+    bad = b"farm_id,lat,lon,tractors\nA,95,63,x\nA,53,63,-1\n"
+    rep = data.check_file("farms", "bad.csv", bad)
+    assert not rep["ok"]
+    assert rep["problems"]
+    rep = data.check_file("sites", "sites.csv", data.SITE_TEMPLATE.to_csv(index=False).encode())
+    assert rep["ok"], rep["problems"]
