@@ -119,12 +119,16 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_data(args: argparse.Namespace) -> int:
-    from planner import farms, sites  # noqa: PLC0415
+    from planner import validation  # noqa: PLC0415
 
-    reader = farms.read_farms if args.kind == "farms" else sites.read_sites
-    table = reader(args.file)
-    sys.stdout.write(f"{args.file}: valid — {len(table):,} {args.kind} read.\n")
-    return EXIT_OK
+    limits = validation.Limits(max_bytes=round(args.max_mb * 1024 * 1024), max_rows=args.max_rows)
+    report: validation.ValidationReport | validation.ScenarioReport
+    if args.kind == "scenario":
+        report = validation.validate_scenario(args.file, limits=limits)
+    else:
+        report = validation.validate_table(args.file, args.kind, limits=limits)
+    sys.stdout.write(report.format())
+    return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
@@ -186,9 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="check every file's sha256")
     p.set_defaults(func=_cmd_data)
 
-    p = sub.add_parser("check-data", help="validate a farm registry or site list")
-    p.add_argument("kind", choices=["farms", "sites"])
+    p = sub.add_parser(
+        "check-data",
+        help="validate a farm registry, site list or scenario (exit 0 valid, 1 invalid)",
+    )
+    p.add_argument("kind", choices=["farms", "sites", "scenario"])
     p.add_argument("file")
+    p.add_argument("--max-rows", type=int, default=1_000_000, help="row limit (default 1,000,000)")
+    p.add_argument("--max-mb", type=float, default=50.0, help="size limit in MB (default 50)")
     p.set_defaults(func=_cmd_check_data)
 
     p = sub.add_parser("app", help="launch the Streamlit app")

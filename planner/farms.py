@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from planner import geodata
+from planner import geodata, validation
 from planner.errors import ValidationError
 
 FloatArray = npt.NDArray[np.float64]
@@ -93,6 +93,17 @@ FARM_COLUMNS: Final[tuple[str, ...]] = (
 """Columns of every farm table (plus ``geometry``), in this order."""
 
 _FLEET_COLUMNS: Final = ("tractors", "combines")
+_NUMERIC: Final = frozenset(
+    {
+        "tractors",
+        "combines",
+        "sown_area_ha",
+        "service_hours",
+        "belarus_tractors",
+        "belarus_combines",
+    }
+    | {f"{m}_{a}" for m in _FLEET_COLUMNS for a in AGE_CLASSES}
+)
 
 
 def _largest_remainder(totals: IntArray, weights: FloatArray, group: IntArray) -> IntArray:
@@ -342,87 +353,8 @@ def generate_farms(
 
 # --------------------------------------------------------------------------- user registries
 
-_ID_ALIASES: Final = ("farm_id", "id", "farm", "name")
-_LAT_ALIASES: Final = ("lat", "latitude", "y")
-_LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
-_TABLE_SUFFIXES: Final = (".csv", ".txt", ".xlsx", ".xlsm")
-_GEO_SUFFIXES: Final = (".geojson", ".json", ".gpkg")
-_MAX_LISTED: Final = 10
-_MAX_LAT: Final = 90.0
-_MAX_LON: Final = 180.0
-
-
-def _find_column(df: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
-    lower = {str(c).strip().lower(): str(c) for c in df.columns}
-    for alias in aliases:
-        if alias in lower:
-            return lower[alias]
-    return None
-
-
-def _rows(mask: npt.NDArray[np.bool_], offset: int) -> str:
-    """Format the row numbers where ``mask`` holds (file rows, header = row 1)."""
-    idx = np.flatnonzero(mask) + offset
-    shown = ", ".join(str(i) for i in idx[:_MAX_LISTED])
-    more = f" and {len(idx) - _MAX_LISTED} more" if len(idx) > _MAX_LISTED else ""
-    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}"
-
-
-def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
-    """Read the file into a frame with ``lat``/``lon`` columns; return it and the row offset."""
-    suffix = path.suffix.lower()
-    if suffix in _TABLE_SUFFIXES:
-        try:
-            if suffix in (".xlsx", ".xlsm"):
-                df = pd.read_excel(path, sheet_name=0)
-            else:
-                df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
-            msg = f"cannot read the table ({exc}). Save it as UTF-8 CSV or XLSX with a header row."
-            raise ValidationError(msg, source=str(path)) from exc
-        return df, 2
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several unrelated types
-        msg = f"cannot read the file ({exc}). Export it as GeoJSON or GeoPackage with points."
-        raise ValidationError(msg, source=str(path)) from exc
-    if gdf.crs is None:
-        msg = "the layer has no CRS. Set one (e.g. EPSG:4326) in your GIS before exporting."
-        raise ValidationError(msg, source=str(path))
-    gdf = gdf.to_crs(geodata.CRS)
-    geom = gdf.geometry
-    if not (geom.geom_type == "Point").all():
-        warnings.warn(
-            f"{path.name}: non-point geometries replaced by a representative point.",
-            UserWarning,
-            stacklevel=3,
-        )
-        geom = geom.representative_point()
-    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    df["lon"] = geom.x.to_numpy()
-    df["lat"] = geom.y.to_numpy()
-    return df, 1
-
-
-def _numeric(
-    df: pd.DataFrame, col: str, offset: int, problems: list[str], *, integer: bool
-) -> FloatArray:
-    """Return column ``col`` as floats; record non-numeric, negative or fractional values."""
-    raw = df[col]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(values) & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "")
-    if bad.any():
-        problems.append(f"column `{col}`, {_rows(bad, offset)}: not a number; enter numbers.")
-    neg = values < 0
-    if neg.any():
-        problems.append(f"column `{col}`, {_rows(neg, offset)}: negative; values must be >= 0.")
-    if integer:
-        frac = np.isfinite(values) & (values != np.round(values))
-        if frac.any():
-            problems.append(
-                f"column `{col}`, {_rows(frac, offset)}: not a whole number; enter machine counts."
-            )
-    return values
+_AGE_CLASS_BOUNDS: Final = (10.0, 17.0)
+"""Upper bounds (years) of the first two age classes."""
 
 
 def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd.DataFrame]:
@@ -442,120 +374,6 @@ def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd
     return np.asarray(idx, dtype=np.int64), towns
 
 
-def _check_ids(df: pd.DataFrame, offset: int, problems: list[str]) -> str | None:
-    id_col = _find_column(df, _ID_ALIASES)
-    if id_col is None:
-        problems.append("no id column; add a column `farm_id` with a unique id per farm.")
-        return None
-    ids = df[id_col]
-    empty = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
-    if empty.any():
-        problems.append(f"column `{id_col}`, {_rows(empty, offset)}: empty id; fill it in.")
-    dup = ids.duplicated(keep=False).to_numpy() & ~empty
-    if dup.any():
-        problems.append(
-            f"column `{id_col}`, {_rows(dup, offset)}: repeated id; ids must be unique."
-        )
-    return id_col
-
-
-def _check_coordinates(df: pd.DataFrame, offset: int, problems: list[str]) -> None:
-    """Parse ``lat``/``lon`` (any alias) into float columns named ``lat`` and ``lon``."""
-    found = True
-    for aliases, name, hi in ((_LAT_ALIASES, "lat", _MAX_LAT), (_LON_ALIASES, "lon", _MAX_LON)):
-        col = _find_column(df, aliases)
-        if col is None:
-            problems.append(
-                f"no `{name}` column; add `lat` and `lon` in decimal degrees (EPSG:4326)."
-            )
-            found = False
-            continue
-        vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(vals) | (np.abs(vals) > hi)
-        if bad.any():
-            problems.append(
-                f"column `{col}`, {_rows(bad, offset)}: missing or not a {name} in "
-                f"[-{hi:g}, {hi:g}]; use decimal degrees (e.g. 53.21, not 53°12')."
-            )
-        df[name] = vals
-    if not found:
-        return
-    lat, lon = df["lat"].to_numpy(np.float64), df["lon"].to_numpy(np.float64)
-    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= _MAX_LAT) & (np.abs(lon) <= _MAX_LON)
-    outside = ok.copy()
-    outside[ok] = ~geodata.points_in_kazakhstan(lon[ok], lat[ok])
-    if outside.any():
-        problems.append(
-            f"{_rows(outside, offset)}: outside Kazakhstan; check that `lat` and `lon` "
-            "are not swapped and are in decimal degrees."
-        )
-
-
-def _collect_counts(df: pd.DataFrame, offset: int, problems: list[str]) -> dict[str, FloatArray]:
-    """Parse fleet, area, age-class and Belarus columns that are present, checking each."""
-    values: dict[str, FloatArray] = {}
-    present = {c: _find_column(df, (c,)) for c in (*_FLEET_COLUMNS, "sown_area_ha")}
-    optional = [f"{m}_{a}" for m in _FLEET_COLUMNS for a in AGE_CLASSES]
-    optional += ["belarus_tractors", "belarus_combines"]
-    columns = {**present, **{name: _find_column(df, (name,)) for name in optional}}
-    for name, col in columns.items():
-        if col is not None:
-            values[name] = _numeric(df, col, offset, problems, integer=name != "sown_area_ha")
-    for machine in _FLEET_COLUMNS:
-        _check_machine(machine, values, offset, problems)
-    if not any(c in values for c in (*_FLEET_COLUMNS, "sown_area_ha")):
-        problems.append(
-            "none of `tractors`, `combines`, `sown_area_ha` is present; add at least one so "
-            "the farm has a demand."
-        )
-    return values
-
-
-def _check_machine(
-    machine: str, values: dict[str, FloatArray], offset: int, problems: list[str]
-) -> None:
-    """Check age classes and Belarus-made counts of one machine type against its total."""
-    given = [f"{machine}_{a}" in values for a in AGE_CLASSES]
-    if any(given) and not all(given):
-        problems.append(
-            f"give all three age columns for {machine} (`{machine}_0_10`, `{machine}_10_17`, "
-            f"`{machine}_17p`) or none of them."
-        )
-    elif all(given):
-        total = np.sum([values[f"{machine}_{a}"] for a in AGE_CLASSES], axis=0)
-        if machine not in values:
-            values[machine] = total
-        else:
-            off = np.isfinite(total) & (total != values[machine])
-            if off.any():
-                problems.append(
-                    f"{_rows(off, offset)}: the {machine} age columns do not add up to "
-                    f"`{machine}`; correct either."
-                )
-    bel = f"belarus_{machine}"
-    if bel in values and machine in values:
-        over = values[bel] > values[machine]
-        if over.any():
-            problems.append(
-                f"column `{bel}`, {_rows(over, offset)}: more than `{machine}`; Belarus-made "
-                "machines are part of the fleet."
-            )
-
-
-def _check_iso(df: pd.DataFrame, offset: int, problems: list[str]) -> str | None:
-    iso_col = _find_column(df, ("oblast_iso",))
-    if iso_col is None:
-        return None
-    codes = df[iso_col].astype(str).str.strip().str.upper()
-    unknown = ~codes.isin(geodata.OBLAST_ISO_CODES).to_numpy()
-    if unknown.any():
-        problems.append(
-            f"column `{iso_col}`, {_rows(unknown, offset)}: not an ISO 3166-2:KZ code "
-            f"({', '.join(geodata.OBLAST_ISO_CODES[:3])}, ...); fix or drop the column."
-        )
-    return iso_col
-
-
 def read_farms(
     path: str | Path,
     *,
@@ -564,13 +382,18 @@ def read_farms(
 ) -> gpd.GeoDataFrame:
     """Read a farm registry (CSV/XLSX with lat/lon columns, GeoJSON, GeoPackage).
 
-    Required: an id column (``farm_id`` or ``id``), coordinates (``lat``/``lon`` columns, or
-    point geometry), and at least one of ``tractors``, ``combines``, ``sown_area_ha``.
-    Missing optional columns are filled: absent machine counts are 0, absent ``sown_area_ha``
-    is NaN, ``oblast_iso`` and ``settlement_id`` come from the nearest GeoNames settlement,
-    age classes are split with the national shares (``TRACTOR_AGE_SHARES``,
-    ``COMBINE_AGE_SHARES``; multinomial draw with ``seed``), and ``belarus_*`` is a binomial
-    draw with ``belarus_share``. Column names are matched case-insensitively.
+    The file is checked by :func:`planner.validation.validate_farms` (formats, encodings,
+    separators, decimal commas, English/Russian/Kazakh column names and every rule are
+    described there). Required: an id column, coordinates (``lat``/``lon`` columns, or point
+    geometry), and at least one of tractors, combines, sown area (ha) or service hours.
+    Missing optional columns are filled: absent machine counts are 0, absent
+    ``sown_area_ha`` is NaN, ``oblast_iso`` (also where blank) and ``settlement_id`` come
+    from the nearest GeoNames settlement, age classes are split with the national shares
+    (``TRACTOR_AGE_SHARES``, ``COMBINE_AGE_SHARES``; multinomial draw with ``seed``) unless
+    an ``age`` column puts each farm's machines in its class, and ``belarus_*`` is a
+    binomial draw with ``belarus_share`` unless a ``brand`` column says the machines are
+    Belarus-made (MTZ, Gomselmash, ...). A ``service_hours`` column is kept as an extra
+    column; demand is still computed from machine counts.
 
     Parameters
     ----------
@@ -578,15 +401,16 @@ def read_farms(
         The registry file.
     belarus_share
         Share of Belarus-made machines used when ``belarus_tractors``/``belarus_combines``
-        are absent.
+        and a brand column are absent.
     seed
         Seed of the draws that fill age classes and Belarus-made counts.
 
     Returns
     -------
     farms
-        Same columns as :func:`generate_farms` (``synthetic`` False), EPSG:4326 points,
-        ``attrs["data_notes"]`` starting with ``"farms from <file>"``.
+        Same columns as :func:`generate_farms` (``synthetic`` False), plus ``service_hours``
+        when the file has it, EPSG:4326 points, ``attrs["data_notes"]`` starting with
+        ``"farms from <file>"`` and followed by the reader's warnings and what was filled.
 
     Raises
     ------
@@ -594,63 +418,62 @@ def read_farms(
         Listing every problem found, with rows (header = row 1) and columns and how to fix it.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"file not found: {path}. Check the path (relative paths start at the working dir)."
-        raise ValidationError(msg)
-    if path.suffix.lower() not in _TABLE_SUFFIXES + _GEO_SUFFIXES:
-        msg = (
-            f"unsupported file type `{path.suffix}`. Use CSV or XLSX (with lat/lon columns), "
-            "GeoJSON or GeoPackage."
-        )
-        raise ValidationError(msg, source=str(path))
     if not 0.0 <= belarus_share <= 1.0:
         msg = f"`belarus_share` must be between 0 and 1, got {belarus_share}."
         raise ValidationError(msg, source=str(path))
-    df, offset = _read_table(path)
-    if df.empty:
-        msg = "the file has no data rows; add one row per farm."
-        raise ValidationError(msg, source=str(path))
-    problems: list[str] = []
-    id_col = _check_ids(df, offset, problems)
-    _check_coordinates(df, offset, problems)
-    values = _collect_counts(df, offset, problems)
-    iso_col = _check_iso(df, offset, problems)
-    if problems or id_col is None:
-        raise ValidationError(problems, source=str(path))
-    return _assemble(path, df, id_col, iso_col, values, belarus_share=belarus_share, seed=seed)
+    report = validation.validate_farms(path)
+    report.raise_if_invalid()
+    assert report.data is not None  # a valid report always has data
+    for text in report.warnings:
+        if "not points" in text:
+            warnings.warn(f"{path.name}: {text}.", UserWarning, stacklevel=2)
+    return _assemble(path, report, belarus_share=belarus_share, seed=seed)
+
+
+def _age_classes(age: FloatArray, counts: IntArray) -> IntArray:
+    """Put every machine of a farm in the age class of the farm's ``age`` (years)."""
+    cls = np.searchsorted(np.asarray(_AGE_CLASS_BOUNDS), age, side="right")
+    split = np.zeros((len(counts), len(AGE_CLASSES)), dtype=np.int64)
+    split[np.arange(len(counts)), np.clip(cls, 0, len(AGE_CLASSES) - 1)] = counts
+    return split
 
 
 def _assemble(
     path: Path,
-    df: pd.DataFrame,
-    id_col: str,
-    iso_col: str | None,
-    values: dict[str, FloatArray],
+    report: validation.ValidationReport,
     *,
     belarus_share: float,
     seed: int,
 ) -> gpd.GeoDataFrame:
-    """Build the farm table from validated columns, filling the optional ones."""
+    """Build the farm table from the validated rows, filling the optional columns."""
+    df = report.data
+    assert df is not None
     n = len(df)
     rng = np.random.default_rng(seed)
     lat = df["lat"].to_numpy(dtype=np.float64)
     lon = df["lon"].to_numpy(dtype=np.float64)
     nearest, towns = _nearest_settlements(lon, lat)
-    notes = [f"farms from {path.name} ({n:,} farms)"]
+    notes = [f"farms from {path.name} ({n:,} farms)", *report.warnings]
+    values = {c: df[c].to_numpy(dtype=np.float64) for c in df.columns if c in _NUMERIC}
+    for machine in _FLEET_COLUMNS:
+        ages = [f"{machine}_{a}" for a in AGE_CLASSES]
+        if machine not in values and all(a in values for a in ages):
+            values[machine] = np.nansum([values[a] for a in ages], axis=0)
     counts = {m: np.nan_to_num(values.get(m, np.zeros(n))).astype(np.int64) for m in _FLEET_COLUMNS}
+    iso = towns["oblast_iso"].to_numpy().astype(object)[nearest]
+    if "oblast_iso" in df.columns:
+        given = df["oblast_iso"].astype(str).to_numpy(dtype=object)
+        iso = np.where(given != "", given, iso)
     out: dict[str, object] = {
-        "farm_id": df[id_col].astype(str).str.strip().to_numpy(),
-        "oblast_iso": (
-            df[iso_col].astype(str).str.strip().str.upper().to_numpy()
-            if iso_col is not None
-            else towns["oblast_iso"].to_numpy()[nearest]
-        ),
+        "farm_id": df["farm_id"].astype(str).to_numpy(),
+        "oblast_iso": iso,
         "settlement_id": towns["settlement_id"].to_numpy()[nearest],
         "lat": lat,
         "lon": lon,
         "sown_area_ha": values.get("sown_area_ha", np.full(n, np.nan)),
         **counts,
     }
+    age = df["age"].to_numpy(dtype=np.float64) if "age" in df.columns else None
     for machine, shares in (("tractors", TRACTOR_AGE_SHARES), ("combines", COMBINE_AGE_SHARES)):
         if all(f"{machine}_{a}" in values for a in AGE_CLASSES):
             split = np.column_stack(
@@ -658,19 +481,43 @@ def _assemble(
             ).astype(np.int64)
         else:
             split = _age_split(rng, counts[machine], shares)
-            notes.append(f"{machine} age classes filled with national shares {shares} (facts 3b)")
+            if age is not None:
+                known = np.isfinite(age)
+                split[known] = _age_classes(age[known], counts[machine][known])
+                notes.append(
+                    f"{machine} age classes from the `age` column, national shares where blank"
+                )
+            else:
+                notes.append(
+                    f"{machine} age classes filled with national shares {shares} (facts 3b)"
+                )
         for j, a in enumerate(AGE_CLASSES):
             out[f"{machine}_{a}"] = split[:, j]
+    brand = df["brand"].astype(str) if "brand" in df.columns else None
     for machine in _FLEET_COLUMNS:
         bel = f"belarus_{machine}"
         if bel in values:
             out[bel] = np.nan_to_num(values[bel]).astype(np.int64)
+        elif brand is not None:
+            known = (brand != "").to_numpy()
+            is_bel = brand.str.contains(validation.BELARUS_BRANDS).to_numpy()
+            drawn = rng.binomial(counts[machine], belarus_share).astype(np.int64)
+            out[bel] = np.where(known, np.where(is_bel, counts[machine], 0), drawn)
+            notes.append(f"{bel} from the `brand` column (draw with belarus_share where blank)")
         else:
             out[bel] = rng.binomial(counts[machine], belarus_share).astype(np.int64)
             notes.append(f"{bel} drawn with belarus_share={belarus_share:g}")
     out["synthetic"] = np.zeros(n, dtype=np.bool_)
+    columns = list(FARM_COLUMNS)
+    if "service_hours" in values:
+        out["service_hours"] = values["service_hours"]
+        columns.append("service_hours")
+        notes.append(
+            "service hours from the file are kept in column `service_hours`; demand is "
+            "computed from machine counts"
+        )
     farms = gpd.GeoDataFrame(
-        pd.DataFrame(out, columns=list(FARM_COLUMNS)),
+        pd.DataFrame(out, columns=columns),
         geometry=gpd.points_from_xy(lon, lat),
         crs=geodata.CRS,
     )

@@ -61,7 +61,10 @@ from planner.errors import ScenarioError
 SCHEMA_VERSION = 1
 _MAX_FARMS = 1_000_000
 
-ModelKindName = Literal["p_median", "cflp", "mclp", "set_cover", "p_center"]
+ModelKindName = Literal["p_median", "cflp", "mclp", "set_cover", "p_center", "two_echelon"]
+ObjectiveName = Literal["cost", "service_level"]
+CalendarName = Literal["auto", "north", "south"]
+CapacityWeeksName = Literal["dominant", "all"]
 DemandBasis = Literal["year", "peak_week"]
 CostUnitName = Literal["km", "min"]
 BackendName = Literal["auto", "highs", "scip", "cp-sat", "heuristic"]
@@ -115,6 +118,9 @@ class ModelSpec:
     capacitated: bool = False
     min_new_sites: int = 0
     max_new_sites: int | None = None
+    objective: ObjectiveName = "cost"
+    budget_kzt_per_year: float | None = None
+    unserved_penalty_kzt_per_hour: float = 20_000.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,77 @@ class SitesSpec:
     existing_fixed_cost_kzt: float = 0.0
     travel_cost_kzt_per_km: float = 150.0
     service_hours_per_visit: float = 8.0
+
+
+@dataclass(frozen=True)
+class PlantsSpec:
+    """Assembly-plant candidates and costs (model ``two_echelon``; see planner/agri.py).
+
+    ``include_existing``: running assembly plants from the embedded facilities (facts 5:
+    MTZ-Kazakhstan and AgromashHolding/Gomselmash in Kostanay). ``min_population``:
+    settlements at least this large are new-plant candidates (0 = none). ``candidates``:
+    extra settlement ids or names. ``required`` (``"existing"`` = every existing plant) and
+    ``forbidden`` name plant candidates. Capacities are machines per year; costs are KZT per
+    year (fixed) or per machine-km (rail kits inbound, road delivery outbound). With
+    ``allow_direct_import`` finished machines may bypass the plants at a premium per machine.
+    All cost figures are assumptions, documented in planner/agri.py.
+    """
+
+    include_existing: bool = True
+    min_population: int = 200_000
+    candidates: tuple[str, ...] = ()
+    required: tuple[str, ...] = ("existing",)
+    forbidden: tuple[str, ...] = ()
+    capacity_machines_per_year: float = 3_000.0
+    existing_capacity_machines_per_year: float = 400.0
+    fixed_cost_kzt: float = 2.0e9
+    existing_fixed_cost_kzt: float = 0.0
+    inbound_cost_kzt_per_machine_km: float = 60.0
+    outbound_cost_kzt_per_machine_km: float = 250.0
+    rail_circuity: float = 1.2
+    direct_import_premium_kzt_per_machine: float = 2.0e6
+    allow_direct_import: bool = True
+
+
+@dataclass(frozen=True)
+class VansSpec:
+    """Mobile service vans (model ``two_echelon``): reach, number, cost and weekly hours."""
+
+    enabled: bool = True
+    radius_km: float = 300.0
+    max_per_centre: int = 4
+    cost_per_van_kzt: float = 30.0e6
+    hours_per_van_week: float = 60.0
+
+
+@dataclass(frozen=True)
+class SeasonsSpec:
+    """Seasonal calendars (facts 6): ``auto`` = north/south by oblast; capacity weeks."""
+
+    calendar: CalendarName = "auto"
+    capacity_weeks: CapacityWeeksName = "dominant"
+
+
+@dataclass(frozen=True)
+class GrowthSpec:
+    """Fleet growth towards a trade target (see planner/growth.py; facts 3c, 3e)."""
+
+    years: int = 3
+    start_year: int = 2025
+    years_per_period: int = 1
+    renewal_rate_start: float = 0.055
+    renewal_rate_end: float = 0.10
+    belarus_share_of_purchases: float = 0.5
+
+
+@dataclass(frozen=True)
+class CapabilitiesSpec:
+    """Service-centre capability: weekly capacity and the extra cost of combine service."""
+
+    centre_capacity_hours_per_week: float = 2_500.0
+    existing_centre_capacity_hours_per_week: float | None = None
+    combine_extra_cost_kzt: float = 60.0e6
+    zone_k_nearest: int = 12
 
 
 @dataclass(frozen=True)
@@ -157,6 +234,11 @@ class Scenario:
     model: ModelSpec = field(default_factory=ModelSpec)
     sites: SitesSpec = field(default_factory=SitesSpec)
     solver: SolverSpec = field(default_factory=SolverSpec)
+    plants: PlantsSpec = field(default_factory=PlantsSpec)
+    vans: VansSpec = field(default_factory=VansSpec)
+    seasons: SeasonsSpec = field(default_factory=SeasonsSpec)
+    growth: GrowthSpec = field(default_factory=GrowthSpec)
+    capabilities: CapabilitiesSpec = field(default_factory=CapabilitiesSpec)
     base_dir: str = ""
 
     def replace(self, **sections: Any) -> Scenario:  # noqa: ANN401
@@ -178,6 +260,11 @@ _SECTIONS: dict[str, type[Any]] = {
     "model": ModelSpec,
     "sites": SitesSpec,
     "solver": SolverSpec,
+    "plants": PlantsSpec,
+    "vans": VansSpec,
+    "seasons": SeasonsSpec,
+    "growth": GrowthSpec,
+    "capabilities": CapabilitiesSpec,
 }
 _TOP_LEVEL = ("schema_version", "name", "title", "description")
 
@@ -303,11 +390,135 @@ def _check_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
             f"site(s) {', '.join(sorted(both))} are both required and forbidden; "
             "remove them from one list."
         )
+    for what, ids in (("required", st.required), ("forbidden", st.forbidden)):
+        problems.extend(_site_id_problems(f"sites.{what}", ids))
     if m.kind == "cflp" and st.capacity_hours == 0 and st.fixed_cost_kzt == 0:
         problems.append(
             "model `cflp` needs `sites.fixed_cost_kzt` > 0 (else every site opens) or "
             "`sites.capacity_hours` > 0."
         )
+
+
+_MAX_SITE_ID_CHARS = 200
+
+
+def _site_id_problems(where: str, ids: tuple[str, ...]) -> list[str]:
+    """Check that site references are well-formed: not blank, trimmed, printable, unique."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for value in ids:
+        if not value.strip():
+            problems.append(f"`{where}` has a blank entry; remove it or write a site id.")
+            continue
+        if value != value.strip():
+            problems.append(
+                f"`{where}` entry {value!r} has leading or trailing spaces; "
+                f"write {value.strip()!r}."
+            )
+        if not value.isprintable():
+            problems.append(
+                f"`{where}` entry {value!r} contains control characters; retype the id."
+            )
+        if len(value) > _MAX_SITE_ID_CHARS:
+            problems.append(
+                f"`{where}` entry {value[:20]!r}... is longer than {_MAX_SITE_ID_CHARS} "
+                "characters; use the site id."
+            )
+        if value in seen:
+            problems.append(f"`{where}` lists {value!r} twice; list each site once.")
+        seen.add(value)
+    return problems
+
+
+def check_references(scenario: Scenario) -> list[str]:
+    """Check that the files a scenario refers to exist (relative to the scenario's folder).
+
+    Loading a scenario does not require its files to exist yet (it may be written before
+    the data); call this before running it. :func:`planner.validation.validate_scenario`
+    also validates the referenced files and the required/forbidden site ids.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+
+    Returns
+    -------
+    problems
+        One message per missing or unusable file reference (empty when all exist).
+    """
+    problems: list[str] = []
+    refs = (
+        ("data.farms", scenario.data.farms, "synthetic"),
+        ("data.sites", scenario.data.sites, "settlements"),
+        ("travel.od_matrix", scenario.travel.od_matrix, ""),
+    )
+    for where, value, builtin in refs:
+        if value == builtin or (not value.strip() and where == "travel.od_matrix"):
+            continue
+        path = scenario.resolve_path(value)
+        if not path.is_file():
+            alt = f' or "{builtin}"' if builtin else ' or "" (no matrix)'
+            problems.append(
+                f"`{where}` = {value!r}: file {path} does not exist; check the path (relative "
+                f"paths start at the scenario's folder){alt}."
+            )
+        elif where == "travel.od_matrix" and path.suffix.lower() not in (".csv", ".parquet"):
+            problems.append(f"`{where}` = {value!r}: an OD matrix must be a .csv or .parquet file.")
+    return problems
+
+
+def _check_two_echelon_values(s: Scenario, problems: list[str]) -> None:
+    """Range checks of the two-echelon sections (applied whatever the model kind)."""
+    pl, v, g, c, m = s.plants, s.vans, s.growth, s.capabilities, s.model
+    non_negative = [
+        ("plants.capacity_machines_per_year", pl.capacity_machines_per_year),
+        ("plants.existing_capacity_machines_per_year", pl.existing_capacity_machines_per_year),
+        ("plants.fixed_cost_kzt", pl.fixed_cost_kzt),
+        ("plants.existing_fixed_cost_kzt", pl.existing_fixed_cost_kzt),
+        ("plants.inbound_cost_kzt_per_machine_km", pl.inbound_cost_kzt_per_machine_km),
+        ("plants.outbound_cost_kzt_per_machine_km", pl.outbound_cost_kzt_per_machine_km),
+        ("plants.direct_import_premium_kzt_per_machine", pl.direct_import_premium_kzt_per_machine),
+        ("plants.min_population", float(pl.min_population)),
+        ("vans.cost_per_van_kzt", v.cost_per_van_kzt),
+        ("vans.hours_per_van_week", v.hours_per_van_week),
+        ("vans.max_per_centre", float(v.max_per_centre)),
+        ("capabilities.combine_extra_cost_kzt", c.combine_extra_cost_kzt),
+        ("model.unserved_penalty_kzt_per_hour", m.unserved_penalty_kzt_per_hour),
+    ]
+    problems.extend(f"`{k}` must be >= 0, got {val}." for k, val in non_negative if val < 0)
+    if not 1.0 <= pl.rail_circuity <= 3.0:  # noqa: PLR2004
+        problems.append(f"`plants.rail_circuity` must be 1.0..3.0, got {pl.rail_circuity}.")
+    if v.radius_km <= 0:
+        problems.append(f"`vans.radius_km` must be > 0, got {v.radius_km}.")
+    if c.centre_capacity_hours_per_week <= 0:
+        problems.append("`capabilities.centre_capacity_hours_per_week` must be > 0.")
+    if (
+        c.existing_centre_capacity_hours_per_week is not None
+        and c.existing_centre_capacity_hours_per_week <= 0
+    ):
+        problems.append("`capabilities.existing_centre_capacity_hours_per_week` must be > 0.")
+    if c.zone_k_nearest < 1:
+        problems.append(f"`capabilities.zone_k_nearest` must be >= 1, got {c.zone_k_nearest}.")
+    if not 1 <= g.years <= 20:  # noqa: PLR2004
+        problems.append(f"`growth.years` must be 1..20, got {g.years}.")
+    if not 1 <= g.years_per_period <= 10:  # noqa: PLR2004
+        problems.append(f"`growth.years_per_period` must be 1..10, got {g.years_per_period}.")
+    for key in ("renewal_rate_start", "renewal_rate_end", "belarus_share_of_purchases"):
+        value = getattr(g, key)
+        if not 0 <= value <= 1:
+            problems.append(f"`growth.{key}` must be between 0 and 1, got {value}.")
+    both = set(pl.required) & set(pl.forbidden)
+    if both:
+        problems.append(
+            f"plant(s) {', '.join(sorted(both))} are both required and forbidden in [plants]."
+        )
+    if m.budget_kzt_per_year is not None and m.budget_kzt_per_year <= 0:
+        problems.append(f"`model.budget_kzt_per_year` must be > 0, got {m.budget_kzt_per_year}.")
+    if m.objective == "service_level" and m.budget_kzt_per_year is None:
+        problems.append('`model.objective = "service_level"` needs `model.budget_kzt_per_year`.')
+    if m.objective != "cost" and m.kind != "two_echelon":
+        problems.append('`model.objective` other than "cost" needs model `two_echelon`.')
 
 
 def scenario_from_dict(
@@ -375,6 +586,7 @@ def scenario_from_dict(
         raise ScenarioError(problems, source=source)
     scenario = Scenario(schema_version=SCHEMA_VERSION, base_dir=base_dir, **top, **sections)
     _check_values(scenario, problems)
+    _check_two_echelon_values(scenario, problems)
     if problems:
         raise ScenarioError(problems, source=source)
     return scenario

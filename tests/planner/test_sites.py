@@ -80,7 +80,7 @@ def test_read_sites_reports_every_problem(tmp_path: Path) -> None:
         sites.read_sites(path)
     text = str(err.value)
     assert "duplicate site_id" in text
-    assert "non-numeric lat/lon (lines 3)" in text
+    assert "column `lat`, row 3: not a number ('xx')" in text
 
 
 def test_read_sites_missing_columns(tmp_path: Path) -> None:
