@@ -198,9 +198,7 @@ def run_pmed_instance(path: Path, *, time_limit_s: float, seed: int = 0) -> dict
     inst = load_pmed(path)
     read_s = time.perf_counter() - start
     model = PMedian.from_cost_matrix(inst.costs, np.ones(inst.n), p=inst.p)
-    sol = model.solve(
-        SolveOptions(time_limit_s=time_limit_s, seed=seed, compute_regret=False)
-    )
+    sol = model.solve(SolveOptions(time_limit_s=time_limit_s, seed=seed, compute_regret=False))
     runtime_s = time.perf_counter() - start
     return {
         "name": inst.name,
@@ -297,8 +295,7 @@ def run_orlib(
     results: list[dict[str, Any]] = []
     for name in names:
         if family == "pmed":
-            res = run_pmed_instance(directory / f"{name}.txt", time_limit_s=time_limit_s,
-                                    seed=seed)
+            res = run_pmed_instance(directory / f"{name}.txt", time_limit_s=time_limit_s, seed=seed)
         else:
             stem, _, cap_txt = name.partition("_")
             res = _cap_runner()(

@@ -190,8 +190,15 @@ def n_best(
         alts = tuple(Alternative(open_sites=s, objective=v) for v, s in scored[:n])
         return alts, should_stop is None or not should_stop()
     alts = _swap_search(
-        model, best=best, best_objective=best_objective, n=n, req=req, free=free,
-        swap_delta=swap_delta, max_pops=max_pops, should_stop=should_stop,
+        model,
+        best=best,
+        best_objective=best_objective,
+        n=n,
+        req=req,
+        free=free,
+        swap_delta=swap_delta,
+        max_pops=max_pops,
+        should_stop=should_stop,
     )
     return alts, False
 

@@ -235,10 +235,10 @@ def greedy(
             continue
         ent = entries_of(inst.indptr, rows)
         rr = row[ent]
-        np.subtract.at(gain, inst.site[ent], np.maximum(0.0, d1[rr] - inst.wcost[ent]))
-        new_d = np.minimum(d1[row[hit]], inst.wcost[hit])
-        d1[row[hit]] = new_d
-        np.add.at(gain, inst.site[ent], np.maximum(0.0, d1[rr] - inst.wcost[ent]))
+        before = np.maximum(0.0, d1[rr] - inst.wcost[ent])
+        d1[row[hit]] = np.minimum(d1[row[hit]], inst.wcost[hit])
+        after = np.maximum(0.0, d1[rr] - inst.wcost[ent])
+        gain += np.bincount(inst.site[ent], weights=after - before, minlength=m)
     return open_mask
 
 
@@ -275,15 +275,18 @@ def _contributions(
     rr = row_of[ent]
     wc = inst.wcost[ent]
     s = inst.site[ent]
-    np.add.at(st.gain, s, sign * np.maximum(0.0, st.d1[rr] - wc))
-    np.add.at(st.loss, st.phi1[rows], sign * (st.d2[rows] - st.d1[rows]))
+    # bincount instead of np.add.at: the same sums, an order of magnitude faster.
+    st.gain += sign * np.bincount(s, weights=np.maximum(0.0, st.d1[rr] - wc), minlength=m1)
+    st.loss += sign * np.bincount(
+        st.phi1[rows], weights=st.d2[rows] - st.d1[rows], minlength=m1
+    )
     sl = st.slot_of[st.phi1[rr]]
     use = (sl >= 0) & (wc < st.d2[rr])
     flat = st.extra.reshape(-1)
-    np.add.at(
-        flat,
+    flat += sign * np.bincount(
         sl[use] * m1 + s[use],
-        sign * (st.d2[rr[use]] - np.maximum(wc[use], st.d1[rr[use]])),
+        weights=st.d2[rr[use]] - np.maximum(wc[use], st.d1[rr[use]]),
+        minlength=flat.size,
     )
 
 
@@ -402,9 +405,7 @@ def fast_interchange(
         # second) and those for which the new site j beats the second-nearest.
         ent_j = col_ent[col_ptr[j] : col_ptr[j + 1]]
         near_j = row_of[ent_j[inst.wcost[ent_j] < st.d2[row_of[ent_j]]]]
-        rows = np.unique(
-            np.concatenate([np.flatnonzero((st.phi1 == r) | (st.phi2 == r)), near_j])
-        )
+        rows = np.unique(np.concatenate([np.flatnonzero((st.phi1 == r) | (st.phi2 == r)), near_j]))
         _contributions(inst, st, rows, row_of, -1.0)
         st.open_mask[r] = False
         st.open_mask[j] = True
@@ -422,3 +423,57 @@ def fast_interchange(
         if on_improve is not None:
             on_improve(objective)
     return st.open_mask, objective, swaps
+
+
+def restrict(
+    inst: SparseInstance,
+    keep_site: BoolArray,
+    row_limit_w: FloatArray,
+    *,
+    penalty: float,
+) -> SparseInstance:
+    """Keep only what a solution cheaper than some threshold can use.
+
+    The caller guarantees (e.g. by a Lagrangian argument) that every solution cheaper than
+    its threshold keeps the dropped sites closed and serves row ``i`` at a weighted cost
+    below ``row_limit_w[i]``. Entries above the limit are dropped; a row whose beyond
+    option is also above the limit must then be served by a listed site (its beyond
+    option becomes the ``penalty``). Bounds on the result hold for every solution
+    cheaper than the threshold.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    keep_site
+        Sites that may still open (others are closed for good).
+    row_limit_w
+        Per row, weighted cost above which entries are dropped.
+    penalty
+        Weighted cost that marks "must be served by a listed site".
+
+    Returns
+    -------
+    reduced
+        The smaller instance (same rows and site indices).
+    """
+    row = inst.row
+    inside = keep_site[inst.site] & (inst.wcost <= row_limit_w[row])
+    cut = inst.beyond_w > row_limit_w
+    beyond_w = np.where(cut, penalty, inst.beyond_w)
+    beyond = np.where(cut, np.inf, inst.beyond)
+    indptr = np.zeros(inst.n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row[inside], minlength=inst.n_rows), out=indptr[1:])
+    return SparseInstance(
+        indptr=indptr,
+        site=inst.site[inside],
+        wcost=inst.wcost[inside],
+        cost=inst.cost[inside],
+        beyond_w=beyond_w,
+        beyond=beyond,
+        weights=inst.weights,
+        fixed_cost=inst.fixed_cost,
+        required=inst.required,
+        allowed=inst.allowed & keep_site,
+        p=inst.p,
+    )

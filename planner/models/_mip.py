@@ -303,8 +303,14 @@ def solve_mip(
     try:
         model = mathopt.Model.from_model_proto(mip.to_proto(all_integer=all_int))
     except Exception as exc:  # noqa: BLE001 -- any conversion failure becomes an error result
-        return MipResult("error", float("nan"), float("nan"), None, time.perf_counter() - start,
-                         f"model conversion failed: {exc}")
+        return MipResult(
+            "error",
+            float("nan"),
+            float("nan"),
+            None,
+            time.perf_counter() - start,
+            f"model conversion failed: {exc}",
+        )
     params = mathopt.SolveParameters(
         time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
         relative_gap_tolerance=gap_tolerance,
@@ -344,12 +350,24 @@ def solve_mip(
     except Exception as exc:  # noqa: BLE001 -- solver failures become an error result
         if model_params is not None:  # some backends reject hints: retry without
             return solve_mip(
-                mip, backend=backend, time_limit_s=time_limit_s - (time.perf_counter() - start),
-                gap_tolerance=gap_tolerance, seed=seed, hint=None, cutoff=cutoff,
-                cancel=cancel, threads=threads,
+                mip,
+                backend=backend,
+                time_limit_s=time_limit_s - (time.perf_counter() - start),
+                gap_tolerance=gap_tolerance,
+                seed=seed,
+                hint=None,
+                cutoff=cutoff,
+                cancel=cancel,
+                threads=threads,
             )
-        return MipResult("error", float("nan"), float("nan"), None, time.perf_counter() - start,
-                         f"{backend} failed: {exc!r}")
+        return MipResult(
+            "error",
+            float("nan"),
+            float("nan"),
+            None,
+            time.perf_counter() - start,
+            f"{backend} failed: {exc!r}",
+        )
     finally:
         done.set()
         if watcher is not None:

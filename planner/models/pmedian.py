@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -54,8 +55,11 @@ from planner.models._heuristics import (
     assign_nearest,
     fast_interchange,
     greedy,
+    objective_of,
+    restrict,
     swap_deltas,
 )
+from planner.models._lagrangian import LagrangianResult, branch_and_bound, subgradient
 from planner.models._mip import MipBackend, SparseMip, solve_mip
 
 ExactCost = Callable[[IntArray, IntArray], FloatArray]
@@ -63,6 +67,14 @@ ExactCost = Callable[[IntArray, IntArray], FloatArray]
 
 _EXACT_CHUNK = 200_000  # matrix cells per exact-cost call
 _MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
+_OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
+_INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
+_LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
+_LR_RESTARTS = 8  # interchange restarts from relaxed open sets
+_LR_STAGE_A = 150  # subgradient iterations on the full structure
+_LR_STAGE_B = 600  # ... on the first reduction
+_LR_STAGE_C = 1500  # ... on the second reduction
+_BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
 
 # Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
 #
@@ -432,7 +444,6 @@ class PMedian:
         prep, opts = self._prep, clock.options
         inst = prep.inst
         stats: dict[str, float | int | str] = {}
-        rng = np.random.default_rng(opts.seed)
         # Phase 1: greedy + fast interchange.
         start = greedy(inst)
         best_mask, best_f, swaps = fast_interchange(
@@ -442,18 +453,160 @@ class PMedian:
             on_improve=lambda f: clock.report(incumbent=f, phase="interchange"),
         )
         stats["interchange_swaps"] = swaps
+        stats["heuristic_objective"] = best_f
+        stats["heuristic_s"] = round(clock.elapsed_s, 3)
         clock.report(incumbent=best_f, phase="heuristic")
-        del rng
+        feasible = best_f < prep.penalty
         bound = -math.inf
         backend_used = "heuristic"
-        mip_backend = self._mip_backend(clock)
         proven = False
-        if mip_backend is not None and not clock.should_stop:
-            out = self._radius_mip_loop(clock, mip_backend, best_mask, best_f, stats)
-            best_mask, best_f, bound, proven = out
-            backend_used = f"heuristic+{mip_backend}"
-        return self._finish(clock, best_mask=best_mask, best_f=best_f, bound=bound,
-                            backend=backend_used, stats=stats, proven=proven)
+        threshold = math.inf
+        reduced = None
+        lr = None
+        # Phase 2: Lagrangian bound, site fixing, problem reduction, relaxed restarts.
+        if feasible and not clock.should_stop:
+            lr, reduced, best_mask, best_f, threshold = self._lagrangian_phase(
+                clock, best_mask, best_f, stats
+            )
+            bound = min(lr.bound, threshold)
+            backend_used = "heuristic+lagrangian"
+            if self._rounded(lr.bound) >= threshold:
+                proven = True
+        # Phase 3: exact search on the reduced problem.
+        exact = self._exact_backend(clock, lr)
+        if exact == "bnb" and lr is not None and reduced is not None and not proven:
+            if not clock.should_stop:
+                res = branch_and_bound(
+                    reduced,
+                    best_mask=best_mask,
+                    best_objective=best_f,
+                    root=lr,
+                    threshold_of=lambda f: self._threshold(f, opts.gap_tolerance),
+                    round_bound=self._rounded,
+                    should_stop=lambda: clock.should_stop,
+                    on_incumbent=lambda f: clock.report(incumbent=f, phase="branch-and-bound"),
+                    on_bound=lambda b: clock.report(bound=self._rounded(b), phase="bnb"),
+                    integral=prep.integral,
+                    penalty=prep.penalty,
+                )
+                best_mask, best_f = res.best_mask, res.best_objective
+                bound = max(bound, res.bound)
+                proven = res.closed
+                stats["bnb_nodes"] = res.nodes
+            backend_used += "+bnb"
+        elif exact is not None and exact != "bnb" and not proven and not clock.should_stop:
+            mip_inst = reduced if reduced is not None else prep.inst
+            best_mask, best_f, mip_bound, proven = self._radius_mip_loop(
+                clock,
+                exact,
+                best_mask,
+                best_f,
+                stats,
+                model_inst=mip_inst,
+                exact_lists=reduced is not None,
+                threshold=threshold,
+            )
+            # Solutions cut off by the reduction cost at least `threshold`.
+            bound = max(bound, min(mip_bound, threshold))
+            backend_used = f"{backend_used}+{exact}"
+        return self._finish(
+            clock,
+            best_mask=best_mask,
+            best_f=best_f,
+            bound=bound,
+            backend=backend_used,
+            stats=stats,
+            proven=proven,
+        )
+
+    def _exact_backend(
+        self, clock: Clock, lr: LagrangianResult | None
+    ) -> MipBackend | Literal["bnb"] | None:
+        """Pick the exact phase: forced MIP backend, or (auto) B&B for few free sites to open.
+
+        Measured on OR-Library pmed (see bench/README.md): the Lagrangian branch-and-bound
+        wins when few sites remain to be chosen (p <= ~12 after fixing), the HiGHS radius
+        MIP when many do (the Lagrangian fixing then leaves a small model).
+        """
+        backend = clock.options.backend
+        if backend == "heuristic":
+            return None
+        if backend != "auto":
+            return backend
+        if lr is None:
+            return "highs"
+        q = self._prep.inst.p - int(lr.fixed_open.sum())
+        return "bnb" if q <= _BNB_MAX_FREE_OPEN else "highs"
+
+    def _rounded(self, bound: float) -> float:
+        """Round a lower bound up when every objective value is an integer."""
+        if self._prep.integral and math.isfinite(bound):
+            return float(math.ceil(bound - _INTEGRAL_SLACK))
+        return bound
+
+    def _threshold(self, best_f: float, gap_tolerance: float) -> float:
+        """Only solutions cheaper than this are worth finding (drives fixing and proofs)."""
+        tol = gap_tolerance * abs(best_f) * (1 - 1e-6)  # a proof leaves gap < tolerance
+        if self._prep.integral:
+            return best_f - max(1.0 - 10 * _INTEGRAL_SLACK, tol)
+        return best_f - max(1e-9 * max(1.0, abs(best_f)), tol)
+
+    def _lagrangian_phase(
+        self,
+        clock: Clock,
+        best_mask: BoolArray,
+        best_f: float,
+        stats: dict[str, float | int | str],
+    ) -> tuple[LagrangianResult, SparseInstance, BoolArray, float, float]:
+        prep = self._prep
+        inst = prep.inst
+        tol = clock.options.gap_tolerance
+        d1, _, d2, _ = assign_nearest(inst, best_mask)
+        deadline = clock.elapsed_s + _LR_SHARE * clock.remaining_s
+        threshold = self._threshold(best_f, tol)
+
+        def stop() -> bool:
+            return clock.should_stop or clock.elapsed_s > deadline
+
+        def report(b: float) -> None:
+            clock.report(bound=self._rounded(min(b, threshold)), phase="lagrangian")
+
+        # Stage A on the full structure, then shrink it (sites fixed closed; entries no
+        # solution cheaper than the threshold can use: w_i c_ij >= u_i + T - L(u)), then
+        # stage B on the smaller structure.
+        lr = subgradient(inst, upper_bound=best_f, threshold=threshold, u0=0.5 * (d1 + d2),
+                         max_iterations=_LR_STAGE_A, should_stop=stop, on_bound=report,
+                         integral=prep.integral)
+        reduced = inst
+        iterations = lr.iterations
+        for max_it in (_LR_STAGE_B, _LR_STAGE_C):
+            if not math.isfinite(lr.bound) or self._rounded(lr.bound) >= threshold:
+                break
+            reduced = restrict(reduced, ~lr.fixed_closed, lr.multipliers + (threshold - lr.bound),
+                               penalty=prep.penalty)
+            if stop():
+                break
+            lr = subgradient(reduced, upper_bound=best_f, threshold=threshold,
+                             u0=lr.multipliers, max_iterations=max_it, lambda0=1.0,
+                             should_stop=stop, on_bound=report, integral=prep.integral,
+                             fixed_open=lr.fixed_open, fixed_closed=lr.fixed_closed)
+            iterations += lr.iterations
+        stats["lagrangian_bound"] = lr.bound
+        stats["lagrangian_iterations"] = iterations
+        stats["fixed_open"] = int((lr.fixed_open & ~inst.required).sum())
+        stats["fixed_closed"] = int((lr.fixed_closed & inst.allowed).sum())
+        stats["reduced_entries"] = len(reduced.site)
+        stats["lagrangian_s"] = round(clock.elapsed_s, 3)
+        # Restart the interchange from a few relaxed open sets (cheap, often improves UB).
+        for y in lr.open_sets[:_LR_RESTARTS]:
+            if clock.should_stop or int(y.sum()) != inst.p:
+                continue
+            mask, f, _ = fast_interchange(inst, y, should_stop=lambda: clock.should_stop)
+            if f < best_f - 1e-9 * max(1.0, abs(best_f)):
+                best_mask, best_f = mask, f
+                clock.report(incumbent=best_f, phase="lagrangian restart")
+        stats["lagrangian_restarts_objective"] = best_f
+        return lr, reduced, best_mask, best_f, min(threshold, self._threshold(best_f, tol))
 
     # ------------------------------------------------------------------ radius MIP
 
@@ -465,23 +618,30 @@ class PMedian:
         best_f: float,
         stats: dict[str, float | int | str],
         *,
-        fixed_open: BoolArray | None = None,
-        fixed_closed: BoolArray | None = None,
+        model_inst: SparseInstance,
+        exact_lists: bool,
+        threshold: float,
     ) -> tuple[BoolArray, float, float, bool]:
-        """Solve (1)-(6), growing radii until the MIP optimum lies within them."""
-        inst = self._prep.inst
-        m = inst.n_sites
-        fo = inst.required.copy() if fixed_open is None else fixed_open | inst.required
-        fc = ~inst.allowed if fixed_closed is None else fixed_closed | ~inst.allowed
-        d1, _, _, _ = assign_nearest(inst, best_mask)
-        radius = d1.copy()
+        """Solve (1)-(6) on ``model_inst``.
+
+        With ``exact_lists`` the structure already holds everything a solution cheaper than
+        ``threshold`` can use (one round; "infeasible" then proves the incumbent optimal).
+        Otherwise per-row radii start at the incumbent's costs and grow where the MIP's
+        solution needs it.
+        """
+        full = self._prep.inst
+        m = full.n_sites
+        fo = model_inst.required.copy()
+        fc = ~model_inst.allowed
+        d1, _, _, _ = assign_nearest(model_inst, best_mask)
+        radius = np.full(model_inst.n_rows, np.inf) if exact_lists else d1.copy()
         bound = -math.inf
         rounds = 0
         proven = False
         while not clock.should_stop:
             rounds += 1
-            mip, y_ids, z_info = _build_radius_mip(inst, radius, fo, fc, backend)
-            hint = _radius_hint(inst, best_mask, y_ids, z_info, mip.n_variables)
+            mip, y_ids, z_info = _build_radius_mip(model_inst, radius, fo, fc, backend)
+            hint = _radius_hint(model_inst, best_mask, y_ids, z_info, mip.n_variables)
             res = solve_mip(
                 mip,
                 backend=backend,
@@ -497,19 +657,19 @@ class PMedian:
             )
             if math.isfinite(res.bound):
                 bound = max(bound, min(res.bound, best_f))
-                clock.report(bound=bound, phase=f"mip round {rounds}")
+                clock.report(bound=min(bound, threshold), phase=f"mip round {rounds}")
             if res.status == "infeasible":
-                bound = max(bound, best_f) if best_f < self._prep.penalty else math.inf
+                bound = math.inf
                 proven = True
                 break
             if res.values is None:
                 break
             mask = np.zeros(m, dtype=np.bool_)
             mask[y_ids[res.values[: len(y_ids)] > 0.5]] = True  # noqa: PLR2004
-            if mask.sum() != inst.p:
+            if mask.sum() != full.p:
                 break
-            nd1, _, _, _ = assign_nearest(inst, mask)
-            f_true = float(nd1.sum() + inst.fixed_cost[mask].sum())
+            nd1, _, _, _ = assign_nearest(model_inst, mask)
+            f_true = objective_of(full, mask)
             if f_true < best_f:
                 best_mask, best_f = mask, f_true
                 clock.report(incumbent=best_f, phase=f"mip round {rounds}")
@@ -522,7 +682,6 @@ class PMedian:
                 break
             radius = np.where(outside, nd1, radius)
         stats["mip_rounds"] = rounds
-        del m
         return best_mask, best_f, bound, proven
 
     # ------------------------------------------------------------------ capacitated
@@ -554,37 +713,63 @@ class PMedian:
         lo = sites.required.astype(np.float64)
         if fixed_open is not None:
             lo = fixed_open.astype(np.float64)
-        y = mip.add_variables(m, lower=lo, upper=allowed.astype(np.float64), integer=True,
-                              objective=sites.fixed_cost, name="y")
-        x = mip.add_variables(len(e_row), upper=1.0, integer=True, objective=w[e_row] * e_cost,
-                              name="x")
+        y = mip.add_variables(
+            m,
+            lower=lo,
+            upper=allowed.astype(np.float64),
+            integer=True,
+            objective=sites.fixed_cost,
+            name="y",
+        )
+        x = mip.add_variables(
+            len(e_row), upper=1.0, integer=True, objective=w[e_row] * e_cost, name="x"
+        )
         # (C5) cardinality
         n_open = len(np.flatnonzero(fixed_open)) if fixed_open is not None else int(pr.p or 0)
-        mip.add_constraints(lower=[n_open], upper=[n_open], rows=np.zeros(m), cols=y,
-                            coefs=np.ones(m))
+        mip.add_constraints(
+            lower=[n_open], upper=[n_open], rows=np.zeros(m), cols=y, coefs=np.ones(m)
+        )
         # (C2) each reachable row assigned once
         local = np.searchsorted(rows, e_row)
-        mip.add_constraints(lower=np.ones(len(rows)), upper=np.ones(len(rows)), rows=local,
-                            cols=x, coefs=np.ones(len(x)))
+        mip.add_constraints(
+            lower=np.ones(len(rows)),
+            upper=np.ones(len(rows)),
+            rows=local,
+            cols=x,
+            coefs=np.ones(len(x)),
+        )
         # (C3) x_ij <= y_j
         k = np.arange(len(x))
-        mip.add_constraints(lower=np.full(len(x), -np.inf), upper=np.zeros(len(x)),
-                            rows=np.concatenate([k, k]), cols=np.concatenate([x, y[e_site]]),
-                            coefs=np.concatenate([np.ones(len(x)), -np.ones(len(x))]))
+        mip.add_constraints(
+            lower=np.full(len(x), -np.inf),
+            upper=np.zeros(len(x)),
+            rows=np.concatenate([k, k]),
+            cols=np.concatenate([x, y[e_site]]),
+            coefs=np.concatenate([np.ones(len(x)), -np.ones(len(x))]),
+        )
         # (C4) capacity
         cap = np.where(np.isfinite(sites.capacity), sites.capacity, w.sum() + 1.0)
-        mip.add_constraints(lower=np.full(m, -np.inf), upper=np.zeros(m),
-                            rows=np.concatenate([e_site, np.arange(m)]),
-                            cols=np.concatenate([x, y]),
-                            coefs=np.concatenate([w[e_row], -cap]))
+        mip.add_constraints(
+            lower=np.full(m, -np.inf),
+            upper=np.zeros(m),
+            rows=np.concatenate([e_site, np.arange(m)]),
+            cols=np.concatenate([x, y]),
+            coefs=np.concatenate([w[e_row], -cap]),
+        )
         hint_vec = None
         if hint is not None:
             hint_vec = None  # a feasible single-source assignment is not known cheaply
         from planner.models._base import CancelToken  # noqa: PLC0415
 
-        res = solve_mip(mip, backend=backend, time_limit_s=time_limit_s,
-                        gap_tolerance=gap_tolerance, seed=seed, hint=hint_vec,
-                        cancel=cancel if isinstance(cancel, CancelToken) else None)
+        res = solve_mip(
+            mip,
+            backend=backend,
+            time_limit_s=time_limit_s,
+            gap_tolerance=gap_tolerance,
+            seed=seed,
+            hint=hint_vec,
+            cancel=cancel if isinstance(cancel, CancelToken) else None,
+        )
         self._cap_pairs = (e_row, e_site, e_cost, len(y))
         return res.status, res.values, res.objective, res.bound
 
@@ -609,8 +794,13 @@ class PMedian:
         opts = clock.options
         backend = self._mip_backend(clock) or "highs"
         res = self._capacitated_mip(
-            fixed_open=None, time_limit_s=clock.remaining_s, backend=backend, seed=opts.seed,
-            hint=None, gap_tolerance=opts.gap_tolerance, cancel=opts.cancel,
+            fixed_open=None,
+            time_limit_s=clock.remaining_s,
+            backend=backend,
+            seed=opts.seed,
+            hint=None,
+            gap_tolerance=opts.gap_tolerance,
+            cancel=opts.cancel,
         )
         if res is None:
             return self._infeasible(clock, "a demand row has no allowed site to be assigned to.")
@@ -628,18 +818,33 @@ class PMedian:
         obj, assignment, acost = self._decode_capacitated(values, opened)
         clock.report(incumbent=obj, bound=bound, phase=backend)
         proven = status == "optimal"
-        return self._package(clock, opened=opened, objective=obj, assignment=assignment,
-                             acost=acost, bound=bound, backend=backend, stats={},
-                             proven=proven)
+        return self._package(
+            clock,
+            opened=opened,
+            objective=obj,
+            assignment=assignment,
+            acost=acost,
+            bound=bound,
+            backend=backend,
+            stats={},
+            proven=proven,
+        )
 
     # ------------------------------------------------------------------ results
 
     def _error(self, clock: Clock, message: str, backend: str) -> Solution:
         n = self.problem.n_demand
         return Solution(
-            model=self.kind, status=Status.ERROR, objective=float("nan"), bound=float("nan"),
-            gap=float("nan"), open_sites=(), assignment=np.full(n, -1, dtype=np.int64),
-            assignment_cost=np.full(n, np.nan), runtime_s=clock.elapsed_s, backend=backend,
+            model=self.kind,
+            status=Status.ERROR,
+            objective=float("nan"),
+            bound=float("nan"),
+            gap=float("nan"),
+            open_sites=(),
+            assignment=np.full(n, -1, dtype=np.int64),
+            assignment_cost=np.full(n, np.nan),
+            runtime_s=clock.elapsed_s,
+            backend=backend,
             message=message,
         )
 
@@ -670,9 +875,17 @@ class PMedian:
             )
         opened = np.flatnonzero(best_mask)
         obj, assignment, acost = self.evaluate(opened.tolist())
-        return self._package(clock, opened=opened, objective=obj, assignment=assignment,
-                             acost=acost, bound=bound, backend=backend, stats=stats,
-                             proven=proven)
+        return self._package(
+            clock,
+            opened=opened,
+            objective=obj,
+            assignment=assignment,
+            acost=acost,
+            bound=bound,
+            backend=backend,
+            stats=stats,
+            proven=proven,
+        )
 
     def _package(
         self,
@@ -691,11 +904,11 @@ class PMedian:
         prep = self._prep
         notes: list[str] = []
         if math.isfinite(bound):
-            bound = min(bound, objective)
+            bound = min(self._rounded(bound), objective)
         gap = relative_gap(objective, bound) if math.isfinite(bound) else float("nan")
-        status = Status.OPTIMAL if proven and (gap <= opts.gap_tolerance or math.isnan(gap)) else (
-            Status.FEASIBLE
-        )
+        exact = opts.gap_tolerance <= _OPTIMAL_GAP
+        optimal = gap <= _OPTIMAL_GAP or (proven and (math.isnan(gap) or exact))
+        status = Status.OPTIMAL if optimal else Status.FEASIBLE
         if proven and math.isnan(gap):
             gap, bound = 0.0, objective
         n_unreach = int(prep.unreachable.sum())
@@ -706,8 +919,10 @@ class PMedian:
             )
         beyond_rows = self._rows_beyond_lists(assignment)
         if beyond_rows:
-            how = "at their true cost" if self.exact_cost is not None else (
-                "at the lower estimate beyond_cost (no exact-cost function was given)"
+            how = (
+                "at their true cost"
+                if self.exact_cost is not None
+                else ("at the lower estimate beyond_cost (no exact-cost function was given)")
             )
             notes.append(f"{beyond_rows} row(s) are served outside their site lists, {how}.")
         if clock.should_stop and status is Status.FEASIBLE:
@@ -722,17 +937,23 @@ class PMedian:
         delta_fn = None if self.problem.capacitated else self._swap_delta
         if opts.compute_regret:
             regret = drop_one_regret(self, opened_t, objective)
-            swap = swap_regret(self, opened_t, objective, candidates=candidates,
-                               swap_delta=delta_fn)
+            swap = swap_regret(
+                self, opened_t, objective, candidates=candidates, swap_delta=delta_fn
+            )
         if opts.n_best > 1:
             alts, exact = n_best(
-                self, opened_t, objective, opts.n_best,
+                self,
+                opened_t,
+                objective,
+                opts.n_best,
                 required=np.flatnonzero(self.problem.sites.required).tolist(),
-                candidates=candidates, swap_delta=delta_fn,
+                candidates=candidates,
+                swap_delta=delta_fn,
             )
             notes.append(
-                "Alternatives are the exact N best." if exact else
-                "Alternatives are the best found within single swaps of the solution."
+                "Alternatives are the exact N best."
+                if exact
+                else "Alternatives are the best found within single swaps of the solution."
             )
         return Solution(
             model=self.kind,
@@ -835,26 +1056,44 @@ def _build_radius_mip(
     cand_sites = np.flatnonzero(cand).astype(np.int64)
     col_of_site = np.full(m, -1, dtype=np.int64)
     lo = fixed_open[cand_sites].astype(np.float64)
-    y = mip.add_variables(len(cand_sites), lower=lo, upper=1.0, integer=True,
-                          objective=inst.fixed_cost[cand_sites], name="y")
+    y = mip.add_variables(
+        len(cand_sites),
+        lower=lo,
+        upper=1.0,
+        integer=True,
+        objective=inst.fixed_cost[cand_sites],
+        name="y",
+    )
     col_of_site[cand_sites] = y
-    z = mip.add_variables(n_lv, lower=0.0, upper=np.where(forced_zero, 0.0, 1.0),
-                          integer=backend == "cp-sat", objective=coef, name="z")
+    z = mip.add_variables(
+        n_lv,
+        lower=0.0,
+        upper=np.where(forced_zero, 0.0, 1.0),
+        integer=backend == "cp-sat",
+        objective=coef,
+        name="z",
+    )
     # Constant part of (1): L_i^1 for rows with levels, B_i for rows without any.
     has_lv = np.zeros(inst.n_rows, dtype=np.bool_)
     has_lv[lv_row] = True
     const = float(lv_cost[first].sum()) + float(b[~has_lv].sum())
     mip.objective_offset = const
     # (2) cardinality
-    mip.add_constraints(lower=[inst.p], upper=[inst.p], rows=np.zeros(len(y)), cols=y,
-                        coefs=np.ones(len(y)))
+    mip.add_constraints(
+        lower=[inst.p], upper=[inst.p], rows=np.zeros(len(y)), cols=y, coefs=np.ones(len(y))
+    )
     # (3)/(4): one row per level: z_k + sum_{N_k} y - z_{k-1} >= [k == 1]
     prev = np.flatnonzero(~first)
     rows_c = np.concatenate([np.arange(n_lv), level_id, prev])
     cols_c = np.concatenate([z, col_of_site[es], z[prev - 1]])
     coefs_c = np.concatenate([np.ones(n_lv), np.ones(len(e)), -np.ones(len(prev))])
-    mip.add_constraints(lower=first.astype(np.float64), upper=np.full(n_lv, np.inf),
-                        rows=rows_c, cols=cols_c, coefs=coefs_c)
+    mip.add_constraints(
+        lower=first.astype(np.float64),
+        upper=np.full(n_lv, np.inf),
+        rows=rows_c,
+        cols=cols_c,
+        coefs=coefs_c,
+    )
     return mip, cand_sites, (lv_row, z, lv_cost)
 
 
