@@ -320,7 +320,7 @@ class ValidationReport:
             lines.append(f"Row problems ({len(row_level)}):")
             by_column: dict[str, list[Problem]] = {}
             for p in row_level:
-                by_column.setdefault(p.column or "(coordinates / whole row)", []).append(p)
+                by_column.setdefault(p.column or "coordinates", []).append(p)
             for col, probs in by_column.items():
                 lines.append(f"  {col}:")
                 lines.extend(
@@ -569,7 +569,7 @@ def _fail(path: Path | str, what: str, fix: str) -> ValidationError:
     return ValidationError([f"{what}; {fix}"], source=str(path))
 
 
-_NUMBER_CLEAN: Final = re.compile(r"[\s\u00a0\u202f\u2009']")
+_THOUSANDS_SPACES: Final = (" ", "\u00a0", "\u202f", "\u2009", "'", "\t")
 _DMS: Final = re.compile(
     r"^\s*(-?\d+(?:[.,]\d+)?)\s*[°º]\s*(?:(\d+(?:[.,]\d+)?)\s*['′’]\s*)?"
     r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|''|”)\s*)?([NSEWСЮВЗ]?)\s*$",
@@ -600,20 +600,27 @@ def parse_numbers(values: pd.Series) -> tuple[FloatArray, BoolArray, str]:
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         out = values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         return out, np.zeros(len(values), dtype=np.bool_), ""
-    text = values.map(_cell_text)
+    text = _texts(values)
     blank = (text == "").to_numpy()
-    first = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    first = pd.to_numeric(text, errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan, copy=True
+    )
     todo = np.isnan(first) & ~blank
     decimal = "." if (text.str.contains(".", regex=False) & ~np.isnan(first)).any() else ""
     if todo.any():
-        cleaned = text[todo].str.replace(_NUMBER_CLEAN, "", regex=True)
-        both = cleaned.str.contains(",", regex=False) & cleaned.str.contains(".", regex=False)
-        comma_last = cleaned.str.rfind(",") > cleaned.str.rfind(".")
-        ru = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        en = cleaned.str.replace(",", "", regex=False)
-        fixed = cleaned.where(~both, en.where(~comma_last, ru))
-        fixed = fixed.where(both, fixed.str.replace(",", ".", regex=False))
-        second = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=np.float64)
+        cleaned = text[todo]
+        for space in _THOUSANDS_SPACES:
+            cleaned = cleaned.str.replace(space, "", regex=False)
+        comma = cleaned.str.replace(",", ".", regex=False)
+        if cleaned.str.contains(".", regex=False).any():
+            both = cleaned.str.contains(",", regex=False) & cleaned.str.contains(".", regex=False)
+            comma_last = cleaned.str.rfind(",") > cleaned.str.rfind(".")
+            ru = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            en = cleaned.str.replace(",", "", regex=False)
+            fixed = comma.where(~both, en.where(~comma_last, ru))
+        else:
+            fixed = comma
+        second = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         first[todo] = second
         if (cleaned.str.contains(",", regex=False).to_numpy() & ~np.isnan(second)).any():
             decimal = ","
@@ -622,6 +629,25 @@ def parse_numbers(values: pd.Series) -> tuple[FloatArray, BoolArray, str]:
     bad |= np.isinf(first)
     first[np.isinf(first)] = np.nan
     return first, bad, decimal
+
+
+_BLANK_TOKENS: Final = frozenset({"nan", "none", "null", "n/a", "na", "-", "—"})
+
+
+_STRING: Final = pd.StringDtype("pyarrow")
+
+
+def _texts(values: pd.Series, *, blanks: bool = True) -> pd.Series:
+    """Return the cells as stripped text (``""`` for empty cells), vectorised (Arrow strings).
+
+    With ``blanks`` the placeholder words in ``_BLANK_TOKENS`` also count as empty.
+    """
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype(_STRING).fillna("").str.strip()
+        if blanks:
+            text = text.where(~text.str.lower().isin(list(_BLANK_TOKENS)), "")
+        return text
+    return values.map(_cell_text if blanks else _id_text).astype(_STRING)
 
 
 def _cell_text(v: object) -> str:
@@ -860,7 +886,7 @@ def _read_csv(path: Path, limits: Limits) -> tuple[pd.DataFrame, ReadInfo]:
     width = 0
     for record in _records(reader, path):
         line_no = reader.line_num + first
-        if not any(c.strip(" \t;,|") for c in record):  # blank, or only separators
+        if not "".join(record).strip(" \t;,|"):  # blank, or only separators
             continue
         if header is None:
             header = [c.strip() for c in record]
@@ -871,7 +897,7 @@ def _read_csv(path: Path, limits: Limits) -> tuple[pd.DataFrame, ReadInfo]:
             raise _fail(path, *_too_many_rows(limits))
         if len(record) > width and any(c.strip() for c in record[width:]):
             too_long.append(line_no)
-        records.append((record + [""] * width)[:width])
+        records.append(record if len(record) == width else (record + [""] * width)[:width])
         numbers.append(line_no)
     if header is None:
         raise _fail(path, "the file has no header and no rows", "export the table again")
@@ -1245,7 +1271,7 @@ class _Ctx:
 
 
 def validate_table(
-    path: str | Path, kind: Kind, *, limits: Limits | None = None
+    path: str | Path, kind: Kind, *, limits: Limits | None = None, name: str | None = None
 ) -> ValidationReport:
     """Validate a farm registry or a site list (see :func:`validate_farms`).
 
@@ -1257,6 +1283,9 @@ def validate_table(
         ``"farms"`` or ``"sites"``.
     limits
         Upload limits (default :class:`Limits`).
+    name
+        Name to show for the file in the report and problems (e.g. the name of an upload
+        saved to a temporary file); default the path.
 
     Returns
     -------
@@ -1264,15 +1293,14 @@ def validate_table(
         Never raises for bad input: file-level failures become problems in the report.
     """
     p = Path(path)
+    shown = name or str(p)
     try:
         df, info = read_table(p, limits=limits, kind=kind)
     except ValidationError as exc:
-        probs = tuple(Problem(str(p), *_split_fix(m)) for m in exc.problems)
-        return ValidationReport(
-            kind=kind, file=str(p), rows_read=0, rows_accepted=0, problems=probs
-        )
+        probs = tuple(Problem(shown, *_split_fix(m)) for m in exc.problems)
+        return ValidationReport(kind=kind, file=shown, rows_read=0, rows_accepted=0, problems=probs)
     ctx = _Ctx(
-        file=str(p),
+        file=shown,
         kind=kind,
         row_label=info.row_label,
         rows=df.index.to_numpy(dtype=np.int64),
@@ -1347,7 +1375,9 @@ def _report(
     )
 
 
-def validate_farms(path: str | Path, *, limits: Limits | None = None) -> ValidationReport:
+def validate_farms(
+    path: str | Path, *, limits: Limits | None = None, name: str | None = None
+) -> ValidationReport:
     """Validate a farm registry.
 
     A farm file needs an id (``farm_id``/``id``/``код``/``хозяйство``/…), coordinates
@@ -1361,6 +1391,8 @@ def validate_farms(path: str | Path, *, limits: Limits | None = None) -> Validat
         CSV/TXT/TSV, XLSX/XLSM, GeoJSON or GeoPackage.
     limits
         Upload limits (default :class:`Limits`).
+    name
+        Name shown for the file in the report (default the path).
 
     Returns
     -------
@@ -1371,10 +1403,12 @@ def validate_farms(path: str | Path, *, limits: Limits | None = None) -> Validat
         ``tractors``, ``combines``, ``sown_area_ha``, ``service_hours``, age-class and
         ``belarus_*`` counts, ``brand``, ``age``).
     """
-    return validate_table(path, "farms", limits=limits)
+    return validate_table(path, "farms", limits=limits, name=name)
 
 
-def validate_sites(path: str | Path, *, limits: Limits | None = None) -> ValidationReport:
+def validate_sites(
+    path: str | Path, *, limits: Limits | None = None, name: str | None = None
+) -> ValidationReport:
     """Validate a candidate-site list.
 
     A site file needs a site id, coordinates (columns or point geometry); optional: name,
@@ -1386,6 +1420,8 @@ def validate_sites(path: str | Path, *, limits: Limits | None = None) -> Validat
         CSV/TXT/TSV, XLSX/XLSM, GeoJSON or GeoPackage.
     limits
         Upload limits (default :class:`Limits`).
+    name
+        Name shown for the file in the report (default the path).
 
     Returns
     -------
@@ -1394,7 +1430,7 @@ def validate_sites(path: str | Path, *, limits: Limits | None = None) -> Validat
         ``lat``, ``lon``, ``role`` and those present of ``capacity_hours``,
         ``fixed_cost_kzt``, ``oblast_iso``.
     """
-    return validate_table(path, "sites", limits=limits)
+    return validate_table(path, "sites", limits=limits, name=name)
 
 
 def _ids(
@@ -1412,7 +1448,7 @@ def _ids(
         return np.full(n, "", dtype=object)
     if fallback:
         ctx.warnings.append(f"no id column; the names in `{col}` are used as ids")
-    ids = df[col].map(_id_text).to_numpy(dtype=object)
+    ids = _texts(df[col], blanks=False).to_numpy(dtype=object)
     empty = ids == ""
     ctx.row_problem(empty, col, "empty id", "fill in an id")
     dup = pd.Series(ids).duplicated(keep=False).to_numpy() & ~empty
@@ -1421,8 +1457,8 @@ def _ids(
         ctx.row_problem(
             dup,
             col,
-            f"repeated id ({repeated}); duplicate {canonical} values",
-            "ids must be unique: merge the rows or give each its own id",
+            f"repeated id ({repeated})",
+            f"ids must be unique (duplicate {canonical}): merge the rows or give each its own id",
         )
     return ids
 
@@ -1471,7 +1507,7 @@ def _coordinates(
             blank, col, f"missing {'latitude' if c == 'lat' else 'longitude'}", "fill it in"
         )
         if bad.any():
-            raw = df[col].map(_cell_text).to_numpy(dtype=object)[bad]
+            raw = _texts(df[col]).to_numpy(dtype=object)[bad]
             hint = next((h for h in (_dms_hint(str(t)) for t in raw) if h), "")
             ctx.row_problem(
                 bad,
@@ -1604,7 +1640,7 @@ def _quantities(
         vals, bad, dec = parse_numbers(df[col])
         decimal = decimal or dec
         if bad.any():
-            raw = df[col].map(_cell_text).to_numpy(dtype=object)[bad]
+            raw = _texts(df[col]).to_numpy(dtype=object)[bad]
             ctx.row_problem(bad, col, f"not a number ({_examples(raw)})", "enter numbers")
         neg = vals < 0
         if neg.any():
@@ -1653,7 +1689,7 @@ def _validate_farm_rows(
         )
     out = pd.DataFrame({_ROW: ctx.rows, "farm_id": ids})
     if "name" in columns:
-        out["name"] = df[columns["name"]].map(_cell_text).to_numpy(dtype=object)
+        out["name"] = _texts(df[columns["name"]]).to_numpy(dtype=object)
     if "oblast" in columns:
         out["oblast_iso"] = _oblasts(df, columns["oblast"], ctx)
     _extras(df, columns, ctx, out)
@@ -1724,8 +1760,9 @@ def _oblast_lookup() -> tuple[dict[str, str], list[str]]:
 
 def _oblasts(df: pd.DataFrame, col: str, ctx: _Ctx) -> npt.NDArray[np.object_]:
     lookup, codes = _oblast_lookup()
-    raw = df[col].map(_cell_text)
-    keys = raw.map(normalise_header)
+    raw = _texts(df[col])
+    unique = pd.unique(raw.to_numpy(dtype=object))
+    keys = raw.map({u: normalise_header(u) for u in unique})
     iso = keys.map(lambda k: lookup.get(k, lookup.get(k.upper(), ""))).to_numpy(dtype=object)
     upper = raw.str.upper().to_numpy(dtype=object)
     iso = np.where(np.isin(upper, codes), upper, iso)
@@ -1752,7 +1789,7 @@ def _oblasts(df: pd.DataFrame, col: str, ctx: _Ctx) -> npt.NDArray[np.object_]:
 def _extras(df: pd.DataFrame, columns: Mapping[str, str], ctx: _Ctx, out: pd.DataFrame) -> None:
     """Brand (text) and age (years or year of manufacture) columns, both optional."""
     if "brand" in columns:
-        out["brand"] = df[columns["brand"]].map(_cell_text).to_numpy(dtype=object)
+        out["brand"] = _texts(df[columns["brand"]]).to_numpy(dtype=object)
     if "age" not in columns:
         return
     col = columns["age"]
@@ -1777,15 +1814,13 @@ def _validate_site_rows(
     coords = _coordinates(df, info, columns, ctx)
     values, _ = _quantities(df, columns, _SITE_NUMERIC, ctx)
     out = pd.DataFrame({_ROW: ctx.rows, "site_id": ids})
-    out["name"] = (
-        df[columns["name"]].map(_cell_text).to_numpy(dtype=object) if "name" in columns else ids
-    )
+    out["name"] = _texts(df[columns["name"]]).to_numpy(dtype=object) if "name" in columns else ids
     out["name"] = np.where(out["name"] == "", out["site_id"], out["name"])
     if "oblast" in columns:
         out["oblast_iso"] = _oblasts(df, columns["oblast"], ctx)
     role = np.full(len(df), "candidate", dtype=object)
     if "role" in columns:
-        raw = df[columns["role"]].map(_cell_text)
+        raw = _texts(df[columns["role"]])
         mapped = raw.str.lower().map(lambda v: _ROLE_VALUES.get(v, "" if v else "candidate"))
         unknown = (mapped == "").to_numpy()
         ctx.row_problem(
