@@ -21,11 +21,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from planner import __version__
 from planner.errors import PlannerError
 from planner.models._base import Progress
+
+if TYPE_CHECKING:
+    from planner.scenarios import Scenario
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -68,6 +71,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         out.write(f"Solving scenario `{scenario.name}` ({scenario.model.kind}) …\n")
     progress = None if args.quiet else _progress_printer(out)
+    if scenario.model.kind == "two_echelon":
+        return _solve_two_echelon(scenario, args, progress)
     result = run_scenario(
         scenario,
         time_limit_s=args.time_limit,
@@ -91,6 +96,49 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     lines.append(f"written     {', '.join(str(p) for p in paths.values())}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK if sol.has_solution else EXIT_INVALID
+
+
+def _solve_two_echelon(scenario: Scenario, args: argparse.Namespace, progress: object) -> int:
+    """Solve a two-echelon scenario (plants + service centres) and write its outputs."""
+    from planner.agri import run_two_echelon, write_two_echelon_outputs  # noqa: PLC0415
+
+    result = run_two_echelon(
+        scenario,
+        progress=progress,  # type: ignore[arg-type]
+        time_limit_s=args.time_limit,
+    )
+    paths = write_two_echelon_outputs(result, args.out)
+    sol, k = result.solution, result.kpis
+    if not sol.has_solution:
+        sys.stdout.write(f"status      {sol.status}\nnote        {sol.message}\n")
+        return EXIT_INVALID
+    b = result.objective_breakdown
+    peak_util = float(result.per_year["max_peak_week_utilisation"].iloc[-1])
+    lines = [
+        f"status      {sol.status}   objective {sol.objective:,.0f} KZT   bound "
+        f"{sol.bound:,.0f}   gap {100 * sol.gap:.3f} %",
+        f"network     {k['n_plants']} assembly plants, {k['n_centres']} service centres "
+        f"({k['n_combine_centres']} combine-capable), {k['n_vans']} vans "
+        f"(final year {result.inputs.instance.period_years[-1]})",
+        f"service     served {100 * k['served_demand_share']:.1f} %  (by van "
+        f"{100 * k['van_served_share']:.1f} %)   mean travel {k['mean_travel_km']:,.1f} km   "
+        f"peak-week utilisation max {100 * peak_util:.0f} %",
+        "costs       "
+        + "   ".join(f"{name.removesuffix('_kzt')} {v / 1e9:,.2f}" for name, v in b.items())
+        + "  (bn KZT)",
+    ]
+    for _, row in result.per_year.iterrows():
+        lines.append(
+            f"year {int(row['year'])}   plants {int(row['n_plants'])}   centres "
+            f"{int(row['n_centres'])}   vans {int(row['n_vans'])}   served "
+            f"{100 * row['served_share']:.1f} %   new machines {row['new_belarus_machines']:,.0f}"
+        )
+    if sol.message:
+        lines.append(f"note        {sol.message}")
+    lines.extend(f"data note   {n}" for n in result.inputs.data_notes)
+    lines.append(f"written     {', '.join(str(p) for p in paths.values())}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
 
 
 def _cmd_scenarios(_: argparse.Namespace) -> int:

@@ -376,6 +376,13 @@ def build_model(scenario: Scenario, inputs: ScenarioInputs) -> LocationModel:
         A model object with ``solve`` and ``evaluate``.
     """
     m = scenario.model
+    if m.kind == "two_echelon":
+        msg = (
+            "model `two_echelon` decides assembly plants and service centres jointly and is not "
+            "a single-echelon location model; run it with planner.agri.run_two_echelon (the "
+            "command `planner solve` does this automatically)."
+        )
+        raise ScenarioError(msg, source=scenario.name)
     common: dict[str, Any] = {
         "sites": inputs.site_data,
         "min_new_sites": m.min_new_sites,

@@ -148,6 +148,8 @@ class PlantsSpec:
     ``forbidden`` name plant candidates. Capacities are machines per year; costs are KZT per
     year (fixed) or per machine-km (rail kits inbound, road delivery outbound). With
     ``allow_direct_import`` finished machines may bypass the plants at a premium per machine.
+    ``k_nearest_per_centre``: each centre receives machines from its nearest plant candidates
+    only (existing plants always allowed), a sparse-arc reduction.
     All cost figures are assumptions, documented in planner/agri.py.
     """
 
@@ -165,6 +167,7 @@ class PlantsSpec:
     rail_circuity: float = 1.2
     direct_import_premium_kzt_per_machine: float = 2.0e6
     allow_direct_import: bool = True
+    k_nearest_per_centre: int = 6
 
 
 @dataclass(frozen=True)
@@ -468,7 +471,7 @@ def check_references(scenario: Scenario) -> list[str]:
     return problems
 
 
-def _check_two_echelon_values(s: Scenario, problems: list[str]) -> None:
+def _check_two_echelon_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
     """Range checks of the two-echelon sections (applied whatever the model kind)."""
     pl, v, g, c, m = s.plants, s.vans, s.growth, s.capabilities, s.model
     non_negative = [
@@ -487,6 +490,10 @@ def _check_two_echelon_values(s: Scenario, problems: list[str]) -> None:
         ("model.unserved_penalty_kzt_per_hour", m.unserved_penalty_kzt_per_hour),
     ]
     problems.extend(f"`{k}` must be >= 0, got {val}." for k, val in non_negative if val < 0)
+    if pl.k_nearest_per_centre < 1:
+        problems.append(
+            f"`plants.k_nearest_per_centre` must be >= 1, got {pl.k_nearest_per_centre}."
+        )
     if not 1.0 <= pl.rail_circuity <= 3.0:  # noqa: PLR2004
         problems.append(f"`plants.rail_circuity` must be 1.0..3.0, got {pl.rail_circuity}.")
     if v.radius_km <= 0:

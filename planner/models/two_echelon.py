@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +67,12 @@ _TOL: Final[float] = 1e-6
 _FLOW_TOL: Final[float] = 1e-6
 _SHARE_SUM_TOL: Final[float] = 1e-5
 _NEG_TOL: Final[float] = -1e-9
+_OBJ_SCALE_COST: Final[float] = 1e-6
+_OBJ_SCALE_HOURS: Final[float] = 1e-3
+_HOURS_SCALE: Final[float] = 1e-3
+_RESTRICT_LP_TOL: Final[float] = 1e-4
+_HALF: Final[float] = 0.5
+_RESTRICTED_TIME_SHARE: Final[float] = 0.5
 _ROUND_THRESHOLDS: Final[tuple[float, ...]] = (0.5, 0.2)
 _HEURISTIC_TIME_SHARE: Final[float] = 0.4
 
@@ -142,7 +148,7 @@ class TwoEchelonInstance:
     plant_required, plant_forbidden
         Plants that must run in every period / must stay closed.
     outbound_cost_kzt_per_machine
-        ``K x J`` delivery cost per finished machine.
+        ``K x J`` delivery cost per finished machine (``inf`` = no delivery on that arc).
     import_cost_kzt_per_machine
         ``J x 2`` cost of a finished machine imported directly (``inf`` = not allowed).
     van_cost_kzt_per_year, van_hours_per_week
@@ -259,7 +265,6 @@ class TwoEchelonInstance:
             "pair_km",
             "plant_fixed_cost_kzt",
             "plant_capacity_machines_per_year",
-            "outbound_cost_kzt_per_machine",
             "period_weight",
         ):
             arr = np.asarray(getattr(self, name), dtype=np.float64)
@@ -269,6 +274,9 @@ class TwoEchelonInstance:
             self.plant_required & self.plant_forbidden
         ).any():
             problems.append("a site is both required and forbidden.")
+        out = self.outbound_cost_kzt_per_machine
+        if np.isnan(out).any() or (out < 0).any():
+            problems.append("`outbound_cost_kzt_per_machine` must be >= 0 (inf = no delivery).")
         if (self.centre_max_vans < 0).any():
             problems.append("`centre_max_vans` must be >= 0.")
         if self.objective == "service_level" and self.budget_kzt_per_year is None:
@@ -420,6 +428,9 @@ def _cost_by_period(
                    inst.plant_inbound_cost_kzt_per_machine, 0.0)  # fmt: skip
     imp = np.where(np.isfinite(inst.import_cost_kzt_per_machine),
                    inst.import_cost_kzt_per_machine, 0.0)  # fmt: skip
+    outb = np.where(
+        np.isfinite(inst.outbound_cost_kzt_per_machine), inst.outbound_cost_kzt_per_machine, 0.0
+    )
     for t in range(t_count):
         hz = inst.zone_hours_year[:, t]
         out[0, t] = inst.plant_fixed_cost_kzt @ plant_open[:, t]
@@ -428,7 +439,7 @@ def _cost_by_period(
         out[3, t] = inst.van_cost_kzt_per_year * centre_vans[:, t].sum()
         flow = plant_flow[:, :, :, t]  # K x J x 2
         out[4, t] = float((flow.sum(axis=1) * inb).sum())
-        out[5, t] = float((flow.sum(axis=2) * inst.outbound_cost_kzt_per_machine).sum())
+        out[5, t] = float((flow.sum(axis=2) * outb).sum())
         out[6, t] = float((import_flow[:, :, t] * imp).sum())
         out[7, t] = float(
             (inst.service_cost_kzt_per_hour_km * inst.pair_km * hz[inst.pair_zone]
@@ -465,6 +476,7 @@ class _Layout:
     imp: IntArray  # J x 2 x T
     hours: IntArray  # J x n_profiles x 2 x T
     integer_ids: IntArray
+    obj_scale: float
 
 
 def _build(  # noqa: PLR0915 -- one block per numbered constraint
@@ -477,6 +489,13 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
     cost_mode = inst.objective == "cost"
     mip = SparseMip()
     integer = not relax
+    # Scaling (numerics only): objective in million KZT (or thousand hours in service-level
+    # mode), hour rows (3)-(5) in thousand hours, the budget row (11) in million KZT.
+    obj_scale = _OBJ_SCALE_COST if cost_mode else _OBJ_SCALE_HOURS
+    raw_add = mip.add_variables
+
+    def add(n: int, *, objective: npt.ArrayLike = 0.0, **kw: Any) -> IntArray:  # noqa: ANN401
+        return raw_add(n, objective=np.asarray(objective, dtype=np.float64) * obj_scale, **kw)
 
     def ub_sites(required: BoolArray, forbidden: BoolArray) -> tuple[FloatArray, FloatArray]:
         lb = np.repeat(required.astype(np.float64)[:, None], t_n, axis=1)
@@ -486,27 +505,23 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
     # Site variables, (10) through the bounds.
     lb, ub = ub_sites(inst.plant_required, inst.plant_forbidden)
     obj = (inst.plant_fixed_cost_kzt[:, None] * omega[None, :]).ravel() if cost_mode else 0.0
-    plant = mip.add_variables(
-        k_n * t_n, lower=lb, upper=ub, integer=integer, objective=obj, name="Y"
-    ).reshape(k_n, t_n)
+    plant = add(k_n * t_n, lower=lb, upper=ub, integer=integer, objective=obj, name="Y").reshape(
+        k_n, t_n
+    )
     lb, ub = ub_sites(inst.centre_required, inst.centre_forbidden)
     obj = (inst.centre_fixed_cost_kzt[:, None] * omega[None, :]).ravel() if cost_mode else 0.0
-    centre = mip.add_variables(
-        j_n * t_n, lower=lb, upper=ub, integer=integer, objective=obj, name="y"
-    ).reshape(j_n, t_n)
-    obj = (inst.centre_combine_cost_kzt[:, None] * omega[None, :]).ravel() if cost_mode else 0.0
-    combine = mip.add_variables(
-        j_n * t_n, upper=ub, integer=integer, objective=obj, name="c"
-    ).reshape(j_n, t_n)
-    van_ok = (inst.centre_max_vans > 0) & ~inst.centre_forbidden
-    van_ub = np.repeat(van_ok.astype(np.float64)[:, None], t_n, axis=1).ravel()
-    runs_vans = mip.add_variables(j_n * t_n, upper=van_ub, integer=integer, name="u").reshape(
+    centre = add(j_n * t_n, lower=lb, upper=ub, integer=integer, objective=obj, name="y").reshape(
         j_n, t_n
     )
+    obj = (inst.centre_combine_cost_kzt[:, None] * omega[None, :]).ravel() if cost_mode else 0.0
+    combine = add(j_n * t_n, upper=ub, integer=integer, objective=obj, name="c").reshape(j_n, t_n)
+    van_ok = (inst.centre_max_vans > 0) & ~inst.centre_forbidden
+    van_ub = np.repeat(van_ok.astype(np.float64)[:, None], t_n, axis=1).ravel()
+    runs_vans = add(j_n * t_n, upper=van_ub, integer=integer, name="u").reshape(j_n, t_n)
     obj = (
         np.full((j_n, t_n), inst.van_cost_kzt_per_year) * omega[None, :]
     ).ravel() if cost_mode else 0.0  # fmt: skip
-    vans = mip.add_variables(
+    vans = add(
         j_n * t_n,
         upper=np.repeat(inst.centre_max_vans.astype(np.float64)[:, None], t_n, axis=1).ravel()
         * van_ub,
@@ -525,32 +540,28 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
         ).ravel()
     else:
         obj = 0.0
-    share = mip.add_variables(n_pairs * t_n, upper=1.0, objective=obj, name="x").reshape(
-        n_pairs, t_n
-    )
+    share = add(n_pairs * t_n, upper=1.0, objective=obj, name="x").reshape(n_pairs, t_n)
     obj = ((inst.unserved_penalty_kzt_per_hour if cost_mode else 1.0) * hz * omega[None, :]).ravel()
-    unserved = mip.add_variables(z_n * t_n, upper=1.0, objective=obj, name="s").reshape(z_n, t_n)
+    unserved = add(z_n * t_n, upper=1.0, objective=obj, name="s").reshape(z_n, t_n)
     makes = np.isfinite(inst.plant_inbound_cost_kzt_per_machine) & ~inst.plant_forbidden[:, None]
-    qk, qm = np.nonzero(makes)  # plant-machine combinations
-    q_plant = np.repeat(qk, j_n)
-    q_machine = np.repeat(qm, j_n)
-    q_centre = np.tile(np.arange(j_n), len(qk))
+    arcs = makes[:, None, :] & np.isfinite(inst.outbound_cost_kzt_per_machine)[:, :, None]
+    q_plant, q_centre, q_machine = (a.astype(np.int64) for a in np.nonzero(arcs))
     unit_cost = (
         inst.plant_inbound_cost_kzt_per_machine[q_plant, q_machine]
         + inst.outbound_cost_kzt_per_machine[q_plant, q_centre]
     )
     obj = (unit_cost[:, None] * omega[None, :]).ravel() if cost_mode else 0.0
-    q = mip.add_variables(len(q_plant) * t_n, objective=obj, name="q").reshape(-1, t_n)
+    q = add(len(q_plant) * t_n, objective=obj, name="q").reshape(-1, t_n)
     imp_ok = np.isfinite(inst.import_cost_kzt_per_machine)
     imp_cost = np.where(imp_ok, inst.import_cost_kzt_per_machine, 0.0)
     obj = (imp_cost[:, :, None] * omega[None, None, :]).ravel() if cost_mode else 0.0
-    imp = mip.add_variables(
+    imp = add(
         j_n * 2 * t_n,
         upper=np.repeat(np.where(imp_ok, np.inf, 0.0)[:, :, None], t_n, axis=2).ravel(),
         objective=obj,
         name="r",
     ).reshape(j_n, 2, t_n)
-    hours = mip.add_variables(j_n * n_prof * 2 * t_n, name="H").reshape(j_n, n_prof, 2, t_n)
+    hours = add(j_n * n_prof * 2 * t_n, name="H").reshape(j_n, n_prof, 2, t_n)
 
     tt = np.arange(t_n)
     # (1) assignment: sum_p x + s = 1.
@@ -587,14 +598,14 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
     n_h = h_rows.shape[0] * t_n
     rows = np.concatenate([np.arange(n_h), (pair_row[:, None] * t_n + tt[None, :]).ravel()])
     cols = np.concatenate([h_rows.ravel(), share.ravel()])
-    coefs = np.concatenate([np.ones(n_h), -hz[pz].ravel()])
+    coefs = np.concatenate([np.ones(n_h), -hz[pz].ravel() * _HOURS_SCALE])
     mip.add_constraints(lower=np.zeros(n_h), upper=np.zeros(n_h), rows=rows, cols=cols, coefs=coefs)
     # (4)-(5) weekly capacity in the dominant weeks.
     used_prof = np.unique(inst.zone_profile) if len(inst.zone_profile) else np.zeros(0, np.int64)
     share_w = inst.profiles[:, weeks]  # n_prof x W
     for m_idx, cap_var, cap_coef in (
-        (0, centre, inst.centre_capacity_hours_per_week),
-        (1, vans, np.full(j_n, inst.van_hours_per_week)),
+        (0, centre, inst.centre_capacity_hours_per_week * _HOURS_SCALE),
+        (1, vans, np.full(j_n, inst.van_hours_per_week * _HOURS_SCALE)),
     ):
         # row (j, t, w): sum_pi P[pi, w] H[j, pi, m, t] - cap * var[j, t] <= 0
         n_w = len(weeks)
@@ -685,9 +696,10 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
             full = np.broadcast_to(coef, var.shape)
             rows_l.append(np.broadcast_to(tt, var.shape).ravel())
             cols_l.append(var.ravel())
-            coef_l.append(full.ravel())
+            coef_l.append(full.ravel() * _OBJ_SCALE_COST)
         mip.add_constraints(
-            lower=np.full(t_n, -np.inf), upper=np.full(t_n, inst.budget_kzt_per_year),
+            lower=np.full(t_n, -np.inf),
+            upper=np.full(t_n, inst.budget_kzt_per_year * _OBJ_SCALE_COST),
             rows=np.concatenate(rows_l), cols=np.concatenate(cols_l),
             coefs=np.concatenate(coef_l),
         )  # fmt: skip
@@ -698,6 +710,7 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
         plant=plant, centre=centre, combine=combine, runs_vans=runs_vans, vans=vans,
         share=share, unserved=unserved, q_plant=q_plant, q_centre=q_centre,
         q_machine=q_machine, q=q, imp=imp, hours=hours, integer_ids=integer_ids,
+        obj_scale=obj_scale,
     )  # fmt: skip
     return mip, layout
 
@@ -705,18 +718,66 @@ def _build(  # noqa: PLR0915 -- one block per numbered constraint
 # ----------------------------------------------------------------------------------------
 # Solving
 # ----------------------------------------------------------------------------------------
+def _variant(
+    mip: SparseMip,
+    *,
+    lower: FloatArray | None = None,
+    upper: FloatArray | None = None,
+    relax: bool = False,
+) -> SparseMip:
+    """Return a copy of ``mip`` with other variable bounds and/or integrality dropped."""
+    out = SparseMip(maximize=mip.maximize)
+    lb, ub = mip.variable_bounds()
+    ints = mip.integer_mask() & (not relax)
+    out.add_variables(
+        mip.n_variables,
+        lower=lb if lower is None else lower,
+        upper=ub if upper is None else upper,
+        objective=mip.objective_vector(),
+    )
+    out._var_int = [ints]  # same variables, integrality as requested
+    out._con_lb, out._con_ub = mip._con_lb, mip._con_ub  # same rows
+    out._rows, out._cols, out._coefs = mip._rows, mip._cols, mip._coefs
+    out._n_cons = mip.n_constraints
+    return out
+
+
 def _fix_integers(mip: SparseMip, layout: _Layout, values: FloatArray) -> SparseMip:
-    """Return a copy of ``mip`` with every integer variable fixed to ``values`` (an LP)."""
-    fixed = SparseMip(maximize=mip.maximize)
+    """Return the LP left when every integer variable is fixed to ``values``."""
     lb, ub = mip.variable_bounds()
     lb, ub = lb.copy(), ub.copy()
     ids = layout.integer_ids
-    lb[ids] = ub[ids] = np.round(values[ids])
-    fixed.add_variables(mip.n_variables, lower=lb, upper=ub, objective=mip.objective_vector())
-    fixed._con_lb, fixed._con_ub = mip._con_lb, mip._con_ub
-    fixed._rows, fixed._cols, fixed._coefs = mip._rows, mip._cols, mip._coefs
-    fixed._n_cons = mip.n_constraints
-    return fixed
+    lb[ids] = ub[ids] = np.clip(np.round(values[ids]), lb[ids], ub[ids])
+    return _variant(mip, lower=lb, upper=ub, relax=True)
+
+
+def _restrict(mip: SparseMip, layout: _Layout, lp: FloatArray, incumbent: FloatArray) -> SparseMip:
+    """Return the MIP with every site the LP and the incumbent leave closed fixed closed."""
+    _, ub = mip.variable_bounds()
+    ub = ub.copy()
+    for block in (layout.plant, layout.centre, layout.combine):
+        # A site may open in any period if the LP or the incumbent uses it in some period.
+        used = (lp[block] > _RESTRICT_LP_TOL).any(axis=1) | (incumbent[block] > _HALF).any(axis=1)
+        ub[block[~used]] = 0.0
+    return _variant(mip, upper=ub)
+
+
+def _plants_only(mip: SparseMip, layout: _Layout, incumbent: FloatArray) -> SparseMip:
+    """Return the MIP with everything but the plant decisions and machine flows fixed.
+
+    Given the centres and zone shares of ``incumbent``, choosing plants is a small
+    multi-period facility-location problem (a few dozen binaries); its optimum replaces the
+    plant part of a rounded solution.
+    """
+    lb, ub = mip.variable_bounds()
+    lb, ub = lb.copy(), ub.copy()
+    for block in (
+        layout.centre, layout.combine, layout.runs_vans, layout.vans, layout.share,
+        layout.unserved, layout.hours,
+    ):  # fmt: skip
+        ids = block.ravel()
+        lb[ids] = ub[ids] = np.clip(incumbent[ids], lb[ids], ub[ids])
+    return _variant(mip, lower=lb, upper=ub)
 
 
 def _round(inst: TwoEchelonInstance, layout: _Layout, lp: FloatArray, theta: float) -> FloatArray:
@@ -805,7 +866,7 @@ class TwoEchelonModel:
             return "scip", ""
         return "highs", ""
 
-    def solve(self, options: SolveOptions | None = None) -> TwoEchelonSolution:
+    def solve(self, options: SolveOptions | None = None) -> TwoEchelonSolution:  # noqa: C901, PLR0912, PLR0915
         """Solve: LP relaxation, rounding warm start, then the MIP.
 
         Parameters
@@ -838,53 +899,83 @@ class TwoEchelonModel:
         best: FloatArray | None = None
         best_obj = np.inf
         bound = -np.inf
-        # Phase 1: LP relaxation (bound) and rounding (incumbent).
-        relaxed = _fix_relaxed(mip)
-        lp = solve_mip(
-            relaxed,
-            backend="highs",
-            time_limit_s=max(clock.remaining_s * _HEURISTIC_TIME_SHARE, 0.05),
-            seed=opts.seed,
-            cancel=opts.cancel,
-        )
+        unscale = 1.0 / layout.obj_scale
+        source = "heuristic"
+
+        def run(model: SparseMip, share: float, hint: FloatArray | None = None) -> MipResult:
+            return solve_mip(
+                model,
+                backend=backend or "highs",
+                time_limit_s=max(clock.remaining_s * share, 0.05),
+                gap_tolerance=opts.gap_tolerance,
+                seed=opts.seed,
+                hint=hint,
+                cancel=opts.cancel,
+            )
+
+        # Phase 0: the trivial plan (required sites open, nobody served) is always feasible
+        # in cost mode, so a solution exists even if the time limit hits during the LP.
+        if inst.objective == "cost":
+            trivial = np.zeros(mip.n_variables)
+            trivial[layout.plant] = inst.plant_required[:, None]
+            trivial[layout.centre] = inst.centre_required[:, None]
+            trivial[layout.unserved] = 1.0
+            parts0 = _extract(inst, layout, trivial)
+            best_obj = _objective(
+                inst,
+                _cost_by_period(inst, **parts0),  # type: ignore[arg-type]
+                parts0["unserved_share"],  # type: ignore[arg-type]
+            )
+            best = trivial
+            clock.report(incumbent=best_obj, phase="trivial")
+        # Phase 1: LP relaxation (bound) and rounding + fixed-integer LP (incumbents).
+        lp = run(_fix_relaxed(mip), _HEURISTIC_TIME_SHARE)
         if lp.status == "optimal":
-            bound = lp.objective
-            stats["lp_bound"] = lp.objective
+            bound = lp.objective * unscale
+            stats["lp_bound"] = bound
             clock.report(bound=bound, phase="lp relaxation")
         if lp.values is not None:
             for theta in _ROUND_THRESHOLDS:
                 if clock.should_stop:
                     break
-                guess = _round(inst, layout, lp.values, theta)
-                res = solve_mip(
-                    _fix_integers(mip, layout, guess),
-                    backend="highs",
-                    time_limit_s=max(clock.remaining_s * _HEURISTIC_TIME_SHARE, 0.05),
-                    seed=opts.seed,
-                    cancel=opts.cancel,
+                res = run(
+                    _fix_integers(mip, layout, _round(inst, layout, lp.values, theta)),
+                    _HEURISTIC_TIME_SHARE,
                 )
-                if res.values is not None and res.objective < best_obj - 1e-9:
-                    best, best_obj = res.values, res.objective
-                    stats["heuristic_objective"] = best_obj
+                if res.values is not None and res.objective * unscale < best_obj - 1e-9:
+                    best, best_obj = res.values, res.objective * unscale
+                    stats["rounding_objective"] = best_obj
                     clock.report(incumbent=best_obj, phase="rounding")
-        # Phase 2: the MIP.
+        # Phase 1b: best plants for the incumbent's centres and shares, then re-balance.
+        if best is not None and not clock.should_stop:
+            res = run(_plants_only(mip, layout, best), _HEURISTIC_TIME_SHARE, best)
+            if res.values is not None and not clock.should_stop:
+                res = run(_fix_integers(mip, layout, res.values), _HEURISTIC_TIME_SHARE)
+            if res.values is not None and res.objective * unscale < best_obj - 1e-9:
+                best, best_obj = res.values, res.objective * unscale
+                stats["plant_reoptimised_objective"] = best_obj
+                clock.report(incumbent=best_obj, phase="plants")
+        # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
         mip_res: MipResult | None = None
+        ready = lp.values is not None and best is not None and not clock.should_stop
+        if backend is not None and ready and lp.values is not None and best is not None:
+            res = run(_restrict(mip, layout, lp.values, best), _RESTRICTED_TIME_SHARE, best)
+            stats["restricted_mip_status"] = res.status
+            if res.values is not None and res.objective * unscale < best_obj - 1e-9:
+                best, best_obj = res.values, res.objective * unscale
+                source = f"{backend} (restricted)"
+                stats["restricted_mip_objective"] = best_obj
+                clock.report(incumbent=best_obj, phase="restricted mip")
+        # Phase 3: the full MIP, warm-started (incumbent and proven bound).
         if backend is not None and not clock.should_stop:
-            mip_res = solve_mip(
-                mip,
-                backend=backend,
-                time_limit_s=max(clock.remaining_s, 0.05),
-                gap_tolerance=opts.gap_tolerance,
-                seed=opts.seed,
-                hint=best,
-                cancel=opts.cancel,
-            )
+            mip_res = run(mip, 1.0, best)
             stats["mip_status"] = mip_res.status
             stats["mip_runtime_s"] = round(mip_res.runtime_s, 3)
             if np.isfinite(mip_res.bound):
-                bound = max(bound, mip_res.bound)
-            if mip_res.values is not None and mip_res.objective < best_obj - 1e-9:
-                best, best_obj = mip_res.values, mip_res.objective
+                bound = max(bound, mip_res.bound * unscale)
+            if mip_res.values is not None and mip_res.objective * unscale < best_obj - 1e-9:
+                best, best_obj = mip_res.values, mip_res.objective * unscale
+                source = backend
             clock.report(incumbent=best_obj, bound=bound, phase="mip")
         runtime = clock.elapsed_s
         if best is None:
@@ -914,9 +1005,6 @@ class TwoEchelonModel:
         parts = _extract(inst, layout, best)
         cost = _cost_by_period(inst, **parts)  # type: ignore[arg-type]
         objective = _objective(inst, cost, parts["unserved_share"])  # type: ignore[arg-type]
-        if mip_res is not None and mip_res.status == "optimal" and mip_res.values is not None:
-            # The MIP proved its own incumbent optimal (within the tolerance).
-            bound = max(bound, mip_res.bound if np.isfinite(mip_res.bound) else bound)
         bound_f = float(bound) if np.isfinite(bound) else float("nan")
         bound_f = min(bound_f, objective) if np.isfinite(bound_f) else bound_f
         gap = relative_gap(objective, bound_f)
@@ -924,25 +1012,18 @@ class TwoEchelonModel:
         if clock.should_stop and not optimal:
             cancel = opts.cancel is not None and opts.cancel.cancelled
             notes.append("cancelled: best plan so far" if cancel else "time limit reached")
-        used = backend if mip_res is not None and best is mip_res.values else "heuristic"
         return TwoEchelonSolution(
             status=Status.OPTIMAL if optimal else Status.FEASIBLE,
             objective=objective, bound=bound_f, gap=gap,
             capacity_weeks=weeks, cost_by_period=cost, runtime_s=runtime,
-            backend=f"{used}" if used else "heuristic", message="; ".join(notes),
+            backend=source, message="; ".join(notes),
             stats=stats, **parts,  # type: ignore[arg-type]
         )  # fmt: skip
 
 
 def _fix_relaxed(mip: SparseMip) -> SparseMip:
     """Return the LP relaxation of ``mip`` (same rows, integrality dropped)."""
-    relaxed = SparseMip(maximize=mip.maximize)
-    lb, ub = mip.variable_bounds()
-    relaxed.add_variables(mip.n_variables, lower=lb, upper=ub, objective=mip.objective_vector())
-    relaxed._con_lb, relaxed._con_ub = mip._con_lb, mip._con_ub
-    relaxed._rows, relaxed._cols, relaxed._coefs = mip._rows, mip._cols, mip._coefs
-    relaxed._n_cons = mip.n_constraints
-    return relaxed
+    return _variant(mip, relax=True)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1070,6 +1151,9 @@ def check_two_echelon(  # noqa: C901, PLR0912, PLR0915
             cap = inst.plant_capacity_machines_per_year[k] * float(sol.plant_open[k, t])
             if made > cap * (1 + rtol) + _FLOW_TOL:
                 problems.append(f"plant {inst.plant_ids[k]} period {t}: {made:.3f} > {cap:.3f}.")
+            if (sol.plant_flow[k, ~np.isfinite(inst.outbound_cost_kzt_per_machine[k]), :, t]
+                    > _FLOW_TOL).any():  # fmt: skip
+                problems.append(f"plant {inst.plant_ids[k]} delivers on a closed arc.")
             problems.extend(
                 f"plant {inst.plant_ids[k]} ships {MACHINE_NAMES[m]}s it does not make."
                 for m in (0, 1)
