@@ -1,0 +1,163 @@
+"""App speed: first map after server start (target ≤ 5 s) and re-solve with cached inputs (≤ 2 s).
+
+Usage::
+
+    .venv/bin/python bench/app_speed.py [--farms 20000] [--json out.json]
+
+Measures
+
+1. ``server start -> first map``: wall time from launching ``streamlit run app.py`` to the
+   Explore page's deck.gl canvas and KPI tiles being visible in headless chromium (Debian's
+   ``/usr/bin/chromium`` driven by Playwright); also split into server-ready and page time.
+2. ``re-solve (library)``: ``run_scenario(default, inputs=cached)`` after one warm-up, with the
+   default solver settings and with the heuristic backend (what a quick "what if" uses).
+3. ``re-solve (app)``: in the browser, the second click on Run for the default scenario (inputs
+   are cached by then) until the KPIs are back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+sys.path.insert(0, str(REPO))
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def library_resolve(n_farms: int) -> dict[str, float]:
+    from planner import run, scenarios  # noqa: PLC0415 - after sys.path is set
+
+    s = scenarios.load_scenario("default")
+    s = s.replace(data=dataclasses.replace(s.data, n_farms=n_farms))
+    t0 = time.perf_counter()
+    inputs = run.build_inputs(s)
+    build = time.perf_counter() - t0
+    out = {"build_inputs_s": build}
+    for label, solver in (
+        ("default_settings", s.solver),
+        ("heuristic", dataclasses.replace(s.solver, backend="heuristic")),
+    ):
+        sc = s.replace(solver=solver)
+        run.run_scenario(sc, inputs=inputs)  # warm-up
+        t0 = time.perf_counter()
+        res = run.run_scenario(sc, inputs=inputs)
+        out[f"resolve_{label}_s"] = time.perf_counter() - t0
+        out[f"resolve_{label}_status"] = str(res.solution.status)  # type: ignore[assignment]
+    return out
+
+
+def browser_timings(n_farms: int) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional dependency
+
+    port = _port()
+    tmp = tempfile.mkdtemp()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PLANNER_WORKSPACE": str(Path(tmp) / "ws.sqlite"),
+        "PLANNER_APP_N_FARMS": str(n_farms),
+    }
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    out: dict[str, float] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:  # noqa: S310
+                        if r.status == 200:  # noqa: PLR2004
+                            break
+                except OSError:
+                    time.sleep(0.05)
+            out["server_ready_s"] = time.perf_counter() - t0
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("canvas", timeout=120_000)
+            page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+            out["first_map_after_start_s"] = time.perf_counter() - t0
+            out["first_map_page_only_s"] = out["first_map_after_start_s"] - out["server_ready_s"]
+            page.goto(f"{url}/scenario", wait_until="domcontentloaded")
+            page.wait_for_selector("text=Build and run a scenario", timeout=120_000)
+            for attempt in ("first_solve_s", "resolve_app_s"):
+                page.wait_for_timeout(500)
+                t1 = time.perf_counter()
+                page.get_by_role("button", name="Run", exact=True).click()
+                page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)
+                page.wait_for_selector(
+                    "[data-testid='stProgress']", state="detached", timeout=600_000
+                )
+                page.wait_for_selector("text=Open sites", timeout=120_000)
+                out[attempt] = time.perf_counter() - t1
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            browser.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--farms", type=int, default=20_000)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    results: dict[str, object] = {
+        "n_farms": args.farms,
+        "cpu_count": os.cpu_count() or 0,
+        "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
+    }
+    results.update(library_resolve(args.farms))
+    if CHROMIUM.exists():
+        results.update(browser_timings(args.farms))
+    else:
+        results["browser"] = "skipped: /usr/bin/chromium not installed"
+    targets = {"first_map_after_start_s": 5.0, "resolve_default_settings_s": 2.0}
+    for key, value in results.items():
+        flag = ""
+        if key in targets and isinstance(value, float):
+            flag = "  OK" if value <= targets[key] else f"  OVER TARGET ({targets[key]:g} s)"
+        shown = f"{value:8.2f}" if isinstance(value, float) else f"{value!s:>8}"
+        print(f"{key:34s} {shown}{flag}")
+    results["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
+    print(f"{'load_avg_1min_at_end':34s} {results['load_avg_1min_at_end']:8.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
