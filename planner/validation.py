@@ -212,7 +212,7 @@ class ReadInfo:
 
     def describe(self) -> str:
         """Return a one-line description (``CSV, cp1251, separator ';', decimal comma``)."""
-        parts = [self.format.upper()]
+        parts = [_FORMAT_LABELS.get(self.format, self.format.upper())]
         if self.encoding:
             parts.append(self.encoding)
         if self.separator:
@@ -226,6 +226,9 @@ class ReadInfo:
         if self.crs:
             parts.append(self.crs)
         return ", ".join(parts)
+
+
+_FORMAT_LABELS: Final = {"csv": "CSV", "xlsx": "XLSX", "geojson": "GeoJSON", "gpkg": "GeoPackage"}
 
 
 @dataclass(frozen=True)
@@ -304,7 +307,6 @@ class ValidationReport:
         lines = [f"{self.file}: {what}"]
         if self.info is not None:
             lines.append(f"  read as        {self.info.describe()}")
-            lines.extend(f"  note           {n}" for n in self.info.notes)
         if self.columns:
             cols = ", ".join(f"{k} <- `{v}`" if k != v else k for k, v in self.columns.items() if v)
             lines.append(f"  columns        {cols}")
@@ -840,9 +842,33 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
         try:
             return raw.decode(enc), enc
         except UnicodeDecodeError:
+            if enc.startswith("utf-8"):
+                _check_mixed_encoding(path, raw, enc)
             continue
     what = "the text is neither UTF-8, Windows-1251 nor UTF-16"
     raise _fail(path, what, "save it from Excel as `CSV UTF-8 (comma delimited)`")
+
+
+_MIN_GOOD_UTF8: Final = 3
+
+
+def _check_mixed_encoding(path: Path, raw: bytes, encoding: str) -> None:
+    """Reject a UTF-8 file with a few lines in another encoding (pasted from another export).
+
+    Windows-1251 text almost never forms valid multi-byte UTF-8, so a file with several valid
+    UTF-8 letters *and* invalid bytes is a mixture, not a Windows-1251 file.
+    """
+    text = raw.decode(encoding, errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")  # noqa: PLR2004
+    if good < _MIN_GOOD_UTF8 or good <= bad:
+        return
+    lines = [i for i, line in enumerate(text.splitlines(), start=1) if "\ufffd" in line]
+    what = (
+        f"the file is UTF-8 except {_format_rows(lines, 'line')}, which are in another encoding "
+        "(Windows-1251?)"
+    )
+    raise _fail(path, what, "save the whole table again as `CSV UTF-8`, or retype those lines")
 
 
 def _sniff_separator(lines: list[str]) -> str:

@@ -421,6 +421,10 @@ def cases() -> list[Case]:  # noqa: PLR0915 - one declaration per corpus file
     add(Case("farms_empty.csv", "farms", raw(b""), "invalid", "empty (0 bytes)", problems=1))
     add(Case("farms_header_only.csv", "farms", text(STD_HEADER + "\n"), "invalid",
              "header but no data rows", problems=1))
+    add(Case("farms_mixed_encoding.csv", "farms",
+             raw("Код;Широта;Долгота;Тракторы\nА1;53,2;63,6;2\n".encode()
+                 + "Б2;51,18;71,45;1\n".encode("cp1251")),
+             "invalid", "UTF-8 except line 3", problems=1))
     add(Case("farms_whitespace_only.csv", "farms", text("\n \n;;;\n\t\n"), "invalid",
              "no header and no rows", problems=1))
     add(Case("farms_xlsx_renamed.csv", "farms", _renamed_xlsx, "invalid",

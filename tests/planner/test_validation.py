@@ -270,6 +270,35 @@ def test_check_references_lists_every_missing_file(tmp_path: Path) -> None:
     assert all("does not exist" in p for p in problems)
 
 
+def test_display_name_replaces_the_temporary_path(tmp_path: Path) -> None:
+    path = tmp_path / "upload.csv"
+    path.write_bytes((BAD / "farms_negative_tractors.csv").read_bytes())
+    report = validation.validate_farms(path, name="Мои хозяйства.csv")
+    assert report.file == "Мои хозяйства.csv"
+    assert all(p.file == "Мои хозяйства.csv" for p in report.problems)
+    assert report.format().startswith("Мои хозяйства.csv: farm registry")
+
+
+def test_unknown_prj_next_to_a_csv_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("farm_id,x,y,tractors\nA,400000,5900000,1\n", encoding="utf-8")
+    path.with_suffix(".prj").write_text("PROJCS[nonsense", encoding="utf-8")
+    report = validation.validate_farms(path)
+    assert not report.ok
+    assert "is unknown" in report.messages()[0]
+
+
+def test_ci_audits_dependencies_without_failing_and_runs_readme_command() -> None:
+    root = Path(__file__).resolve().parents[2]
+    lines = [x for x in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines() if x]
+    readme = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    command_2 = next(x for x in readme if x.startswith("python3 -m venv") and "pytest" in x)
+    assert lines[-1] == command_2
+    audit = next(x for x in lines if "pip-audit" in x and not x.startswith("#"))
+    assert "|| audit_status=$?" in audit  # findings or network errors never stop the build
+    assert lines.index(audit) < len(lines) - 1
+
+
 # --------------------------------------------------------------------------- properties
 
 _HEADERS = {
@@ -338,6 +367,43 @@ def test_random_tables_round_trip(t: dict[str, Any]) -> None:
         assert np.array_equal(data["lon"].to_numpy(), np.array(t["lon"]))
         assert np.array_equal(data["tractors"].to_numpy(), np.array(t["tractors"], dtype=float))
         assert np.allclose(data["sown_area_ha"].to_numpy(), np.array(t["area"]) / 100, rtol=0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tables(), st.sampled_from(["xlsx", "geojson"]))
+def test_random_tables_round_trip_xlsx_and_geojson(t: dict[str, Any], fmt: str) -> None:
+    import openpyxl  # noqa: PLC0415
+
+    area = [a / 100 for a in t["area"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"farms.{fmt}"
+        if fmt == "xlsx":
+            wb = openpyxl.Workbook()
+            ws = wb.active
+            ws.append(list(_HEADERS[t["lang"]]))
+            for i, fid in enumerate(t["ids"]):
+                ws.append([fid, t["lat"][i], t["lon"][i], t["tractors"][i], area[i]])
+            wb.save(path)
+        else:
+            feats = [
+                {
+                    "type": "Feature",
+                    "properties": {"farm_id": fid, "tractors": t["tractors"][i], "area": area[i]},
+                    "geometry": {"type": "Point", "coordinates": [t["lon"][i], t["lat"][i]]},
+                }
+                for i, fid in enumerate(t["ids"])
+            ]
+            doc = {"type": "FeatureCollection", "features": feats}
+            path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        report = validation.validate_farms(path)
+        assert report.ok, report.messages()
+        data = report.data
+        assert data is not None
+        assert list(data["farm_id"]) == [s.strip() for s in t["ids"]]
+        assert np.allclose(data["lat"].to_numpy(), np.array(t["lat"]), rtol=0, atol=1e-12)
+        assert np.allclose(data["lon"].to_numpy(), np.array(t["lon"]), rtol=0, atol=1e-12)
+        assert np.array_equal(data["tractors"].to_numpy(), np.array(t["tractors"], dtype=float))
+        assert np.array_equal(data["sown_area_ha"].to_numpy(), np.array(area))
 
 
 _SUFFIXES = st.sampled_from([*validation.SUPPORTED_SUFFIXES, ".xls", ".bin", ""])
