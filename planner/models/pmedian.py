@@ -74,6 +74,7 @@ _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 _LR_STAGE_A = 150  # subgradient iterations on the full structure
 _LR_STAGE_B = 600  # ... on the first reduction
 _LR_STAGE_C = 1500  # ... on the second reduction
+_EXACT_MAX_ENTRIES = 2_000_000  # auto: larger reduced structures stay Lagrangian-only
 _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
 
 # Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
@@ -148,8 +149,11 @@ def _prepare(problem: LocationProblem) -> _Prepared:
     # Entries dearer than the always-available beyond option can never help the surrogate.
     useful = e_wcost <= beyond_w[e_row]
     e_row, e_site, e_cost, e_wcost = e_row[useful], e_site[useful], e_cost[useful], e_wcost[useful]
-    order = np.lexsort((e_site, e_wcost, e_row))
-    e_row, e_site, e_cost, e_wcost = e_row[order], e_site[order], e_cost[order], e_wcost[order]
+    same_row = e_row[1:] == e_row[:-1]
+    if (same_row & (e_wcost[1:] < e_wcost[:-1])).any():  # lists not sorted by cost: sort
+        order = np.lexsort((e_site, e_wcost, e_row))
+        e_row, e_site, e_cost, e_wcost = e_row[order], e_site[order], e_cost[order], e_wcost[order]
+    del same_row
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(np.bincount(e_row, minlength=len(rows)), out=indptr[1:])
     stranded_local = np.flatnonzero((np.diff(indptr) == 0) & ~finite_b)
@@ -192,6 +196,9 @@ class PMedian:
     exact_cost
         Optional true-cost function ``(rows, sites) -> matrix`` used for rows whose listed
         sites are all closed (k-nearest lists); see the module docstring.
+    initial_sites
+        Optional open set to start the local search from (e.g. the solution of an
+        aggregated problem); ignored unless it is a valid set of ``p`` sites.
 
     Examples
     --------
@@ -205,12 +212,19 @@ class PMedian:
 
     kind = "p_median"
 
-    def __init__(self, problem: LocationProblem, *, exact_cost: ExactCost | None = None) -> None:
+    def __init__(
+        self,
+        problem: LocationProblem,
+        *,
+        exact_cost: ExactCost | None = None,
+        initial_sites: Sequence[int] | None = None,
+    ) -> None:
         if problem.kind != "p_median":
             msg = f"PMedian needs a problem of kind `p_median`, got `{problem.kind}`."
             raise ValueError(msg)
         self.problem = problem
         self.exact_cost = exact_cost
+        self.initial_sites = tuple(int(s) for s in initial_sites) if initial_sites else ()
         self._prep = _prepare(problem)
 
     @classmethod
@@ -226,6 +240,7 @@ class PMedian:
         min_new_sites: int = 0,
         max_new_sites: int | None = None,
         exact_cost: ExactCost | None = None,
+        initial_sites: Sequence[int] | None = None,
     ) -> PMedian:
         """Build the model from a cost structure and demand weights.
 
@@ -248,6 +263,8 @@ class PMedian:
             Bounds on the number of open sites that are not required.
         exact_cost
             True-cost function for unlisted pairs (see the class docstring).
+        initial_sites
+            Open set to start the local search from (see the class docstring).
 
         Returns
         -------
@@ -267,7 +284,7 @@ class PMedian:
             max_new_sites=max_new_sites,
             capacitated=capacitated,
         )
-        return cls(problem, exact_cost=exact_cost)
+        return cls(problem, exact_cost=exact_cost, initial_sites=initial_sites)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -445,7 +462,9 @@ class PMedian:
         inst = prep.inst
         stats: dict[str, float | int | str] = {}
         # Phase 1: greedy + fast interchange.
-        start = greedy(inst)
+        start = self._initial_mask()
+        if start is None:
+            start = greedy(inst)
         best_mask, best_f, swaps = fast_interchange(
             inst,
             start,
@@ -473,7 +492,29 @@ class PMedian:
             if self._rounded(lr.bound) >= threshold:
                 proven = True
         # Phase 3: exact search on the reduced problem.
-        exact = self._exact_backend(clock, lr)
+        exact = self._exact_backend(clock, lr, reduced)
+        if exact == "lagrangian" and lr is not None and reduced is not None and not proven:
+            # Too large for an exact search in time: keep improving the Lagrangian bound.
+            lr2 = subgradient(
+                reduced,
+                upper_bound=best_f,
+                threshold=threshold,
+                u0=lr.multipliers,
+                max_iterations=1_000_000,
+                lambda0=0.5,
+                should_stop=lambda: clock.should_stop,
+                on_bound=lambda b: clock.report(
+                    bound=self._rounded(min(b, threshold)), phase="lagrangian"
+                ),
+                integral=prep.integral,
+                fixed_open=lr.fixed_open,
+                fixed_closed=lr.fixed_closed,
+                max_open_sets=_LR_RESTARTS,
+            )
+            bound = max(bound, min(lr2.bound, threshold))
+            proven = self._rounded(lr2.bound) >= threshold
+            stats["lagrangian_iterations"] = int(stats["lagrangian_iterations"]) + lr2.iterations
+            stats["lagrangian_bound"] = max(float(stats["lagrangian_bound"]), lr2.bound)
         if exact == "bnb" and lr is not None and reduced is not None and not proven:
             if not clock.should_stop:
                 res = branch_and_bound(
@@ -494,7 +535,7 @@ class PMedian:
                 proven = res.closed
                 stats["bnb_nodes"] = res.nodes
             backend_used += "+bnb"
-        elif exact is not None and exact != "bnb" and not proven and not clock.should_stop:
+        elif exact in ("highs", "scip", "cp-sat") and not proven and not clock.should_stop:
             mip_inst = reduced if reduced is not None else prep.inst
             best_mask, best_f, mip_bound, proven = self._radius_mip_loop(
                 clock,
@@ -520,13 +561,15 @@ class PMedian:
         )
 
     def _exact_backend(
-        self, clock: Clock, lr: LagrangianResult | None
-    ) -> MipBackend | Literal["bnb"] | None:
-        """Pick the exact phase: forced MIP backend, or (auto) B&B for few free sites to open.
+        self, clock: Clock, lr: LagrangianResult | None, reduced: SparseInstance | None
+    ) -> MipBackend | Literal["bnb", "lagrangian"] | None:
+        """Pick the exact phase: forced MIP backend, or (auto) by size.
 
         Measured on OR-Library pmed (see bench/README.md): the Lagrangian branch-and-bound
         wins when few sites remain to be chosen (p <= ~12 after fixing), the HiGHS radius
-        MIP when many do (the Lagrangian fixing then leaves a small model).
+        MIP when many do (the Lagrangian fixing then leaves a small model). Structures
+        with more than ``_EXACT_MAX_ENTRIES`` pairs after reduction (scale runs) keep
+        improving the Lagrangian bound instead.
         """
         backend = clock.options.backend
         if backend == "heuristic":
@@ -535,8 +578,20 @@ class PMedian:
             return backend
         if lr is None:
             return "highs"
+        if reduced is not None and len(reduced.site) > _EXACT_MAX_ENTRIES:
+            return "lagrangian"
         q = self._prep.inst.p - int(lr.fixed_open.sum())
         return "bnb" if q <= _BNB_MAX_FREE_OPEN else "highs"
+
+    def _initial_mask(self) -> BoolArray | None:
+        inst = self._prep.inst
+        if not self.initial_sites:
+            return None
+        mask = inst.required.copy()
+        mask[list(self.initial_sites)] = True
+        if int(mask.sum()) != inst.p or (mask & ~inst.allowed).any():
+            return None
+        return mask
 
     def _rounded(self, bound: float) -> float:
         """Round a lower bound up when every objective value is an integer."""
@@ -574,22 +629,42 @@ class PMedian:
         # Stage A on the full structure, then shrink it (sites fixed closed; entries no
         # solution cheaper than the threshold can use: w_i c_ij >= u_i + T - L(u)), then
         # stage B on the smaller structure.
-        lr = subgradient(inst, upper_bound=best_f, threshold=threshold, u0=0.5 * (d1 + d2),
-                         max_iterations=_LR_STAGE_A, should_stop=stop, on_bound=report,
-                         integral=prep.integral)
+        lr = subgradient(
+            inst,
+            upper_bound=best_f,
+            threshold=threshold,
+            u0=0.5 * (d1 + d2),
+            max_iterations=_LR_STAGE_A,
+            should_stop=stop,
+            on_bound=report,
+            integral=prep.integral,
+        )
         reduced = inst
         iterations = lr.iterations
         for max_it in (_LR_STAGE_B, _LR_STAGE_C):
             if not math.isfinite(lr.bound) or self._rounded(lr.bound) >= threshold:
                 break
-            reduced = restrict(reduced, ~lr.fixed_closed, lr.multipliers + (threshold - lr.bound),
-                               penalty=prep.penalty)
+            reduced = restrict(
+                reduced,
+                ~lr.fixed_closed,
+                lr.multipliers + (threshold - lr.bound),
+                penalty=prep.penalty,
+            )
             if stop():
                 break
-            lr = subgradient(reduced, upper_bound=best_f, threshold=threshold,
-                             u0=lr.multipliers, max_iterations=max_it, lambda0=1.0,
-                             should_stop=stop, on_bound=report, integral=prep.integral,
-                             fixed_open=lr.fixed_open, fixed_closed=lr.fixed_closed)
+            lr = subgradient(
+                reduced,
+                upper_bound=best_f,
+                threshold=threshold,
+                u0=lr.multipliers,
+                max_iterations=max_it,
+                lambda0=1.0,
+                should_stop=stop,
+                on_bound=report,
+                integral=prep.integral,
+                fixed_open=lr.fixed_open,
+                fixed_closed=lr.fixed_closed,
+            )
             iterations += lr.iterations
         stats["lagrangian_bound"] = lr.bound
         stats["lagrangian_iterations"] = iterations

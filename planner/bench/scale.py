@@ -1,0 +1,460 @@
+"""Scale benchmark: generated Kazakhstan farms x candidate sites, one model, one solve.
+
+Data: farms from :func:`planner.farms.generate_farms` (seeded), demand weights from
+:func:`planner.demand.compute_demand` (service hours per year; farms without Belarusian
+machines weigh 0), candidate sites = the embedded settlements plus farm locations drawn
+at random (seeded) up to ``n_sites``. Costs are road km (geodesic x circuity,
+:class:`planner.costs.TravelModel`).
+
+p-median at scale ("lists by radius"): a k-nearest list with k ~ 20-50 is far too short
+when p is small (a farm's nearest *open* site is then typically its 100th-300th nearest
+candidate), and every unlisted pair would be charged only its lower bound, so the bound
+would be weak. Instead:
+
+1. solve an aggregated copy (farms summed into 0.2-degree cells) heuristically to get an
+   open set S0 -- this only seeds the search, it never enters a bound;
+2. list, per farm, every site within ``RADIUS_FACTOR`` x its road distance to S0 (at least
+   ``K_MIN`` and at most ``K_MAX`` sites), with ``beyond_cost`` = the exact distance to
+   the first site left out (x 0.995 for ellipsoid ordering), so bounds stay valid for the
+   full farms x sites problem;
+3. solve the full-size p-median on those lists (interchange from S0, Lagrangian bound),
+   with an exact-cost callback for farms whose listed sites all end up closed.
+
+``runtime_s`` counts steps 1-3 (everything after generating the farms and sites, which is
+reported separately as ``data_s``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import resource
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from planner.models._base import CostMatrix, FloatArray, IntArray, SiteData, SolveOptions
+
+RADIUS_FACTOR = 1.25
+RADIUS_MARGIN_KM = 10.0
+K_MIN = 8
+K_MAX = 400
+AGG_CELL_DEG = 0.2
+BEYOND_SAFETY = 0.995
+_CHUNK = 8_000
+
+
+def _unit_vectors(lon: FloatArray, lat: FloatArray) -> FloatArray:
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def peak_rss_mb() -> float:
+    """Return the peak resident set size of this process in MB (Linux ``ru_maxrss`` is KB).
+
+    Returns
+    -------
+    rss_mb
+        Peak RSS so far.
+    """
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def candidate_sites(
+    n_sites: int, farm_lon: FloatArray, farm_lat: FloatArray, *, seed: int
+) -> tuple[FloatArray, FloatArray, int]:
+    """Return site coordinates: settlements first, then random farm locations up to ``n_sites``.
+
+    Parameters
+    ----------
+    n_sites
+        Number of candidate sites.
+    farm_lon, farm_lat
+        Farm coordinates to draw extra sites from.
+    seed
+        Seed of the draw.
+
+    Returns
+    -------
+    lon, lat, n_settlements
+        Site coordinates and how many of them are settlements.
+    """
+    from planner.geodata import load_settlements  # noqa: PLC0415
+
+    sett = load_settlements().sort_values("population", ascending=False, kind="stable")
+    s_lon = sett["lon"].to_numpy(dtype=np.float64)[:n_sites]
+    s_lat = sett["lat"].to_numpy(dtype=np.float64)[:n_sites]
+    extra = n_sites - len(s_lon)
+    rng = np.random.default_rng(seed + 7919)
+    pick = rng.choice(len(farm_lon), size=max(extra, 0), replace=False)
+    lon = np.concatenate([s_lon, farm_lon[pick]])
+    lat = np.concatenate([s_lat, farm_lat[pick]])
+    return lon, lat, len(s_lon)
+
+
+def road_km_function(
+    dlon: FloatArray, dlat: FloatArray, slon: FloatArray, slat: FloatArray
+) -> Callable[[IntArray, IntArray], FloatArray]:
+    """Return ``(rows, sites) -> road km matrix`` (the exact-cost callback).
+
+    Parameters
+    ----------
+    dlon, dlat
+        Demand coordinates.
+    slon, slat
+        Site coordinates.
+
+    Returns
+    -------
+    cost
+        The callback.
+    """
+    from planner.costs import TravelModel, geodesic_km  # noqa: PLC0415
+
+    travel = TravelModel()
+
+    def cost(rows: IntArray, sites: IntArray) -> FloatArray:
+        geo = geodesic_km(
+            dlon[rows][:, None], dlat[rows][:, None], slon[sites][None, :], slat[sites][None, :]
+        )
+        return travel.road_km(geo)
+
+    return cost
+
+
+def radius_lists(
+    dlon: FloatArray,
+    dlat: FloatArray,
+    slon: FloatArray,
+    slat: FloatArray,
+    radius_km: FloatArray,
+    *,
+    k_min: int = K_MIN,
+    k_max: int = K_MAX,
+) -> CostMatrix:
+    """List, per demand point, every site within its road-km radius (k_min..k_max sites).
+
+    Parameters
+    ----------
+    dlon, dlat
+        Demand coordinates.
+    slon, slat
+        Site coordinates.
+    radius_km
+        Per demand point, the road-km radius to list.
+    k_min, k_max
+        Bounds on the list length.
+
+    Returns
+    -------
+    costs
+        Road km, rows sorted by cost; ``beyond_cost`` = 0.995 x the road km of the first
+        site left out (a valid lower bound on every unlisted pair), ``inf`` if none is.
+    """
+    from planner.costs import TravelModel, geodesic_km  # noqa: PLC0415
+
+    travel = TravelModel()
+    n, m = len(dlon), len(slon)
+    tree = cKDTree(_unit_vectors(slon, slat))
+    q = min(k_max + 1, m)
+    counts = np.zeros(n, dtype=np.int64)
+    sites_parts: list[IntArray] = []
+    cost_parts: list[FloatArray] = []
+    beyond = np.full(n, np.inf)
+    # Points with a zero radius (no demand) only need k_min sites: query them apart.
+    small = radius_km <= 0
+    order_rows = np.concatenate([np.flatnonzero(small), np.flatnonzero(~small)])
+    inv = np.empty(n, dtype=np.int64)
+    inv[order_rows] = np.arange(n)
+    dlon, dlat, radius_km = dlon[order_rows], dlat[order_rows], radius_km[order_rows]
+    n_small = int(small.sum())
+    bounds = [*range(0, n_small, _CHUNK), *range(n_small, n, _CHUNK), n]
+    for lo, hi in itertools.pairwise(bounds):
+        if hi <= lo:
+            continue
+        q = min(k_min + 1, m) if lo < n_small else min(k_max + 1, m)
+        _, nn = tree.query(_unit_vectors(dlon[lo:hi], dlat[lo:hi]), k=q)
+        nn = np.asarray(nn, dtype=np.int64).reshape(hi - lo, q)
+        road = travel.road_km(geodesic_km(dlon[lo:hi, None], dlat[lo:hi, None], slon[nn], slat[nn]))
+        order = np.argsort(road, axis=1, kind="stable")
+        nn = np.take_along_axis(nn, order, axis=1)
+        road = np.take_along_axis(road, order, axis=1)
+        kk = min(k_max, q) if lo >= n_small else min(k_min, q)
+        within = (road[:, :kk] <= radius_km[lo:hi, None]) | (np.arange(kk)[None, :] < k_min)
+        # Lists are prefixes: keep up to the last listed position.
+        length = within.sum(axis=1)
+        keep = np.arange(kk)[None, :] < length[:, None]
+        counts[lo:hi] = length
+        sites_parts.append(nn[:, :kk][keep])
+        cost_parts.append(road[:, :kk][keep])
+        nxt = np.where(length < q, road[np.arange(hi - lo), np.minimum(length, q - 1)], np.inf)
+        beyond[lo:hi] = np.where(length < q, nxt * BEYOND_SAFETY, np.inf)
+    beyond[counts == m] = np.inf
+    # Back to the caller's row order.
+    site_sorted = np.concatenate(sites_parts)
+    cost_sorted = np.concatenate(cost_parts)
+    start_sorted = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=start_sorted[1:])
+    counts_orig = counts[inv]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts_orig, out=indptr[1:])
+    take = np.repeat(start_sorted[inv] - indptr[:-1], counts_orig) + np.arange(indptr[-1])
+    return CostMatrix(
+        indptr=indptr,
+        site_index=site_sorted[take],
+        cost=cost_sorted[take],
+        n_sites=m,
+        beyond_cost=beyond[inv],
+        unit="km",
+    )
+
+
+def _aggregate(
+    lon: FloatArray, lat: FloatArray, w: FloatArray, cell_deg: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Sum positive weights into grid cells at their weighted centroid."""
+    pos = w > 0
+    lon, lat, w = lon[pos], lat[pos], w[pos]
+    key = np.floor(lon / cell_deg).astype(np.int64) * 1_000_000 + np.floor(lat / cell_deg).astype(
+        np.int64
+    )
+    _, inv = np.unique(key, return_inverse=True)
+    ws: FloatArray = np.bincount(inv, weights=w).astype(np.float64)
+    return np.bincount(inv, weights=w * lon) / ws, np.bincount(inv, weights=w * lat) / ws, ws
+
+
+def _nearest_open_km(
+    cost: Callable[[IntArray, IntArray], FloatArray], n: int, open_sites: IntArray
+) -> FloatArray:
+    out = np.empty(n)
+    step = max(1, 2_000_000 // max(1, len(open_sites)))
+    for lo in range(0, n, step):
+        rows = np.arange(lo, min(n, lo + step), dtype=np.int64)
+        out[rows] = cost(rows, open_sites).min(axis=1)
+    return out
+
+
+def _scale_pmedian(
+    *,
+    dlon: FloatArray,
+    dlat: FloatArray,
+    w: FloatArray,
+    slon: FloatArray,
+    slat: FloatArray,
+    p: int,
+    time_limit_s: float,
+    seed: int,
+    log: TextIO,
+) -> dict[str, Any]:
+    from planner.costs import build_cost_matrix  # noqa: PLC0415
+    from planner.models.pmedian import PMedian  # noqa: PLC0415
+
+    start = time.perf_counter()
+    m = len(slon)
+    # 1. Aggregated seed solution (never used in a bound).
+    alon, alat, aw = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
+    k_agg = min(m, max(50, math.ceil(4 * m / p)), 400)
+    agg_costs = build_cost_matrix(alon, alat, slon, slat, k_nearest=k_agg)
+    agg = PMedian.from_cost_matrix(
+        agg_costs, aw, p=p, exact_cost=road_km_function(alon, alat, slon, slat)
+    )
+    seed_sol = agg.solve(
+        SolveOptions(
+            time_limit_s=0.15 * time_limit_s, seed=seed, backend="heuristic", compute_regret=False
+        )
+    )
+    s0 = np.asarray(seed_sol.open_sites, dtype=np.int64)
+    log.write(
+        f"  seed: {len(aw):,} cells, k={k_agg}, objective {seed_sol.objective:,.0f} "
+        f"({time.perf_counter() - start:.1f} s)\n"
+    )
+    # 2. Radius lists around the seed solution.
+    exact = road_km_function(dlon, dlat, slon, slat)
+    d0 = _nearest_open_km(exact, len(dlon), s0)
+    radius = np.where(w > 0, RADIUS_FACTOR * d0 + RADIUS_MARGIN_KM, 0.0)
+    costs = radius_lists(dlon, dlat, slon, slat, radius)
+    lens = np.diff(costs.indptr)
+    log.write(
+        f"  lists: {costs.nnz:,} pairs (mean {lens[w > 0].mean():.0f} per weighted farm, "
+        f"max {lens.max()}) ({time.perf_counter() - start:.1f} s)\n"
+    )
+    # 3. Full-size solve.
+    model = PMedian.from_cost_matrix(costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist())
+    remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
+
+    def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
+        gap = "-" if pr.gap is None else f"{100 * pr.gap:.3f} %"
+        log.write(f"  {time.perf_counter() - start:6.1f} s  {pr.phase:<18} gap {gap}\n")
+
+    sol = model.solve(
+        SolveOptions(
+            time_limit_s=remaining,
+            seed=seed,
+            compute_regret=False,
+            gap_tolerance=1e-3,
+            progress=_throttle(progress),
+        )
+    )
+    return {
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "status": str(sol.status),
+        "backend": sol.backend,
+        "k": round(float(lens[w > 0].mean())) if (w > 0).any() else 0,
+        "k_max": int(lens.max()),
+        "pairs": int(costs.nnz),
+        "seed_objective": seed_sol.objective,
+        "message": sol.message,
+        "stats": dict(sol.stats),
+    }
+
+
+def _throttle(fn: Callable[[Any], None], every_s: float = 2.0) -> Callable[[Any], None]:
+    last = [-math.inf]
+
+    def wrapped(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
+        now = time.perf_counter()
+        if now - last[0] >= every_s:
+            last[0] = now
+            fn(pr)
+
+    return wrapped
+
+
+def run_scale(
+    *,
+    model: str,
+    n_farms: int,
+    n_sites: int,
+    p: int,
+    k: int | None,
+    time_limit_s: float,
+    seed: int,
+    log: TextIO,
+) -> dict[str, Any]:
+    """Generate data, solve one model at scale and return the figures.
+
+    Parameters
+    ----------
+    model
+        ``pmedian``, ``cflp`` or ``mclp``.
+    n_farms, n_sites
+        Problem size.
+    p
+        Number of sites to open (p-median, MCLP).
+    k
+        List length for the k-nearest structure of CFLP/MCLP (p-median lists by radius).
+    time_limit_s
+        Limit for everything after data generation.
+    seed
+        Seed of farms, sites and solver.
+    log
+        Where progress lines go.
+
+    Returns
+    -------
+    result
+        ``runtime_s, objective, bound, gap, peak_rss_mb, n_farms, n_sites, k`` and details.
+    """
+    from planner.demand import compute_demand  # noqa: PLC0415
+    from planner.farms import generate_farms  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    farms = generate_farms(n_farms=n_farms, seed=seed)
+    w = compute_demand(farms)["service_hours_year"].to_numpy(dtype=np.float64)
+    dlon = farms["lon"].to_numpy(dtype=np.float64)
+    dlat = farms["lat"].to_numpy(dtype=np.float64)
+    del farms
+    slon, slat, n_sett = candidate_sites(n_sites, dlon, dlat, seed=seed)
+    data_s = time.perf_counter() - t0
+    log.write(
+        f"data: {n_farms:,} farms ({int((w > 0).sum()):,} with demand), {n_sites:,} sites "
+        f"({n_sett} settlements) in {data_s:.1f} s\n"
+    )
+    t1 = time.perf_counter()
+    if model == "pmedian":
+        out = _scale_pmedian(
+            dlon=dlon,
+            dlat=dlat,
+            w=w,
+            slon=slon,
+            slat=slat,
+            p=p,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            log=log,
+        )
+    else:
+        out = _scale_other(
+            model,
+            dlon=dlon,
+            dlat=dlat,
+            w=w,
+            slon=slon,
+            slat=slat,
+            p=p,
+            k=k,
+            time_limit_s=time_limit_s,
+            seed=seed,
+        )
+    runtime_s = time.perf_counter() - t1
+    return {
+        "model": model,
+        "n_farms": n_farms,
+        "n_farms_with_demand": int((w > 0).sum()),
+        "n_sites": n_sites,
+        "p": p,
+        "time_limit_s": time_limit_s,
+        "runtime_s": runtime_s,
+        "data_s": data_s,
+        "peak_rss_mb": peak_rss_mb(),
+        **out,
+    }
+
+
+def _scale_other(
+    model: str,
+    *,
+    dlon: FloatArray,
+    dlat: FloatArray,
+    w: FloatArray,
+    slon: FloatArray,
+    slat: FloatArray,
+    p: int,
+    k: int | None,
+    time_limit_s: float,
+    seed: int,
+) -> dict[str, Any]:
+    """CFLP / MCLP on a k-nearest structure, dispatched to their model classes."""
+    from planner.costs import build_cost_matrix  # noqa: PLC0415
+
+    kk = k or 30
+    costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk)
+    opts = SolveOptions(time_limit_s=time_limit_s, seed=seed, compute_regret=False)
+    if model == "cflp":
+        from planner.models.cflp import CFLP  # noqa: PLC0415
+
+        m = len(slon)
+        total = float(w.sum())
+        sites = SiteData.default(
+            m, capacity=max(total / max(p, 1) * 1.5, 1.0), fixed_cost=total * 50.0 / max(p, 1)
+        )
+        sol = CFLP.from_cost_matrix(costs, w, sites=sites).solve(opts)
+    else:
+        from planner.models.coverage import MCLP  # noqa: PLC0415
+
+        sol = MCLP.from_cost_matrix(costs, w, p=p, service_radius=150.0).solve(opts)
+    return {
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "status": str(sol.status),
+        "backend": sol.backend,
+        "k": kk,
+        "pairs": int(costs.nnz),
+        "message": sol.message,
+    }
