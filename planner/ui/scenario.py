@@ -358,7 +358,7 @@ def _editor() -> None:  # noqa: PLR0915
             t("k_nearest"), min_value=1, max_value=640, step=5, key=state.SC_K_NEAREST
         )
 
-    with st.expander(t("sec_sites"), expanded=True):
+    with st.expander(t("sec_sites"), expanded=False):
         options, labels = _source_options("sites", SETTLEMENTS, g[state.SC_SITES_SOURCE])
         c = st.columns(3)
         c[0].selectbox(
@@ -412,16 +412,30 @@ def _editor() -> None:  # noqa: PLR0915
                 height=420,
             )
         c = st.columns(4)
-        c[0].number_input(t("capacity"), min_value=0.0, step=10_000.0, key=state.SC_CAPACITY)
-        c[1].number_input(
-            t("existing_capacity"), min_value=0.0, step=10_000.0, key=state.SC_EXISTING_CAPACITY
+        c[0].number_input(
+            t("capacity"), min_value=0.0, step=10_000.0, key=state.SC_CAPACITY, format="%.0f"
         )
-        c[2].number_input(t("fixed_cost"), min_value=0.0, step=1e6, key=state.SC_FIXED_COST)
+        c[1].number_input(
+            t("existing_capacity"),
+            min_value=0.0,
+            step=10_000.0,
+            key=state.SC_EXISTING_CAPACITY,
+            format="%.0f",
+        )
+        c[2].number_input(
+            t("fixed_cost"), min_value=0.0, step=1e6, key=state.SC_FIXED_COST, format="%.0f"
+        )
         c[3].number_input(
-            t("existing_fixed_cost"), min_value=0.0, step=1e6, key=state.SC_EXISTING_FIXED_COST
+            t("existing_fixed_cost"),
+            min_value=0.0,
+            step=1e6,
+            key=state.SC_EXISTING_FIXED_COST,
+            format="%.0f",
         )
         c = st.columns(4)
-        c[0].number_input(t("travel_cost"), min_value=0.0, step=10.0, key=state.SC_TRAVEL_COST)
+        c[0].number_input(
+            t("travel_cost"), min_value=0.0, step=10.0, key=state.SC_TRAVEL_COST, format="%.0f"
+        )
         c[1].number_input(
             t("hours_per_visit"), min_value=0.5, step=0.5, key=state.SC_HOURS_PER_VISIT
         )

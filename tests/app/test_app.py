@@ -114,6 +114,17 @@ def test_end_to_end_edit_run_save_compare_export(tmp_path: Path) -> None:
     row = kpis.loc[kpis["KPI"] == "Open sites"]
     assert row[delta_col].item() in ("+4.0", "-4.0")
     assert len(at.get("deck_gl_json_chart")) == 2
+    diff = at.dataframe[1].value
+    assert len(diff) >= 4  # at least the 4 extra centres differ
+    # trade-off curve: sweep p over the saved scenario with its cached inputs
+    at.slider(key="cmp_sweep_range").set_value((2, 4))
+    at.button(key="cmp_sweep_run").click()
+    run(at)
+    points = at.session_state["cmp_sweep_result"]["points"]
+    assert [p.p for p in points] == [2, 3, 4]
+    shares = [p.kpis["share_within_3h"] for p in points]
+    assert shares == sorted(shares) or max(shares) - min(shares) < 0.05
+    assert len(at.get("plotly_chart")) == 1
     # 5. export the saved scenario
     open_page("export", at)
     at.selectbox(key="exp_scenario").set_value("four centres")
