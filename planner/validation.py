@@ -44,7 +44,7 @@ import math
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -990,19 +990,16 @@ def _sidecar_crs(path: Path) -> str:
 
 
 def _unique_names(header: Sequence[object], notes: list[str]) -> list[str]:
+    """Name blank header cells ``column N`` and number repeated names ``name (2)``."""
     names: list[str] = []
     for j, raw in enumerate(header):
-        name = "" if raw is None else str(raw).strip()
-        name = name or f"column {j + 1}"
-        base, k = name, 1
+        base = ("" if raw is None else str(raw).strip()) or f"column {j + 1}"
+        name, k = base, 1
         while name in names:
             k += 1
             name = f"{base} ({k})"
-        if name != (str(raw).strip() if raw is not None else ""):
-            if raw is None or not str(raw).strip():
-                pass
-            else:
-                notes.append(f"column name `{base}` appears twice; the second is read as `{name}`")
+        if name != base:
+            notes.append(f"column name `{base}` appears twice; the second is read as `{name}`")
         names.append(name)
     return names
 
@@ -1863,44 +1860,6 @@ def _validate_site_rows(
         return None
     out["lon"], out["lat"] = coords
     return out
-
-
-def validate_or_raise(
-    path: str | Path,
-    kind: Kind,
-    *,
-    limits: Limits | None = None,
-    on_warning: Callable[[str], None] | None = None,
-) -> ValidationReport:
-    """Validate and raise :class:`ValidationError` listing every problem if invalid.
-
-    Parameters
-    ----------
-    path
-        The file.
-    kind
-        ``"farms"`` or ``"sites"``.
-    limits
-        Upload limits.
-    on_warning
-        Called with each warning of a valid file.
-
-    Returns
-    -------
-    report
-        The report of a valid file (its ``data`` is not ``None``).
-
-    Raises
-    ------
-    ValidationError
-        If the file has any problem.
-    """
-    report = validate_table(path, kind, limits=limits)
-    report.raise_if_invalid()
-    if on_warning is not None:
-        for w in report.warnings:
-            on_warning(w)
-    return report
 
 
 # --------------------------------------------------------------------------- scenarios
