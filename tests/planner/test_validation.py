@@ -572,3 +572,37 @@ def test_scenario_text_only_raises_scenario_error(text: str) -> None:
         path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
         with contextlib.suppress(ScenarioError):
             scenarios.load_scenario(path)
+
+
+_CORPUS_TABLES = sorted(n for n in NAMES if EXPECTED[n]["kind"] != "scenario")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    farms_ref=st.sampled_from(["synthetic", "missing.csv", *_CORPUS_TABLES]),
+    sites_ref=st.sampled_from(["settlements", "missing.csv", *_CORPUS_TABLES]),
+    required=st.lists(
+        st.sampled_from(["existing", "A1", "", " x", "gn:0", "Костанай"]), max_size=3
+    ),
+)
+def test_scenario_validation_only_reports(
+    farms_ref: str, sites_ref: str, required: list[str]
+) -> None:
+    text = (
+        'schema_version = 1\nname = "p"\n[model]\nkind = "p_median"\np = 2\n[data]\n'
+        f"farms = {json.dumps(farms_ref)}\nsites = {json.dumps(sites_ref)}\n"
+        f"[sites]\nrequired = {json.dumps(required, ensure_ascii=False)}\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.toml"
+        path.write_text(text, encoding="utf-8")
+        for name in {farms_ref, sites_ref} & set(_CORPUS_TABLES):
+            (Path(tmp) / name).write_bytes((BAD / name).read_bytes())
+        report = validation.validate_scenario(path)
+        assert report.ok == (not report.problems)
+        assert "VALID" in report.format()
+
+
+def test_check_data_scenario_builtin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-data", "scenario", "default"]) == 0
+    assert "VALID" in capsys.readouterr().out
