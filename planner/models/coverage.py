@@ -52,7 +52,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -62,6 +62,7 @@ import scipy.sparse as sp
 
 from planner.errors import ValidationError
 from planner.models._base import (
+    Alternative,
     BoolArray,
     Clock,
     CostMatrix,
@@ -74,12 +75,16 @@ from planner.models._base import (
     Status,
     relative_gap,
 )
+from planner.models._decision import Evaluator, SwapDelta, drop_one_regret, n_best, swap_regret
 
 _RADIUS_REL_TOL = 1e-12  # same tolerance as check.py uses for "within the radius"
 _OPTIMAL_GAP = 1e-6  # a gap at or below this is reported as proven optimal
 _IMPROVE_EPS = 1e-9
 _CAPACITY_SLACK = 1e-9
+_REGRET_WORK_LIMIT = 20_000_000  # nonzeros touched by regret via repeated evaluate calls
 _DIRECT_MIP_MAX_NNZ = 200_000  # above this the aggregated MCLP goes dual bound + fixing first
+_MIP_EVALUATE_FACTOR = 50  # an evaluate that solves an assignment MIP, in nonzero units
+_CP_SAT_WORKERS = 8
 _CP_SAT_SCALE = 1e6  # CP-SAT needs integer constraint coefficients (capacity rows only)
 
 
@@ -257,6 +262,15 @@ def nearest_open(
     return assignment, cost
 
 
+def _pair_costs(costs: CostMatrix, assignment: IntArray) -> FloatArray:
+    """Return the listed cost of each row's assigned site (``nan`` where unassigned)."""
+    out = np.full(costs.n_demand, np.nan)
+    rows = costs.row_of_entry
+    hit = assignment[rows] == costs.site_index
+    out[rows[hit]] = costs.cost[hit]
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Coverage structure and exact aggregation
 # --------------------------------------------------------------------------------------------
@@ -287,26 +301,55 @@ def _group_rows(
     weights: FloatArray,
     n_rows_total: int,
 ) -> _Groups:
-    """Merge rows whose (sorted) column sets are identical; exact, no approximation."""
-    key_to_group: dict[bytes, int] = {}
-    group_of = np.full(len(row_ids), -1, dtype=np.int64)
-    first_row: list[int] = []
-    for t in range(len(row_ids)):
-        key = cols[indptr[t] : indptr[t + 1]].tobytes()
-        g = key_to_group.get(key)
-        if g is None:
-            g = len(first_row)
-            key_to_group[key] = g
-            first_row.append(t)
-        group_of[t] = g
-    first = np.asarray(first_row, dtype=np.int64)
-    lens = indptr[first + 1] - indptr[first]
+    """Merge rows whose (sorted) column sets are identical; exact, no approximation.
+
+    Rows are bucketed by (length, two 64-bit sums of random column keys) with numpy, and
+    every row is then compared element by element with its bucket's first row; rows of a
+    bucket that differ (a hash collision, astronomically rare) are regrouped exactly by
+    their bytes, so the result never depends on the hash.
+    """
+    n = len(row_ids)
+    lens = np.diff(indptr)
+    if n == 0:
+        return _Groups(
+            indptr=np.zeros(1, dtype=np.int64),
+            cols=np.zeros(0, dtype=np.int64),
+            weight=np.zeros(0),
+            group_of_row=np.full(n_rows_total, -1, dtype=np.int64),
+        )
+    n_cols = int(cols.max()) + 1 if len(cols) else 1
+    keys = np.random.default_rng(0x5EED).integers(1, 2**63 - 1, size=(2, n_cols), dtype=np.int64)
+    row_of = np.repeat(np.arange(n), lens)
+    h = np.zeros((2, n), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for t in range(2):
+            np.add.at(h[t], row_of, keys[t][cols])
+    table = np.stack([lens.astype(np.int64), h[0], h[1]], axis=1)
+    _, first_idx, group_of = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    group_of = group_of.ravel().astype(np.int64)
+    # exact verification against each group's first row
+    rep = first_idx[group_of]
+    rep_start = np.repeat(indptr[rep], lens)
+    offs = np.arange(len(cols)) - np.repeat(indptr[:-1], lens)
+    same = cols == cols[rep_start + offs]
+    bad_rows = np.unique(row_of[~same])
+    if len(bad_rows):  # hash collision: regroup those rows by their exact bytes
+        extra: dict[bytes, int] = {}
+        next_id = int(group_of.max()) + 1
+        for t in bad_rows:
+            key = cols[indptr[t] : indptr[t + 1]].tobytes()
+            if key not in extra:
+                extra[key] = next_id
+                next_id += 1
+            group_of[t] = extra[key]
+        _, first_idx, group_of = np.unique(group_of, return_index=True, return_inverse=True)
+        group_of = group_of.ravel().astype(np.int64)
+    first = np.asarray(first_idx, dtype=np.int64)
+    g_lens = lens[first]
     g_indptr = np.zeros(len(first) + 1, dtype=np.int64)
-    np.cumsum(lens, out=g_indptr[1:])
-    take = (
-        np.concatenate([np.arange(indptr[t], indptr[t + 1]) for t in first])
-        if len(first)
-        else np.zeros(0, dtype=np.int64)
+    np.cumsum(g_lens, out=g_indptr[1:])
+    take = np.repeat(indptr[first], g_lens) + (
+        np.arange(int(g_indptr[-1])) - np.repeat(g_indptr[:-1], g_lens)
     )
     g_weight = np.bincount(group_of, weights=weights, minlength=len(first)).astype(np.float64)
     group_of_row = np.full(n_rows_total, -1, dtype=np.int64)
@@ -720,8 +763,13 @@ def _solve_cpsat(
             model.add(expr <= int(np.floor(hi + 1e-9)))
     nz = np.flatnonzero(mip.objective)
     if not feasibility_only and len(nz):
+        obj_coefs = mip.objective[nz]
+        integral = bool(
+            np.all(obj_coefs == np.round(obj_coefs)) and np.abs(obj_coefs).max() < 2**53
+        )
         objective = cp_model.LinearExpr.weighted_sum(
-            [xs[int(j)] for j in nz], [float(mip.objective[j]) for j in nz]
+            [xs[int(j)] for j in nz],
+            [int(c) for c in obj_coefs] if integral else [float(c) for c in obj_coefs],
         )
         if mip.maximise:
             model.maximize(objective)
@@ -732,7 +780,11 @@ def _solve_cpsat(
             model.add_hint(xs[j], round(float(hint[j])))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(limit)
-    solver.parameters.num_workers = 2
+    # The full portfolio matters: with 2 workers the LP-based bound workers are missing and
+    # the MCLP bound never moves (measured); 8 workers time-share the 2 cores fine.
+    solver.parameters.num_workers = _CP_SAT_WORKERS
+    # Parallel CP-SAT is not bit-deterministic (which of several optima is returned may vary);
+    # interleave_search would make it so but ran to the time limit after proving optimality.
     solver.parameters.random_seed = int(clock.options.seed) % (2**31 - 1)
     solver.parameters.relative_gap_limit = float(clock.options.gap_tolerance)
     if feasibility_only:
@@ -1063,7 +1115,13 @@ def _mclp_mip(core: _MclpCore, offset: float) -> MatrixMip:
 
 
 def choose_backend(options: SolveOptions, *, pure_binary: bool, size: int) -> str:
-    """Pick the exact backend for ``"auto"`` (measured, see module docs); pass others through.
+    """Pick the exact backend for ``"auto"``; pass an explicit choice through.
+
+    Measured on this 2-core machine (uniform plane, 2,000 x 200 and 5,000 x 300, see the
+    engine report): HiGHS proved every MCLP, set-covering and p-center instance fastest or
+    within a fraction of a second of the best; CP-SAT needs its 8-worker portfolio for any
+    bound progress on MCLP and lost on the p-center feasibility subproblems; SCIP (through
+    MathOpt, Python-built model) pays ~10 us per nonzero to build. So ``"auto"`` is HiGHS.
 
     Parameters
     ----------
@@ -1079,10 +1137,9 @@ def choose_backend(options: SolveOptions, *, pure_binary: bool, size: int) -> st
     backend
         ``"highs"``, ``"scip"``, ``"cp-sat"`` or ``"heuristic"``.
     """
+    del pure_binary, size  # kept for a size-dependent rule if measurements call for one
     if options.backend != "auto":
         return options.backend
-    if pure_binary and size <= 20_000:  # noqa: PLR2004
-        return "cp-sat"
     return "highs"
 
 
@@ -1194,6 +1251,103 @@ def infeasible_solution(
         backend="presolve",
         message=message,
         stats=stats,
+    )
+
+
+class _Negated:
+    """Adapter: the N-best/regret helpers minimise, MCLP maximises."""
+
+    def __init__(self, model: MCLP) -> None:
+        self.model = model
+
+    def evaluate(self, open_sites: Sequence[int]) -> tuple[float, IntArray, FloatArray]:
+        obj, a, c = self.model.evaluate(open_sites)
+        return -obj, a, c
+
+
+def add_decision_support(
+    solution: Solution,
+    model: Evaluator,
+    clock: Clock,
+    *,
+    sites: SiteData,
+    maximise: bool,
+    swap_delta: SwapDelta | None = None,
+    drop_regret: dict[int, float] | None = None,
+    evaluate_cost: int = 1,
+) -> Solution:
+    """Attach drop-one / swap regret and the N best open sets (via :mod:`._decision`).
+
+    Parameters
+    ----------
+    solution
+        The solution (returned unchanged when it carries none).
+    model
+        Anything with ``evaluate`` in *minimisation* terms (MCLP passes :class:`_Negated`).
+    sites
+        Site data (required / forbidden).
+    clock
+        Options (``compute_regret``, ``n_best``) and the deadline.
+    maximise
+        Convert alternatives back to the maximised objective.
+    swap_delta
+        Fast swap evaluation (uncapacitated MCLP).
+    drop_regret
+        Precomputed drop-one regret (vectorised), used instead of ``evaluate`` calls.
+    evaluate_cost
+        Rough work of one ``evaluate`` (nonzeros); regret by repeated evaluation is skipped
+        when it would take too long (``stats["regret"]`` says so).
+
+    Returns
+    -------
+    solution
+        With ``regret``, ``swap_regret`` and ``alternatives`` filled in as requested.
+    """
+    opts = clock.options
+    if not solution.has_solution or not (opts.compute_regret or opts.n_best > 1):
+        return solution
+    opened = tuple(int(j) for j in solution.open_sites)
+    sign = -1.0 if maximise else 1.0
+    objective = sign * solution.objective
+    candidates = np.flatnonzero(~sites.forbidden).tolist()
+    stats = dict(solution.stats)
+    cheap = evaluate_cost * max(1, len(opened)) <= _REGRET_WORK_LIMIT
+    regret: dict[int, float] = {}
+    swap: dict[int, float] = {}
+    if opts.compute_regret:
+        if drop_regret is not None:
+            regret = drop_regret
+        elif cheap:
+            regret = drop_one_regret(model, opened, objective)
+        if swap_delta is not None or cheap:
+            swap = swap_regret(
+                model,
+                opened,
+                objective,
+                candidates=candidates,
+                swap_delta=swap_delta,
+                max_evaluations=max(1, _REGRET_WORK_LIMIT // max(1, evaluate_cost)),
+            )
+        if not regret or not swap:
+            stats["regret"] = "skipped: too large for repeated evaluation"
+    alternatives = solution.alternatives
+    if opts.n_best > 1:
+        alts, exact = n_best(
+            model,
+            opened,
+            objective,
+            opts.n_best,
+            required=np.flatnonzero(sites.required).tolist(),
+            candidates=candidates,
+            swap_delta=swap_delta,
+            should_stop=lambda: clock.should_stop,
+        )
+        alternatives = tuple(
+            Alternative(open_sites=a.open_sites, objective=sign * a.objective) for a in alts
+        )
+        stats["alternatives"] = "exact N best" if exact else "best found within single swaps"
+    return replace(
+        solution, regret=regret, swap_regret=swap, alternatives=alternatives, stats=stats
     )
 
 
@@ -1618,8 +1772,66 @@ class MCLP:
         if k < 0:
             return infeasible_solution(problem, clock, reason, stats)
         if problem.capacitated:
-            return self._solve_capacitated(cov, k, clock, stats)
-        return self._solve_uncapacitated(cov, k, clock, stats)
+            sol = self._solve_capacitated(cov, k, clock, stats)
+            return add_decision_support(
+                sol,
+                _Negated(self),
+                clock,
+                sites=problem.sites,
+                maximise=True,
+                evaluate_cost=problem.costs.nnz * _MIP_EVALUATE_FACTOR,
+            )
+        sol = self._solve_uncapacitated(cov, k, clock, stats)
+        drop = None
+        if sol.has_solution and opts.compute_regret:
+            out_sites, _, loss = self._swap_tables(sol.open_sites)
+            drop = {int(j): float(v) for j, v in zip(out_sites, loss, strict=True)}
+        return add_decision_support(
+            sol,
+            _Negated(self),
+            clock,
+            sites=problem.sites,
+            maximise=True,
+            swap_delta=lambda s: self._swap_tables(s)[:2],
+            drop_regret=drop,
+            evaluate_cost=problem.costs.nnz,
+        )
+
+    def _swap_tables(self, open_sites: Sequence[int]) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Swap deltas and drop losses for a fixed open set (uncapacitated, vectorised).
+
+        Returns
+        -------
+        out_sites, delta, loss
+            Open sites; ``delta[k, j]`` = change of *minus* coverage when ``out_sites[k]``
+            closes and ``j`` opens (for :mod:`._decision`); ``loss[k]`` = coverage lost when
+            ``out_sites[k]`` alone closes.
+        """
+        problem = self.problem
+        costs, sites, w = problem.costs, problem.sites, problem.weights
+        m = problem.n_sites
+        ok = _within(costs.cost, self._radius) & ~sites.forbidden[costs.site_index]
+        ent = np.flatnonzero(ok)
+        a = sp.csr_matrix(
+            (np.ones(len(ent)), (costs.row_of_entry[ent], costs.site_index[ent])),
+            shape=(problem.n_demand, m),
+        )
+        out_sites = np.asarray(sorted(int(j) for j in open_sites), dtype=np.int64)
+        y = np.zeros(m)
+        y[out_sites] = 1.0
+        cnt = np.asarray(a @ y)
+        owner = np.rint(np.asarray(a @ (y * np.arange(m)))).astype(np.int64)
+        add = a.T @ np.where(cnt == 0, w, 0.0)
+        once = np.where(cnt == 1, w, 0.0)
+        loss_all = a.T @ once
+        pos = np.full(m, -1, dtype=np.int64)
+        pos[out_sites] = np.arange(len(out_sites))
+        rows_once = np.flatnonzero(once > 0)
+        sub = a[rows_once].tocoo()
+        r = rows_once[sub.row]
+        c_mat = sp.csr_matrix((w[r], (pos[owner[r]], sub.col)), shape=(len(out_sites), m)).toarray()
+        gain = add[None, :] - loss_all[out_sites][:, None] + c_mat
+        return out_sites, -gain, loss_all[out_sites]
 
     # -- uncapacitated ------------------------------------------------------------------------
 
@@ -2156,14 +2368,81 @@ class SetCover:
         Returns
         -------
         objective, assignment, assignment_cost
-            Total fixed cost (or count) of the open sites; each covered row's nearest open
-            site within the radius (-1 if not covered). Coverage is not enforced here.
+            Total fixed cost (or count) of the open sites, ``inf`` when the set violates a
+            constraint (a coverable row left uncovered, a required site closed, a forbidden
+            one open, the new-site bounds, or -- capacitated -- no assignment within
+            capacity); each covered row's nearest open site within the radius (-1 if none;
+            capacitated: the capacity-feasible assignment).
         """
         problem = self.problem
+        sites = problem.sites
         mask = site_mask(problem.n_sites, open_sites)
         within = _within(problem.costs.cost, self._radius)
-        a, c = nearest_open(problem.costs, within, mask)
+        a, c = nearest_open(problem.costs, within, mask & ~sites.forbidden)
+        cov = _coverage(problem, self._radius)
+        lo_new, hi_new = count_new_bounds(problem)
+        n_new = int((mask & ~sites.required).sum())
+        bad = (
+            bool((cov.coverable & (a < 0)).any())
+            or bool((sites.required & ~mask).any())
+            or bool((sites.forbidden & mask).any())
+            or not lo_new <= n_new <= hi_new
+        )
+        if bad:
+            return float("inf"), a, c
+        if problem.capacitated:
+            pr, ps = _cap_pairs(problem, within, cov.coverable)
+            keep = mask[ps]
+            n_open = int(mask.sum())
+            model = build_assign_mip(
+                problem,
+                pr[keep],
+                ps[keep],
+                objective_y=np.zeros(problem.n_sites),
+                objective_x=np.zeros(int(keep.sum())),
+                maximise=False,
+                must_assign=cov.coverable,
+                n_open=(n_open, n_open),
+                fixed_open=mask,
+            )
+            res = solve_mip(
+                model.mip, "highs", Clock(SolveOptions()), time_limit_s=60.0, feasibility_only=True
+            )
+            if res.values is None:
+                return float("inf"), a, c
+            _, a_part = model.split(res.values)
+            a = np.full(problem.n_demand, -1, dtype=np.int64)
+            a[: len(a_part)] = a_part
+            c = _pair_costs(problem.costs, a)
         return self._objective_of(mask), a, c
+
+    def _drop_regret(self, open_sites: Sequence[int]) -> dict[int, float]:
+        """Drop-one regret, vectorised: ``inf`` if some row is covered only by that site."""
+        problem = self.problem
+        if problem.capacitated:
+            return {}
+        sites = problem.sites
+        mask = site_mask(problem.n_sites, open_sites)
+        costs = problem.costs
+        ok = _within(costs.cost, self._radius) & mask[costs.site_index]
+        ok &= ~sites.forbidden[costs.site_index]
+        rows = costs.row_of_entry[ok]
+        cnt = np.bincount(rows, minlength=problem.n_demand)
+        sole = ok.copy()
+        sole[ok] = cnt[rows] == 1
+        needed = np.zeros(problem.n_sites, dtype=np.bool_)
+        needed[costs.site_index[sole]] = True
+        unit = sites.fixed_cost if self._uses_fixed_cost else np.ones(problem.n_sites)
+        lo_new, _ = count_new_bounds(problem)
+        n_new = int((mask & ~sites.required).sum())
+        out: dict[int, float] = {}
+        for j in open_sites:
+            closes_new = not sites.required[j]
+            if needed[j] or sites.required[j] or (closes_new and n_new - 1 < lo_new):
+                out[int(j)] = float("inf")
+            else:
+                out[int(j)] = -float(unit[j])
+        return out
 
     def solve(self, options: SolveOptions | None = None) -> Solution:
         """Solve the model; never raises on a time limit once a solution is known.
@@ -2191,8 +2470,24 @@ class SetCover:
             "rows_truncated_inside_radius": cov.truncated_rows,
         }
         if problem.capacitated:
-            return self._solve_capacitated(cov, clock, stats)
-        return self._solve_uncapacitated(cov, clock, stats)
+            sol = self._solve_capacitated(cov, clock, stats)
+        else:
+            sol = self._solve_uncapacitated(cov, clock, stats)
+        drop = (
+            self._drop_regret(sol.open_sites)
+            if sol.has_solution and opts.compute_regret and not problem.capacitated
+            else None
+        )
+        work = problem.costs.nnz * (_MIP_EVALUATE_FACTOR if problem.capacitated else 1)
+        return add_decision_support(
+            sol,
+            self,
+            clock,
+            sites=problem.sites,
+            maximise=False,
+            drop_regret=drop,
+            evaluate_cost=work,
+        )
 
     def _uncoverable_text(self, stats: dict[str, float | int | str]) -> str:
         n_unc = int(stats["uncoverable_rows"])

@@ -55,8 +55,10 @@ from planner.models._base import (
     Status,
 )
 from planner.models.coverage import (
+    _MIP_EVALUATE_FACTOR,
     CoverCore,
     MatrixMip,
+    add_decision_support,
     build_assign_mip,
     build_cost_matrix,
     choose_backend,
@@ -306,8 +308,63 @@ class PCenter:
         if why:
             return infeasible_solution(problem, clock, why, stats)
         if self.method == "mip":
-            return self._solve_direct(k, clock, stats)
-        return self._binary_search(k, clock, stats)
+            sol = self._solve_direct(k, clock, stats)
+        else:
+            sol = self._binary_search(k, clock, stats)
+        drop = (
+            self._drop_regret(sol.open_sites)
+            if sol.has_solution and opts.compute_regret and not problem.capacitated
+            else None
+        )
+        work = problem.costs.nnz * (_MIP_EVALUATE_FACTOR if problem.capacitated else 1)
+        return add_decision_support(
+            sol,
+            self,
+            clock,
+            sites=problem.sites,
+            maximise=False,
+            drop_regret=drop,
+            evaluate_cost=work,
+        )
+
+    def _drop_regret(self, open_sites: Sequence[int]) -> dict[int, float]:
+        """Drop-one regret from nearest / second-nearest open values (vectorised)."""
+        problem = self.problem
+        costs = problem.costs
+        mask = site_mask(problem.n_sites, open_sites) & ~problem.sites.forbidden
+        vals = self._values()
+        ok = mask[costs.site_index]
+        ent = np.flatnonzero(ok)
+        rows = costs.row_of_entry[ent]
+        order = np.lexsort((vals[ent], rows))
+        ent, rows = ent[order], rows[order]
+        first = np.ones(len(ent), dtype=np.bool_)
+        first[1:] = rows[1:] != rows[:-1]
+        second = np.zeros(len(ent), dtype=np.bool_)
+        second[1:] = first[:-1] & ~first[1:]
+        n = problem.n_demand
+        v1 = np.full(n, -np.inf)
+        a1 = np.full(n, -1, dtype=np.int64)
+        v2 = np.full(n, np.inf)
+        v1[rows[first]] = vals[ent[first]]
+        a1[rows[first]] = costs.site_index[ent[first]]
+        v2[rows[second]] = vals[ent[second]]
+        reach = self._reachable()
+        v2[~reach] = -np.inf
+        m = problem.n_sites
+        per_site_v1 = np.full(m, -np.inf)
+        per_site_v2 = np.full(m, -np.inf)
+        served = a1 >= 0
+        np.maximum.at(per_site_v1, a1[served], v1[served])
+        np.maximum.at(per_site_v2, a1[served], v2[served])
+        top = np.sort(per_site_v1)[::-1]
+        objective = float(top[0]) if len(top) else 0.0
+        out: dict[int, float] = {}
+        for j in open_sites:
+            rest = float(top[1]) if per_site_v1[j] == top[0] and len(top) > 1 else objective
+            new = max(rest, float(per_site_v2[j]), 0.0)
+            out[int(j)] = new - objective
+        return out
 
     def _binary_search(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
         problem, opts = self.problem, clock.options

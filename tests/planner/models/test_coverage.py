@@ -416,3 +416,55 @@ def test_mclp_large_path_dual_bound_and_fixing(
     assert "lagrangian" in sol.backend
     if backend == "auto":
         assert sol.objective == pytest.approx(exact.objective)
+
+
+def test_mclp_regret_and_n_best_match_enumeration() -> None:
+    rng = np.random.default_rng(12)
+    costs = rng.uniform(0, 20, size=(40, 7))
+    weights = rng.integers(1, 6, size=40).astype(float)
+    model = MCLP.from_cost_matrix(costs, weights, p=3, service_radius=6.0)
+    sol = model.solve(SolveOptions(n_best=4, compute_regret=True))
+    assert_checked(model, sol)
+    # drop-one regret = coverage lost when the site alone closes
+    for j, r in sol.regret.items():
+        rest = [s for s in sol.open_sites if s != j]
+        assert r == pytest.approx(sol.objective - model.evaluate(rest)[0])
+    # the optimum has no improving swap
+    assert min(sol.swap_regret.values()) >= -1e-9
+    values = sorted(
+        (model.evaluate(s)[0] for s in itertools.combinations(range(7), 3)), reverse=True
+    )
+    assert [a.objective for a in sol.alternatives] == pytest.approx(values[:4])
+    assert len({a.open_sites for a in sol.alternatives}) == 4
+    assert sol.alternatives[0].objective == pytest.approx(sol.objective)
+
+
+def test_set_cover_regret() -> None:
+    costs = np.array([[1.0, 9.0, 2.0], [9.0, 1.0, 9.0], [2.0, 9.0, 9.0]])
+    model = SetCover.from_cost_matrix(costs, 1.0, service_radius=3.0)
+    sol = model.solve()
+    assert_checked(model, sol)
+    assert sol.open_sites == (0, 1)
+    assert sol.regret == {0: math.inf, 1: math.inf}
+    assert model.evaluate([1])[0] == math.inf
+
+
+def test_group_rows_is_exact() -> None:
+    rng = np.random.default_rng(0)
+    base = [np.sort(rng.choice(50, rng.integers(0, 6), replace=False)) for _ in range(300)]
+    rows = [base[i] for i in rng.integers(0, 300, 5000)]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    cols = np.concatenate(rows).astype(np.int64)
+    w = rng.random(len(rows))
+    g = cov_mod._group_rows(np.arange(len(rows)), indptr, cols, w, len(rows))
+    ref: dict[bytes, list[int]] = {}
+    for i, r in enumerate(rows):
+        ref.setdefault(r.astype(np.int64).tobytes(), []).append(i)
+    assert len(g.indptr) - 1 == len(ref)
+    for key, members in ref.items():
+        (gi,) = set(g.group_of_row[members].tolist())
+        np.testing.assert_array_equal(
+            g.cols[g.indptr[gi] : g.indptr[gi + 1]], np.frombuffer(key, dtype=np.int64)
+        )
+        assert g.weight[gi] == pytest.approx(w[members].sum())

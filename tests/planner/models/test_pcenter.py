@@ -183,8 +183,8 @@ def test_capacity_shortfall_is_explained() -> None:
 
 def test_deterministic_and_cancel() -> None:
     rng = np.random.default_rng(1)
-    costs = rng.uniform(0, 100, size=(400, 40))
-    model = PCenter.from_cost_matrix(costs, 1.0, p=5)
+    costs = rng.uniform(0, 100, size=(80, 12)).round(1)
+    model = PCenter.from_cost_matrix(costs, 1.0, p=3)
     a = model.solve(SolveOptions(seed=1))
     b = model.solve(SolveOptions(seed=1))
     assert a.open_sites == b.open_sites
@@ -205,3 +205,18 @@ def test_heuristic_backend_bound_is_valid() -> None:
     e = model.solve(SolveOptions(backend="highs"))
     assert_checked(model, h)
     assert h.bound <= e.objective + 1e-9 <= h.objective + 1e-9
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_pcenter_drop_regret_matches_evaluate(weighted: bool) -> None:
+    rng = np.random.default_rng(21)
+    costs = rng.uniform(0, 50, size=(60, 10)).round(1)
+    costs[rng.random(costs.shape) < 0.2] = np.nan
+    model = PCenter.from_cost_matrix(costs, rng.integers(1, 5, 60), p=4, weighted=weighted)
+    sol = model.solve(SolveOptions(n_best=3))
+    assert_checked(model, sol)
+    for j, r in sol.regret.items():
+        rest = [s for s in sol.open_sites if s != j]
+        assert r == pytest.approx(model.evaluate(rest)[0] - sol.objective)
+    assert sol.alternatives[0].objective == pytest.approx(sol.objective)
+    assert [a.objective for a in sol.alternatives] == sorted(a.objective for a in sol.alternatives)
