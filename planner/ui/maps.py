@@ -76,7 +76,9 @@ def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
             get_size=12,
             get_color=[40, 40, 40, 230],
             get_pixel_offset=[0, -14],
-            character_set="auto",
+            # A plain string would be read by pydeck as an accessor expression and break the
+            # layer; String() keeps it literal ("auto" = every glyph used, Cyrillic included).
+            character_set=pdk.types.String("auto"),
             pickable=False,
         ),
     ]
