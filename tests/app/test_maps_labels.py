@@ -1,0 +1,19 @@
+"""Map context layers serialise to JSON that deck.gl can read (labels render offline)."""
+
+from __future__ import annotations
+
+import json
+
+from planner.ui import maps
+
+
+def test_oblast_labels_keep_a_literal_character_set() -> None:
+    deck = maps.deck(maps.context_layers("ru"))
+    spec = json.loads(deck.to_json())
+    labels = next(layer for layer in spec["layers"] if layer["id"] == "oblast-labels")
+    # pydeck turns plain strings into "@@=" accessor expressions, which breaks the layer.
+    assert labels["characterSet"] == "auto"
+    texts = labels["data"]
+    assert any("область" in str(row) or "обл" in str(row) for row in texts)
+    outline = next(layer for layer in spec["layers"] if layer["id"] == "kz-outline")
+    assert outline["data"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
