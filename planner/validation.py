@@ -823,7 +823,7 @@ def read_table(
     lim = limits or Limits()
     fmt = _check_file(p, lim)
     if fmt == "csv":
-        return _read_csv(p, lim)
+        return _read_csv(p, lim, kind)
     if fmt == "xlsx":
         return _read_xlsx(p, lim, kind)
     return _read_geo(p, lim, kind, fmt)
@@ -876,9 +876,12 @@ def _sniff_separator(lines: list[str]) -> str:
     for sep in _SEPARATORS:
         rows = list(csv.reader(lines, delimiter=sep))
         rows = [r for r in rows if any(c.strip() for c in r)]
-        if not rows or len(rows[0]) < 2:  # noqa: PLR2004
+        if not rows:
             continue
-        width = len(rows[0])
+        counts = [len(r) for r in rows]
+        width = max(set(counts), key=lambda w: (counts.count(w), w))  # the usual width
+        if width < 2:  # noqa: PLR2004
+            continue
         consistent = sum(len(r) == width for r in rows) / len(rows)
         score = (round(consistent, 1), width)
         if score > best_score:
@@ -886,7 +889,9 @@ def _sniff_separator(lines: list[str]) -> str:
     return best
 
 
-def _read_csv(path: Path, limits: Limits) -> tuple[pd.DataFrame, ReadInfo]:
+def _read_csv(  # noqa: C901 - one pass over the rows, header search included
+    path: Path, limits: Limits, kind: Kind | None
+) -> tuple[pd.DataFrame, ReadInfo]:
     text, encoding = _decode(path, path.read_bytes())
     text = text.removeprefix("\ufeff")
     notes: list[str] = []
@@ -905,28 +910,46 @@ def _read_csv(path: Path, limits: Limits) -> tuple[pd.DataFrame, ReadInfo]:
     if path.suffix.lower() == ".tsv" and "\t" in body:
         sep = "\t"
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep)
-    header: list[str] | None = None
+    buffered: list[tuple[int, list[str]]] = []
+    header_row = 0
     records: list[list[str]] = []
     numbers: list[int] = []
     too_long: list[int] = []
     width = 0
-    for record in _records(reader, path):
-        line_no = reader.line_num + first
-        if not "".join(record).strip(" \t;,|"):  # blank, or only separators
-            continue
-        if header is None:
-            header = [c.strip() for c in record]
-            width = len(header)
-            header_row = line_no
-            continue
+
+    def add(line_no: int, record: list[str]) -> None:
         if len(records) >= limits.max_rows:
             raise _fail(path, *_too_many_rows(limits))
         if len(record) > width and any(c.strip() for c in record[width:]):
             too_long.append(line_no)
         records.append(record if len(record) == width else (record + [""] * width)[:width])
         numbers.append(line_no)
-    if header is None:
+
+    for record in _records(reader, path):
+        line_no = reader.line_num + first
+        if not "".join(record).strip(" \t;,|"):  # blank, or only separators
+            continue
+        if header_row:
+            add(line_no, record)
+            continue
+        buffered.append((line_no, record))
+        if len(buffered) == _XLSX_HEADER_SEARCH:
+            header_row = _pick_header(buffered, kind)
+            width = len(dict(buffered)[header_row])
+            for n, r in buffered:
+                if n > header_row:
+                    add(n, r)
+    if not buffered:
         raise _fail(path, "the file has no header and no rows", "export the table again")
+    if not header_row:
+        header_row = _pick_header(buffered, kind)
+        width = len(dict(buffered)[header_row])
+        for n, r in buffered:
+            if n > header_row:
+                add(n, r)
+    header = [c.strip() for c in dict(buffered)[header_row]]
+    if header_row > buffered[0][0]:
+        notes.append(f"header found in row {header_row} (rows above it are skipped)")
     df = pd.DataFrame(records, columns=_unique_names(header, notes), dtype=object)
     df.index = pd.Index(numbers, name=_ROW)
     if too_long:
@@ -1108,7 +1131,7 @@ def _xlsx_sheet(
     return header_at, header, records, numbers
 
 
-def _pick_header(buffered: list[tuple[int, list[object]]], kind: Kind | None) -> int:
+def _pick_header(buffered: Sequence[tuple[int, Sequence[object]]], kind: Kind | None) -> int:
     for j, cells in buffered:
         names = [str(c) for c in cells if c is not None]
         if _has_required(names, kind) or len(_match_columns(names, kind)[0]) >= 2:  # noqa: PLR2004

@@ -301,6 +301,15 @@ def cases() -> list[Case]:  # noqa: PLR0915 - one declaration per corpus file
              text("farm_id,x,y,tractors\nU1,"
                   + ",".join(f"{v:.2f}" for v in _utm(63.6246, 53.2144)) + ",3\n"),
              rows=1, message="reprojected"))
+    add(Case("farms_csv_title_rows.csv", "farms",
+             text("Реестр хозяйств Костанайской области на 01.01.2025;;;;;\r\n;;;;;\r\n"
+                  + rows_csv(rus_header, kz_rows(3, sep=";", comma=True), sep=";",
+                             newline="\r\n"), "cp1251"),
+             rows=3, message="header found in row 3"))
+    add(Case("farms_csv_title_unpadded.csv", "farms",
+             text("Реестр хозяйств\nисточник: акимат\n"
+                  + rows_csv(rus_header, kz_rows(2, sep=";", comma=True), sep=";")),
+             rows=2, message="header found in row 3"))
     add(Case("farms_title_rows.xlsx", "farms",
              xlsx([("Лист1", [["Реестр хозяйств"], [], *farm_table(4)])]), rows=4,
              message="header found in row 3"))
