@@ -366,7 +366,9 @@ class PCenter:
             out[int(j)] = new - objective
         return out
 
-    def _binary_search(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
+    def _binary_search(  # noqa: C901, PLR0912, PLR0915
+        self, k: int, clock: Clock, stats: dict[str, float | int | str]
+    ) -> Solution:
         problem, opts = self.problem, clock.options
         costs, sites = problem.costs, problem.sites
         vals = self._values()
@@ -383,6 +385,7 @@ class PCenter:
         # every threshold below proven_lo is proven infeasible.
         lo, hi, proven_lo = 0, n_t - 1, 0
         best_open: list[int] | None = None
+        best_assign: IntArray | None = None
         best_val = np.inf
         exhausted = False  # heuristic mode gave up on a threshold without proof
         backend = choose_backend(opts, pure_binary=not problem.capacitated, size=int(costs.nnz))
@@ -393,13 +396,18 @@ class PCenter:
         while lo <= hi and not clock.should_stop:
             mid = hi if best_open is None else (lo + hi) // 2  # first: feasible at all?
             steps += 1
-            verdict, open_sites, used = self._feasible(float(thresholds[mid]), k, clock, backend)
+            verdict, open_sites, used, found_a = self._feasible(
+                float(thresholds[mid]), k, clock, backend
+            )
             if used not in backend_used:
                 backend_used += f"+{used}"
             if verdict == "feasible" and open_sites is not None:
-                obj, _, _ = self._final_assignment(open_sites, clock, backend)
+                if found_a is not None:  # capacitated: the (B2) assignment itself
+                    obj = self._objective(found_a, self._costs_of(found_a))
+                else:
+                    obj = self.evaluate(open_sites)[0]
                 if obj < best_val:
-                    best_val, best_open = obj, open_sites
+                    best_val, best_open, best_assign = obj, open_sites, found_a
                     clock.report(incumbent=best_val, phase="binary search")
                 achieved = int(np.searchsorted(thresholds, best_val * (1 - 1e-12)))
                 hi = min(mid, achieved) - 1
@@ -430,7 +438,11 @@ class PCenter:
             return infeasible_solution(problem, clock, msg, stats, status=Status.ERROR)
         bound = float(thresholds[proven_lo]) if proven_lo < n_t else best_val
         bound = min(max(bound, lb_val), best_val)
-        objective, assignment, cost = self._final_assignment(best_open, clock, backend)
+        if best_assign is not None:
+            assignment, cost = best_assign, self._costs_of(best_assign)
+            objective = self._objective(assignment, cost)
+        else:
+            objective, assignment, cost = self._final_assignment(best_open, clock, backend)
         unit = problem.costs.unit
         what = "weight x cost" if problem.weighted else f"travel cost ({unit})"
         msg = f"worst {what} {objective:,.6g}; lower bound {bound:,.6g}."
@@ -472,15 +484,22 @@ class PCenter:
 
     def _feasible(
         self, t_val: float, k: int, clock: Clock, backend: str
-    ) -> tuple[str, list[int] | None, str]:
-        """Decide "is there a solution with z <= t_val?" -- (B1) or (B2)."""
+    ) -> tuple[str, list[int] | None, str, IntArray | None]:
+        """Decide "is there a solution with z <= t_val?" -- (B1) or (B2).
+
+        Returns
+        -------
+        verdict, open_sites, backend, assignment
+            The (B2) assignment when capacitated, else ``None`` (nearest open site).
+        """
         if self.problem.capacitated:
             be = "highs" if backend == "heuristic" else backend
             found = self._capacitated_feasible(t_val, clock, be, None)
             if found is None:
-                return ("undecided" if clock.should_stop else "infeasible"), None, be
-            return "feasible", [int(j) for j in np.flatnonzero(found[0])], be
-        return self._cover_feasible(t_val, k, clock, backend)
+                return ("undecided" if clock.should_stop else "infeasible"), None, be, None
+            return "feasible", [int(j) for j in np.flatnonzero(found[0])], be, found[1]
+        verdict, open_sites, used = self._cover_feasible(t_val, k, clock, backend)
+        return verdict, open_sites, used, None
 
     def _cover_core(self, t_val: float) -> tuple[CoverCore | None, IntArray]:
         """(B1) instance at threshold t_val; ``None`` if some row has no site at all."""

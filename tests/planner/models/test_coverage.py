@@ -468,3 +468,20 @@ def test_group_rows_is_exact() -> None:
             g.cols[g.indptr[gi] : g.indptr[gi + 1]], np.frombuffer(key, dtype=np.int64)
         )
         assert g.weight[gi] == pytest.approx(w[members].sum())
+
+
+@pytest.mark.parametrize("kind", ["mclp", "set_cover"])
+def test_tiny_time_limit_returns_incumbent_with_gap(kind: str) -> None:
+    rng = np.random.default_rng(13)
+    pts = rng.uniform(0, 100, size=(3000, 2))
+    st = rng.uniform(0, 100, size=(150, 2))
+    costs = np.linalg.norm(pts[:, None, :] - st[None, :, :], axis=2)
+    if kind == "mclp":
+        model: MCLP | SetCover = MCLP.from_cost_matrix(costs, 1.0, p=12, service_radius=9.0)
+    else:
+        model = SetCover.from_cost_matrix(costs, 1.0, service_radius=9.0)
+    sol = model.solve(SolveOptions(time_limit_s=0.05))
+    assert sol.has_solution
+    assert_checked(model, sol)
+    if np.isfinite(sol.bound):
+        assert sol.gap == pytest.approx(abs(sol.objective - sol.bound) / sol.objective)

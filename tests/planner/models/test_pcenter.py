@@ -220,3 +220,16 @@ def test_pcenter_drop_regret_matches_evaluate(weighted: bool) -> None:
         assert r == pytest.approx(model.evaluate(rest)[0] - sol.objective)
     assert sol.alternatives[0].objective == pytest.approx(sol.objective)
     assert [a.objective for a in sol.alternatives] == sorted(a.objective for a in sol.alternatives)
+
+
+def test_tiny_time_limit_returns_incumbent_or_explains() -> None:
+    rng = np.random.default_rng(14)
+    costs = rng.uniform(0, 100, size=(2000, 100))
+    model = PCenter.from_cost_matrix(costs, 1.0, p=8)
+    sol = model.solve(SolveOptions(time_limit_s=0.05))
+    if sol.has_solution:
+        assert_checked(model, sol)
+        assert sol.bound <= sol.objective
+    else:
+        assert sol.status == Status.ERROR
+        assert "time limit" in sol.message
