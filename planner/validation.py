@@ -11,7 +11,9 @@ What is accepted
 * **CSV / TXT / TSV**: UTF-8 with or without BOM, Windows-1251 (Excel "CSV" in a Russian
   locale), UTF-16 with BOM (Excel "Unicode text"); separators ``;``, ``,``, tab or ``|``
   (sniffed, an Excel ``sep=;`` first line is honoured); decimal commas (``53,21``) and
-  spaces / non-breaking spaces as thousands separators (``1 250,5``).
+  spaces / non-breaking spaces as thousands separators (``1 250,5``); blank lines and title
+  rows above the header are skipped (the header is the first of the first ten rows that
+  names the required columns).
 * **XLSX / XLSM**: the first sheet that has the required columns is used (the report says
   which); the header may sit below a few title rows.
 * **GeoJSON** and **GeoPackage** with point geometry. Any CRS that PROJ knows is reprojected
@@ -20,6 +22,8 @@ What is accepted
   interior point (``shapely.point_on_surface``) **with a warning**; invalid geometries are
   rejected.
 * A CSV with a ``.prj`` file next to it (same name) is read in that CRS and reprojected.
+* Scenario files: :func:`validate_scenario` checks a scenario together with the files it
+  names and its required/forbidden site references.
 * Column names in English, Russian or Kazakh and common aliases (see :data:`FARM_ALIASES`,
   :data:`SITE_ALIASES`); matching ignores case, ``_``/``-``/``.``/spaces, ``ё`` vs ``е`` and
   units in brackets or after a comma (``Площадь, га`` -> ``площадь``).
