@@ -35,7 +35,9 @@ def kpi_table(named: dict[str, ResultTables]) -> pd.DataFrame:
                     row[f"Δ {name}"] = "–"
                     continue
                 sign = "+" if delta > 0 else ""
-                shown = views.fmt_kpi(delta * 100 if kind == "pct" else delta, "num1")
+                shown = views.fmt_kpi(
+                    delta * 100 if kind == "pct" else delta, "int" if kind == "int" else "num1"
+                )
                 row[f"Δ {name}"] = f"{sign}{shown}" + (" pp" if kind == "pct" else "")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -167,6 +169,7 @@ def render() -> None:
                             mode="catchments",
                             base_open=None if i == 0 else base,
                             height=380,
+                            zoom=3.6 - 0.45 * (len(named_ok) - 1),
                         )
                         st.caption(
                             f"{t('kpi_open')}: {num(len(sets[name]))} · "

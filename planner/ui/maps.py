@@ -110,11 +110,16 @@ def grid_demand(
     return pd.DataFrame({"lon": cx, "lat": cy, "weight": w, "n": n})
 
 
-def deck(layers: list[pdk.Layer], tooltip: dict[str, Any] | None = None) -> pdk.Deck:
+def deck(
+    layers: list[pdk.Layer], tooltip: dict[str, Any] | None = None, *, zoom: float | None = None
+) -> pdk.Deck:
     """Return a deck with the Kazakhstan view and a light basemap (tiles optional)."""
+    view = KZ_VIEW
+    if zoom is not None:
+        view = pdk.ViewState(latitude=48.2, longitude=67.5, zoom=zoom, pitch=0)
     return pdk.Deck(
         layers=layers,
-        initial_view_state=KZ_VIEW,
+        initial_view_state=view,
         map_provider="carto",
         map_style="light",
         tooltip=tooltip or {"html": "{label}"},

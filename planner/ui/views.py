@@ -78,6 +78,7 @@ def result_map(
     mode: str = "lines",
     base_open: set[str] | None = None,
     height: int = 520,
+    zoom: float | None = None,
 ) -> None:
     """Solution map: context, catchments or lines, uncovered farms, open sites by load."""
     layers = maps.context_layers(_lang())
@@ -90,7 +91,7 @@ def result_map(
             radius_km=radius_km(tables.summary, tables.scenario_toml),
         )
     )
-    st.pydeck_chart(maps.deck(layers), key=key, height=height)
+    st.pydeck_chart(maps.deck(layers, zoom=zoom), key=key, height=height)
 
 
 def _lang() -> str:

@@ -191,3 +191,87 @@ def test_language_switch_in_the_browser(server: str, browser: object) -> None:
     _wait_idle(page)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "explore_ru.png"), full_page=True)
+
+
+@pytest.mark.skipif(
+    os.environ.get("PLANNER_DOCS_SCREENSHOTS") != "1",
+    reason="README screenshots are taken on demand: PLANNER_DOCS_SCREENSHOTS=1",
+)
+def test_docs_screenshots(browser: object, tmp_path: Path) -> None:  # noqa: PLR0915
+    """One screenshot per page for the README (docs/screenshots/)."""
+    import dataclasses  # noqa: PLC0415
+
+    from planner import export, run, scenarios  # noqa: PLC0415
+    from planner.store import Workspace  # noqa: PLC0415
+    from planner.ui.data import FARM_TEMPLATE  # noqa: PLC0415
+
+    DOCS.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(tmp_path / "ws.sqlite")
+    base = scenarios.load_scenario("default")
+    base = base.replace(data=dataclasses.replace(base.data, n_farms=5000))
+    for name, p in (("6 centres", 6), ("10 centres", 10)):
+        s = base.replace(
+            name=name,
+            model=dataclasses.replace(base.model, p=p),
+            solver=dataclasses.replace(base.solver, backend="heuristic"),
+        )
+        res = run.run_scenario(s, time_limit_s=5)
+        ws.save_scenario(s, export.to_stored(export.result_tables(res)))
+    farms_csv = tmp_path / "my_farms.csv"
+    bad = FARM_TEMPLATE.copy()
+    bad.loc[1, "lat"] = 95.0
+    bad.to_csv(farms_csv, index=False)
+    env = {
+        "PLANNER_WORKSPACE": str(ws.path),
+        "PLANNER_APP_N_FARMS": "5000",
+        "PLANNER_APP_TIME_LIMIT": "5",
+    }
+    with streamlit_server(env) as url:
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})  # type: ignore[attr-defined]
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("canvas", timeout=60_000)
+        _wait_idle(page)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(DOCS / "explore.png"))
+
+        page.set_viewport_size({"width": 1500, "height": 1700})
+        page.goto(f"{url}/scenario", wait_until="domcontentloaded")
+        page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
+        _wait_idle(page)
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.wait_for_selector("text=Open sites", timeout=180_000)
+        _wait_idle(page, 180_000)
+        page.locator("text=Results").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(DOCS / "scenario.png"))
+
+        page.goto(f"{url}/compare", wait_until="domcontentloaded")
+        page.wait_for_selector("text=Compare saved scenarios", timeout=60_000)
+        _wait_idle(page)
+        page.get_by_role("button", name="Compute curve").click()
+        page.wait_for_selector(".js-plotly-plot", timeout=300_000)
+        _wait_idle(page, 300_000)
+        page.wait_for_timeout(1500)
+        page.set_viewport_size({"width": 1500, "height": 2300})
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(DOCS / "compare.png"))
+
+        page.set_viewport_size({"width": 1500, "height": 1300})
+        page.goto(f"{url}/data", wait_until="domcontentloaded")
+        page.wait_for_selector("text=Your own data", timeout=60_000)
+        _wait_idle(page)
+        page.locator("input[type='file']").first.set_input_files(str(farms_csv))
+        page.wait_for_selector("text=cannot be used", timeout=60_000)
+        _wait_idle(page)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(DOCS / "data.png"))
+
+        page.goto(f"{url}/export", wait_until="domcontentloaded")
+        page.wait_for_selector("text=Export results", timeout=60_000)
+        _wait_idle(page)
+        page.get_by_role("button", name="Prepare files").click()
+        page.wait_for_selector("text=All files (ZIP)", timeout=120_000)
+        _wait_idle(page)
+        page.get_by_text("Brief preview").click()
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(DOCS / "export.png"))
