@@ -606,3 +606,66 @@ def test_scenario_validation_only_reports(
 def test_check_data_scenario_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-data", "scenario", "default"]) == 0
     assert "VALID" in capsys.readouterr().out
+
+
+def _excel_text(value: float, style: str) -> str:
+    """Write a number the way Excel does in an English or Russian/Kazakh locale."""
+    whole, frac = f"{abs(value):,.2f}".split(".")
+    sign = "-" if value < 0 else ""
+    if style == "en":
+        return f"{sign}{whole}.{frac}"
+    if style == "en_plain":
+        return f"{sign}{whole.replace(',', '')}.{frac}"
+    space = {"ru": " ", "ru_nbsp": "\u00a0", "ru_plain": ""}[style]
+    return f"{sign}{whole.replace(',', space)},{frac}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(-(10**11), 10**11), min_size=1, max_size=20),
+    style=st.sampled_from(["en", "en_plain", "ru", "ru_nbsp", "ru_plain"]),
+)
+def test_parse_numbers_round_trips_excel_locales(values: list[int], style: str) -> None:
+    cents = [v / 100 for v in values]
+    cells = pd.Series([_excel_text(c, style) for c in cents], dtype=object)
+    nums, bad, _ = validation.parse_numbers(cells)
+    assert not bad.any(), list(cells[bad])
+    assert np.allclose(nums, np.array(cents), rtol=0, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(
+                st.none(),
+                st.booleans(),
+                st.integers(-(10**6), 10**6),
+                st.floats(allow_nan=False, allow_infinity=False, width=32),
+                st.text(alphabet=st.characters(categories=("L", "N", "P", "Zs")), max_size=8),
+            ),
+            max_size=6,
+        ),
+        max_size=8,
+    ),
+    header=st.lists(
+        st.sampled_from(["Код", "Широта", "Долгота", "Тракторы", "id", "z"]), max_size=5
+    ),
+)
+def test_junk_workbooks_only_raise_validation_error(
+    rows: list[list[object]], header: list[str]
+) -> None:
+    import openpyxl  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "w.xlsx"
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        if header:
+            ws.append(header)
+        for row in rows:
+            ws.append(row)
+        wb.save(path)
+        report = validation.validate_farms(path)
+        assert report.ok == (not report.problems)
+        assert report.rows_accepted <= report.rows_read
