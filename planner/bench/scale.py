@@ -3,8 +3,9 @@
 Data: farms from :func:`planner.farms.generate_farms` (seeded), demand weights from
 :func:`planner.demand.compute_demand` (service hours per year; farms without Belarusian
 machines weigh 0), candidate sites = the embedded settlements plus farm locations drawn
-at random (seeded) up to ``n_sites``. Costs are road km (geodesic x circuity,
-:class:`planner.costs.TravelModel`).
+at random (seeded) up to ``n_sites``. Costs are road km = great-circle km (sphere,
+R = 6371.0088 km; within 0.5 % of the ellipsoidal geodesic of :mod:`planner.costs`) x the
+default circuity of :class:`planner.costs.TravelModel`.
 
 p-median at scale ("lists by radius"): a k-nearest list with k ~ 20-50 is far too short
 when p is small (a farm's nearest *open* site is then typically its 100th-300th nearest
@@ -15,8 +16,8 @@ would be weak. Instead:
    open set S0 -- this only seeds the search, it never enters a bound;
 2. list, per farm, every site within ``RADIUS_FACTOR`` x its road distance to S0 (at least
    ``K_MIN`` and at most ``K_MAX`` sites), with ``beyond_cost`` = the exact distance to
-   the first site left out (x 0.995 for ellipsoid ordering), so bounds stay valid for the
-   full farms x sites problem;
+   the first site left out, so bounds stay valid for the
+   full farms x sites problem (distances on the sphere, straight from the k-d tree);
 3. solve the full-size p-median on those lists (interchange from S0, Lagrangian bound),
    with an exact-cost callback for farms whose listed sites all end up closed.
 
@@ -26,7 +27,6 @@ reported separately as ``data_s``).
 
 from __future__ import annotations
 
-import itertools
 import math
 import resource
 import time
@@ -43,7 +43,9 @@ RADIUS_MARGIN_KM = 10.0
 K_MIN = 8
 K_MAX = 400
 AGG_CELL_DEG = 0.2
-BEYOND_SAFETY = 0.995
+BEYOND_SAFETY = 1.0 - 1e-9  # distances are exact on the sphere; only rounding
+EARTH_RADIUS_KM = 6_371.0088
+K_FIRST = 128
 _CHUNK = 8_000
 
 
@@ -100,6 +102,9 @@ def road_km_function(
 ) -> Callable[[IntArray, IntArray], FloatArray]:
     """Return ``(rows, sites) -> road km matrix`` (the exact-cost callback).
 
+    Road km = great-circle km on the sphere of radius ``EARTH_RADIUS_KM`` x the default
+    circuity of :class:`planner.costs.TravelModel` (the same definition as the lists).
+
     Parameters
     ----------
     dlon, dlat
@@ -112,17 +117,24 @@ def road_km_function(
     cost
         The callback.
     """
-    from planner.costs import TravelModel, geodesic_km  # noqa: PLC0415
+    from planner.costs import TravelModel  # noqa: PLC0415
 
-    travel = TravelModel()
+    circuity = TravelModel().circuity
+    du = _unit_vectors(dlon, dlat)
+    su = _unit_vectors(slon, slat)
 
     def cost(rows: IntArray, sites: IntArray) -> FloatArray:
-        geo = geodesic_km(
-            dlon[rows][:, None], dlat[rows][:, None], slon[sites][None, :], slat[sites][None, :]
-        )
-        return travel.road_km(geo)
+        dot = np.clip(du[rows] @ su[sites].T, -1.0, 1.0)
+        return np.asarray(circuity * EARTH_RADIUS_KM * np.arccos(dot), dtype=np.float64)
 
     return cost
+
+
+def _chord_to_road_km(chord: FloatArray, circuity: float) -> FloatArray:
+    return np.asarray(
+        circuity * 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)),
+        dtype=np.float64,
+    )
 
 
 def radius_lists(
@@ -136,6 +148,10 @@ def radius_lists(
     k_max: int = K_MAX,
 ) -> CostMatrix:
     """List, per demand point, every site within its road-km radius (k_min..k_max sites).
+
+    Distances come straight from the k-d tree on unit vectors (chord -> great circle), so
+    no distance is computed twice; a first query with ``K_FIRST`` neighbours serves most
+    points and only points whose radius holds more sites are queried again.
 
     Parameters
     ----------
@@ -151,63 +167,58 @@ def radius_lists(
     Returns
     -------
     costs
-        Road km, rows sorted by cost; ``beyond_cost`` = 0.995 x the road km of the first
-        site left out (a valid lower bound on every unlisted pair), ``inf`` if none is.
+        Road km, rows sorted by cost; ``beyond_cost`` = the road km of the first site left
+        out (a lower bound on every unlisted pair), ``inf`` if none is.
     """
-    from planner.costs import TravelModel, geodesic_km  # noqa: PLC0415
+    from planner.costs import TravelModel  # noqa: PLC0415
 
-    travel = TravelModel()
+    circuity = TravelModel().circuity
     n, m = len(dlon), len(slon)
     tree = cKDTree(_unit_vectors(slon, slat))
-    q = min(k_max + 1, m)
+    pts = _unit_vectors(dlon, dlat)
     counts = np.zeros(n, dtype=np.int64)
-    sites_parts: list[IntArray] = []
-    cost_parts: list[FloatArray] = []
     beyond = np.full(n, np.inf)
-    # Points with a zero radius (no demand) only need k_min sites: query them apart.
-    small = radius_km <= 0
-    order_rows = np.concatenate([np.flatnonzero(small), np.flatnonzero(~small)])
-    inv = np.empty(n, dtype=np.int64)
-    inv[order_rows] = np.arange(n)
-    dlon, dlat, radius_km = dlon[order_rows], dlat[order_rows], radius_km[order_rows]
-    n_small = int(small.sum())
-    bounds = [*range(0, n_small, _CHUNK), *range(n_small, n, _CHUNK), n]
-    for lo, hi in itertools.pairwise(bounds):
-        if hi <= lo:
-            continue
-        q = min(k_min + 1, m) if lo < n_small else min(k_max + 1, m)
-        _, nn = tree.query(_unit_vectors(dlon[lo:hi], dlat[lo:hi]), k=q)
-        nn = np.asarray(nn, dtype=np.int64).reshape(hi - lo, q)
-        road = travel.road_km(geodesic_km(dlon[lo:hi, None], dlat[lo:hi, None], slon[nn], slat[nn]))
-        order = np.argsort(road, axis=1, kind="stable")
-        nn = np.take_along_axis(nn, order, axis=1)
-        road = np.take_along_axis(road, order, axis=1)
-        kk = min(k_max, q) if lo >= n_small else min(k_min, q)
-        within = (road[:, :kk] <= radius_km[lo:hi, None]) | (np.arange(kk)[None, :] < k_min)
-        # Lists are prefixes: keep up to the last listed position.
-        length = within.sum(axis=1)
-        keep = np.arange(kk)[None, :] < length[:, None]
-        counts[lo:hi] = length
-        sites_parts.append(nn[:, :kk][keep])
-        cost_parts.append(road[:, :kk][keep])
-        nxt = np.where(length < q, road[np.arange(hi - lo), np.minimum(length, q - 1)], np.inf)
-        beyond[lo:hi] = np.where(length < q, nxt * BEYOND_SAFETY, np.inf)
-    beyond[counts == m] = np.inf
-    # Back to the caller's row order.
-    site_sorted = np.concatenate(sites_parts)
-    cost_sorted = np.concatenate(cost_parts)
-    start_sorted = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=start_sorted[1:])
-    counts_orig = counts[inv]
+    todo = np.arange(n, dtype=np.int64)
+    k_try = min(max(k_min, K_FIRST), k_max)
+    parts_rows: list[IntArray] = []
+    parts_site: list[IntArray] = []
+    parts_cost: list[FloatArray] = []
+    while len(todo):
+        q = min(k_try + 1, m)
+        kk = min(k_try, m)
+        again: list[IntArray] = []
+        for lo in range(0, len(todo), _CHUNK):
+            rows = todo[lo : lo + _CHUNK]
+            chord, nn = tree.query(pts[rows], k=q)
+            chord = np.asarray(chord).reshape(len(rows), q)
+            nn = np.asarray(nn, dtype=np.int64).reshape(len(rows), q)
+            road = _chord_to_road_km(chord, circuity)
+            within = (road[:, :kk] <= radius_km[rows, None]) | (np.arange(kk)[None, :] < k_min)
+            length = within.sum(axis=1)
+            full = (length == kk) & (kk < min(k_max, m)) & (q < m + 1)
+            again.append(rows[full & (q <= m)])
+            ok = ~full | (kk >= min(k_max, m))
+            rws, ln = rows[ok], length[ok]
+            keep = np.arange(kk)[None, :] < ln[:, None]
+            parts_rows.append(np.repeat(rws, ln))
+            parts_site.append(nn[ok][:, :kk][keep])
+            parts_cost.append(road[ok][:, :kk][keep])
+            counts[rws] = ln
+            has_next = ln < q
+            nxt = road[ok][np.arange(len(rws)), np.minimum(ln, q - 1)]
+            beyond[rws] = np.where(has_next & (ln < m), nxt * BEYOND_SAFETY, np.inf)
+        todo = np.concatenate(again) if again else np.zeros(0, dtype=np.int64)
+        k_try = min(k_max, 3 * k_try)
+    row_all = np.concatenate(parts_rows)
+    order = np.argsort(row_all, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts_orig, out=indptr[1:])
-    take = np.repeat(start_sorted[inv] - indptr[:-1], counts_orig) + np.arange(indptr[-1])
+    np.cumsum(counts, out=indptr[1:])
     return CostMatrix(
         indptr=indptr,
-        site_index=site_sorted[take],
-        cost=cost_sorted[take],
+        site_index=np.concatenate(parts_site)[order],
+        cost=np.concatenate(parts_cost)[order],
         n_sites=m,
-        beyond_cost=beyond[inv],
+        beyond_cost=beyond,
         unit="km",
     )
 
@@ -249,15 +260,15 @@ def _scale_pmedian(
     seed: int,
     log: TextIO,
 ) -> dict[str, Any]:
-    from planner.costs import build_cost_matrix  # noqa: PLC0415
     from planner.models.pmedian import PMedian  # noqa: PLC0415
 
     start = time.perf_counter()
     m = len(slon)
     # 1. Aggregated seed solution (never used in a bound).
     alon, alat, aw = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
-    k_agg = min(m, max(50, math.ceil(4 * m / p)), 400)
-    agg_costs = build_cost_matrix(alon, alat, slon, slat, k_nearest=k_agg)
+    k_agg = min(m, max(50, math.ceil(3 * m / p)), 300)
+    agg_costs = radius_lists(alon, alat, slon, slat, np.zeros(len(alon)), k_min=k_agg,
+                             k_max=k_agg)
     agg = PMedian.from_cost_matrix(
         agg_costs, aw, p=p, exact_cost=road_km_function(alon, alat, slon, slat)
     )

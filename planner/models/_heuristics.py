@@ -303,12 +303,78 @@ def _full_tables(inst: SparseInstance, st: _SwapState, row_of: IntArray) -> None
     _contributions(inst, st, np.arange(inst.n_rows, dtype=np.int64), row_of, 1.0)
 
 
-def _new_state(inst: SparseInstance, open_mask: BoolArray, row_of: IntArray) -> _SwapState:
+BeyondFn = Callable[
+    [IntArray, BoolArray], tuple[FloatArray, IntArray, FloatArray, IntArray]
+]
+"""(rows, open_mask) -> true weighted (d1, phi1, d2, phi2) over all open sites."""
+
+
+def nearest_with_beyond(
+    inst: SparseInstance,
+    open_mask: BoolArray,
+    rows: IntArray | None,
+    beyond_fn: BeyondFn | None,
+) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+    """Return nearest options like :func:`assign_nearest`, with true costs beyond the lists.
+
+    Rows that would fall back on the beyond option get their true nearest/second-nearest
+    open sites from ``beyond_fn``, so the local search sees true costs, never the
+    optimistic lower bound.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    open_mask
+        Open flag per real site.
+    rows
+        Rows to compute (default: all).
+    beyond_fn
+        True-cost function for such rows; ``None`` keeps the beyond option.
+
+    Returns
+    -------
+    d1, phi1, d2, phi2
+        As :func:`assign_nearest`.
+    """
+    d1, phi1, d2, phi2 = assign_nearest(inst, open_mask, rows)
+    if beyond_fn is None:
+        return d1, phi1, d2, phi2
+    all_rows = np.arange(inst.n_rows, dtype=np.int64) if rows is None else rows
+    m = inst.n_sites
+    need = ((phi1 == m) | (phi2 == m)) & np.isfinite(inst.beyond[all_rows])
+    need &= inst.weights[all_rows] > 0
+    if need.any():
+        k = np.flatnonzero(need)
+        t1, s1, t2, s2 = beyond_fn(all_rows[k], open_mask)
+        # Listed options stay where they are cheaper than the true unlisted ones.
+        c1, c2, p1, p2 = d1[k], d2[k], phi1[k], phi2[k]
+        real1 = p1 != m
+        real2 = p2 != m
+        cand_d = np.stack([np.where(real1, c1, np.inf), np.where(real2, c2, np.inf), t1, t2])
+        cand_s = np.stack([p1, p2, s1, s2])
+        order = np.argsort(cand_d, axis=0, kind="stable")
+        sd = np.take_along_axis(cand_d, order, axis=0)
+        ss = np.take_along_axis(cand_s, order, axis=0)
+        # Drop a duplicate site (listed and found again by beyond_fn) from second place.
+        dup = ss[1] == ss[0]
+        d1[k], phi1[k] = sd[0], ss[0]
+        d2[k] = np.where(dup, sd[2], sd[1])
+        phi2[k] = np.where(dup, ss[2], ss[1])
+    return d1, phi1, d2, phi2
+
+
+def _new_state(
+    inst: SparseInstance,
+    open_mask: BoolArray,
+    row_of: IntArray,
+    beyond_fn: BeyondFn | None = None,
+) -> _SwapState:
     m = inst.n_sites
     slots = np.flatnonzero(open_mask).astype(np.int64)
     slot_of = np.full(m + 1, -1, dtype=np.int64)
     slot_of[slots] = np.arange(len(slots))
-    d1, phi1, d2, phi2 = assign_nearest(inst, open_mask)
+    d1, phi1, d2, phi2 = nearest_with_beyond(inst, open_mask, None, beyond_fn)
     st = _SwapState(
         open_mask=open_mask.copy(),
         slots=slots,
@@ -369,6 +435,7 @@ def fast_interchange(
     should_stop: Callable[[], bool] | None = None,
     on_improve: Callable[[float], None] | None = None,
     max_iterations: int = 1_000_000,
+    beyond_fn: BeyondFn | None = None,
 ) -> tuple[BoolArray, float, int]:
     """Improve an open set by best-improvement single swaps until no swap helps.
 
@@ -384,6 +451,9 @@ def fast_interchange(
         Called with the new objective after every improving swap.
     max_iterations
         Cap on the number of swaps.
+    beyond_fn
+        True costs for rows without a listed open site (see :func:`nearest_with_beyond`);
+        gains of unlisted sites are then ignored, so every accepted swap truly improves.
 
     Returns
     -------
@@ -392,7 +462,7 @@ def fast_interchange(
     """
     row_of = inst.row
     col_ptr, col_ent = _columns(inst)
-    st = _new_state(inst, open_mask, row_of)
+    st = _new_state(inst, open_mask, row_of, beyond_fn)
     objective = float(st.d1.sum() + inst.fixed_cost[st.open_mask].sum())
     swaps = 0
     if len(st.slots) == 0:
@@ -419,7 +489,7 @@ def fast_interchange(
         st.slot_of[j] = k
         st.slots[k] = j
         st.extra[k, :] = 0.0
-        d1, phi1, d2, phi2 = assign_nearest(inst, st.open_mask, rows)
+        d1, phi1, d2, phi2 = nearest_with_beyond(inst, st.open_mask, rows, beyond_fn)
         st.d1[rows], st.phi1[rows], st.d2[rows], st.phi2[rows] = d1, phi1, d2, phi2
         _contributions(inst, st, rows, row_of, 1.0)
         swaps += 1

@@ -39,6 +39,7 @@ _SOLVER_TYPES = {
     "cp-sat": mathopt.SolverType.CP_SAT,
 }
 _CANCEL_POLL_S = 0.05
+_OVERRUN_GRACE_S = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,10 +250,14 @@ class SparseMip:
 
 
 def _watch_cancel(
-    cancel: CancelToken, interrupter: solve_interrupter.SolveInterrupter, done: threading.Event
+    cancel: CancelToken | None,
+    interrupter: solve_interrupter.SolveInterrupter,
+    done: threading.Event,
+    deadline: float,
 ) -> None:
+    """Interrupt the solver on cancellation or when it overruns its time limit."""
     while not done.wait(_CANCEL_POLL_S):
-        if cancel.cancelled:
+        if (cancel is not None and cancel.cancelled) or time.perf_counter() > deadline:
             interrupter.interrupt()
             return
 
@@ -331,14 +336,15 @@ def solve_mip(
         model_params = mathopt.ModelSolveParameters(
             solution_hints=[mathopt.SolutionHint(variable_values=hint_values)]
         )
-    interrupter = solve_interrupter.SolveInterrupter() if cancel is not None else None
+    # Some solver phases (presolve, a long LP) do not check the time limit often enough:
+    # a watcher interrupts them shortly after the deadline, and on cancellation.
+    interrupter = solve_interrupter.SolveInterrupter()
     done = threading.Event()
-    watcher = None
-    if cancel is not None and interrupter is not None:
-        watcher = threading.Thread(
-            target=_watch_cancel, args=(cancel, interrupter, done), daemon=True
-        )
-        watcher.start()
+    deadline = start + max(time_limit_s, 0.01) + _OVERRUN_GRACE_S
+    watcher = threading.Thread(
+        target=_watch_cancel, args=(cancel, interrupter, done, deadline), daemon=True
+    )
+    watcher.start()
     try:
         result = mathopt.solve(
             model,
@@ -370,8 +376,7 @@ def solve_mip(
         )
     finally:
         done.set()
-        if watcher is not None:
-            watcher.join()
+        watcher.join()
     runtime_s = time.perf_counter() - start
     reason = result.termination.reason
     bound = float(result.termination.objective_bounds.dual_bound)

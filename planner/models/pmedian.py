@@ -51,6 +51,7 @@ from planner.models._base import (
 )
 from planner.models._decision import drop_one_regret, n_best, swap_regret
 from planner.models._heuristics import (
+    BeyondFn,
     SparseInstance,
     assign_nearest,
     fast_interchange,
@@ -71,9 +72,8 @@ _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
-_LR_STAGE_A = 150  # subgradient iterations on the full structure
-_LR_STAGE_B = 600  # ... on the first reduction
-_LR_STAGE_C = 1500  # ... on the second reduction
+# Subgradient iterations on the full structure, then on each successive reduction.
+_LR_STAGES = (40, 120, 400, 1500)
 _EXACT_MAX_ENTRIES = 2_000_000  # auto: larger reduced structures stay Lagrangian-only
 _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
 
@@ -465,11 +465,13 @@ class PMedian:
         start = self._initial_mask()
         if start is None:
             start = greedy(inst)
+        beyond_fn = self._beyond_fn()
         best_mask, best_f, swaps = fast_interchange(
             inst,
             start,
             should_stop=lambda: clock.should_stop,
             on_improve=lambda f: clock.report(incumbent=f, phase="interchange"),
+            beyond_fn=beyond_fn,
         )
         stats["interchange_swaps"] = swaps
         stats["heuristic_objective"] = best_f
@@ -529,6 +531,7 @@ class PMedian:
                     on_bound=lambda b: clock.report(bound=self._rounded(b), phase="bnb"),
                     integral=prep.integral,
                     penalty=prep.penalty,
+                    objective_fn=self._true_objective if beyond_fn is not None else None,
                 )
                 best_mask, best_f = res.best_mask, res.best_objective
                 bound = max(bound, res.bound)
@@ -583,6 +586,41 @@ class PMedian:
         q = self._prep.inst.p - int(lr.fixed_open.sum())
         return "bnb" if q <= _BNB_MAX_FREE_OPEN else "highs"
 
+    def _true_objective(self, mask: BoolArray) -> float:
+        """Objective of an open set at true costs (exact-cost callback for unlisted pairs)."""
+        return self.evaluate(np.flatnonzero(mask).tolist())[0]
+
+    def _beyond_fn(self) -> BeyondFn | None:
+        """Return the true-cost function for rows beyond their lists, if one is known."""
+        prep, exact_cost = self._prep, self.exact_cost
+        inst = prep.inst
+        if exact_cost is None or not (np.isfinite(inst.beyond) & (inst.weights > 0)).any():
+            return None
+
+        def fn(
+            rows: IntArray, open_mask: BoolArray
+        ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+            opened = np.flatnonzero(open_mask)
+            k = len(rows)
+            d1, d2 = np.full(k, prep.penalty), np.full(k, prep.penalty)
+            s1 = np.full(k, inst.n_sites, dtype=np.int64)
+            s2 = s1.copy()
+            step = max(1, _EXACT_CHUNK // max(1, len(opened)))
+            for lo in range(0, k, step):
+                sl = slice(lo, lo + step)
+                orig = prep.rows[rows[sl]]
+                mat = np.asarray(exact_cost(orig, opened), dtype=np.float64)
+                mat = np.maximum(mat, self.problem.costs.beyond_cost[orig][:, None])
+                mat *= inst.weights[rows[sl]][:, None]
+                idx = np.argsort(mat, axis=1, kind="stable")[:, :2]
+                ar = np.arange(mat.shape[0])
+                d1[sl], s1[sl] = mat[ar, idx[:, 0]], opened[idx[:, 0]]
+                if len(opened) > 1:
+                    d2[sl], s2[sl] = mat[ar, idx[:, 1]], opened[idx[:, 1]]
+            return d1, s1, d2, s2
+
+        return fn
+
     def _initial_mask(self) -> BoolArray | None:
         inst = self._prep.inst
         if not self.initial_sites:
@@ -634,14 +672,14 @@ class PMedian:
             upper_bound=best_f,
             threshold=threshold,
             u0=0.5 * (d1 + d2),
-            max_iterations=_LR_STAGE_A,
+            max_iterations=_LR_STAGES[0],
             should_stop=stop,
             on_bound=report,
             integral=prep.integral,
         )
         reduced = inst
         iterations = lr.iterations
-        for max_it in (_LR_STAGE_B, _LR_STAGE_C):
+        for max_it in _LR_STAGES[1:]:
             if not math.isfinite(lr.bound) or self._rounded(lr.bound) >= threshold:
                 break
             reduced = restrict(
@@ -676,7 +714,9 @@ class PMedian:
         for y in lr.open_sets[:_LR_RESTARTS]:
             if clock.should_stop or int(y.sum()) != inst.p:
                 continue
-            mask, f, _ = fast_interchange(inst, y, should_stop=lambda: clock.should_stop)
+            mask, f, _ = fast_interchange(
+                inst, y, should_stop=lambda: clock.should_stop, beyond_fn=self._beyond_fn()
+            )
             if f < best_f - 1e-9 * max(1.0, abs(best_f)):
                 best_mask, best_f = mask, f
                 clock.report(incumbent=best_f, phase="lagrangian restart")
@@ -744,7 +784,10 @@ class PMedian:
             if mask.sum() != full.p:
                 break
             nd1, _, _, _ = assign_nearest(model_inst, mask)
-            f_true = objective_of(full, mask)
+            f_true = (
+                self._true_objective(mask) if self._beyond_fn() is not None
+                else objective_of(full, mask)
+            )
             if f_true < best_f:
                 best_mask, best_f = mask, f_true
                 clock.report(incumbent=best_f, phase=f"mip round {rounds}")
