@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner.models._base import BoolArray, FloatArray, IntArray
-from planner.models._cflp_data import CAPACITY_RTOL, CflpData
+from planner.models._cflp_data import CAPACITY_RTOL, CflpData, group_first
 from planner.models._cflp_highs import solve_highs
 
 INF = float("inf")
@@ -80,7 +80,7 @@ def _cheapest_open(data: CflpData, open_mask: BoolArray) -> IntArray:
     best = np.full(data.n_rows, -1, dtype=np.int64)
     cand = np.flatnonzero(open_mask[data.e_site])
     if len(cand):
-        rows, first = np.unique(data.e_row[cand], return_index=True)
+        rows, first, _ = group_first(data.e_row[cand])
         best[rows] = cand[first]
     return best
 
@@ -168,7 +168,7 @@ def _propose_rounds(
         cand = np.flatnonzero(open_entry & todo[data.e_row] & fits_now)
         if not len(cand):
             return
-        rows, first, counts = np.unique(data.e_row[cand], return_index=True, return_counts=True)
+        rows, first, counts = group_first(data.e_row[cand])
         best = cand[first]
         second_cost = np.where(
             counts > 1, data.pair_cost[cand[np.minimum(first + 1, len(cand) - 1)]], INF
@@ -185,7 +185,7 @@ def _propose_rounds(
         fits = (csum - base) <= residual[site_o] + tol[site_o]
         acc = order[fits]
         chosen[rows[acc]] = best[acc]
-        np.subtract.at(residual, site[acc], w[rows[acc]])
+        residual -= np.bincount(site[acc], weights=w[rows[acc]], minlength=data.n_sites)
     # Fallback: row by row, heaviest first.
     todo_rows = np.flatnonzero(data.served & (chosen < 0))
     for i in todo_rows[np.argsort(-w[todo_rows], kind="stable")]:
@@ -221,7 +221,7 @@ def _shift_moves(
         # Best move per row (largest gain).
         order = np.lexsort((-gain[cand], data.e_row[cand]))
         cand = cand[order]
-        rows, first = np.unique(data.e_row[cand], return_index=True)
+        rows, first, _ = group_first(data.e_row[cand])
         mv = cand[first]
         site = data.e_site[mv]
         order2 = np.lexsort((rows, -gain[mv], site))
@@ -235,8 +235,8 @@ def _shift_moves(
         if not len(acc):
             return
         old_sites = data.e_site[chosen[rows[acc]]]
-        np.add.at(residual, old_sites, w[rows[acc]])
-        np.subtract.at(residual, site[acc], w[rows[acc]])
+        residual += np.bincount(old_sites, weights=w[rows[acc]], minlength=data.n_sites)
+        residual -= np.bincount(site[acc], weights=w[rows[acc]], minlength=data.n_sites)
         chosen[rows[acc]] = mv[acc]
 
 

@@ -30,6 +30,27 @@ from planner.models._base import BoolArray, FloatArray, IntArray, LocationProble
 CAPACITY_RTOL = 1e-9
 
 
+def group_first(keys: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Distinct values, first positions and counts of a *sorted* key array (O(n), no sort).
+
+    Parameters
+    ----------
+    keys
+        Non-decreasing keys.
+
+    Returns
+    -------
+    values, first, counts
+        As ``np.unique(keys, return_index=True, return_counts=True)``.
+    """
+    if not len(keys):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    counts = np.diff(np.r_[first, len(keys)])
+    return keys[first], first, counts
+
+
 def fmt_qty(value: float) -> str:
     """Format a quantity for a message: thousands separators, no spurious decimals.
 
@@ -232,7 +253,11 @@ def diagnose(problem: LocationProblem, data: CflpData) -> list[str]:
     # Rows whose listed sites are all forbidden (or all too small for single-source).
     listed_allowed = np.zeros(data.n_rows, dtype=np.int64)
     if costs.nnz:
-        np.add.at(listed_allowed, costs.row_of_entry, data.allowed[costs.site_index])
+        listed_allowed = np.bincount(
+            costs.row_of_entry,
+            weights=data.allowed[costs.site_index].astype(np.float64),
+            minlength=data.n_rows,
+        ).astype(np.int64)
     only_forbidden = served & (row_len > 0) & (listed_allowed == 0)
     if only_forbidden.any():
         k = int(only_forbidden.sum())

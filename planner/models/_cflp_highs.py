@@ -159,8 +159,13 @@ def solve_highs(  # noqa: PLR0915
         status = "optimal"
     elif status_enum in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         status = "infeasible"
-    elif status_enum in (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit,
-                         ms.kObjectiveBound):
+    elif status_enum in (
+        ms.kTimeLimit,
+        ms.kInterrupt,
+        ms.kIterationLimit,
+        ms.kSolutionLimit,
+        ms.kObjectiveBound,
+    ):
         status = "limit"
     else:
         status = "error"

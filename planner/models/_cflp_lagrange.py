@@ -38,6 +38,8 @@ from planner.models._base import BoolArray, FloatArray
 from planner.models._cflp_data import CflpData
 
 INF = float("inf")
+# Largest relative distance between the Polyak target and the best bound.
+TARGET_RGAP = 0.02
 # A subgradient with squared norm below this is zero: (L2)'s solution satisfies (1).
 ZERO_NORM2 = 1e-18
 
@@ -186,12 +188,13 @@ class Lagrangian:
         gain = np.zeros(m)
         if len(neg):
             s = self.ent_site[neg]
-            cap = d.capacity[s]
-            finite = np.isfinite(cap)
-            # Uncapacitated sites take every negative item.
-            unc = neg[~finite]
-            take[unc] = 1.0
-            cn = neg[finite]
+            # Sites whose negative items all fit (uncapacitated ones included) take them all;
+            # only over-full sites need the greedy by rc / w.
+            load = np.bincount(s, weights=self.ent_w[neg], minlength=m)
+            over = load > d.capacity * (1 + 1e-12)
+            full = over[s]
+            take[neg[~full]] = 1.0
+            cn = neg[full]
             if len(cn):
                 sc = self.ent_site[cn]
                 wc = self.ent_w[cn]
@@ -206,13 +209,13 @@ class Lagrangian:
                 room = d.capacity[sc] - before
                 frac = np.clip(np.where(wc > 0, room / np.where(wc > 0, wc, 1.0), 1.0), 0.0, 1.0)
                 take[cn] = frac
-            np.add.at(gain, self.ent_site[neg], rc[neg] * take[neg])
+            gain += np.bincount(s, weights=rc[neg] * take[neg], minlength=m)
         if self.has_beyond:
             extra = np.minimum(0.0, self.beyond_pair - lam)
             extra[~d.served] = 0.0
             total = float(extra.sum())
-            listed = np.zeros(m)
-            np.add.at(listed, self.ent_site, extra[self.ent_row])
+            hit = np.flatnonzero(extra[self.ent_row] < 0)
+            listed = np.bincount(self.ent_site[hit], weights=extra[self.ent_row[hit]], minlength=m)
             gain += total - listed
         v = d.fixed_cost + gain
         const = float(lam[self.served].sum())
@@ -292,7 +295,10 @@ class Lagrangian:
 
 
 def initial_multipliers(data: CflpData) -> FloatArray:
-    """Start multipliers: each row's second-cheapest pair cost (its cheapest if only one).
+    """Start multipliers: an estimate of what serving each row costs in a good solution.
+
+    With capacities: ``min_j (w_i c_ij + w_i f_j / s_j)``, the pair cost plus the row's share
+    of the fixed cost of a fully used site. Uncapacitated: the second-cheapest pair cost.
 
     Parameters
     ----------
@@ -310,6 +316,15 @@ def initial_multipliers(data: CflpData) -> FloatArray:
     first = data.indptr[:-1]
     second = np.where(cnt > 1, first + 1, first)
     lam[has] = data.pair_cost[second[has]]
+    cap = data.capacity[data.e_site]
+    finite = np.isfinite(cap) & (cap > 0)
+    if finite.any():
+        share = np.where(finite, data.fixed_cost[data.e_site] / np.where(finite, cap, 1.0), 0.0)
+        est = np.where(finite, data.pair_cost + data.weight[data.e_row] * share, np.inf)
+        best = np.full(data.n_rows, np.inf)
+        np.minimum.at(best, data.e_row, est)
+        ok = np.isfinite(best)
+        lam[ok] = best[ok]
     lam[~data.served] = 0.0
     return lam
 
@@ -401,7 +416,10 @@ def run_subgradient(  # noqa: C901, PLR0912, PLR0915
             norm2 += res.mu_grad**2
         if norm2 <= ZERO_NORM2:
             break  # (L2)'s solution is primal feasible for (1): the bound is tight
-        target = ub if np.isfinite(ub) else res.value + 0.05 * abs(res.value) + 1.0
+        # Polyak target: the incumbent, but never more than TARGET_RGAP above the best
+        # bound (a poor incumbent would otherwise make every step overshoot).
+        cap_target = state.bound + TARGET_RGAP * abs(state.bound) + 1.0
+        target = min(ub, cap_target) if np.isfinite(ub) else cap_target
         step = pi * max(target - res.value, 1e-9 * max(1.0, abs(res.value))) / norm2
         lam = lam + step * g
         lam[~d.served] = 0.0

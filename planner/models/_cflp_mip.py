@@ -127,6 +127,7 @@ def build_mip(  # noqa: PLR0915
     closed: BoolArray | None = None,
     fixed_open: BoolArray | None = None,
     integer_x: bool | None = None,
+    entry_mask: BoolArray | None = None,
 ) -> MipModel:
     """Build the MIP (0)-(9) over the sites not fixed closed.
 
@@ -140,6 +141,8 @@ def build_mip(  # noqa: PLR0915
         Sites fixed open, besides required ones.
     integer_x
         Binary assignment variables (default: single-source).
+    entry_mask
+        Only these entries get an ``x`` column (a restricted, heuristic model); default all.
 
     Returns
     -------
@@ -154,7 +157,10 @@ def build_mip(  # noqa: PLR0915
     sites = np.flatnonzero(keep_site)
     col_of_site = np.full(m, -1, dtype=np.int64)
     col_of_site[sites] = np.arange(len(sites))
-    entries = np.flatnonzero(keep_site[data.e_site] & data.served[data.e_row])
+    use = keep_site[data.e_site] & data.served[data.e_row]
+    if entry_mask is not None:
+        use &= entry_mask
+    entries = np.flatnonzero(use)
     n_y, n_x = len(sites), len(entries)
     e_rows = data.e_row[entries]
     e_sites = data.e_site[entries]

@@ -14,7 +14,7 @@ import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
 from planner.models._cflp_assign import Assignment
-from planner.models._cflp_data import CAPACITY_RTOL, CflpData
+from planner.models._cflp_data import CAPACITY_RTOL, CflpData, group_first
 
 INF = float("inf")
 # Exact evaluations per move type and round.
@@ -76,7 +76,7 @@ def _drop_estimates(data: CflpData, y: BoolArray, a: Assignment) -> FloatArray:
     open_e = y[data.e_site]
     # Cheapest and second-cheapest open pair cost per row.
     idx = np.flatnonzero(open_e)
-    rows, first, counts = np.unique(data.e_row[idx], return_index=True, return_counts=True)
+    rows, first, counts = group_first(data.e_row[idx])
     best_site = np.full(data.n_rows, -1, dtype=np.int64)
     best_site[rows] = data.e_site[idx[first]]
     second = np.full(data.n_rows, INF)
@@ -90,7 +90,7 @@ def _drop_estimates(data: CflpData, y: BoolArray, a: Assignment) -> FloatArray:
     inc = np.where(np.isfinite(second[r]), second[r] - cur[r], INF) * a.entry_frac[served_by]
     # Only rows whose best site is s lose that site; others keep paying about the same.
     inc = np.where(best_site[r] == s, inc, 0.0)
-    np.add.at(delta, s, inc)
+    delta += np.bincount(s, weights=inc, minlength=data.n_sites)
     delta[~y | data.required | ~data.allowed] = INF
     del m
     return delta
@@ -102,7 +102,7 @@ def _add_estimates(data: CflpData, y: BoolArray, a: Assignment) -> FloatArray:
     gain = np.maximum(0.0, cur[data.e_row] - data.pair_cost)
     gain[~data.served[data.e_row]] = 0.0
     delta = data.fixed_cost.copy()
-    np.subtract.at(delta, data.e_site, gain)
+    delta -= np.bincount(data.e_site, weights=gain, minlength=data.n_sites)
     delta[y | ~data.allowed] = INF
     return delta
 

@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from planner.errors import ValidationError
 from planner.models._base import (
+    Alternative,
     BoolArray,
     Clock,
     CostMatrix,
@@ -50,6 +51,7 @@ from planner.models._base import (
 )
 from planner.models._cflp_assign import Assignment, assign
 from planner.models._cflp_data import CflpData, diagnose
+from planner.models._cflp_kernel import kernel_search
 from planner.models._cflp_lagrange import (
     LagrangeState,
     Lagrangian,
@@ -58,18 +60,31 @@ from planner.models._cflp_lagrange import (
 )
 from planner.models._cflp_mip import build_mip, solve_mip_highs, solve_mip_mathopt
 from planner.models._cflp_search import local_search, repair_sites
+from planner.models._decision import drop_one_regret, n_best, swap_regret
 
 INF = float("inf")
 # Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
 # about 2 columns... rows per pair; beyond this HiGHS does not finish its root LP in 60 s).
 MIP_MAX_ENTRIES = 400_000
 # Share of the time limit the Lagrangian phase may use when a MIP follows.
-LAGRANGE_TIME_SHARE = 0.35
+LAGRANGE_TIME_SHARE = 0.3
+# Run the kernel search when the Lagrangian gap is above this (else the incumbent is
+# usually optimal already and the exact MIP needs the time), with this share of the rest.
+KERNEL_MIN_GAP = 1e-3
+KERNEL_TIME_SHARE = 0.4
 # Relative tolerance for reduced-cost fixing: sites are fixed only if forcing them costs at
 # least this much more than the incumbent (keeps the proof exact to ~1e-11 relative).
 FIXING_RTOL = 1e-11
 # A gap at or below this counts as proven optimal.
 PROVEN_RTOL = 1e-9
+# Share of the time limit for the Lagrangian phase (with its heuristic) without a MIP.
+HEURISTIC_TIME_SHARE = 0.8
+# Share of the Lagrangian phase's time that evaluating its site sets may take.
+HEURISTIC_EVAL_SHARE = 0.5
+# Time allowed for regret and N-best after the solve: this share of the time limit, at
+# least DECISION_MIN_S seconds.
+DECISION_TIME_SHARE = 0.1
+DECISION_MIN_S = 2.0
 
 
 # Formulation (data: w_i demand of row i, c_ij unit travel cost, s_j capacity,
@@ -317,8 +332,14 @@ class CFLP:
         problems = diagnose(self.problem, data)
         if problems:
             return self._solution(
-                status=Status.INFEASIBLE, y=None, a=None, bound=float("nan"), clock=clock,
-                backend="presolve", message="Infeasible: " + "; ".join(problems), stats=stats,
+                status=Status.INFEASIBLE,
+                y=None,
+                a=None,
+                bound=float("nan"),
+                clock=clock,
+                backend="presolve",
+                message="Infeasible: " + "; ".join(problems),
+                stats=stats,
             )
         n_unreachable = int((~data.served).sum())
         notes: list[str] = []
@@ -360,10 +381,16 @@ class CFLP:
                     best_y, best_a = y.copy(), a
                     clock.report(incumbent=a.objective, phase=phase)
 
+        eval_s = [0.0]  # time spent assigning rows to site sets
+
         def evaluate(y: BoolArray) -> Assignment:
             key = y.tobytes()
             if key not in cache:
-                cache[key] = assign(data, y, time_limit_s=max(clock.remaining_s, 0.1))
+                t0 = time.perf_counter()
+                # Without an incumbent the LP runs to the end: a solution must come back.
+                limit = max(clock.remaining_s, 0.1) if best_a is not None else INF
+                cache[key] = assign(data, y, time_limit_s=limit)
+                eval_s[0] += time.perf_counter() - t0
             return cache[key]
 
         def try_sites(y: BoolArray, phase: str) -> None:
@@ -388,15 +415,20 @@ class CFLP:
             fixed_closed=np.zeros(data.n_sites, dtype=np.bool_),
             fixed_open=np.zeros(data.n_sites, dtype=np.bool_),
         )
-        lag_share = LAGRANGE_TIME_SHARE if run_mip else 0.8
+        lag_share = LAGRANGE_TIME_SHARE if run_mip else HEURISTIC_TIME_SHARE
         lag_deadline = clock.elapsed_s + lag_share * opts.time_limit_s
-        heur_deadline = clock.elapsed_s + 0.5 * lag_share * opts.time_limit_s
+        heur_deadline = clock.elapsed_s + 0.8 * lag_share * opts.time_limit_s
 
         def lag_stop() -> bool:
             return clock.should_stop or clock.elapsed_s > lag_deadline
 
+        lag_start_s = clock.elapsed_s
+
         def on_sites(y: BoolArray) -> None:
-            if clock.elapsed_s < heur_deadline:
+            # Evaluate (L2)'s site sets while assignments take at most about half the time
+            # spent so far (on large instances one assignment costs seconds).
+            busy = clock.elapsed_s - lag_start_s
+            if clock.elapsed_s < heur_deadline and eval_s[0] <= HEURISTIC_EVAL_SHARE * busy:
                 try_sites(y, "lagrangian heuristic")
 
         def tol() -> float:
@@ -420,7 +452,10 @@ class CFLP:
             )
             if best_y is not None and best_a is not None and not clock.should_stop:
                 y2, a2 = local_search(
-                    data, best_y, best_a, evaluate=evaluate,
+                    data,
+                    best_y,
+                    best_a,
+                    evaluate=evaluate,
                     should_stop=lambda: clock.should_stop or clock.elapsed_s > lag_deadline,
                     on_improve=lambda y, a: consider(y, a, "local search"),
                 )
@@ -436,9 +471,40 @@ class CFLP:
         bound = state.bound
         used = "heuristic+lagrangian"
 
+        # Phase 3b: kernel search (restricted MIPs) when the incumbent may be far off.
+        lag_gap = relative_gap(upper(), bound)
+        if run_mip and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
+            at_best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
+            stats["kernel_mips"] = kernel_search(
+                data,
+                site_value=at_best.v,
+                n_lagrangian_open=int(at_best.y.sum()),
+                incumbent=best_y,
+                evaluate=evaluate,
+                on_solution=lambda y, a: consider(y, a, "kernel search"),
+                time_left=lambda: clock.remaining_s,
+                budget_s=KERNEL_TIME_SHARE * clock.remaining_s,
+                seed=opts.seed,
+                closed=state.fixed_closed,
+            )
+            stats["kernel_objective"] = upper()
+            if best_y is not None and best_a is not None and not clock.should_stop:
+                more = run_subgradient(
+                    lag,
+                    state,
+                    upper=upper,
+                    tolerance=tol(),
+                    max_iter=100,
+                    should_stop=lambda: clock.should_stop,
+                    on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
+                )
+                bound = more.bound
+
         # Phase 4: exact MIP on the sites not fixed closed.
-        if run_mip and not clock.should_stop and not (
-            np.isfinite(upper()) and bound >= upper() - tol()
+        if (
+            run_mip
+            and not clock.should_stop
+            and not (np.isfinite(upper()) and bound >= upper() - tol())
         ):
             closed = state.fixed_closed.copy()
             fixed_open = state.fixed_open.copy()
@@ -464,13 +530,23 @@ class CFLP:
 
             if mip_backend == "highs":
                 res = solve_mip_highs(
-                    model, time_limit_s=clock.remaining_s, rel_gap=rel_gap, abs_gap=abs_gap,
-                    seed=opts.seed, start=start, on_progress=on_progress,
+                    model,
+                    time_limit_s=clock.remaining_s,
+                    rel_gap=rel_gap,
+                    abs_gap=abs_gap,
+                    seed=opts.seed,
+                    start=start,
+                    on_progress=on_progress,
                 )
             else:
                 res = solve_mip_mathopt(
-                    model, solver=mip_backend, time_limit_s=clock.remaining_s, rel_gap=rel_gap,
-                    abs_gap=abs_gap, seed=opts.seed, start=start,
+                    model,
+                    solver=mip_backend,
+                    time_limit_s=clock.remaining_s,
+                    rel_gap=rel_gap,
+                    abs_gap=abs_gap,
+                    seed=opts.seed,
+                    start=start,
                 )
             used = f"{mip_backend}+lagrangian"
             stats["mip_status"] = res.status
@@ -479,17 +555,25 @@ class CFLP:
             if res.x.size and np.isfinite(res.objective):
                 y_mip, frac = model.decode(data, res.x)
                 # Re-derive the flows exactly for the chosen sites (removes MIP round-off).
-                a_mip = evaluate(y_mip) if not data.single_source else Assignment(
-                    float(np.dot(data.pair_cost, np.round(frac))),
-                    float(data.fixed_cost[y_mip].sum()),
-                    np.round(frac),
+                a_mip = (
+                    evaluate(y_mip)
+                    if not data.single_source
+                    else Assignment(
+                        float(np.dot(data.pair_cost, np.round(frac))),
+                        float(data.fixed_cost[y_mip].sum()),
+                        np.round(frac),
+                    )
                 )
                 if data.single_source and not _single_ok(data, y_mip, a_mip):
                     a_mip = evaluate(y_mip)
                 consider(y_mip, a_mip, "mip")
             if res.status == "infeasible" and best_a is None:
                 return self._solution(
-                    status=Status.INFEASIBLE, y=None, a=None, bound=INF, clock=clock,
+                    status=Status.INFEASIBLE,
+                    y=None,
+                    a=None,
+                    bound=INF,
+                    clock=clock,
                     backend=used,
                     message=(
                         "Infeasible: the solver proved that no choice of sites can serve every "
@@ -505,12 +589,20 @@ class CFLP:
                 bound = max(bound, mip_bound)
 
         if best_a is None or best_y is None:
-            reason = "cancelled" if opts.cancel is not None and opts.cancel.cancelled else (
-                "time limit reached"
+            reason = (
+                "cancelled"
+                if opts.cancel is not None and opts.cancel.cancelled
+                else ("time limit reached")
             )
             return self._solution(
-                status=Status.ERROR, y=None, a=None, bound=bound, clock=clock, backend=used,
-                message=f"No feasible solution found ({reason}).", stats=stats,
+                status=Status.ERROR,
+                y=None,
+                a=None,
+                bound=bound,
+                clock=clock,
+                backend=used,
+                message=f"No feasible solution found ({reason}).",
+                stats=stats,
             )
         obj = best_a.objective
         if np.isfinite(bound) and bound >= obj - tol():
@@ -521,15 +613,98 @@ class CFLP:
             status = Status.OPTIMAL
         else:
             status = Status.FEASIBLE
-            why = "cancelled" if opts.cancel is not None and opts.cancel.cancelled else (
-                "time limit reached" if clock.remaining_s <= 0 else "stopped at the gap tolerance"
-                if run_mip else "heuristic only"
+            why = (
+                "cancelled"
+                if opts.cancel is not None and opts.cancel.cancelled
+                else (
+                    "time limit reached"
+                    if clock.remaining_s <= 0
+                    else "stopped at the gap tolerance"
+                    if run_mip
+                    else "heuristic only"
+                )
             )
             notes.append(f"Not proven optimal ({why}); gap {gap:.4%}.")
         clock.report(incumbent=obj, bound=bound, phase="done")
-        return self._solution(
-            status=status, y=best_y, a=best_a, bound=bound, clock=clock, backend=used,
-            message=" ".join(notes), stats=stats,
+        sol = self._solution(
+            status=status,
+            y=best_y,
+            a=best_a,
+            bound=bound,
+            clock=clock,
+            backend=used,
+            message=" ".join(notes),
+            stats=stats,
+        )
+        return self._with_decision_support(sol, opts, notes)
+
+    def _with_decision_support(
+        self, sol: Solution, opts: SolveOptions, notes: list[str]
+    ) -> Solution:
+        """Add drop-one / swap regret and N-best alternatives within a time budget."""
+        if not (opts.compute_regret or opts.n_best > 1):
+            return sol
+        data = self._data
+        budget_s = max(DECISION_MIN_S, DECISION_TIME_SHARE * opts.time_limit_s)
+        t0 = time.perf_counter()
+        self.evaluate(sol.open_sites)
+        t_eval = max(time.perf_counter() - t0, 1e-4)
+        max_evals = int(budget_s / t_eval)
+        opened = sol.open_sites
+        regret: dict[int, float] = {}
+        swap: dict[int, float] = {}
+        alts: tuple[Alternative, ...] = ()
+        candidates = [int(j) for j in np.flatnonzero(data.allowed)]
+        if opts.compute_regret:
+            if max_evals >= 2 * len(opened):
+                regret = drop_one_regret(self, opened, sol.objective)
+                swap = swap_regret(
+                    self,
+                    opened,
+                    sol.objective,
+                    candidates=candidates,
+                    max_evaluations=max(len(opened), max_evals - len(opened)),
+                )
+            else:
+                notes.append(
+                    f"Regret skipped: {len(opened)} open sites x {t_eval:.2f} s per evaluation "
+                    f"exceed the {budget_s:.0f} s budget."
+                )
+        if opts.n_best > 1:
+            deadline = time.perf_counter() + budget_s
+            alts, exact = n_best(
+                self,
+                opened,
+                sol.objective,
+                opts.n_best,
+                required=[int(j) for j in np.flatnonzero(data.required)],
+                candidates=candidates,
+                enumerate_limit=max(1, min(5_000, max_evals)),
+                max_pops=max(1, min(200, max_evals // max(1, len(candidates)))),
+                should_stop=lambda: time.perf_counter() > deadline,
+            )
+            notes.append(
+                "Alternatives are the exact N best with the same number of sites."
+                if exact
+                else "Alternatives are the best found within single swaps of the solution."
+            )
+        return Solution(
+            model=sol.model,
+            status=sol.status,
+            objective=sol.objective,
+            bound=sol.bound,
+            gap=sol.gap,
+            open_sites=sol.open_sites,
+            assignment=sol.assignment,
+            assignment_cost=sol.assignment_cost,
+            runtime_s=sol.runtime_s + (time.perf_counter() - t0),
+            backend=sol.backend,
+            message=" ".join(notes),
+            flows=sol.flows,
+            alternatives=alts,
+            regret=regret,
+            stats=sol.stats,
+            swap_regret=swap,
         )
 
 
@@ -540,6 +715,7 @@ def _single_ok(data: CflpData, y: BoolArray, a: Assignment) -> bool:
         return False
     if (a.entry_frac[~y[data.e_site]] > 0).any():
         return False
-    load = np.bincount(data.e_site, weights=a.entry_frac * data.weight[data.e_row],
-                       minlength=data.n_sites)
+    load = np.bincount(
+        data.e_site, weights=a.entry_frac * data.weight[data.e_row], minlength=data.n_sites
+    )
     return bool((load <= data.capacity * (1 + 1e-9) + 1e-9).all())

@@ -72,8 +72,11 @@ def test_model_reproduces_orlib_objective(tiny_file: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "family", "expected"),
-    [("capa_8000", "cap", ("capa", 8000.0)), ("capb", "uncap", ("capb", None)),
-     ("cap71", "uncap", ("cap71", None))],
+    [
+        ("capa_8000", "cap", ("capa", 8000.0)),
+        ("capb", "uncap", ("capb", None)),
+        ("cap71", "uncap", ("cap71", None)),
+    ],
 )
 def test_instance_arguments(name: str, family: str, expected: tuple[str, float | None]) -> None:
     assert instance_arguments(name, family) == expected

@@ -157,14 +157,28 @@ def test_matches_brute_force(seed: int, case: dict[str, Any], single: bool) -> N
     cost, w, cap, fixed = random_instance(seed)
     required = case.get("required", ())
     forbidden = case.get("forbidden", ())
-    sites = SiteData.default(4, capacity=cap, fixed_cost=fixed, required=required,
-                             forbidden=forbidden)
-    ref = brute_force(cost, w, cap, fixed, single=single, required=required,
-                      forbidden=forbidden, min_new=case.get("min_new", 0),
-                      max_new=case.get("max_new"))
-    model = CFLP.from_cost_matrix(cost, w, sites=sites, single_source=single,
-                                  min_new_sites=case.get("min_new", 0),
-                                  max_new_sites=case.get("max_new"))
+    sites = SiteData.default(
+        4, capacity=cap, fixed_cost=fixed, required=required, forbidden=forbidden
+    )
+    ref = brute_force(
+        cost,
+        w,
+        cap,
+        fixed,
+        single=single,
+        required=required,
+        forbidden=forbidden,
+        min_new=case.get("min_new", 0),
+        max_new=case.get("max_new"),
+    )
+    model = CFLP.from_cost_matrix(
+        cost,
+        w,
+        sites=sites,
+        single_source=single,
+        min_new_sites=case.get("min_new", 0),
+        max_new_sites=case.get("max_new"),
+    )
     sol = solve_and_check(model, seed=seed)
     if math.isinf(ref):
         assert sol.status == Status.INFEASIBLE
@@ -200,8 +214,9 @@ def test_uncapacitated_when_capacity_inf(single: bool) -> None:
     cost, w, _, fixed = random_instance(7, n=6, m=4)
     cap = np.full(4, np.inf)
     ref = brute_force(cost, w, cap, fixed, single=single)
-    model = CFLP.from_cost_matrix(cost, w, sites=SiteData.default(4, fixed_cost=fixed),
-                                  single_source=single)
+    model = CFLP.from_cost_matrix(
+        cost, w, sites=SiteData.default(4, fixed_cost=fixed), single_source=single
+    )
     sol = solve_and_check(model)
     assert sol.objective == pytest.approx(ref, rel=1e-9)
     # Uncapacitated: every row goes to its cheapest open site.
@@ -284,8 +299,9 @@ def test_min_new_sites_above_candidates() -> None:
 def test_max_new_sites_capacity_message() -> None:
     cost = np.ones((2, 3))
     sites = SiteData.default(3, capacity=[10.0, 10.0, 10.0])
-    sol = CFLP.from_cost_matrix(cost, [10.0, 10.0], sites=sites, single_source=False,
-                                max_new_sites=1).solve()
+    sol = CFLP.from_cost_matrix(
+        cost, [10.0, 10.0], sites=sites, single_source=False, max_new_sites=1
+    ).solve()
     assert sol.status == Status.INFEASIBLE
     assert "at most 1 new site" in sol.message
     assert "20" in sol.message
@@ -317,8 +333,9 @@ def _medium(seed: int = 3, n: int = 300, m: int = 40, *, single: bool = True) ->
     rng = np.random.default_rng(seed)
     cost = np.linalg.norm(rng.uniform(0, 100, (n, 1, 2)) - rng.uniform(0, 100, (1, m, 2)), axis=2)
     w = rng.integers(1, 20, n).astype(float)
-    sites = SiteData.default(m, capacity=np.full(m, w.sum() / 8), fixed_cost=rng.uniform(
-        200, 800, m))
+    sites = SiteData.default(
+        m, capacity=np.full(m, w.sum() / 8), fixed_cost=rng.uniform(200, 800, m)
+    )
     return CFLP.from_cost_matrix(cost, w, sites=sites, single_source=single)
 
 
@@ -367,8 +384,9 @@ def test_progress_reports() -> None:
 # ------------------------------------------------------------------------------------------
 def test_evaluate_split_matches_linprog() -> None:
     cost, w, cap, fixed = random_instance(21, n=6, m=4)
-    model = CFLP.from_cost_matrix(cost, w, sites=SiteData.default(4, capacity=cap,
-                                  fixed_cost=fixed), single_source=False)
+    model = CFLP.from_cost_matrix(
+        cost, w, sites=SiteData.default(4, capacity=cap, fixed_cost=fixed), single_source=False
+    )
     for sites in ([0, 1], [1, 2, 3], [0, 1, 2, 3]):
         obj, assignment, acost = model.evaluate(sites)
         ref = _transport_lp(cost, w, cap, sites)
@@ -383,8 +401,9 @@ def test_evaluate_split_matches_linprog() -> None:
 
 def test_evaluate_single_source_is_feasible_and_not_below_optimum() -> None:
     cost, w, cap, fixed = random_instance(22, n=6, m=4)
-    model = CFLP.from_cost_matrix(cost, w, sites=SiteData.default(4, capacity=cap,
-                                  fixed_cost=fixed))
+    model = CFLP.from_cost_matrix(
+        cost, w, sites=SiteData.default(4, capacity=cap, fixed_cost=fixed)
+    )
     obj, assignment, _ = model.evaluate([0, 1, 2, 3])
     ref = _single_best(cost, w, cap, [0, 1, 2, 3]) + fixed.sum()
     if math.isinf(ref):
@@ -413,10 +432,8 @@ def test_k_nearest_bound_is_valid_for_full_problem() -> None:
         unit="km",
     )
     sites = SiteData.default(m, fixed_cost=fixed)
-    sparse_sol = solve_and_check(CFLP.from_cost_matrix(costs, w, sites=sites,
-                                                       single_source=False))
-    full_sol = solve_and_check(CFLP.from_cost_matrix(dense, w, sites=sites,
-                                                     single_source=False))
+    sparse_sol = solve_and_check(CFLP.from_cost_matrix(costs, w, sites=sites, single_source=False))
+    full_sol = solve_and_check(CFLP.from_cost_matrix(dense, w, sites=sites, single_source=False))
     assert full_sol.status == Status.OPTIMAL
     assert sparse_sol.bound <= full_sol.objective + 1e-6
     assert sparse_sol.objective >= full_sol.objective - 1e-6
@@ -428,8 +445,11 @@ def test_k_nearest_bound_is_valid_for_full_problem() -> None:
 @pytest.mark.solver
 @pytest.mark.parametrize(
     ("stem", "capacity", "optimum"),
-    [("cap41", math.nan, 1040444.375), ("cap71", math.nan, 932615.750),
-     ("cap71", None, 932615.750)],
+    [
+        ("cap41", math.nan, 1040444.375),
+        ("cap71", math.nan, 932615.750),
+        ("cap71", None, 932615.750),
+    ],
     ids=["cap41", "cap71", "cap71-uncap"],
 )
 def test_orlib_published_optimum(stem: str, capacity: float | None, optimum: float) -> None:
@@ -440,3 +460,26 @@ def test_orlib_published_optimum(stem: str, capacity: float | None, optimum: flo
     sol = solve_and_check(model, gap_tolerance=0.0, time_limit_s=120)
     assert sol.status == Status.OPTIMAL
     assert sol.objective == pytest.approx(optimum, abs=1e-3)
+
+
+# ------------------------------------------------------------------------------------------
+# Decision support: regret and N-best through the shared helpers
+# ------------------------------------------------------------------------------------------
+@pytest.mark.solver
+@pytest.mark.parametrize("single", [True, False], ids=["single", "split"])
+def test_regret_and_n_best(single: bool) -> None:
+    cost, w, cap, fixed = random_instance(31, n=6, m=5, cap_scale=1.0)
+    sites = SiteData.default(5, capacity=cap, fixed_cost=fixed)
+    model = CFLP.from_cost_matrix(cost, w, sites=sites, single_source=single)
+    sol = solve_and_check(model, n_best=3, compute_regret=True)
+    assert set(sol.regret) == set(sol.open_sites)
+    for j, value in sol.regret.items():
+        rest = [s for s in sol.open_sites if s != j]
+        expected = model.evaluate(rest)[0] - sol.objective if rest else math.inf
+        assert value == pytest.approx(expected) or (math.isinf(value) and math.isinf(expected))
+        assert value >= -1e-6  # closing a site cannot beat the proven optimum
+    assert sol.alternatives
+    assert sol.alternatives[0].objective == pytest.approx(sol.objective)
+    objs = [a.objective for a in sol.alternatives]
+    assert objs == sorted(objs)
+    assert len({a.open_sites for a in sol.alternatives}) == len(sol.alternatives)
