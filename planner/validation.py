@@ -348,9 +348,9 @@ class ValidationReport:
 
 FARM_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "farm_id": (
-        "farm_id", "id", "farm", "farm code", "code", "код", "код хозяйства", "хозяйство",
-        "id хозяйства", "идентификатор", "номер", "№", "бин", "бин иин", "шаруашылық",
-        "шаруашылық коды", "коды", "сәйкестендіргіш",
+        "farm_id", "id", "farm code", "код хозяйства", "id хозяйства", "шаруашылық коды",
+        "code", "код", "идентификатор", "коды", "сәйкестендіргіш", "бин", "бин иин", "farm",
+        "хозяйство", "шаруашылық", "номер", "№",
     ),
     "name": (
         "name", "farm name", "название", "наименование", "наименование хозяйства",
@@ -381,7 +381,7 @@ FARM_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "oblast": ("oblast_iso", "oblast", "region", "область", "облыс", "регион", "iso"),
     "brand": ("brand", "make", "manufacturer", "марка", "бренд", "производитель", "маркасы"),
     "age": (
-        "age", "machine age", "age years", "возраст", "средний возраст", "жасы", "year",
+        "age", "machine age", "age years", "возраст", "средний возраст", "жасы",
         "year built", "год выпуска", "шығарылған жылы",
     ),
     **{
@@ -407,7 +407,7 @@ SITE_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         "fixed_cost_kzt", "fixed_cost", "fixed cost", "затраты", "стоимость", "құны",
     ),
     "oblast": FARM_ALIASES["oblast"],
-    "role": ("role", "роль", "рөлі", "status", "статус"),
+    "role": ("role", "роль", "рөлі"),
 }  # fmt: skip
 """Canonical site column -> accepted names (compared after :func:`normalise_header`)."""
 
@@ -506,11 +506,12 @@ def normalise_header(name: object) -> str:
     return text.strip()
 
 
-def _alias_index(aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
-    index: dict[str, str] = {}
+def _alias_index(aliases: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:
+    """Map each normalised alias to its canonical column and its rank (0 = best)."""
+    index: dict[str, tuple[str, int]] = {}
     for canonical, names in aliases.items():
-        for name in (canonical, *names):
-            index.setdefault(normalise_header(name), canonical)
+        for rank, name in enumerate((canonical, *names)):
+            index.setdefault(normalise_header(name), (canonical, rank))
     return index
 
 
@@ -521,18 +522,23 @@ _SITE_INDEX: Final = _alias_index(SITE_ALIASES)
 def _match_columns(
     columns: Iterable[str], kind: Kind | None
 ) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
-    """Map canonical names to file columns; also return (canonical, used, ignored) clashes."""
+    """Map canonical names to file columns; also return (canonical, used, ignored) clashes.
+
+    When several columns mean the same thing, the one with the more specific name wins
+    (aliases are listed most specific first: ``farm_id`` before ``№``), then the first one.
+    """
     index = _SITE_INDEX if kind == "sites" else _FARM_INDEX
+    ranked: dict[str, list[tuple[int, int, str]]] = {}
+    for position, col in enumerate(columns):
+        hit = index.get(normalise_header(col))
+        if hit is not None:
+            ranked.setdefault(hit[0], []).append((hit[1], position, col))
     found: dict[str, str] = {}
     clashes: list[tuple[str, str, str]] = []
-    for col in columns:
-        canonical = index.get(normalise_header(col))
-        if canonical is None:
-            continue
-        if canonical in found:
-            clashes.append((canonical, found[canonical], col))
-        else:
-            found[canonical] = col
+    for canonical, cols in ranked.items():
+        best, *others = sorted(cols)
+        found[canonical] = best[2]
+        clashes.extend((canonical, best[2], other[2]) for other in others)
     return found, clashes
 
 

@@ -294,6 +294,10 @@ def cases() -> list[Case]:  # noqa: PLR0915 - one declaration per corpus file
     add(Case("farms_duplicate_header_meaning.csv", "farms",
              text("farm_id,lat,широта,lon,tractors\nD1,53.2144,0,63.6246,2\n"), rows=1,
              message="both mean `lat`"))
+    add(Case("farms_row_counter_and_code.csv", "farms",
+             text("№;Код хозяйства;Широта;Долгота;Тракторы\n1;KST-001;53,2144;63,6246;4\n"
+                  "2;KST-002;53,28;69,4;1\n", "cp1251"),
+             rows=2, message="`Код хозяйства` is used, `№` is ignored"))
     add(Case("farms_blank_counts_read_as_zero.csv", "farms",
              text("farm_id,lat,lon,tractors,combines\nZ1,53.2144,63.6246,,2\nZ2,51.18,71.45,3,\n"),
              rows=2, message="read as 0"))
