@@ -195,6 +195,7 @@ def default_scenario() -> Scenario:
 
 def init_state() -> None:
     """Fill the editor with the default scenario on a session's first visit."""
+    st.session_state.setdefault(state.SC_BASE, "builtin:default")
     if state.SC_KIND not in st.session_state:
         s = default_scenario()
         st.session_state[state.SC_BASE_TOML] = scenarios.scenario_to_toml(s)

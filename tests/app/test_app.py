@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tomllib
+import typing
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from planner.scenarios import load_scenario
+from planner.scenarios import ModelKindName, load_scenario
 from planner.store import Workspace, default_path
 from planner.ui import data
 from tests.app.conftest import APP, PAGES, metric, open_page, run, wait_for_solve
@@ -180,6 +181,21 @@ def test_invalid_scenario_shows_an_error_not_a_traceback() -> None:
     at.button(key="sc_run").click()
     run(at)
     assert any("both required and forbidden" in e.value.replace("\\", "") for e in at.error)
+
+
+@pytest.mark.parametrize("kind", ["cflp", "mclp", "set_cover", "p_center", "two_echelon"])
+def test_every_model_kind_shows_its_inputs_and_never_a_traceback(kind: str) -> None:
+    at = open_page("scenario")
+    if kind not in typing.get_args(ModelKindName):
+        pytest.skip(f"model {kind} is not offered by this planner")
+    at.selectbox(key="sc_kind").set_value(kind)
+    run(at)
+    at.button(key="sc_run").click()
+    run(at)
+    if "sc_job" in at.session_state:
+        at.session_state["sc_job"].cancel()
+        wait_for_solve(at)
+    assert not at.exception
 
 
 def test_workspace_rename_duplicate_delete_restore() -> None:

@@ -275,3 +275,30 @@ def test_docs_screenshots(browser: object, tmp_path: Path) -> None:  # noqa: PLR
         page.get_by_text("Brief preview").click()
         page.wait_for_timeout(2000)
         page.screenshot(path=str(DOCS / "export.png"))
+
+
+def test_progress_and_cancel_in_the_browser(server: str, browser: object) -> None:
+    """A long solve shows live progress; Cancel stops it and keeps the best solution."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})  # type: ignore[attr-defined]
+    page.goto(f"{server}/scenario", wait_until="domcontentloaded")
+    page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
+    _wait_idle(page)
+    page.get_by_text("Solver", exact=True).click()
+    limit = page.get_by_label("Time limit, s")
+    limit.fill("120")
+    limit.press("Enter")
+    _wait_idle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
+    cancel = page.get_by_role("button", name="Cancel", exact=True)
+    cancel.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "scenario_running.png"))
+    started = time.monotonic()
+    cancel.click()
+    page.wait_for_selector("[data-testid='stProgress']", state="detached", timeout=90_000)
+    assert time.monotonic() - started < 90
+    page.wait_for_selector("text=Open sites", timeout=60_000)
+    _wait_idle(page)
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "scenario_cancelled.png"))
