@@ -354,6 +354,15 @@ def compute_demand(farms: pd.DataFrame, params: DemandParameters | None = None) 
     for column, machine in pairs:
         per_age = np.asarray(p.hours_per_machine(machine), dtype=np.float64)
         hours[machine] = _counted(farms, column, belarus_only=p.belarus_only) @ per_age
+    if "service_hours" in farms.columns:
+        # A registry's own yearly service hours win over the machine-count estimate; they are
+        # split between tractors and combines like the estimate (all to tractors if none).
+        given = pd.to_numeric(farms["service_hours"], errors="coerce").to_numpy(np.float64)
+        use = np.isfinite(given) & (given >= 0)
+        total = hours["tractor"] + hours["combine"]
+        share = np.divide(hours["tractor"], total, out=np.ones_like(total), where=total > 0)
+        hours["tractor"] = np.where(use, given * share, hours["tractor"])
+        hours["combine"] = np.where(use, given * (1.0 - share), hours["combine"])
     iso = farms["oblast_iso"].astype(str).to_numpy()
     peak = np.zeros(len(farms), dtype=np.float64)
     for code in np.unique(iso):

@@ -513,8 +513,8 @@ def _assemble(
         out["service_hours"] = values["service_hours"]
         columns.append("service_hours")
         notes.append(
-            "service hours from the file are kept in column `service_hours`; demand is "
-            "computed from machine counts"
+            "service hours given in the file's `service_hours` column replace the hours "
+            "computed from machine counts for those farms"
         )
     farms = gpd.GeoDataFrame(
         pd.DataFrame(out, columns=columns),

@@ -130,3 +130,19 @@ def test_demand_rejects_missing_columns_and_bad_parameters() -> None:
     with pytest.raises(ValidationError) as err:
         demand.DemandParameters(tractor_operating_hours=-1, combine_peak_share_north=1.5)
     assert len(err.value.problems) == 2
+
+
+def test_registry_service_hours_replace_the_estimate() -> None:
+    table = farms.generate_farms(n_farms=50, seed=1)
+    base = demand.compute_demand(table)
+    given = table.copy()
+    given["service_hours"] = np.nan
+    given.loc[given.index[:5], "service_hours"] = [100.0, 0.0, 250.5, 10.0, 1.0]
+    out = demand.compute_demand(given)
+    np.testing.assert_allclose(
+        out["service_hours_year"].to_numpy()[:5], [100.0, 0.0, 250.5, 10.0, 1.0]
+    )
+    np.testing.assert_allclose(
+        out["service_hours_year"].to_numpy()[5:], base["service_hours_year"].to_numpy()[5:]
+    )
+    assert (out["peak_week_hours"] <= out["service_hours_year"] + 1e-9).all()
