@@ -297,7 +297,11 @@ def read_od_matrix(
     if p.suffix.lower() == ".parquet":
         df = pd.read_parquet(p)
     else:
-        df = pd.read_csv(p, sep=None, engine="python", dtype={"farm_id": str, "site_id": str})
+        # Same reader as farm and site files: encoding, separator, decimal comma, XLSX.
+        from planner.validation import read_table  # noqa: PLC0415
+
+        df, _ = read_table(p)
+        df.columns = [str(c).strip().lower() for c in df.columns]
     col = "travel_km" if unit == "km" else "travel_time_min"
     missing = [c for c in ("farm_id", "site_id", col) if c not in df.columns]
     if missing:
@@ -308,9 +312,11 @@ def read_od_matrix(
         raise ValidationError(msg, source=str(p))
     d_ids = pd.Index(np.asarray(demand_ids).astype(str))
     s_ids = pd.Index(np.asarray(site_ids).astype(str))
-    rows = d_ids.get_indexer(df["farm_id"].astype(str))
-    cols = s_ids.get_indexer(df["site_id"].astype(str))
-    vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+    rows = d_ids.get_indexer(df["farm_id"].astype(str).str.strip())
+    cols = s_ids.get_indexer(df["site_id"].astype(str).str.strip())
+    from planner.validation import parse_numbers  # noqa: PLC0415
+
+    vals = parse_numbers(df[col])[0]
     problems = []
     if (rows < 0).any():
         problems.append(

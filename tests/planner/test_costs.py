@@ -160,3 +160,10 @@ def test_read_od_matrix_missing_column(tmp_path: Path) -> None:
     path.write_text("farm,site,km\n1,2,3\n")
     with pytest.raises(ValidationError, match="farm_id"):
         costs.read_od_matrix(path, demand_ids=["1"], site_ids=["2"])
+
+
+def test_read_od_matrix_russian_excel_csv(tmp_path: Path) -> None:
+    path = tmp_path / "od.csv"
+    path.write_bytes("farm_id;site_id;travel_km\nf1;s1;12,5\nf2;s1;3,25\n".encode("cp1251"))
+    cm = costs.read_od_matrix(path, demand_ids=["f1", "f2"], site_ids=["s1"])
+    np.testing.assert_allclose(cm.to_dense()[:, 0], [12.5, 3.25])
