@@ -393,7 +393,7 @@ def _editor() -> None:  # noqa: PLR0915
             format_func=lambda i: f"{names.get(i, i)} ({i})",
             key=state.SC_FORBIDDEN,
         )
-        with st.popover(t("pick_on_map")):
+        if st.toggle(t("pick_on_map"), key=state.SC_PICK_SHOW):
             st.radio(
                 t("pick_role"),
                 ("required", "forbidden"),
@@ -410,7 +410,7 @@ def _editor() -> None:  # noqa: PLR0915
                 key=state.SC_PICK_MAP,
                 on_select="rerun",
                 selection_mode="multi-object",
-                height=420,
+                height=480,
             )
         c = st.columns(4)
         c[0].number_input(

@@ -79,6 +79,7 @@ SC_MAP_LAYER = "sc_map_layer"
 SC_MAP = "sc_map"
 SC_PICK_MAP = "sc_pick_map"
 SC_PICK_ROLE = "sc_pick_role"
+SC_PICK_SHOW = "sc_pick_show"
 SC_FLASH = "sc_flash"
 
 # Workspace management
@@ -207,6 +208,7 @@ PERSISTENT: tuple[str, ...] = (
     SC_OVERWRITE,
     SC_MAP_LAYER,
     SC_PICK_ROLE,
+    SC_PICK_SHOW,
     CMP_SELECTED,
     CMP_SWEEP_BASE,
     CMP_SWEEP_RANGE,

@@ -8,6 +8,7 @@ Skipped with a reason when ``/usr/bin/chromium`` is absent (``.ci/run`` installs
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import subprocess
@@ -302,3 +303,33 @@ def test_progress_and_cancel_in_the_browser(server: str, browser: object) -> Non
     _wait_idle(page)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "scenario_cancelled.png"))
+
+
+def _mercator_px(lon: float, lat: float, zoom: float) -> tuple[float, float]:
+    """Web-Mercator pixel coordinates of deck.gl (512-px world at zoom 0)."""
+    world = 512 * 2**zoom
+    x = (lon + 180) / 360 * world
+    y = (1 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi) / 2 * world
+    return x, y
+
+
+def test_pick_a_required_site_on_the_map(server: str, browser: object) -> None:
+    """Clicking Astana on the candidate map adds it to the required sites."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1600})  # type: ignore[attr-defined]
+    page.goto(f"{server}/scenario", wait_until="domcontentloaded")
+    page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
+    _wait_idle(page)
+    page.get_by_text("Sites, capacities and costs").click()
+    _wait_idle(page)
+    page.get_by_text("Pick sites on the map").click()
+    page.wait_for_timeout(3000)
+    _wait_idle(page)
+    box = page.locator("canvas").last.bounding_box()
+    assert box is not None
+    cx, cy = _mercator_px(67.5, 48.2, 3.6)  # the maps' initial view
+    ax, ay = _mercator_px(71.4704, 51.1605, 3.6)  # Astana
+    page.mouse.click(box["x"] + box["width"] / 2 + ax - cx, box["y"] + box["height"] / 2 + ay - cy)
+    page.wait_for_selector("text=Astana (gn:1526273)", timeout=30_000)
+    _wait_idle(page)
+    _no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "scenario_pick.png"))
