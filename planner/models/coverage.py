@@ -783,8 +783,12 @@ def _solve_cpsat(
     # The full portfolio matters: with 2 workers the LP-based bound workers are missing and
     # the MCLP bound never moves (measured); 8 workers time-share the 2 cores fine.
     solver.parameters.num_workers = _CP_SAT_WORKERS
-    # Parallel CP-SAT is not bit-deterministic (which of several optima is returned may vary);
-    # interleave_search would make it so but ran to the time limit after proving optimality.
+    # Parallel CP-SAT is not bit-deterministic; interleave_search is, and costs nothing on the
+    # pure covering models "auto" sends here (count objective or feasibility), but on the
+    # weighted MCLP it ran to the time limit after proving optimality, so weighted objectives
+    # (CP-SAT only when forced) keep the parallel portfolio and are deterministic only in value.
+    unit_objective = len(nz) == 0 or bool(np.all(mip.objective[nz] == mip.objective[nz][0]))
+    solver.parameters.interleave_search = feasibility_only or unit_objective
     solver.parameters.random_seed = int(clock.options.seed) % (2**31 - 1)
     solver.parameters.relative_gap_limit = float(clock.options.gap_tolerance)
     if feasibility_only:
@@ -1117,11 +1121,19 @@ def _mclp_mip(core: _MclpCore, offset: float) -> MatrixMip:
 def choose_backend(options: SolveOptions, *, pure_binary: bool, size: int) -> str:
     """Pick the exact backend for ``"auto"``; pass an explicit choice through.
 
-    Measured on this 2-core machine (uniform plane, 2,000 x 200 and 5,000 x 300, see the
-    engine report): HiGHS proved every MCLP, set-covering and p-center instance fastest or
-    within a fraction of a second of the best; CP-SAT needs its 8-worker portfolio for any
-    bound progress on MCLP and lost on the p-center feasibility subproblems; SCIP (through
-    MathOpt, Python-built model) pays ~10 us per nonzero to build. So ``"auto"`` is HiGHS.
+    Measured on this 2-core machine (uniform plane, exact solves, wall seconds incl. build;
+    HiGHS / SCIP / CP-SAT):
+
+    * MCLP (M1)-(M4), continuous z, weighted objective: 2,000 x 200, p=10: 0.41 / 1.54 / 2.75;
+      5,000 x 300, p=20: 2.35 / 4.10 / 5.83 -> HiGHS.
+    * set covering (S1)-(S4), pure 0/1: 2,000 x 200: 1.56 / 0.32 / 0.17; 5,000 x 300:
+      0.80 / 0.79 / 0.57 -> CP-SAT.
+    * p-center binary search, (B1) subproblems pure 0/1: 500 x 50: 0.59 / 0.87 / 0.52;
+      2,000 x 200, p=10: 26.3 / 8.3 / 7.5 -> CP-SAT.
+
+    CP-SAT only makes bound progress with its full 8-worker portfolio (2 workers: the MCLP
+    bound never moved in 60 s). So: pure covering models -> CP-SAT, everything else (MCLP,
+    capacitated models, LP bounds) -> HiGHS.
 
     Parameters
     ----------
@@ -1137,10 +1149,10 @@ def choose_backend(options: SolveOptions, *, pure_binary: bool, size: int) -> st
     backend
         ``"highs"``, ``"scip"``, ``"cp-sat"`` or ``"heuristic"``.
     """
-    del pure_binary, size  # kept for a size-dependent rule if measurements call for one
+    del size  # kept for a size-dependent rule if measurements call for one
     if options.backend != "auto":
         return options.backend
-    return "highs"
+    return "cp-sat" if pure_binary else "highs"
 
 
 def make_solution(
@@ -1872,7 +1884,7 @@ class MCLP:
             proven = True
         if proven:
             bound = incumbent
-        backend = choose_backend(opts, pure_binary=True, size=int(core.g.nnz))
+        backend = choose_backend(opts, pure_binary=False, size=int(core.g.nnz))
         if not proven and core.g.shape[0] > 0:
             chosen, incumbent, bound, used = self._exact_phase(
                 core,
@@ -1962,7 +1974,7 @@ class MCLP:
             stats["fixed_open"] = int(fixed_open.sum())
             stats["fixed_closed"] = int((~sub.usable & core.usable & ~fixed_open).sum())
             stats["reduced_groups"] = int(sub.g.shape[0])
-            backend = choose_backend(opts, pure_binary=True, size=int(sub.g.nnz))
+            backend = choose_backend(opts, pure_binary=False, size=int(sub.g.nnz))
         if clock.should_stop or sub.g.shape[0] == 0 or sub.k <= 0:
             return chosen, incumbent, bound, used
         mip = _mclp_mip(sub, sub_base)

@@ -21,6 +21,11 @@ v_ij. For a threshold T, "is there a solution with z <= T?" is
           (uncapacitated; padding up to k afterwards never raises z), or
     (B2)  (P2), (P3), (P5), (P6), (P7) restricted to pairs with v_ij <= T (capacitated).
 
+(R) Row generation (uncapacitated, more than 5,000 rows; Contardo, Iori & Kramer 2019): the
+optimum over a subset of rows is a lower bound, the subset's network evaluated on all rows an
+upper bound; rows served worse than the subset optimum are added, worst first, and the subset
+is re-solved by the binary search below until the bounds meet.
+
 Binary search over the sorted distinct values between the lower bound
 LB = max_i min_j v_ij and the best solution found; each feasible answer moves the upper end
 to the *achieved* objective, each proven infeasibility moves the lower end (the bound). (B1)
@@ -36,6 +41,7 @@ by (B2)); unreachable rows are -1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -53,6 +59,7 @@ from planner.models._base import (
     Solution,
     SolveOptions,
     Status,
+    relative_gap,
 )
 from planner.models.coverage import (
     _MIP_EVALUATE_FACTOR,
@@ -76,6 +83,10 @@ from planner.models.coverage import (
 )
 
 Method = Literal["auto", "binary_search", "mip"]
+
+_ROW_GENERATION_MIN_ROWS = 5_000  # above this, uncapacitated p-center uses row generation (R)
+_ROW_GENERATION_START = 1_000  # rows in the first subset (half hardest, half seeded sample)
+_ROW_GENERATION_ADD = 200  # rows added in the first round; doubled every round
 
 
 def _weights_from(weights: npt.ArrayLike, n: int) -> FloatArray:
@@ -309,6 +320,12 @@ class PCenter:
             return infeasible_solution(problem, clock, why, stats)
         if self.method == "mip":
             sol = self._solve_direct(k, clock, stats)
+        elif (
+            self.method == "auto"
+            and not problem.capacitated
+            and int(reach.sum()) > _ROW_GENERATION_MIN_ROWS
+        ):
+            sol = self._row_generation(clock, stats)
         else:
             sol = self._binary_search(k, clock, stats)
         drop = (
@@ -451,6 +468,127 @@ class PCenter:
                 f" {stats['unreachable_rows']} demand row(s) with weight "
                 f"{float(stats['unreachable_weight']):,.6g} have no allowed site and are left out."
             )
+        return make_solution(
+            problem,
+            status=Status.FEASIBLE,
+            objective=objective,
+            bound=bound,
+            open_sites=best_open,
+            assignment=assignment,
+            assignment_cost=cost,
+            clock=clock,
+            backend=backend_used,
+            message=msg,
+            stats=stats,
+        )
+
+    def _subproblem(self, rows: IntArray) -> PCenter:
+        """Return the same p-center restricted to the given demand rows (same sites, options)."""
+        costs, problem = self.problem.costs, self.problem
+        lens = costs.indptr[rows + 1] - costs.indptr[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        take = np.repeat(costs.indptr[rows], lens) + (
+            np.arange(int(indptr[-1])) - np.repeat(indptr[:-1], lens)
+        )
+        sub_costs = CostMatrix(
+            indptr=indptr,
+            site_index=costs.site_index[take],
+            cost=costs.cost[take],
+            n_sites=costs.n_sites,
+            beyond_cost=costs.beyond_cost[rows].copy(),
+            unit=costs.unit,
+        )
+        sub = LocationProblem(
+            kind="p_center",
+            costs=sub_costs,
+            weights=problem.weights[rows].copy(),
+            sites=problem.sites,
+            p=problem.p,
+            min_new_sites=problem.min_new_sites,
+            max_new_sites=problem.max_new_sites,
+            weighted=problem.weighted,
+        )
+        return PCenter(sub, method="binary_search")
+
+    def _row_generation(self, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
+        """(R) Exact p-center on a growing subset of rows (Contardo, Iori & Kramer 2019).
+
+        The optimum on any subset of rows is a lower bound for all rows; the subset's
+        network evaluated on all rows is an upper bound. Rows the subset's network serves
+        worse than the subset optimum are added (worst first) until the bounds meet or the
+        time runs out. Each subset is solved by the binary search (B1) above.
+        """
+        problem = self.problem
+        reach = np.flatnonzero(self._reachable())
+        vals = self._values()
+        allowed = ~problem.sites.forbidden[problem.costs.site_index]
+        row_min = np.full(problem.n_demand, np.inf)
+        np.minimum.at(row_min, problem.costs.row_of_entry[allowed], vals[allowed])
+        rng = np.random.default_rng(clock.options.seed)
+        n0 = min(len(reach), _ROW_GENERATION_START)
+        hardest = reach[np.argsort(-row_min[reach], kind="stable")[: n0 // 2]]
+        sample = rng.choice(reach, size=n0 - len(hardest), replace=False)
+        subset = np.unique(np.concatenate([hardest, sample]))
+        lower, upper = float(row_min[reach].max()), np.inf
+        best_open: list[int] | None = None
+        add = _ROW_GENERATION_ADD
+        rounds = 0
+        backend_used = "row-generation"
+        while not clock.should_stop:
+            rounds += 1
+            sub = self._subproblem(subset)
+            sub_opts = replace(
+                clock.options,
+                time_limit_s=max(0.01, clock.remaining_s),
+                progress=None,
+                n_best=1,
+                compute_regret=False,
+            )
+            sub_sol = sub.solve(sub_opts)
+            backend_used = "row-generation+" + sub_sol.backend
+            if sub_sol.status == Status.INFEASIBLE:
+                return infeasible_solution(problem, clock, sub_sol.message, stats)
+            if np.isfinite(sub_sol.bound):
+                lower = max(lower, float(sub_sol.bound))
+            if not sub_sol.has_solution:
+                break
+            obj, a, c = self.evaluate(sub_sol.open_sites)
+            if obj < upper:
+                upper, best_open = obj, list(sub_sol.open_sites)
+            clock.report(incumbent=upper, bound=lower, phase=f"row generation {rounds}")
+            if upper <= lower * (1 + 1e-12) or relative_gap(upper, lower) <= (
+                clock.options.gap_tolerance
+            ):
+                break
+            if sub_sol.status != Status.OPTIMAL:
+                break  # the subset itself ran out of time
+            row_val = c * (problem.weights if problem.weighted else 1.0)
+            worse = np.flatnonzero((row_val > sub_sol.objective) | (a < 0))
+            worse = np.setdiff1d(worse, subset)
+            if not len(worse):
+                break
+            order = np.argsort(-np.nan_to_num(row_val[worse], nan=np.inf), kind="stable")
+            unserved = int((a[worse] < 0).sum())  # rows with no open listed site come first
+            subset = np.union1d(subset, worse[order[: max(add, min(unserved, 20 * add))]])
+            add *= 2
+        stats.update(row_generation_rounds=rounds, row_generation_rows=len(subset))
+        if best_open is None:
+            return infeasible_solution(
+                problem,
+                clock,
+                "no feasible solution found within the time limit.",
+                stats,
+                status=Status.ERROR,
+            )
+        objective, assignment, cost = self.evaluate(best_open)
+        bound = min(lower, objective)
+        unit = problem.costs.unit
+        what = "weight x cost" if problem.weighted else f"travel cost ({unit})"
+        msg = (
+            f"worst {what} {objective:,.6g}; lower bound {bound:,.6g} (exact on "
+            f"{len(subset):,} of {len(reach):,} rows after {rounds} round(s))."
+        )
         return make_solution(
             problem,
             status=Status.FEASIBLE,

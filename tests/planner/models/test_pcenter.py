@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from planner.models import CancelToken, SiteData, SolveOptions, Status, check_solution
+from planner.models import pcenter as pc_mod
 from planner.models.pcenter import PCenter
 
 from .test_coverage import Tiny, effective, open_sets, tiny_instance
@@ -233,3 +234,24 @@ def test_tiny_time_limit_returns_incumbent_or_explains() -> None:
     else:
         assert sol.status == Status.ERROR
         assert "time limit" in sol.message
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_row_generation_matches_binary_search(
+    monkeypatch: pytest.MonkeyPatch, weighted: bool
+) -> None:
+    rng = np.random.default_rng(31)
+    centres = rng.uniform(0, 100, size=(12, 2))
+    pts = centres[rng.integers(0, 12, 1500)] + rng.normal(0, 4, size=(1500, 2))
+    sites = rng.uniform(0, 100, size=(40, 2))
+    costs = np.linalg.norm(pts[:, None, :] - sites[None, :, :], axis=2).round(2)
+    w = rng.integers(1, 5, 1500)
+    model = PCenter.from_cost_matrix(costs, w, p=6, weighted=weighted)
+    monkeypatch.setattr(pc_mod, "_ROW_GENERATION_MIN_ROWS", 100)
+    monkeypatch.setattr(pc_mod, "_ROW_GENERATION_START", 60)
+    rg = model.solve(SolveOptions(compute_regret=False))
+    assert "row-generation" in rg.backend
+    bs = PCenter(model.problem, method="binary_search").solve(SolveOptions(compute_regret=False))
+    assert_checked(model, rg)
+    assert rg.status == Status.OPTIMAL
+    assert rg.objective == pytest.approx(bs.objective)
