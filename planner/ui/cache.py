@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from shapely.geometry.base import BaseGeometry
 
-from planner import demand, export, farms, geodata, run, scenarios, store
+from planner import demand, farms, geodata, scenarios
 from planner.scenarios import ModelSpec, Scenario, SolverSpec
-from planner.sweep import SweepPoint, sweep_p
+
+if TYPE_CHECKING:
+    from planner import export, run, store
+    from planner.sweep import SweepPoint
+
+# planner.run / export / store / sweep pull in scipy, OR-Tools and friends; they are imported
+# when first needed, so that the Explore page (the first map) does not wait for them.
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,6 +105,8 @@ def inputs_key(scenario: Scenario) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=6)
 def _inputs_for_key(key: str) -> run.ScenarioInputs:
+    from planner import run  # noqa: PLC0415
+
     raw = tomllib.loads(key)
     base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
     return run.build_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
@@ -110,6 +119,8 @@ def scenario_inputs(scenario: Scenario) -> run.ScenarioInputs:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _sites_for_key(key: str) -> gpd.GeoDataFrame:
+    from planner import run  # noqa: PLC0415
+
     raw = tomllib.loads(key)
     base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
     return run._load_sites(scenarios.scenario_from_dict(raw, base_dir=base_dir))
@@ -125,16 +136,22 @@ def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner=False)
 def _workspace(path: str) -> store.Workspace:
+    from planner import store  # noqa: PLC0415
+
     return store.Workspace(path)
 
 
 def workspace() -> store.Workspace:
     """Return the workspace (``$PLANNER_WORKSPACE`` or ``~/.kz-planner/workspace.sqlite``)."""
+    from planner import store  # noqa: PLC0415
+
     return _workspace(str(store.default_path()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _stored_tables(path: str, name: str, version: str) -> export.ResultTables | None:
+    from planner import export  # noqa: PLC0415
+
     del version  # part of the cache key only
     ws = _workspace(path)
     res = ws.results(name)
@@ -153,5 +170,7 @@ def stored_tables(name: str) -> export.ResultTables | None:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def sweep(scenario_toml: str, ps: tuple[int, ...], time_limit_s: float) -> list[SweepPoint]:
     """Trade-off sweep over p with the scenario's cached inputs (read-only, shared)."""
+    from planner.sweep import sweep_p  # noqa: PLC0415
+
     scenario = scenarios.scenario_from_dict(tomllib.loads(scenario_toml))
     return sweep_p(scenario, ps, inputs=scenario_inputs(scenario), time_limit_s=time_limit_s)
