@@ -69,6 +69,7 @@ from planner.models._base import (
     FloatArray,
     IntArray,
     LocationProblem,
+    Progress,
     SiteData,
     Solution,
     SolveOptions,
@@ -1266,6 +1267,36 @@ def infeasible_solution(
     )
 
 
+class _MaxClock(Clock):
+    """Clock for a maximisation model.
+
+    Internally values are negated so that the base class's "lower incumbent / higher bound is
+    better" logic holds (callers pass ``-coverage``); the progress callback receives the true,
+    positive coverage and upper bound.
+    """
+
+    def report(
+        self,
+        *,
+        incumbent: float | None = None,
+        bound: float | None = None,
+        phase: str = "",
+    ) -> None:
+        """Record ``-incumbent`` / ``-bound`` and notify with positive values."""
+        if incumbent is not None and incumbent < self.best_objective:
+            self.best_objective = incumbent
+        if bound is not None and bound > self.best_bound:
+            self.best_bound = bound
+        if self.options.progress is None:
+            return
+        inc = -self.best_objective if np.isfinite(self.best_objective) else None
+        bnd = -self.best_bound if np.isfinite(self.best_bound) else None
+        gap = relative_gap(inc, bnd) if inc is not None and bnd is not None else None
+        self.options.progress(
+            Progress(elapsed_s=self.elapsed_s, incumbent=inc, bound=bnd, gap=gap, phase=phase)
+        )
+
+
 class _Negated:
     """Adapter: the N-best/regret helpers minimise, MCLP maximises."""
 
@@ -1771,7 +1802,7 @@ class MCLP:
             Covered demand as objective; ``bound`` is an upper bound.
         """
         opts = options or SolveOptions()
-        clock = Clock(opts)
+        clock = _MaxClock(opts)
         problem = self.problem
         cov = _coverage(problem, self._radius)
         w = problem.weights

@@ -361,6 +361,10 @@ def test_mclp_progress_reports_increasing_time() -> None:
     sol = model.solve(SolveOptions(progress=seen.append))
     assert seen
     assert [s.elapsed_s for s in seen] == sorted(s.elapsed_s for s in seen)
+    incumbents = [s.incumbent for s in seen if s.incumbent is not None]
+    assert incumbents == sorted(incumbents)  # coverage only improves, reported positive
+    assert incumbents[-1] == pytest.approx(sol.objective)
+    assert all(s.bound is None or s.bound >= s.incumbent - 1e-9 for s in seen if s.incumbent)
     assert_checked(model, sol)
 
 
