@@ -14,12 +14,17 @@ Pipeline
    facts 3c; Belarus share of purchases a scenario parameter, facts 3e).
 3. **Demand zones** -- farms aggregated per settlement x calendar region x machine type
    (the generator places every farm around a settlement; a user's registry gets the nearest
-   settlement). A zone sits at the hours-weighted centroid of its farms. Aggregation error:
-   a farm is at most ``r_z`` (the zone's radius, road km) farther from or nearer to any site
-   than its zone, so the service-travel cost of *any* plan differs from its zone-level value
-   by at most ``sum_t omega_t sum_z a h_zt r_z`` (reported as
-   ``aggregation.service_travel_error_bound_kzt``), and radius rules hold at zone level
-   (a farm may lie up to ``r_z`` beyond a radius; the largest ``r_z`` is reported).
+   settlement). A zone sits at the hours-weighted centroid of its farms; ``r_z`` (road km) is
+   the farthest farm from it. Every farm of a zone gets the same shares, so the pair cost
+   uses the **hours-weighted mean farm-to-centre road distance** (weights: final-period hours),
+   which makes the service-travel cost exact in the final period. In other periods farms'
+   hours grow at slightly different rates; with ``w_f`` the final-period weights, the error of
+   any plan is at most ``sum_t omega_t a sum_z r_z sum_(f in z) |h_ft - H_zt w_f|`` (proof:
+   the weight differences sum to 0, so each distance can be replaced by its difference from
+   the centroid's, at most ``r_z``), reported as ``aggregation.service_travel_error_bound_kzt``
+   next to the centroid-only bound ``sum_t omega_t a sum_z H_zt r_z`` and the realised error.
+   Radius rules (direct / van) are applied to the mean distance; a farm may lie up to ``r_z``
+   beyond a radius (the largest ``r_z`` is reported).
 4. **Service-centre candidates** -- settlements above ``data.min_site_population`` plus the
    running Belarusian trading house / service operations (facts 5). Each zone lists the
    ``capabilities.zone_k_nearest`` nearest centres within the van radius (sparse lists);
@@ -400,6 +405,53 @@ def _zones(
     )
 
 
+def _zone_members(farm_zone: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Return (farm row, machine, zone) of every farm-zone membership, sorted by zone."""
+    rows, machine = np.nonzero(farm_zone >= 0)
+    zone = farm_zone[rows, machine]
+    order = np.argsort(zone, kind="stable")
+    return rows[order].astype(np.int64), machine[order].astype(np.int64), zone[order]
+
+
+def _pair_mean_km(
+    farms: pd.DataFrame,
+    farm_zone: IntArray,
+    *,
+    projection: GrowthProjection,
+    pair_zone: IntArray,
+    pair_centre: IntArray,
+    centres: pd.DataFrame,
+    circuity: float,
+) -> FloatArray:
+    """Hours-weighted mean road km from a zone's farms to a centre, per pair."""
+    rows, machine, zone = _zone_members(farm_zone)
+    hours = np.where(
+        machine == 0,
+        projection.tractor_hours_year[rows, -1],
+        projection.combine_hours_year[rows, -1],
+    )
+    weight = hours + 1e-9
+    n_zones = int(farm_zone.max(initial=-1)) + 1
+    starts = np.searchsorted(zone, np.arange(n_zones + 1))
+    counts = starts[pair_zone + 1] - starts[pair_zone]
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    member = np.repeat(starts[pair_zone], counts) + within
+    pair_rep = np.repeat(np.arange(len(pair_zone)), counts)
+    j = pair_centre[pair_rep]
+    f = rows[member]
+    km = costs_mod.geodesic_km(
+        farms["lon"].to_numpy(dtype=np.float64)[f],
+        farms["lat"].to_numpy(dtype=np.float64)[f],
+        centres["lon"].to_numpy(dtype=np.float64)[j],
+        centres["lat"].to_numpy(dtype=np.float64)[j],
+    )
+    w = weight[member]
+    num = np.bincount(pair_rep, weights=w * km * circuity, minlength=len(pair_zone))
+    den = np.bincount(pair_rep, weights=w, minlength=len(pair_zone))
+    out: FloatArray = num / np.maximum(den, 1e-300)
+    return out
+
+
 def _nearest_entry(
     entries: pd.DataFrame, lat: FloatArray, lon: FloatArray, machine: int, scenario: Scenario
 ) -> tuple[FloatArray, IntArray, FloatArray]:
@@ -468,7 +520,15 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         unit="km",
     )
     pair_zone = cm.row_of_entry
-    pair_km = cm.cost.copy()
+    pair_km = _pair_mean_km(
+        farms,
+        farm_zone,
+        projection=projection,
+        pair_zone=pair_zone,
+        pair_centre=cm.site_index,
+        centres=centres,
+        circuity=t.circuity,
+    )
     # Profiles: one row per (region, machine) of planner.seasons.PROFILES.
     dparams = params
     profiles = profile_matrix(dparams)
@@ -999,17 +1059,26 @@ def _aggregation(
 ) -> dict[str, float]:
     inst = inputs.instance
     radius = inputs.zones["radius_km"].to_numpy(dtype=np.float64)
-    bound = float(
-        (inst.service_cost_kzt_per_hour_km * radius[:, None] * inst.zone_hours_year).sum(axis=0)
-        @ inst.period_weight
+    a = inst.service_cost_kzt_per_hour_km
+    centroid_bound = float(
+        (a * radius[:, None] * inst.zone_hours_year).sum(axis=0) @ inst.period_weight
     )
+    rows, machine, zone = _zone_members(inputs.farm_zone)
+    proj = inputs.projection
+    h = np.where(
+        machine[:, None] == 0, proj.tractor_hours_year[rows], proj.combine_hours_year[rows]
+    )
+    w = h[:, -1] + 1e-9
+    w_share = w / np.bincount(zone, weights=w, minlength=inst.n_zones)[zone]
+    dev = np.abs(h - inst.zone_hours_year[zone] * w_share[:, None])  # farms x periods
+    bound = float((a * radius[zone][:, None] * dev).sum(axis=0) @ inst.period_weight)
     zone_cost = sol.cost_breakdown(inst.period_weight)["service_travel_kzt"]
     farm_cost = 0.0
     for t in range(inst.n_periods):
-        rows = _farm_rows(inputs, sol, t, scenario)
-        rows = rows.loc[rows["site_id"] != ""]
+        tab = _farm_rows(inputs, sol, t, scenario)
+        tab = tab.loc[tab["site_id"] != ""]
         farm_cost += inst.period_weight[t] * float(
-            (rows["demand"] * rows["travel_km"]).sum() * inst.service_cost_kzt_per_hour_km
+            (tab["demand"] * tab["travel_km"]).sum() * inst.service_cost_kzt_per_hour_km
         )
     return {
         "n_farms": float(len(inputs.farms)),
@@ -1019,12 +1088,13 @@ def _aggregation(
             np.average(radius, weights=inst.zone_hours_year[:, -1] + 1e-12)
         ),
         "service_travel_error_bound_kzt": bound,
+        "service_travel_centroid_bound_kzt": centroid_bound,
         "service_travel_error_bound_share_of_objective": bound / sol.objective
         if sol.objective
         else float("nan"),
         "service_travel_zone_level_kzt": zone_cost,
-        "service_travel_farm_level_kzt": farm_cost,
-        "service_travel_realised_error_kzt": farm_cost - zone_cost,
+        "service_travel_farm_level_kzt": float(farm_cost),
+        "service_travel_realised_error_kzt": float(farm_cost - zone_cost),
     }
 
 

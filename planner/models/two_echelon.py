@@ -72,8 +72,15 @@ _OBJ_SCALE_HOURS: Final[float] = 1e-3
 _HOURS_SCALE: Final[float] = 1e-3
 _RESTRICT_LP_TOL: Final[float] = 1e-4
 _HALF: Final[float] = 0.5
-_RESTRICTED_TIME_SHARE: Final[float] = 0.5
-_ROUND_THRESHOLDS: Final[tuple[float, ...]] = (0.5, 0.2)
+_RESTRICTED_TIME_SHARE: Final[float] = 0.3
+_TRIM_TOL: Final[float] = 1e-9
+_ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
+    (0.5, 0.5),
+    (0.5, 0.25),
+    (0.3, 0.3),
+    (0.2, 0.1),
+)
+"""(centre, combine) thresholds tried when rounding the LP relaxation."""
 _HEURISTIC_TIME_SHARE: Final[float] = 0.4
 
 
@@ -780,7 +787,9 @@ def _plants_only(mip: SparseMip, layout: _Layout, incumbent: FloatArray) -> Spar
     return _variant(mip, lower=lb, upper=ub)
 
 
-def _round(inst: TwoEchelonInstance, layout: _Layout, lp: FloatArray, theta: float) -> FloatArray:
+def _round(
+    inst: TwoEchelonInstance, layout: _Layout, lp: FloatArray, theta: float, theta_c: float
+) -> FloatArray:
     """Round an LP relaxation to integer site decisions (monotone over periods)."""
     vals = lp.copy()
 
@@ -807,7 +816,7 @@ def _round(inst: TwoEchelonInstance, layout: _Layout, lp: FloatArray, theta: flo
     centre = mono((lp[layout.centre] >= theta - 1e-9).astype(np.float64))
     centre = np.maximum(centre, inst.centre_required[:, None])
     centre = np.where(inst.centre_forbidden[:, None], 0.0, centre)
-    combine = mono((lp[layout.combine] >= theta * 0.5 - 1e-9).astype(np.float64)) * centre
+    combine = mono((lp[layout.combine] >= theta_c - 1e-9).astype(np.float64)) * centre
     combine = mono(combine)
     vans = np.ceil(lp[layout.vans] - 1e-6) * centre
     vans = np.minimum(vans, inst.centre_max_vans[:, None])
@@ -817,6 +826,49 @@ def _round(inst: TwoEchelonInstance, layout: _Layout, lp: FloatArray, theta: flo
     vals[layout.vans] = vans
     vals[layout.runs_vans] = (vans > 0).astype(np.float64)
     return vals
+
+
+def _trim(inst: TwoEchelonInstance, layout: _Layout, values: FloatArray) -> FloatArray:
+    """Drop integer resources a feasible solution does not use (stays feasible, costs less).
+
+    A centre (plant) opens in the first period it serves a zone (makes a machine), combine
+    capability in the first period it serves a combine zone, and each period keeps only the
+    vans its peak van week needs.
+    """
+    out = values.copy()
+    t_n, j_n = inst.n_periods, inst.n_centres
+    share = values[layout.share]
+    used = share > _TRIM_TOL
+    pj = inst.pair_centre
+    centre_used = np.zeros((j_n, t_n), dtype=np.bool_)
+    np.logical_or.at(centre_used, pj, used)
+    combine_used = np.zeros((j_n, t_n), dtype=np.bool_)
+    is_c = inst.zone_machine[inst.pair_zone] == 1
+    np.logical_or.at(combine_used, pj[is_c], used[is_c])
+    y = np.maximum.accumulate(centre_used | inst.centre_required[:, None], axis=1)
+    c = np.maximum.accumulate(combine_used, axis=1) & y
+    van_need = np.zeros((j_n, t_n))
+    if inst.van_hours_per_week > 0:
+        van = inst.pair_van
+        for t in range(t_n):
+            load = np.zeros((j_n, inst.profiles.shape[1]))
+            np.add.at(
+                load,
+                pj[van],
+                (inst.zone_hours_year[inst.pair_zone[van], t] * share[van, t])[:, None]
+                * inst.profiles[inst.zone_profile[inst.pair_zone[van]]],
+            )
+            van_need[:, t] = np.ceil(load.max(axis=1) / inst.van_hours_per_week - 1e-7)
+    v = np.minimum(np.round(values[layout.vans]), np.maximum(van_need, 0.0)) * y
+    made = np.zeros((inst.n_plants, t_n))
+    np.add.at(made, layout.q_plant, values[layout.q])
+    plant = np.maximum.accumulate((made > _TRIM_TOL) | inst.plant_required[:, None], axis=1)
+    out[layout.centre] = np.minimum(y, np.round(values[layout.centre]))
+    out[layout.combine] = np.minimum(c, np.round(values[layout.combine]))
+    out[layout.vans] = v
+    out[layout.runs_vans] = (v > 0).astype(np.float64)
+    out[layout.plant] = np.minimum(plant, np.round(values[layout.plant]))
+    return out
 
 
 def _extract(
@@ -934,38 +986,53 @@ class TwoEchelonModel:
             bound = lp.objective * unscale
             stats["lp_bound"] = bound
             clock.report(bound=bound, phase="lp relaxation")
+
+        def evaluate(values: FloatArray) -> tuple[FloatArray, float]:
+            trimmed = _trim(inst, layout, values)
+            p = _extract(inst, layout, trimmed)
+            cost = _cost_by_period(inst, **p)  # type: ignore[arg-type]
+            return trimmed, _objective(inst, cost, p["unserved_share"])  # type: ignore[arg-type]
+
         if lp.values is not None:
-            for theta in _ROUND_THRESHOLDS:
+            for theta, theta_c in _ROUND_THRESHOLDS:
                 if clock.should_stop:
                     break
                 res = run(
-                    _fix_integers(mip, layout, _round(inst, layout, lp.values, theta)),
+                    _fix_integers(mip, layout, _round(inst, layout, lp.values, theta, theta_c)),
                     _HEURISTIC_TIME_SHARE,
                 )
-                if res.values is not None and res.objective * unscale < best_obj - 1e-9:
-                    best, best_obj = res.values, res.objective * unscale
+                if res.values is None:
+                    continue
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
                     stats["rounding_objective"] = best_obj
+                    stats["rounding_thresholds"] = f"{theta}/{theta_c}"
                     clock.report(incumbent=best_obj, phase="rounding")
         # Phase 1b: best plants for the incumbent's centres and shares, then re-balance.
         if best is not None and not clock.should_stop:
             res = run(_plants_only(mip, layout, best), _HEURISTIC_TIME_SHARE, best)
             if res.values is not None and not clock.should_stop:
                 res = run(_fix_integers(mip, layout, res.values), _HEURISTIC_TIME_SHARE)
-            if res.values is not None and res.objective * unscale < best_obj - 1e-9:
-                best, best_obj = res.values, res.objective * unscale
-                stats["plant_reoptimised_objective"] = best_obj
-                clock.report(incumbent=best_obj, phase="plants")
+            if res.values is not None:
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    stats["plant_reoptimised_objective"] = best_obj
+                    clock.report(incumbent=best_obj, phase="plants")
         # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
         mip_res: MipResult | None = None
         ready = lp.values is not None and best is not None and not clock.should_stop
         if backend is not None and ready and lp.values is not None and best is not None:
             res = run(_restrict(mip, layout, lp.values, best), _RESTRICTED_TIME_SHARE, best)
             stats["restricted_mip_status"] = res.status
-            if res.values is not None and res.objective * unscale < best_obj - 1e-9:
-                best, best_obj = res.values, res.objective * unscale
-                source = f"{backend} (restricted)"
-                stats["restricted_mip_objective"] = best_obj
-                clock.report(incumbent=best_obj, phase="restricted mip")
+            if res.values is not None:
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    source = f"{backend} (restricted)"
+                    stats["restricted_mip_objective"] = best_obj
+                    clock.report(incumbent=best_obj, phase="restricted mip")
         # Phase 3: the full MIP, warm-started (incumbent and proven bound).
         if backend is not None and not clock.should_stop:
             mip_res = run(mip, 1.0, best)
@@ -973,9 +1040,11 @@ class TwoEchelonModel:
             stats["mip_runtime_s"] = round(mip_res.runtime_s, 3)
             if np.isfinite(mip_res.bound):
                 bound = max(bound, mip_res.bound * unscale)
-            if mip_res.values is not None and mip_res.objective * unscale < best_obj - 1e-9:
-                best, best_obj = mip_res.values, mip_res.objective * unscale
-                source = backend
+            if mip_res.values is not None:
+                cand, obj = evaluate(mip_res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    source = backend
             clock.report(incumbent=best_obj, bound=bound, phase="mip")
         runtime = clock.elapsed_s
         if best is None:
