@@ -1980,7 +1980,7 @@ class MCLP:
         sub_base = base
         fixed_open = np.zeros(core.n_cand, dtype=np.bool_)
         if int(core.g.nnz) > _DIRECT_MIP_MAX_NNZ or backend == "heuristic":
-            budget = clock.remaining_s * (1.0 if backend == "heuristic" else 0.6)
+            budget = clock.remaining_s * (1.0 if backend == "heuristic" else 0.85)
             dual, y_lp = _mclp_dual_bound(core, clock, budget)
             bound = min(bound, base + dual.bound)
             used += "+lagrangian"
