@@ -115,6 +115,22 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "sec_model": ("Model", "Модель", "Модель"),
     "sec_demand": ("Farms and demand", "Хозяйства и спрос", "Шаруашылықтар және сұраныс"),
     "sec_travel": ("Travel", "Поездки", "Жол жүру"),
+    "sec_demand_params": (
+        "Demand assumptions (hours per machine)",
+        "Допущения о спросе (часы на машину)",
+        "Сұраныс болжамдары (машинаға сағат)",
+    ),
+    "demand_params_note": (
+        "Engine hours per year, labour per maintenance visit (MTZ 952.5 schedule), repair "
+        "hours and age uplifts, peak-week shares. Values without a Kazakhstan source are "
+        "assumptions; see planner/demand.py.",
+        "Моточасы в год, трудоёмкость ТО (регламент МТЗ 952.5), часы ремонта и надбавки на "
+        "возраст, доли пиковой недели. Значения без казахстанского источника — допущения; см. "
+        "planner/demand.py.",
+        "Жылына мотосағат, ТҚ еңбек сыйымдылығы (МТЗ 952.5 регламенті), жөндеу сағаттары және "
+        "жас үстемелері, шың апта үлестері. Қазақстандық дереккөзі жоқ мәндер — болжам; "
+        "planner/demand.py қараңыз.",
+    ),
     "sec_sites": (
         "Sites, capacities and costs",
         "Площадки, мощности и затраты",

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from planner import export, scenarios
+from planner.demand import DemandParameters
 from planner.errors import PlannerError
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
@@ -22,6 +23,7 @@ from planner.ui.jobs import SolveJob
 
 KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
 P_KINDS = ("p_median", "mclp", "p_center")
+DEFAULT_DEMAND = DemandParameters()
 BACKENDS = ("auto", "highs", "scip", "cp-sat", "heuristic")
 SYNTHETIC = "synthetic"
 SETTLEMENTS = "settlements"
@@ -87,6 +89,12 @@ def widget_values(s: Scenario) -> dict[str, Any]:
         state.SC_REGRET: bool(sv.compute_regret),
         state.SC_SEED: int(sv.seed),
         state.SC_SAVE_NAME: s.name,
+        **{
+            state.DEMAND_PARAM_PREFIX + name: float(
+                s.demand.parameters.get(name, getattr(DEFAULT_DEMAND, name))
+            )
+            for name in state.DEMAND_PARAMS
+        },
     }
 
 
@@ -125,6 +133,7 @@ def scenario_from_widgets() -> Scenario:
         ),
         demand=dataclasses.replace(
             base.demand,
+            parameters=_demand_parameters(base),
             belarus_share=float(g[state.SC_SHARE]),
             belarus_only=bool(g[state.SC_BELARUS_ONLY]),
             basis=g[state.SC_BASIS],
@@ -172,6 +181,18 @@ def scenario_from_widgets() -> Scenario:
     return scenarios.scenario_from_dict(
         tomllib.loads(scenarios.scenario_to_toml(s)), source=t("nav_scenario")
     )
+
+
+def _demand_parameters(base: Scenario) -> dict[str, float]:
+    """Demand assumptions that differ from the library defaults (others stay implicit)."""
+    params = {
+        k: float(v) for k, v in base.demand.parameters.items() if k not in state.DEMAND_PARAMS
+    }
+    for name in state.DEMAND_PARAMS:
+        value = float(st.session_state.get(state.DEMAND_PARAM_PREFIX + name, 0.0))
+        if value != float(getattr(DEFAULT_DEMAND, name)):
+            params[name] = value
+    return params
 
 
 def _base_scenario() -> Scenario:
@@ -344,6 +365,17 @@ def _editor() -> None:  # noqa: PLR0915
             format_func=labeller(lambda b, lg: t(f"b_{b}", lg)),
             key=state.SC_BASIS,
         )
+
+    with st.expander(t("sec_demand_params"), expanded=False):
+        st.caption(t("demand_params_note"))
+        cols = st.columns(4)
+        for i, name in enumerate(state.DEMAND_PARAMS):
+            cols[i % 4].number_input(
+                name.replace("_", " "),
+                min_value=0.0,
+                step=0.05 if "share" in name or "uplift" in name else 1.0,
+                key=state.DEMAND_PARAM_PREFIX + name,
+            )
 
     with st.expander(t("sec_travel"), expanded=False):
         c = st.columns(4)

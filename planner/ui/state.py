@@ -6,10 +6,13 @@ kept in module globals (a Streamlit server shares modules between sessions).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 import streamlit as st
+
+from planner.demand import DemandParameters
 
 # Interface
 LANG = "ui_lang"
@@ -81,6 +84,14 @@ SC_PICK_MAP = "sc_pick_map"
 SC_PICK_ROLE = "sc_pick_role"
 SC_PICK_SHOW = "sc_pick_show"
 SC_FLASH = "sc_flash"
+
+# Demand assumptions: one number input per numeric field of DemandParameters
+DEMAND_PARAMS: tuple[str, ...] = tuple(
+    f.name
+    for f in dataclasses.fields(DemandParameters)
+    if isinstance(getattr(DemandParameters(), f.name), float)
+)
+DEMAND_PARAM_PREFIX = "sc_dp_"
 
 # Workspace management
 WS_SELECTED = "ws_selected"
@@ -213,6 +224,7 @@ PERSISTENT: tuple[str, ...] = (
     CMP_SWEEP_BASE,
     CMP_SWEEP_RANGE,
     EXP_SCENARIO,
+    *(DEMAND_PARAM_PREFIX + name for name in DEMAND_PARAMS),
 )
 
 

@@ -238,3 +238,21 @@ def test_data_page_templates_and_validation_report() -> None:
     assert rep["problems"]
     rep = data.check_file("sites", "sites.csv", data.SITE_TEMPLATE.to_csv(index=False).encode())
     assert rep["ok"], rep["problems"]
+
+
+@pytest.mark.solver
+def test_demand_assumptions_reach_the_solve() -> None:
+    at = open_page("scenario")
+    at.selectbox(key="sc_backend").set_value("heuristic")
+    at.button(key="sc_run").click()
+    run(at)
+    wait_for_solve(at)
+    before = at.session_state["sc_result"]["tables"].summary["total_demand"]
+    at.number_input(key="sc_dp_tractor_operating_hours").set_value(1200.0)
+    at.button(key="sc_run").click()
+    run(at)
+    wait_for_solve(at)
+    result = at.session_state["sc_result"]
+    assert result["scenario"].demand.parameters == {"tractor_operating_hours": 1200.0}
+    assert result["tables"].summary["total_demand"] > before
+    assert "tractor_operating_hours = 1200.0" in result["tables"].scenario_toml
