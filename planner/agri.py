@@ -88,7 +88,7 @@ from planner.models.two_echelon import (
 )
 from planner.results import weighted_quantile
 from planner.run import _demand_parameters
-from planner.scenarios import Scenario
+from planner.scenarios import Scenario, save_scenario
 from planner.seasons import PROFILES, profile_index, profile_matrix, region_of
 
 DEFAULT_DIRECT_RADIUS_KM: Final[float] = 150.0
@@ -114,7 +114,7 @@ SITES_COLUMNS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 ASSIGNMENT_COLUMNS: Final[tuple[str, ...]] = (
     "farm_id", "site_id", "travel_km", "travel_time_min", "demand", "machine", "served_by",
-    "share", "new_machines_per_year", "zone_id", "year",
+    "share", "new_machines_per_year", "machines", "zone_id", "year",
 )  # fmt: skip
 FLOW_COLUMNS: Final[tuple[str, ...]] = (
     "from_id", "to_id", "kind", "quantity", "unit", "machine", "year",
@@ -726,6 +726,7 @@ def _farm_rows(
     for m, machine in enumerate(MACHINE_NAMES):
         hours = proj.hours(machine)[:, t]  # type: ignore[arg-type]
         new = proj.new_machines(machine)[:, t]  # type: ignore[arg-type]
+        counted = (proj.tractors_counted if m == 0 else proj.combines_counted)[:, t]
         rows = np.flatnonzero(inputs.farm_zone[:, m] >= 0)
         zone = inputs.farm_zone[rows, m]
         counts = starts[zone + 1] - starts[zone]
@@ -750,6 +751,7 @@ def _farm_rows(
                     "served_by": np.where(inst.pair_van[p_rep], "van", "direct"),
                     "share": np.round(share, 6),
                     "new_machines_per_year": new[f_rep] * share,
+                    "machines": counted[f_rep] * share,
                     "zone_id": np.asarray(inst.zone_ids, dtype=object)[inst.pair_zone[p_rep]],
                     "year": inst.period_years[t],
                 }
@@ -771,6 +773,7 @@ def _farm_rows(
                         "served_by": "unserved",
                         "share": np.round(unserved[lost], 6),
                         "new_machines_per_year": new[r] * unserved[lost],
+                        "machines": counted[r] * unserved[lost],
                         "zone_id": np.asarray(inst.zone_ids, dtype=object)[zone[lost]],
                         "year": inst.period_years[t],
                     }
@@ -982,6 +985,8 @@ def _kpis(
         inputs.projection.tractors_counted[:, t].sum()
         + inputs.projection.combines_counted[:, t].sum()
     )
+    n_mach = served["machines"].to_numpy(dtype=np.float64)
+    van_rows = (served["served_by"] == "van").to_numpy()
     by_machine = {m: float(w[(served["machine"] == m).to_numpy()].sum()) for m in MACHINE_NAMES}
     kpis: dict[str, Any] = {
         "total_demand": round(total, 3),
@@ -995,6 +1000,12 @@ def _kpis(
         "mean_travel_time_min": round(float(np.average(minutes, weights=w)), 2)
         if served_w
         else float("nan"),
+        "served_machines": round(float(n_mach.sum()), 1),
+        "van_served_machines": round(float(n_mach[van_rows].sum()), 1),
+        "direct_served_machines": round(float(n_mach[~van_rows].sum()), 1),
+        "unserved_machines": round(
+            float(farm_rows.loc[farm_rows["site_id"] == "", "machines"].sum()), 1
+        ),
         "n_open_sites": int(sol.plant_open[:, t].sum() + sol.centre_open[:, t].sum()),
         "n_plants": int(sol.plant_open[:, t].sum()),
         "n_centres": int(sol.centre_open[:, t].sum()),
@@ -1267,7 +1278,8 @@ def write_two_echelon_outputs(result: TwoEchelonResult, out_dir: str | Path) -> 
     Returns
     -------
     paths
-        The written files by name. ``recommendations.gpkg`` holds the layers ``sites``
+        The written files by name (``scenario.toml`` reproduces the run).
+        ``recommendations.gpkg`` holds the layers ``sites``
         (points), ``assignments`` (farm -> centre lines, final period) and ``flows``
         (entry -> plant and plant -> centre lines, every period), EPSG:4326.
     """
@@ -1280,14 +1292,16 @@ def write_two_echelon_outputs(result: TwoEchelonResult, out_dir: str | Path) -> 
         "weekly_load": out / "weekly_load.csv",
         "flows": out / "flows.csv",
         "gpkg": out / "recommendations.gpkg",
+        "scenario": out / "scenario.toml",
     }
     paths["summary"].write_text(
         json.dumps(two_echelon_summary(result), indent=2, ensure_ascii=False), encoding="utf-8"
     )
+    save_scenario(result.scenario, paths["scenario"])
     if not result.solution.has_solution:
         for key in ("sites", "assignments", "weekly_load", "flows"):
             paths[key].write_text("", encoding="utf-8")
-        return {"summary": paths["summary"]}
+        return {"summary": paths["summary"], "scenario": paths["scenario"]}
     result.sites.to_csv(paths["sites"], index=False)
     result.assignments.to_csv(paths["assignments"], index=False)
     result.weekly_load.to_csv(paths["weekly_load"], index=False)
