@@ -519,6 +519,7 @@ def _start_run() -> None:
     except PlannerError as exc:
         state.flash(str(exc), "error")
         return
+    st.session_state.pop(state.SC_LAST_ERROR, None)
     job = SolveJob(scenario)
     job.start(lambda: cache.scenario_inputs(scenario), scenario.solver.time_limit_s)
     st.session_state[state.SC_JOB] = job
@@ -563,9 +564,9 @@ def _finish(job: SolveJob) -> None:
     elif job.error == "cancelled":
         state.flash(t("cancelled"), "warning")
     elif job.internal:
-        state.flash(t("internal_error", err=job.error), "error")
+        st.session_state[state.SC_LAST_ERROR] = t("internal_error", err=job.error)
     else:
-        state.flash(f"{t('solve_failed')} {job.error}", "error")
+        st.session_state[state.SC_LAST_ERROR] = f"{t('solve_failed')} {job.error}"
 
 
 @st.fragment(run_every=0.7)
@@ -753,7 +754,11 @@ def render() -> None:
         _editor()
         running = st.session_state.get(state.SC_JOB) is not None
         st.button(t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running)
-        _progress_panel()
+        if running:
+            _progress_panel()
+        last_error = st.session_state.get(state.SC_LAST_ERROR)
+        if last_error:
+            st.error(md(last_error))
         if not running:
             _results()
     except PlannerError as exc:

@@ -84,6 +84,7 @@ SC_PICK_MAP = "sc_pick_map"
 SC_PICK_ROLE = "sc_pick_role"
 SC_PICK_SHOW = "sc_pick_show"
 SC_FLASH = "sc_flash"
+SC_LAST_ERROR = "sc_last_error"
 
 # Demand assumptions: one number input per numeric field of DemandParameters
 DEMAND_PARAMS: tuple[str, ...] = tuple(
