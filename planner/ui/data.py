@@ -17,7 +17,7 @@ from planner.errors import PlannerError, ValidationError
 from planner.ui import cache, maps, state
 from planner.ui.i18n import lang, md, num, t
 
-ACCEPTED = ["csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json", "gpkg"]
+ACCEPTED = ("csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json", "gpkg")
 DEFAULT_MAX_MB = 50
 DEFAULT_MAX_ROWS = 1_000_000
 PREVIEW_ROWS = 200
@@ -217,7 +217,7 @@ def render() -> None:
             )
             up = st.file_uploader(
                 t("farms_file"),
-                type=ACCEPTED,
+                type=list(ACCEPTED),
                 key=state.DATA_FARMS_FILE,
             )
             if up is not None:
@@ -232,7 +232,7 @@ def render() -> None:
             )
             up = st.file_uploader(
                 t("sites_file"),
-                type=ACCEPTED,
+                type=list(ACCEPTED),
                 key=state.DATA_SITES_FILE,
             )
             if up is not None:

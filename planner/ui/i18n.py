@@ -8,7 +8,8 @@ label, unit and number follows the switch at once. Oblast and place names come f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import streamlit as st
@@ -16,11 +17,13 @@ import streamlit as st
 from planner.brief import format_number, format_share
 from planner.ui import state
 
-LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
-NAME_COLUMN = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
+LANGUAGES: Mapping[str, str] = MappingProxyType({"en": "English", "ru": "Русский", "kk": "Қазақша"})
+NAME_COLUMN: Mapping[str, str] = MappingProxyType(
+    {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
+)
 
 # key: (English, Russian, Kazakh)
-STRINGS: dict[str, tuple[str, str, str]] = {
+_STRINGS: dict[str, tuple[str, str, str]] = {
     "app_title": (
         "KZ service-network planner",
         "Планировщик сервисной сети (Казахстан)",
@@ -546,6 +549,9 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     ),
     "brief_preview": ("Brief preview", "Просмотр записки", "Анықтаманы алдын ала қарау"),
 }
+
+
+STRINGS: Mapping[str, tuple[str, str, str]] = MappingProxyType(_STRINGS)
 
 
 def lang() -> str:

@@ -7,6 +7,8 @@ readable offline; basemap tiles are only a bonus when the internet is there.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -128,12 +130,14 @@ def deck(
 
 # -- solution maps ---------------------------------------------------------------------------
 
-SITE_COLORS = {
-    "open": [31, 95, 168, 220],
-    "existing": [192, 57, 43, 230],
-    "new_vs_base": [39, 174, 96, 235],
-    "closed_vs_base": [140, 140, 140, 200],
-}
+SITE_COLORS: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {
+        "open": (31, 95, 168, 220),
+        "existing": (192, 57, 43, 230),
+        "new_vs_base": (39, 174, 96, 235),
+        "closed_vs_base": (140, 140, 140, 200),
+    }
+)
 _PALETTE = np.array(
     [
         [31, 119, 180],
@@ -149,6 +153,7 @@ _PALETTE = np.array(
     ],
     dtype=np.int64,
 )
+_PALETTE.setflags(write=False)  # shared by every session: read-only
 
 
 def site_tooltip_frame(sites: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
@@ -157,7 +162,7 @@ def site_tooltip_frame(sites: pd.DataFrame, labels: dict[str, str]) -> pd.DataFr
     load = s["assigned_demand"].to_numpy(dtype=np.float64)
     top = max(float(load.max()) if len(load) else 1.0, 1e-9)
     s["radius"] = 12000 + 60000 * np.sqrt(load / top)
-    s["color"] = [SITE_COLORS.get(str(v), SITE_COLORS["open"]) for v in s["status"]]
+    s["color"] = [list(SITE_COLORS.get(str(v), SITE_COLORS["open"])) for v in s["status"]]
     s["label"] = [
         f"{html.escape(str(n))} ({html.escape(str(i))})<br>{labels['load']}: {ld:,.0f}"
         f"<br>{labels['farms']}: {int(nf) if np.isfinite(nf) else 0:,}"
@@ -267,7 +272,7 @@ def result_layers(
     if base_open is not None:
         now_open = set(sd["site_id"])
         sd.loc[~sd["site_id"].isin(base_open), "color"] = pd.Series(
-            [SITE_COLORS["new_vs_base"]] * int((~sd["site_id"].isin(base_open)).sum()),
+            [list(SITE_COLORS["new_vs_base"])] * int((~sd["site_id"].isin(base_open)).sum()),
             index=sd.index[~sd["site_id"].isin(base_open)],
             dtype=object,
         )
@@ -292,7 +297,7 @@ def result_layers(
                     get_radius=30000,
                     stroked=True,
                     filled=False,
-                    get_line_color=SITE_COLORS["closed_vs_base"],
+                    get_line_color=list(SITE_COLORS["closed_vs_base"]),
                     line_width_min_pixels=3,
                     pickable=True,
                 )
