@@ -511,7 +511,9 @@ class PCenter:
         )
         return PCenter(sub, method="binary_search")
 
-    def _row_generation(self, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
+    def _row_generation(  # noqa: PLR0915
+        self, clock: Clock, stats: dict[str, float | int | str]
+    ) -> Solution:
         """(R) Exact p-center on a growing subset of rows (Contardo, Iori & Kramer 2019).
 
         The optimum on any subset of rows is a lower bound for all rows; the subset's
@@ -532,6 +534,17 @@ class PCenter:
         subset = np.unique(np.concatenate([hardest, sample]))
         lower, upper = float(row_min[reach].max()), np.inf
         best_open: list[int] | None = None
+        # (R0) a first full-feasible network: greedy cover of all rows at the largest value
+        k = new_sites_for_p(problem)[0]
+        core, cand_sites = self._cover_core(float(vals[allowed].max()))
+        if core is not None:
+            chosen = greedy_cover(core, max_count=k)
+            if chosen is not None:
+                start_open = pad_open(problem, cand_sites[np.flatnonzero(chosen)], k)
+                start_val = self.evaluate(start_open)[0]
+                if np.isfinite(start_val):
+                    upper, best_open = start_val, start_open
+                    clock.report(incumbent=upper, bound=lower, phase="row generation start")
         add = _ROW_GENERATION_ADD
         rounds = 0
         backend_used = "row-generation"
