@@ -133,12 +133,20 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
     open_sets: list[BoolArray] = []
     seen: set[bytes] = set()
     gap_target = threshold
+    # Diagonal preconditioner: multipliers move in proportion to the row's weight (u_i is
+    # a weighted cost), so light and heavy rows converge at the same relative pace.
+    wpos = inst.weights[inst.weights > 0]
+    precond = inst.weights / float(wpos.mean()) if len(wpos) else np.ones(inst.n_rows)
+    a = np.empty(len(wc))
+    neg = np.empty(len(wc))
+    served = np.empty(len(wc), dtype=np.bool_)
     while it < max_iterations:
         if should_stop is not None and should_stop():
             break
         it += 1
-        a = wc - u[row]
-        neg = np.minimum(a, 0.0)
+        np.take(u, row, out=a)  # a = wc - u[row], in preallocated buffers
+        np.subtract(wc, a, out=a)
+        np.minimum(a, 0.0, out=neg)
         rho = inst.fixed_cost + np.bincount(site, weights=neg, minlength=m)
         base = float(u.sum() + np.minimum(0.0, bw - u).sum() + rho[fixed_open].sum())
         free = ~fixed_open & ~fixed_closed
@@ -185,10 +193,12 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
         if target >= gap_target:
             break
         # Subgradient step.
-        served = (a < 0) & y[site]
-        g = 1.0 - np.bincount(row, weights=served.astype(np.float64), minlength=inst.n_rows)
+        np.take(y, site, out=served)
+        served &= neg < 0
+        g = 1.0 - np.bincount(row[served], minlength=inst.n_rows)
         g -= (bw < u).astype(np.float64)
-        norm = float(g @ g)
+        direction = g * precond
+        norm = float(g @ direction)
         if norm == 0:
             break  # the relaxed solution is feasible: L(u) is optimal for this u
         if since >= patience:
@@ -199,7 +209,7 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
                 break
             continue
         step = lam * max(upper_bound - value, 1e-9 * max(1.0, abs(upper_bound))) / norm
-        u = np.maximum(u + step * g, 0.0)
+        u = np.maximum(u + step * direction, 0.0)
     return LagrangianResult(
         bound=best_l,
         multipliers=best_u,

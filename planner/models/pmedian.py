@@ -129,9 +129,12 @@ def _prepare(problem: LocationProblem) -> _Prepared:
     costs, sites, w = problem.costs, problem.sites, problem.weights
     row_len = np.diff(costs.indptr)
     unreachable = (row_len == 0) & ~np.isfinite(costs.beyond_cost)
-    rows = np.flatnonzero(~unreachable).astype(np.int64)
+    # Rows of weight 0 that may go unlisted cost nothing wherever they are served: the
+    # surrogate leaves them out (evaluate() still assigns them).
+    idle = (w == 0) & np.isfinite(costs.beyond_cost)
+    rows = np.flatnonzero(~unreachable & ~idle).astype(np.int64)
     row_of = costs.row_of_entry
-    keep = ~sites.forbidden[costs.site_index] & ~unreachable[row_of]
+    keep = ~sites.forbidden[costs.site_index] & ~(unreachable | idle)[row_of]
     e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
     new_id = np.full(costs.n_demand, -1, dtype=np.int64)
     new_id[rows] = np.arange(len(rows))
@@ -140,7 +143,9 @@ def _prepare(problem: LocationProblem) -> _Prepared:
     beyond = costs.beyond_cost[rows].astype(np.float64)
     e_wcost = wr[e_row] * e_cost
     max_row = np.zeros(len(rows))
-    np.maximum.at(max_row, e_row, e_wcost)
+    if len(e_row):
+        starts = np.flatnonzero(np.r_[True, e_row[1:] != e_row[:-1]])
+        max_row[e_row[starts]] = np.maximum.reduceat(e_wcost, starts)
     finite_b = np.isfinite(beyond)
     scale = float(max_row.sum() + (wr[finite_b] * beyond[finite_b]).sum())
     scale += float(np.sort(sites.fixed_cost)[-max(problem.p or 1, 1) :].sum())
@@ -671,7 +676,7 @@ class PMedian:
             inst,
             upper_bound=best_f,
             threshold=threshold,
-            u0=0.5 * (d1 + d2),
+            u0=d1 + 0.5 * np.minimum(d2 - d1, d1),
             max_iterations=_LR_STAGES[0],
             should_stop=stop,
             on_bound=report,
@@ -711,8 +716,10 @@ class PMedian:
         stats["reduced_entries"] = len(reduced.site)
         stats["lagrangian_s"] = round(clock.elapsed_s, 3)
         # Restart the interchange from a few relaxed open sets (cheap, often improves UB).
-        for y in lr.open_sets[:_LR_RESTARTS]:
-            if clock.should_stop or int(y.sum()) != inst.p:
+        n_restarts = _LR_RESTARTS if len(inst.site) <= _EXACT_MAX_ENTRIES else 1
+        restart_deadline = deadline + 0.1 * clock.options.time_limit_s
+        for y in lr.open_sets[:n_restarts]:
+            if clock.should_stop or clock.elapsed_s > restart_deadline or int(y.sum()) != inst.p:
                 continue
             mask, f, _ = fast_interchange(
                 inst, y, should_stop=lambda: clock.should_stop, beyond_fn=self._beyond_fn()
