@@ -377,6 +377,11 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "d_max": ("Farthest farm, km", "Самое дальнее хозяйство, км", "Ең алыс шаруашылық, км"),
     "d_oblasts": ("Oblasts served", "Обслуживаемые области", "Қызмет көрсетілетін облыстар"),
     "save": ("Save to workspace", "Сохранить в рабочую область", "Жұмыс аймағына сақтау"),
+    "save_def": (
+        "Save scenario (without results)",
+        "Сохранить сценарий (без результатов)",
+        "Сценарийді сақтау (нәтижесіз)",
+    ),
     "save_as": ("Save as", "Сохранить как", "Келесідей сақтау"),
     "overwrite": (
         "Overwrite if the name exists (the old version is kept)",

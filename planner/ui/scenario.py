@@ -613,6 +613,19 @@ def _save(result: dict[str, Any]) -> None:
     state.flash(t("saved_ok", name=name), "success")
 
 
+def _save_definition() -> None:
+    """Save the editor's scenario without results (Save-definition button callback)."""
+    try:
+        scenario = scenario_from_widgets()
+        cache.workspace().save_scenario(
+            scenario, None, overwrite=bool(st.session_state.get(state.SC_OVERWRITE, False))
+        )
+    except PlannerError as exc:
+        state.flash(str(exc), "error")
+        return
+    state.flash(t("saved_ok", name=scenario.name), "success")
+
+
 def _results() -> None:
     result = st.session_state.get(state.SC_RESULT)
     st.subheader(t("results"))
@@ -753,7 +766,11 @@ def render() -> None:
         _workspace_panel()
         _editor()
         running = st.session_state.get(state.SC_JOB) is not None
-        st.button(t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running)
+        c = st.columns([1, 2, 5])
+        c[0].button(
+            t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running
+        )
+        c[1].button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
         if running:
             _progress_panel()
         last_error = st.session_state.get(state.SC_LAST_ERROR)

@@ -225,6 +225,12 @@ def test_workspace_rename_duplicate_delete_restore() -> None:
     at.button(key="ws_restore").click()
     run(at)
     assert len(ws.names()) == 2
+    # Saving the editor's scenario without results
+    at.text_input(key="sc_name").set_value("definition only")
+    at.button(key="sc_save_def").click()
+    run(at)
+    assert "definition only" in ws.names()
+    assert not ws.get("definition only").has_results
     # Loading a saved scenario fills the editor.
     at.selectbox(key="sc_base").set_value(f"saved:{ws.names()[0]}")
     at.button(key="sc_load").click()
