@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,6 +72,13 @@ def library_resolve(n_farms: int) -> dict[str, float]:
     return out
 
 
+def _idle(page: Any) -> None:  # noqa: ANN401
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+    )
+
+
 def browser_timings(n_farms: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional dependency
 
@@ -111,18 +119,21 @@ def browser_timings(n_farms: int) -> dict[str, float]:
             page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
             out["first_map_after_start_s"] = time.perf_counter() - t0
             out["first_map_page_only_s"] = out["first_map_after_start_s"] - out["server_ready_s"]
+            for key in ("server_ready_s", "first_map_after_start_s", "first_map_page_only_s"):
+                print(f"{key:34s} {out[key]:8.2f}", flush=True)
             page.goto(f"{url}/scenario", wait_until="domcontentloaded")
             page.wait_for_selector("text=Build and run a scenario", timeout=120_000)
             for attempt in ("first_solve_s", "resolve_app_s"):
-                page.wait_for_timeout(500)
+                _idle(page)
                 t1 = time.perf_counter()
                 page.get_by_role("button", name="Run", exact=True).click()
-                page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)
+                page.wait_for_selector("[data-testid='stProgress']", timeout=120_000)
                 page.wait_for_selector(
                     "[data-testid='stProgress']", state="detached", timeout=600_000
                 )
                 page.wait_for_selector("text=Open sites", timeout=120_000)
                 out[attempt] = time.perf_counter() - t1
+                print(f"{attempt:34s} {out[attempt]:8.2f}", flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -141,10 +152,16 @@ def main() -> int:
         "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
     }
     results.update(library_resolve(args.farms))
+    for key, value in results.items():
+        print(f"{key:34s} {value!s:>8}", flush=True)
     if CHROMIUM.exists():
-        results.update(browser_timings(args.farms))
+        try:
+            results.update(browser_timings(args.farms))
+        except Exception as exc:  # noqa: BLE001 - report what was measured
+            results["browser_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
     else:
         results["browser"] = "skipped: /usr/bin/chromium not installed"
+    print("-" * 60)
     targets = {"first_map_after_start_s": 5.0, "resolve_default_settings_s": 2.0}
     for key, value in results.items():
         flag = ""
