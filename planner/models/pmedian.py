@@ -38,6 +38,7 @@ import numpy.typing as npt
 from planner.models._base import (
     Alternative,
     BoolArray,
+    CancelToken,
     Clock,
     CostMatrix,
     FloatArray,
@@ -105,6 +106,19 @@ _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites rem
 #   (C3) x_ij <= y_j                     for every listed pair
 #   (C4) sum_i w_i x_ij <= Q_j y_j       for every site j
 #   (C5) sum_j y_j = p,  (6) as above,  x, y binary
+
+
+@dataclass(frozen=True, eq=False)
+class _CapResult:
+    """A capacitated MIP outcome with the pairs its x variables stand for (private)."""
+
+    status: str
+    values: FloatArray | None
+    bound: float
+    e_row: IntArray
+    e_site: IntArray
+    e_cost: FloatArray
+    n_y: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -371,12 +385,9 @@ class PMedian:
         result = self._capacitated_mip(
             fixed_open=open_mask, time_limit_s=30.0, backend="highs", seed=0, hint=None
         )
-        if result is None:
+        if result is None or result.values is None:
             return fail
-        _, values, _, _ = result
-        if values is None:
-            return fail
-        return self._decode_capacitated(values, opened)
+        return self._decode_capacitated(result, opened)
 
     # ------------------------------------------------------------------ solve
 
@@ -820,8 +831,8 @@ class PMedian:
         seed: int,
         hint: BoolArray | None,
         gap_tolerance: float = 1e-6,
-        cancel: object = None,
-    ) -> tuple[str, FloatArray | None, float, float] | None:
+        cancel: CancelToken | None = None,
+    ) -> _CapResult | None:
         """Solve (C1)-(C5); with ``fixed_open`` only those sites may (and must) open."""
         pr = self.problem
         costs, sites, w = pr.costs, pr.sites, pr.weights
@@ -881,27 +892,22 @@ class PMedian:
             cols=np.concatenate([x, y]),
             coefs=np.concatenate([w[e_row], -cap]),
         )
-        hint_vec = None
-        if hint is not None:
-            hint_vec = None  # a feasible single-source assignment is not known cheaply
-        from planner.models._base import CancelToken  # noqa: PLC0415
-
+        del hint  # a feasible single-source assignment is not known cheaply
         res = solve_mip(
             mip,
             backend=backend,
             time_limit_s=time_limit_s,
             gap_tolerance=gap_tolerance,
             seed=seed,
-            hint=hint_vec,
-            cancel=cancel if isinstance(cancel, CancelToken) else None,
+            cancel=cancel,
         )
-        self._cap_pairs = (e_row, e_site, e_cost, len(y))
-        return res.status, res.values, res.objective, res.bound
+        return _CapResult(res.status, res.values, res.bound, e_row, e_site, e_cost, len(y))
 
     def _decode_capacitated(
-        self, values: FloatArray, opened: IntArray | None = None
+        self, res: _CapResult, opened: IntArray | None = None
     ) -> tuple[float, IntArray, FloatArray]:
-        e_row, e_site, e_cost, n_y = self._cap_pairs
+        assert res.values is not None
+        values, e_row, e_site, e_cost, n_y = res.values, res.e_row, res.e_site, res.e_cost, res.n_y
         n = self.problem.n_demand
         xv = values[n_y : n_y + len(e_row)] > 0.5  # noqa: PLR2004
         assignment = np.full(n, -1, dtype=np.int64)
@@ -929,7 +935,7 @@ class PMedian:
         )
         if res is None:
             return self._infeasible(clock, "a demand row has no allowed site to be assigned to.")
-        status, values, _, bound = res
+        status, values, bound = res.status, res.values, res.bound
         if status == "infeasible":
             return self._infeasible(
                 clock,
@@ -940,7 +946,7 @@ class PMedian:
         if values is None:
             return self._error(clock, f"{backend} found no solution in the time limit.", backend)
         opened = np.flatnonzero(values[: self.problem.n_sites] > 0.5)  # noqa: PLR2004
-        obj, assignment, acost = self._decode_capacitated(values, opened)
+        obj, assignment, acost = self._decode_capacitated(res, opened)
         clock.report(incumbent=obj, bound=bound, phase=backend)
         proven = status == "optimal"
         return self._package(
@@ -1041,6 +1047,11 @@ class PMedian:
             notes.append(
                 f"{n_unreach} demand row(s) have no allowed site at all and are left "
                 "unassigned (excluded from the objective)."
+            )
+        if self.problem.capacitated and np.isfinite(self.problem.costs.beyond_cost).any():
+            notes.append(
+                "Capacitated: rows are assigned only to their listed sites, and the bound "
+                "holds for that restriction."
             )
         beyond_rows = self._rows_beyond_lists(assignment)
         if beyond_rows:
