@@ -70,9 +70,13 @@ def load_cap_instance(path: Path, *, capacity: float | None) -> CapInstance:
     path
         The file (``cap41.txt`` ... ``capc.txt``).
     capacity
-        Replaces every literal ``capacity`` token (capa/capb/capc: 8000 for ``capa_8000``).
-        Numeric capacities in the file (the small sets) are kept whatever number is passed
-        (e.g. ``math.nan``). ``None`` means uncapacitated: all capacities are ignored.
+        Replaces every literal ``capacity`` token (capa/capb/capc: 8000 for ``capa_8000``);
+        ``None`` there means uncapacitated (family ``uncap``). Files with numeric capacities
+        (sets IV-XIII) keep them whatever is passed (``None`` or ``math.nan``); when every
+        capacity is at least the total demand (sets VII, X, XIII, the only small files in
+        ``uncap``) they cannot bind and are dropped, which is exactly the uncapacitated
+        problem. So both "None = file capacities" and "None = uncapacitated" callers get the
+        published problem for every row of ``optimal_values.csv``.
 
     Returns
     -------
@@ -89,20 +93,24 @@ def load_cap_instance(path: Path, *, capacity: float | None) -> CapInstance:
         head = np.array(tokens[2 : 2 + 2 * m], dtype=object).reshape(m, 2)
         fixed = head[:, 1].astype(np.float64)
         placeholder = head[:, 0] == "capacity"
-        if capacity is None:
-            caps = np.full(m, np.inf)
-        elif placeholder.any():
-            if not np.isfinite(capacity) or capacity < 0:
+        body = np.array(tokens[2 + 2 * m :], dtype=np.float64).reshape(n, 1 + m)
+        if placeholder.any():
+            if capacity is None:
+                caps = np.full(m, np.inf)
+            elif not np.isfinite(capacity) or capacity < 0:
                 msg = (
                     f"{path} holds the placeholder `capacity`; pass a capacity "
-                    f"(e.g. 8000 for capa_8000), got {capacity}."
+                    f"(e.g. 8000 for capa_8000) or None (uncapacitated), got {capacity}."
                 )
                 raise ValidationError(msg, source="OR-Library cap file")
-            caps = np.where(placeholder, float(capacity), 0.0)
-            caps[~placeholder] = head[~placeholder, 0].astype(np.float64)
+            else:
+                caps = np.where(placeholder, float(capacity), 0.0)
+                caps[~placeholder] = head[~placeholder, 0].astype(np.float64)
         else:
             caps = head[:, 0].astype(np.float64)
-        body = np.array(tokens[2 + 2 * m :], dtype=np.float64).reshape(n, 1 + m)
+            if capacity is None and (caps >= body[:, 0].sum()).all():
+                # No capacity can bind (sets VII, X, XIII): exactly the uncapacitated problem.
+                caps = np.full(m, np.inf)
     except ValueError as exc:
         msg = f"{path}: not an OR-Library cap file ({exc})."
         raise ValidationError(msg, source="OR-Library cap file") from exc
@@ -186,9 +194,7 @@ def run_cap_instance(
     instance = load_cap_instance(path, capacity=capacity)
     model = cap_model(instance)
     sol = model.solve(
-        SolveOptions(
-            time_limit_s=time_limit_s, gap_tolerance=0.0, seed=seed, compute_regret=False
-        )
+        SolveOptions(time_limit_s=time_limit_s, gap_tolerance=0.0, seed=seed, compute_regret=False)
     )
     return {
         "objective": float(sol.objective),

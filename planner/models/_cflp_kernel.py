@@ -66,6 +66,8 @@ def kernel_search(
     budget_s: float,
     seed: int,
     closed: BoolArray,
+    seed_sites: BoolArray | None = None,
+    cutoff: Callable[[], float] | None = None,
 ) -> int:
     """Run restricted MIPs over growing kernels; report every solution found.
 
@@ -91,6 +93,10 @@ def kernel_search(
         HiGHS seed.
     closed
         Sites known to be useless (fixed closed by reduced-cost tests).
+    seed_sites
+        Further sites for the first kernel (e.g. those open in the best solutions seen).
+    cutoff
+        Returns the incumbent objective; restricted MIPs only look for better solutions.
 
     Returns
     -------
@@ -101,9 +107,11 @@ def kernel_search(
     ranked = np.flatnonzero(usable)
     ranked = ranked[np.argsort(site_value[ranked], kind="stable")]
     kernel = data.required.copy()
-    if incumbent is not None:
-        kernel |= incumbent
     size = n_lagrangian_open + BUCKET_SITES
+    if incumbent is not None and int(incumbent.sum()) <= 2 * size:
+        kernel |= incumbent
+    if seed_sites is not None and int(seed_sites.sum()) <= 3 * size:
+        kernel |= seed_sites & usable
     n_mips = 0
     spent = 0.0
     pos = 0
@@ -112,7 +120,7 @@ def kernel_search(
         pos = size
         size += BUCKET_SITES
         kernel[new] = True
-        slot = min(budget_s - spent, time_left() - 1.0, max(budget_s / 2.0, 3.0))
+        slot = min(budget_s - spent, time_left() - 1.0, max(budget_s / 3.0, 3.0))
         if slot <= 1.0:
             break
         t0 = time.perf_counter()
@@ -126,6 +134,7 @@ def kernel_search(
             seed=seed,
             start=None,
             on_progress=None,
+            cutoff=cutoff() if cutoff is not None else None,
         )
         n_mips += 1
         spent += time.perf_counter() - t0

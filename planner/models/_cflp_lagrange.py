@@ -120,11 +120,56 @@ class Lagrangian:
         if self.need > 0 and self.uniform and caps[0] > 0:
             self.k_cap = int(np.ceil(self.need / caps[0] * (1 - 1e-12)))
         self.mu = 0.0
+        # Numbers of new sites proven not to beat the incumbent (see ``count_fixing``).
+        self.count_excluded = np.zeros(int(free.sum()) + 1, dtype=np.bool_)
 
     # -- (L2) ------------------------------------------------------------------------------
-    def _count_bounds(self) -> tuple[int, int]:
+    def count_range(self) -> tuple[int, int]:
+        """Range of new-site counts not excluded by ``count_fixing`` (or the input bounds).
+
+        Returns
+        -------
+        lo, hi
+            Smallest and largest admissible number of new sites.
+        """
         d = self.data
-        return max(d.min_new, self.k_cap), d.max_new
+        ok = np.flatnonzero(~self.count_excluded)
+        if not len(ok):
+            return d.max_new + 1, d.max_new
+        return max(d.min_new, int(ok[0])), min(d.max_new, int(ok[-1]))
+
+    def _count_bounds(self) -> tuple[int, int]:
+        lo, hi = self.count_range()
+        return max(lo, self.k_cap), hi
+
+    def count_fixing(
+        self, res: _SubResult, const: float, upper: float, closed: BoolArray, forced: BoolArray
+    ) -> None:
+        """Exclude numbers of new sites whose best (L2) choice lifts the bound above ``upper``.
+
+        Parameters
+        ----------
+        res
+            Minimiser at the current multipliers.
+        const
+            ``L(lambda) - (L2) value``.
+        upper
+            Incumbent objective minus the tolerance.
+        closed
+            Sites fixed closed.
+        forced
+            Sites fixed open.
+        """
+        d = self.data
+        y0 = d.required | (forced & d.allowed)
+        base = const + float(res.v[y0].sum())
+        n_forced_new = int((y0 & ~d.required).sum())
+        pool = np.sort(res.v[d.free & ~closed & ~y0])
+        prefix = np.r_[0.0, np.cumsum(pool)]
+        counts = n_forced_new + np.arange(len(prefix))
+        over = base + prefix > upper
+        inside = counts < len(self.count_excluded)
+        self.count_excluded[counts[inside & over]] = True
 
     def solve_sites(
         self, v: FloatArray, closed: BoolArray, forced: BoolArray
@@ -382,6 +427,10 @@ def run_subgradient(  # noqa: C901, PLR0912, PLR0915
         state.iterations += 1
         last_res = res
         if not np.isfinite(res.value):
+            ub = upper()
+            if np.isfinite(ub):
+                # No site choice is left that could beat the incumbent: it is optimal.
+                state.bound = max(state.bound, ub - tolerance)
             break
         if not np.isfinite(state.bound) or res.value > state.bound + 1e-12 * max(
             1.0, abs(state.bound)
@@ -410,6 +459,7 @@ def run_subgradient(  # noqa: C901, PLR0912, PLR0915
             nc, no = lag.fixing(res, const, ub - tolerance, state.fixed_closed, state.fixed_open)
             state.fixed_closed |= nc
             state.fixed_open |= no
+            lag.count_fixing(res, const, ub - tolerance, state.fixed_closed, state.fixed_open)
         g = lag.subgradient(res)
         norm2 = float(g @ g)
         if lag.use_mu:
@@ -439,4 +489,5 @@ def run_subgradient(  # noqa: C901, PLR0912, PLR0915
                 )
                 state.fixed_closed |= nc
                 state.fixed_open |= no
+                lag.count_fixing(best, const, ub - tolerance, state.fixed_closed, state.fixed_open)
     return state

@@ -128,6 +128,7 @@ def build_mip(  # noqa: PLR0915
     fixed_open: BoolArray | None = None,
     integer_x: bool | None = None,
     entry_mask: BoolArray | None = None,
+    new_sites: tuple[int, int] | None = None,
 ) -> MipModel:
     """Build the MIP (0)-(9) over the sites not fixed closed.
 
@@ -143,6 +144,8 @@ def build_mip(  # noqa: PLR0915
         Binary assignment variables (default: single-source).
     entry_mask
         Only these entries get an ``x`` column (a restricted, heuristic model); default all.
+    new_sites
+        Tighter (min, max) number of new sites for (5)-(6), e.g. from Lagrangian tests.
 
     Returns
     -------
@@ -223,12 +226,13 @@ def build_mip(  # noqa: PLR0915
     # (5)-(6) number of new sites.
     free_cols = np.flatnonzero(~data.required[sites])
     n_free = len(free_cols)
-    if data.min_new > 0 or data.max_new < n_free:
+    min_new, max_new = (data.min_new, data.max_new) if new_sites is None else new_sites
+    if min_new > 0 or max_new < n_free:
         ri.append(np.full(n_free, n_con))
         ci.append(free_cols)
         vi.append(np.ones(n_free))
-        lo.append(np.array([float(data.min_new)]))
-        hi.append(np.array([float(data.max_new)]))
+        lo.append(np.array([float(min_new)]))
+        hi.append(np.array([float(max_new)]))
         n_con += 1
     mat = sp.csc_matrix(
         (np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))), shape=(n_con, n_y + n_x)
@@ -263,6 +267,7 @@ def solve_mip_highs(
     seed: int,
     start: FloatArray | None,
     on_progress: Callable[[float, float], bool] | None,
+    cutoff: float | None = None,
 ) -> HighsResult:
     """Solve the MIP with HiGHS (direct API).
 
@@ -280,6 +285,8 @@ def solve_mip_highs(
         Warm-start column vector (a feasible solution).
     on_progress
         Callback (incumbent, bound) -> stop?
+    cutoff
+        Only solutions below this objective are of interest.
 
     Returns
     -------
@@ -300,6 +307,7 @@ def solve_mip_highs(
         seed=seed,
         start=start,
         on_progress=on_progress,
+        cutoff=cutoff,
     )
 
 

@@ -72,6 +72,8 @@ LAGRANGE_TIME_SHARE = 0.3
 # usually optimal already and the exact MIP needs the time), with this share of the rest.
 KERNEL_MIN_GAP = 1e-3
 KERNEL_TIME_SHARE = 0.4
+# The first kernel holds the sites open in this many of the best site sets evaluated.
+KERNEL_SEED_SOLUTIONS = 5
 # Relative tolerance for reduced-cost fixing: sites are fixed only if forcing them costs at
 # least this much more than the incumbent (keeps the proof exact to ~1e-11 relative).
 FIXING_RTOL = 1e-11
@@ -428,16 +430,15 @@ class CFLP:
             # Evaluate (L2)'s site sets while assignments take at most about half the time
             # spent so far (on large instances one assignment costs seconds).
             busy = clock.elapsed_s - lag_start_s
-            if clock.elapsed_s < heur_deadline and eval_s[0] <= HEURISTIC_EVAL_SHARE * busy:
+            if best_a is None or (
+                clock.elapsed_s < heur_deadline and eval_s[0] <= HEURISTIC_EVAL_SHARE * busy
+            ):
                 try_sites(y, "lagrangian heuristic")
 
         def tol() -> float:
             ub = upper()
             return max(FIXING_RTOL * abs(ub), 1e-9) if np.isfinite(ub) else 0.0
 
-        # A first incumbent: every allowed site open (respecting max_new), then greedy.
-        start_y = data.allowed if data.max_new >= int(data.free.sum()) else data.required
-        try_sites(start_y.copy(), "start")
         t_lag = time.perf_counter()
         for _round in range(3):
             run_subgradient(
@@ -450,6 +451,10 @@ class CFLP:
                 on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
                 on_sites=on_sites,
             )
+            if best_a is None:
+                # Fallback incumbent: every allowed site open (respecting max_new).
+                start_y = data.allowed if data.max_new >= int(data.free.sum()) else data.required
+                try_sites(start_y.copy(), "start")
             if best_y is not None and best_a is not None and not clock.should_stop:
                 y2, a2 = local_search(
                     data,
@@ -475,6 +480,12 @@ class CFLP:
         lag_gap = relative_gap(upper(), bound)
         if run_mip and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
             at_best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
+            good = sorted((a.objective, key) for key, a in cache.items() if a.feasible)[
+                :KERNEL_SEED_SOLUTIONS
+            ]
+            seed_sites = np.zeros(data.n_sites, dtype=np.bool_)
+            for _, key in good:
+                seed_sites |= np.frombuffer(key, dtype=np.bool_)
             stats["kernel_mips"] = kernel_search(
                 data,
                 site_value=at_best.v,
@@ -486,6 +497,8 @@ class CFLP:
                 budget_s=KERNEL_TIME_SHARE * clock.remaining_s,
                 seed=opts.seed,
                 closed=state.fixed_closed,
+                seed_sites=seed_sites,
+                cutoff=upper,
             )
             stats["kernel_objective"] = upper()
             if best_y is not None and best_a is not None and not clock.should_stop:
@@ -512,7 +525,14 @@ class CFLP:
             if best_y is not None:
                 closed &= ~best_y
                 fixed_open &= best_y
-            model = build_mip(data, closed=closed, fixed_open=fixed_open)
+            lo_new, hi_new = lag.count_range()
+            if best_y is not None:
+                n_inc = int((best_y & ~data.required).sum())
+                lo_new, hi_new = min(lo_new, n_inc), max(hi_new, n_inc)
+            stats["new_sites_range"] = f"{lo_new}-{hi_new}"
+            model = build_mip(
+                data, closed=closed, fixed_open=fixed_open, new_sites=(lo_new, hi_new)
+            )
             if best_y is not None and best_a is not None:
                 start = model.start_vector(best_y, best_a.entry_frac)
             mip_backend = "highs" if backend in ("auto", "heuristic") else backend

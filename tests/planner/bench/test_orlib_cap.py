@@ -102,6 +102,10 @@ def test_loader_reads_published_files() -> None:
     assert inst.demands.sum() == pytest.approx(58268)
     assert (inst.capacities == 5000).all()
     assert inst.fixed_costs[10] == 0.0
+    # None keeps binding file capacities (cap41) and drops ones that cannot bind (cap71).
+    assert (load_cap_instance(_orlib("cap41"), capacity=None).capacities == 5000).all()
+    assert np.isinf(load_cap_instance(_orlib("cap71"), capacity=None).capacities).all()
+    assert (load_cap_instance(_orlib("cap71"), capacity=math.nan).capacities == 58268).all()
     big = load_cap_instance(_orlib("capa"), capacity=8000)
     assert (big.n_warehouses, big.n_customers) == (100, 1000)
     assert big.demands.sum() == pytest.approx(50886)
