@@ -73,6 +73,8 @@ _HOURS_SCALE: Final[float] = 1e-3
 _RESTRICT_LP_TOL: Final[float] = 1e-4
 _HALF: Final[float] = 0.5
 _RESTRICTED_TIME_SHARE: Final[float] = 0.3
+_DROP_TIME_SHARE: Final[float] = 0.35
+_DROP_BATCHES: Final[tuple[int, ...]] = (8, 4, 2, 1)
 _TRIM_TOL: Final[float] = 1e-9
 _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
     (0.5, 0.5),
@@ -871,6 +873,35 @@ def _trim(inst: TwoEchelonInstance, layout: _Layout, values: FloatArray) -> Floa
     return out
 
 
+def _drop_moves(
+    inst: TwoEchelonInstance, layout: _Layout, values: FloatArray
+) -> list[list[tuple[str, IntArray]]]:
+    """Candidate moves for the drop local search, most promising first.
+
+    Each move lists (block, centre indices) whose variables are set to 0 in every period:
+    batches of the lightest combine-capable centres lose the capability, batches of the
+    lightest non-required centres close (with their capability and vans).
+    """
+    share = values[layout.share][:, -1]
+    hours = inst.zone_hours_year[inst.pair_zone, -1] * share
+    load = np.bincount(inst.pair_centre, weights=hours, minlength=inst.n_centres)
+    is_c = inst.zone_machine[inst.pair_zone] == 1
+    c_load = np.bincount(inst.pair_centre[is_c], weights=hours[is_c], minlength=inst.n_centres)
+    open_last = values[layout.centre][:, -1] > _HALF
+    comb_last = values[layout.combine][:, -1] > _HALF
+    combine_order = np.flatnonzero(comb_last)[np.argsort(c_load[comb_last], kind="stable")]
+    closable = open_last & ~inst.centre_required
+    close_order = np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]
+    moves: list[list[tuple[str, IntArray]]] = []
+    for batch in _DROP_BATCHES:
+        if len(combine_order) >= batch:
+            moves.append([("combine", combine_order[:batch])])
+        if len(close_order) >= batch:
+            rows = close_order[:batch]
+            moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
+    return moves
+
+
 def _extract(
     inst: TwoEchelonInstance, layout: _Layout, values: FloatArray
 ) -> dict[str, npt.NDArray[np.generic]]:
@@ -1020,6 +1051,25 @@ class TwoEchelonModel:
                     best, best_obj = cand, obj
                     stats["plant_reoptimised_objective"] = best_obj
                     clock.report(incumbent=best_obj, phase="plants")
+        # Phase 1c: drop moves (close lightly used centres, remove combine capability where
+        # little combine work is done), each re-balanced by the fixed-integer LP.
+        if best is not None and lp.values is not None:
+            deadline = clock.elapsed_s + _DROP_TIME_SHARE * clock.remaining_s
+            for move in _drop_moves(inst, layout, best):
+                if clock.should_stop or clock.elapsed_s > deadline:
+                    break
+                trial = best.copy()
+                for block, rows in move:
+                    trial[getattr(layout, block)[rows]] = 0.0
+                trial[layout.runs_vans] = (trial[layout.vans] > 0).astype(np.float64)
+                res = run(_fix_integers(mip, layout, trial), _HEURISTIC_TIME_SHARE)
+                if res.values is None:
+                    continue
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    stats["drop_moves_objective"] = best_obj
+                    clock.report(incumbent=best_obj, phase="drop moves")
         # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
         mip_res: MipResult | None = None
         ready = lp.values is not None and best is not None and not clock.should_stop
