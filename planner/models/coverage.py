@@ -35,12 +35,34 @@ N_i = free sites covering row i, w = demand weight, k = number of new sites)::
     (K2)  sum_j x_ij = 1                      for every coverable row i
     (K3)  x_ij <= y_j;  (K4) sum_i w_i x_ij <= Q_j y_j;  (K5) min/max new as (S3); binary.
 
+Capacitated MCLP counts a row only when it is assigned within capacity (the Current & Storbeck
+model); :func:`planner.models.check.check_solution` counts geometric coverage instead, so for
+capacitated MCLP the two objectives differ whenever capacity binds (see the tests).
+
 Reductions, all exact: identical coverage sets are merged (weights summed); rows covered by a
 required site leave the model; a free site whose coverage is a subset of another free site's
 (and, for set covering, no cheaper) is dropped (MCLP; set covering only without
 ``min_new_sites``); a set-covering row with a single candidate fixes that site open
 (essential column). The primal side is greedy + best-improvement swap local search (fast
 interchange); the bound is the LP relaxation of (M1)-(M4)/(S1)-(S4) or the MIP's own bound.
+
+Solve pipeline, uncapacitated MCLP (every phase honours the time limit and cancellation):
+
+1. coverage lists within the radius, rows merged exactly by identical coverage sets
+   (200,000 farms x 2,000 sites, 50 km: 34,225 groups), dominated sites dropped;
+2. greedy + best-improvement swap local search on the groups;
+3. small instances (<= 200,000 nonzeros): MIP (M1)-(M4) warm-started from the incumbent;
+4. large instances: LP duals of (M2) from HiGHS PDLP at loose tolerance -> exact Lagrangian
+   bound L(lam) (valid whatever the LP accuracy), LP-guided restart of the local search,
+   Lagrangian reduced-cost fixing, then the MIP on the reduced problem.
+   Measured (200,000 x 2,000, 50 km lists, p = 100, 2 cores at load 8-10): bound 20,263.9,
+   incumbent 20,263.6 (gap 1.4e-5) within the 60 s limit; p = 20 proven optimal in 40 s
+   wall / 17 s CPU.
+
+Set covering uses the same exact grouping plus essential and dominated columns, the greedy
+cover (Chvatal) with redundancy removal, then the MIP (CP-SAT for the pure 0/1 model, see
+:func:`choose_backend`); 200,000 x 2,000 at 50 km: 270 sites proven optimal in 48 s wall /
+17 s CPU under the same load.
 
 Assignment: a covered row is assigned to its nearest open site within the radius (capacitated:
 the site chosen by (C2)-(C4)/(K2)-(K4)); a row that is not covered is -1, so ``assignment``
@@ -1349,6 +1371,10 @@ def add_decision_support(
     opts = clock.options
     if not solution.has_solution or not (opts.compute_regret or opts.n_best > 1):
         return solution
+    if clock.should_stop:  # the time limit covers decision support too
+        stats0 = dict(solution.stats)
+        stats0["regret"] = "skipped: time limit reached before decision support"
+        return replace(solution, stats=stats0)
     opened = tuple(int(j) for j in solution.open_sites)
     sign = -1.0 if maximise else 1.0
     objective = sign * solution.objective
@@ -1826,7 +1852,7 @@ class MCLP:
             )
         sol = self._solve_uncapacitated(cov, k, clock, stats)
         drop = None
-        if sol.has_solution and opts.compute_regret:
+        if sol.has_solution and opts.compute_regret and not clock.should_stop:
             out_sites, _, loss = self._swap_tables(sol.open_sites)
             drop = {int(j): float(v) for j, v in zip(out_sites, loss, strict=True)}
         return add_decision_support(
@@ -2518,7 +2544,10 @@ class SetCover:
             sol = self._solve_uncapacitated(cov, clock, stats)
         drop = (
             self._drop_regret(sol.open_sites)
-            if sol.has_solution and opts.compute_regret and not problem.capacitated
+            if sol.has_solution
+            and opts.compute_regret
+            and not problem.capacitated
+            and not clock.should_stop
             else None
         )
         work = problem.costs.nnz * (_MIP_EVALUATE_FACTOR if problem.capacitated else 1)

@@ -330,7 +330,10 @@ class PCenter:
             sol = self._binary_search(k, clock, stats)
         drop = (
             self._drop_regret(sol.open_sites)
-            if sol.has_solution and opts.compute_regret and not problem.capacitated
+            if sol.has_solution
+            and opts.compute_regret
+            and not problem.capacitated
+            and not clock.should_stop
             else None
         )
         work = problem.costs.nnz * (_MIP_EVALUATE_FACTOR if problem.capacitated else 1)
