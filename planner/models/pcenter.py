@@ -514,7 +514,7 @@ class PCenter:
         )
         return PCenter(sub, method="binary_search")
 
-    def _row_generation(  # noqa: PLR0915
+    def _row_generation(  # noqa: C901, PLR0915
         self, clock: Clock, stats: dict[str, float | int | str]
     ) -> Solution:
         """(R) Exact p-center on a growing subset of rows (Contardo, Iori & Kramer 2019).
@@ -572,6 +572,11 @@ class PCenter:
             obj, a, c = self.evaluate(sub_sol.open_sites)
             if obj < upper:
                 upper, best_open = obj, list(sub_sol.open_sites)
+            if not np.isfinite(obj) and not clock.should_stop:
+                repaired = self._repair(list(sub_sol.open_sites), a, k)
+                if repaired is not None and repaired[0] < upper:
+                    upper, best_open = repaired
+                    stats["repaired_networks"] = int(stats.get("repaired_networks", 0)) + 1
             clock.report(incumbent=upper, bound=lower, phase=f"row generation {rounds}")
             if upper <= lower * (1 + 1e-12) or relative_gap(upper, lower) <= (
                 clock.options.gap_tolerance
@@ -618,6 +623,39 @@ class PCenter:
             message=msg,
             stats=stats,
         )
+
+    def _repair(
+        self, open_sites: list[int], assignment: IntArray, k: int
+    ) -> tuple[float, list[int]] | None:
+        """Make a network serve every reachable row, keeping ``p`` sites (heuristic).
+
+        Greedy-cover the rows with no open listed site, then close the subset sites whose
+        drop-one regret is smallest until ``p`` sites remain; ``None`` if that fails.
+        """
+        problem = self.problem
+        unserved = np.flatnonzero(self._reachable() & (assignment < 0))
+        sub = self._subproblem(unserved)
+        core, cand_sites = sub._cover_core(float(np.inf))
+        if core is None:
+            return None
+        chosen = greedy_cover(core)
+        if chosen is None:
+            return None
+        extra = {int(j) for j in cand_sites[np.flatnonzero(chosen)]}
+        opened = sorted(set(open_sites) | extra)
+        required = set(np.flatnonzero(problem.sites.required).tolist())
+        surplus = len(opened) - int(problem.p or 0)
+        if surplus > 0:
+            regret = self._drop_regret(opened)
+            removable = [j for j in opened if j not in extra and j not in required]
+            removable.sort(key=lambda j: (regret.get(j, np.inf), j))
+            if len(removable) < surplus:
+                return None
+            drop = set(removable[:surplus])
+            opened = [j for j in opened if j not in drop]
+        opened = pad_open(problem, [j for j in opened if j not in required], k)
+        value = self.evaluate(opened)[0]
+        return (value, opened) if np.isfinite(value) else None
 
     def _final_assignment(
         self, open_sites: Sequence[int], clock: Clock, backend: str
