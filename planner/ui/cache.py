@@ -18,7 +18,7 @@ from planner import demand, farms, geodata, scenarios
 from planner.scenarios import ModelSpec, Scenario, SolverSpec
 
 if TYPE_CHECKING:
-    from planner import export, run, store
+    from planner import agri, export, run, store
     from planner.sweep import SweepPoint
 
 # planner.run / export / store / sweep pull in scipy, OR-Tools and friends; they are imported
@@ -174,3 +174,28 @@ def sweep(scenario_toml: str, ps: tuple[int, ...], time_limit_s: float) -> list[
 
     scenario = scenarios.scenario_from_dict(tomllib.loads(scenario_toml))
     return sweep_p(scenario, ps, inputs=scenario_inputs(scenario), time_limit_s=time_limit_s)
+
+
+# -- two-echelon network (Network page) ------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _two_echelon_inputs_for_key(key: str) -> agri.TwoEchelonInputs:
+    from planner import agri  # noqa: PLC0415
+
+    raw = tomllib.loads(key)
+    base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
+    return agri.build_two_echelon_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
+
+
+def two_echelon_inputs(scenario: Scenario) -> agri.TwoEchelonInputs:
+    """Return the prepared two-echelon inputs (farms, growth, zones, arrays); cached, read-only.
+
+    Keyed on the whole scenario except name, title and solver options, so re-running with
+    another time limit reuses the farms, zones and cost arrays.
+    """
+    neutral = scenario.replace(
+        name="inputs", title="", description="", solver=SolverSpec(), base_dir=scenario.base_dir
+    )
+    key = scenarios.scenario_to_toml(neutral) + f"\n# base_dir={scenario.base_dir}\n"
+    return _two_echelon_inputs_for_key(key)

@@ -302,6 +302,11 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "Алаңды жабу шығынын есептеу",
     ),
     "seed": ("Solver seed", "Зерно решателя", "Шешуші дәні"),
+    "gap_tol": (
+        "Stop at optimality gap, %",
+        "Остановить при разрыве, %",
+        "Алшақтықта тоқтату, %",
+    ),
     "run": ("Run", "Рассчитать", "Есептеу"),
     "cancel": ("Cancel", "Отменить", "Болдырмау"),
     "running": ("Solving … {s:.0f} s", "Решение … {s:.0f} с", "Шешілуде … {s:.0f} с"),
@@ -553,6 +558,338 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "интерфейс тілінде.",
     ),
     "brief_preview": ("Brief preview", "Просмотр записки", "Анықтаманы алдын ала қарау"),
+    # Network page (two echelons: assembly plants + service centres)
+    "nav_network": ("Network", "Сеть", "Желі"),
+    "net_title": (
+        "Network: assembly plants and service centres",
+        "Сеть: сборочные заводы и сервисные центры",
+        "Желі: құрастыру зауыттары және сервис орталықтары",
+    ),
+    "net_intro": (
+        "One model decides plants, service centres (tractor-only or combine-capable), vans and "
+        "flows over the growth years; centres are sized for the peak week. Farms are "
+        "**synthetic** and every cost is an assumption of the built-in `two_echelon` scenario.",
+        "Одна модель выбирает заводы, сервисные центры (только тракторы или с комбайнами), "
+        "выездные бригады и потоки на годы роста; центры рассчитаны на пиковую неделю. "
+        "Хозяйства **синтетические**, все затраты — допущения встроенного сценария "
+        "`two_echelon`.",
+        "Бір модель өсу жылдарына зауыттарды, сервис орталықтарын (тек тракторлар немесе "
+        "комбайндармен), көшпелі бригадаларды және ағындарды таңдайды; орталықтар шың аптасына "
+        "есептелген. Шаруашылықтар **синтетикалық**, барлық шығындар — `two_echelon` "
+        "сценарийінің болжамдары.",
+    ),
+    "net_sec_growth": ("Fleet growth", "Рост парка", "Парктің өсуі"),
+    "net_sec_service": (
+        "Service centres and vans",
+        "Сервисные центры и выездные бригады",
+        "Сервис орталықтары және көшпелі бригадалар",
+    ),
+    "net_sec_plants": (
+        "Assembly plants, objective, solver",
+        "Сборочные заводы, цель, решатель",
+        "Құрастыру зауыттары, мақсат, шешуші",
+    ),
+    "net_years": ("Years ahead", "Лет вперёд", "Алдағы жылдар"),
+    "net_fleet_share": (
+        "Belarus share of today's fleet, %",
+        "Доля Беларуси в текущем парке, %",
+        "Қазіргі парктегі Беларусь үлесі, %",
+    ),
+    "net_purchase_share": (
+        "Belarus share of purchases, %",
+        "Доля Беларуси в закупках, %",
+        "Сатып алудағы Беларусь үлесі, %",
+    ),
+    "net_renew_start": (
+        "Renewal rate, first year, %/yr",
+        "Темп обновления, первый год, %/год",
+        "Жаңарту қарқыны, бірінші жыл, %/жыл",
+    ),
+    "net_renew_end": (
+        "Renewal rate, last year, %/yr",
+        "Темп обновления, последний год, %/год",
+        "Жаңарту қарқыны, соңғы жыл, %/жыл",
+    ),
+    "net_radius": (
+        "Direct service radius, road km",
+        "Радиус прямого сервиса, км по дороге",
+        "Тікелей сервис радиусы, жол км",
+    ),
+    "net_centre_cap": (
+        "Centre capacity, service h/week",
+        "Мощность центра, сервисных ч/нед",
+        "Орталық қуаты, сервис сағ/апта",
+    ),
+    "net_centre_cost": (
+        "Centre fixed cost, M KZT/yr",
+        "Постоянные затраты центра, млн тг/год",
+        "Орталықтың тұрақты шығыны, млн тг/жыл",
+    ),
+    "net_combine_cost": (
+        "Combine capability, extra M KZT/yr",
+        "Сервис комбайнов, доп. млн тг/год",
+        "Комбайн сервисі, қосымша млн тг/жыл",
+    ),
+    "net_vans": ("Mobile service vans", "Выездные бригады", "Көшпелі бригадалар"),
+    "net_van_radius": (
+        "Van radius, road km",
+        "Радиус бригад, км по дороге",
+        "Бригада радиусы, жол км",
+    ),
+    "net_max_vans": (
+        "Max vans per centre",
+        "Макс. бригад на центр",
+        "Орталыққа ең көп бригада",
+    ),
+    "net_van_cost": (
+        "Cost per van, M KZT/yr",
+        "Затраты на бригаду, млн тг/год",
+        "Бір бригада шығыны, млн тг/жыл",
+    ),
+    "net_plant_cap": (
+        "New plant capacity, machines/yr",
+        "Мощность нового завода, машин/год",
+        "Жаңа зауыт қуаты, машина/жыл",
+    ),
+    "net_plant_cost": (
+        "New plant fixed cost, M KZT/yr",
+        "Постоянные затраты нового завода, млн тг/год",
+        "Жаңа зауыттың тұрақты шығыны, млн тг/жыл",
+    ),
+    "net_keep_existing": (
+        "Keep the existing Kostanay plants open",
+        "Сохранить действующие заводы в Костанае",
+        "Қостанайдағы жұмыс істеп тұрған зауыттарды сақтау",
+    ),
+    "net_objective": ("Objective", "Цель", "Мақсат"),
+    "net_obj_cost": (
+        "Least total cost",
+        "Минимум общих затрат",
+        "Жалпы шығынның минимумы",
+    ),
+    "net_obj_service_level": (
+        "Best service level under a budget",
+        "Лучший уровень сервиса в рамках бюджета",
+        "Бюджет шегінде ең жақсы сервис деңгейі",
+    ),
+    "net_budget": (
+        "Budget, M KZT/yr (service level)",
+        "Бюджет, млн тг/год (уровень сервиса)",
+        "Бюджет, млн тг/жыл (сервис деңгейі)",
+    ),
+    "net_assumptions": (
+        "Kits come by rail from Minsk (tractors) and Gomel (combines) through the cheapest rail "
+        "entry point; plants deliver machines to the centres; farms beyond the direct radius "
+        "can only be served by a centre that runs vans.",
+        "Машинокомплекты идут по железной дороге из Минска (тракторы) и Гомеля (комбайны) через "
+        "самый дешёвый пункт въезда; заводы везут машины в центры; хозяйства за радиусом "
+        "прямого сервиса обслуживает только центр с выездными бригадами.",
+        "Машина жиынтықтары Минскіден (тракторлар) және Гомельден (комбайндар) ең арзан кіру "
+        "пункті арқылы теміржолмен келеді; зауыттар машиналарды орталықтарға жеткізеді; "
+        "тікелей радиустан тыс шаруашылықтарға тек бригадасы бар орталық қызмет көрсетеді.",
+    ),
+    "net_writing": (
+        "Tabulating the plan and writing the files …",
+        "Сводим план и записываем файлы …",
+        "Жоспарды жинақтап, файлдарды жазудамыз …",
+    ),
+    "net_no_results": (
+        "Run the network plan to see plants, centres, flows and weekly loads.",
+        "Рассчитайте сеть, чтобы увидеть заводы, центры, потоки и недельную загрузку.",
+        "Зауыттарды, орталықтарды, ағындарды және апталық жүктемені көру үшін желіні есептеңіз.",
+    ),
+    "net_no_solution": (
+        "The solver stopped before finding a plan; try a longer time limit.",
+        "Решатель остановился, не найдя плана; увеличьте лимит времени.",
+        "Шешуші жоспар таппай тоқтады; уақыт шегін ұлғайтыңыз.",
+    ),
+    "net_kpi_year": (
+        "figures of the last year, {year}",
+        "показатели последнего года, {year}",
+        "соңғы жылдың көрсеткіштері, {year}",
+    ),
+    "net_plants": ("Plants", "Заводы", "Зауыттар"),
+    "net_centres": ("Service centres", "Сервисные центры", "Сервис орталықтары"),
+    "net_combine_centres": (
+        "Combine-capable centres",
+        "Центры с сервисом комбайнов",
+        "Комбайн сервисі бар орталықтар",
+    ),
+    "net_vans_n": ("Vans", "Бригады", "Бригадалар"),
+    "net_served": ("Service hours served, %", "Обслужено часов, %", "Қызмет көрсетілген сағ, %"),
+    "net_van_share": (
+        "Served by van, %",
+        "Обслужено бригадами, %",
+        "Бригадамен қызмет, %",
+    ),
+    "net_van_machines": (
+        "Van-served machines",
+        "Машин обслуживают бригады",
+        "Бригада қызмет ететін машиналар",
+    ),
+    "net_unserved_machines": (
+        "Unserved machines",
+        "Необслуженные машины",
+        "Қызмет көрсетілмеген машиналар",
+    ),
+    "net_objective_bn": (
+        "Objective, bn KZT (horizon)",
+        "Целевая функция, млрд тг (горизонт)",
+        "Мақсат функциясы, млрд тг (кезең)",
+    ),
+    "net_year_pick": ("Planning year", "Год плана", "Жоспар жылы"),
+    "net_layers": ("Map layers", "Слои карты", "Карта қабаттары"),
+    "net_layer_service": (
+        "Service centre → farms",
+        "Сервис центр → хозяйства",
+        "Сервис орталық → шаруашылықтар",
+    ),
+    "net_layer_outbound": (
+        "Machines plant → centre",
+        "Машины завод → центр",
+        "Машиналар зауыт → орталық",
+    ),
+    "net_layer_inbound": (
+        "Kits rail entry → plant",
+        "Машинокомплекты въезд → завод",
+        "Жиынтықтар кіру → зауыт",
+    ),
+    "net_layer_vans": ("Van reach", "Зона бригад", "Бригада аймағы"),
+    "net_map_legend": (
+        "Squares: plants (red existing, black new). Circles: centres sized by service hours "
+        "(blue tractor-only, purple combine-capable); orange rings: van reach. Arcs: kits "
+        "(rail entry → plant) and machines (plant → centre), red tractors, yellow combines. "
+        "Lines to farms: green direct, orange by van; red dots: unserved farms.",
+        "Квадраты: заводы (красные — действующие, чёрные — новые). Круги: центры, размер по "
+        "часам сервиса (синие — тракторы, фиолетовые — с комбайнами); оранжевые кольца — зона "
+        "бригад. Дуги: машинокомплекты (въезд → завод) и машины (завод → центр), красные — "
+        "тракторы, жёлтые — комбайны. Линии к хозяйствам: зелёные — прямой сервис, оранжевые — "
+        "бригадами; красные точки — необслуженные хозяйства.",
+        "Шаршылар: зауыттар (қызыл — жұмыс істеп тұрған, қара — жаңа). Шеңберлер: орталықтар, "
+        "өлшемі сервис сағаттары бойынша (көк — тракторлар, күлгін — комбайндармен); қызғылт "
+        "сары сақиналар — бригада аймағы. Доғалар: жиынтықтар (кіру → зауыт) және машиналар "
+        "(зауыт → орталық). Шаруашылықтарға сызықтар: жасыл — тікелей, қызғылт сары — "
+        "бригадамен; қызыл нүктелер — қызмет көрсетілмеген шаруашылықтар.",
+    ),
+    "net_inbound_kits": ("Kits", "Машинокомплекты", "Жиынтықтар"),
+    "net_outbound_machines": ("Machines", "Машины", "Машиналар"),
+    "net_m_tractor": ("tractors", "тракторов", "трактор"),
+    "net_m_combine": ("combines", "комбайнов", "комбайн"),
+    "net_per_year": ("year", "год", "жыл"),
+    "net_role": ("Role", "Роль", "Рөлі"),
+    "net_role_plant": ("Assembly plant", "Сборочный завод", "Құрастыру зауыты"),
+    "net_role_centre": ("Service centre", "Сервисный центр", "Сервис орталығы"),
+    "net_capability": ("Capability", "Профиль", "Бейіні"),
+    "net_cap_tractor": ("tractors only", "только тракторы", "тек тракторлар"),
+    "net_cap_tractor+combine": (
+        "tractors + combines",
+        "тракторы + комбайны",
+        "тракторлар + комбайндар",
+    ),
+    "net_cap_combine": ("combines", "комбайны", "комбайндар"),
+    "net_load_year": (
+        "Service hours per year",
+        "Часов сервиса в год",
+        "Жылына сервис сағаттары",
+    ),
+    "net_van_hours": ("of which by van, h", "из них бригадами, ч", "оның ішінде бригадамен, сағ"),
+    "net_peak_util": (
+        "Peak-week utilisation",
+        "Загрузка в пиковую неделю",
+        "Шың аптасындағы жүктелу",
+    ),
+    "net_year_opened": ("Opened in", "Открыт в", "Ашылған жылы"),
+    "net_made": ("Assembles", "Собирает", "Құрастырады"),
+    "net_breakdown": (
+        "Objective breakdown over the horizon",
+        "Структура целевой функции за горизонт",
+        "Кезеңдегі мақсат функциясының құрылымы",
+    ),
+    "net_bn_kzt": ("bn KZT", "млрд тг", "млрд тг"),
+    "net_c_plant_fixed_kzt": ("Plants (fixed)", "Заводы (пост.)", "Зауыттар (тұрақты)"),
+    "net_c_centre_fixed_kzt": ("Centres (fixed)", "Центры (пост.)", "Орталықтар (тұрақты)"),
+    "net_c_combine_capability_kzt": (
+        "Combine capability",
+        "Сервис комбайнов",
+        "Комбайн сервисі",
+    ),
+    "net_c_van_kzt": ("Vans", "Бригады", "Бригадалар"),
+    "net_c_inbound_kits_kzt": (
+        "Kits inbound (rail)",
+        "Машинокомплекты (ж/д)",
+        "Жиынтықтар (теміржол)",
+    ),
+    "net_c_outbound_machines_kzt": (
+        "Delivery plant → centre",
+        "Доставка завод → центр",
+        "Жеткізу зауыт → орталық",
+    ),
+    "net_c_direct_import_kzt": ("Direct import", "Прямой импорт", "Тікелей импорт"),
+    "net_c_service_travel_kzt": ("Service travel", "Поездки сервиса", "Сервис сапарлары"),
+    "net_c_unserved_penalty_kzt": (
+        "Unserved penalty",
+        "Штраф за необслуженное",
+        "Қызмет көрсетілмегені үшін айыппұл",
+    ),
+    "net_per_year_title": ("Per planning year", "По годам плана", "Жоспар жылдары бойынша"),
+    "net_year": ("Year", "Год", "Жыл"),
+    "net_new_plants": ("New plants", "Новые заводы", "Жаңа зауыттар"),
+    "net_new_centres": ("New centres", "Новые центры", "Жаңа орталықтар"),
+    "net_new_machines": (
+        "New Belarus machines",
+        "Новых белорусских машин",
+        "Жаңа беларусь машиналары",
+    ),
+    "net_renewal": ("Renewal, %", "Обновление, %", "Жаңарту, %"),
+    "net_cost_bn": ("Cost, bn KZT", "Затраты, млрд тг", "Шығын, млрд тг"),
+    "net_weekly_title": (
+        "Week-by-week load",
+        "Понедельная загрузка",
+        "Апта бойынша жүктеме",
+    ),
+    "net_centre_pick": (
+        "Service centre (peak-week utilisation)",
+        "Сервисный центр (загрузка в пиковую неделю)",
+        "Сервис орталығы (шың аптасындағы жүктелу)",
+    ),
+    "net_no_centres": (
+        "No service centre is open in this year.",
+        "В этом году нет открытых центров.",
+        "Бұл жылы ашық орталық жоқ.",
+    ),
+    "net_direct_load": ("Direct load", "Прямая загрузка", "Тікелей жүктеме"),
+    "net_van_load": ("Van load", "Загрузка бригад", "Бригада жүктемесі"),
+    "net_capacity": (
+        "Capacity (centre + vans)",
+        "Мощность (центр + бригады)",
+        "Қуат (орталық + бригадалар)",
+    ),
+    "net_direct_capacity": ("Centre capacity", "Мощность центра", "Орталық қуаты"),
+    "net_week": ("Week", "Неделя", "Апта"),
+    "net_hours_week": ("service h/week", "сервисных ч/нед", "сервис сағ/апта"),
+    "net_heatmap": (
+        "Utilisation by week, % ({year}, busiest centres)",
+        "Загрузка по неделям, % ({year}, самые загруженные центры)",
+        "Апта бойынша жүктелу, % ({year}, ең жүктелген орталықтар)",
+    ),
+    "net_openings_title": (
+        "Sites open in the last year and when they opened",
+        "Площадки последнего года и год открытия",
+        "Соңғы жылдың алаңдары және ашылған жылы",
+    ),
+    "net_download": (
+        "Download all files (ZIP)",
+        "Скачать все файлы (ZIP)",
+        "Барлық файлдарды жүктеу (ZIP)",
+    ),
+    "net_download_note": (
+        "The same files as `planner solve two_echelon --out DIR`: summary.json, sites.csv, "
+        "assignments.csv, weekly_load.csv, flows.csv, recommendations.gpkg, scenario.toml.",
+        "Те же файлы, что пишет `planner solve two_echelon --out DIR`: summary.json, sites.csv, "
+        "assignments.csv, weekly_load.csv, flows.csv, recommendations.gpkg, scenario.toml.",
+        "`planner solve two_echelon --out DIR` жазатын файлдар: summary.json, sites.csv, "
+        "assignments.csv, weekly_load.csv, flows.csv, recommendations.gpkg, scenario.toml.",
+    ),
 }
 
 

@@ -1,0 +1,140 @@
+"""AppTest: the Network page (assembly plants + service centres, issue 6)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, metric, run
+
+pytestmark = pytest.mark.slow
+
+PAGE = "planner/ui/pages/network.py"
+
+
+def open_network(at: AppTest | None = None) -> AppTest:
+    if at is None:
+        at = run(AppTest.from_file(APP, default_timeout=180))
+    at.switch_page(PAGE)
+    return run(at)
+
+
+def wait_for_network(at: AppTest, timeout_s: float = 240.0) -> AppTest:
+    deadline = time.monotonic() + timeout_s
+    while "net_job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.5)
+        run(at)
+    assert "net_job" not in at.session_state, "the network solve did not finish in time"
+    return run(at)
+
+
+def test_network_page_renders_inputs_with_builtin_defaults() -> None:
+    at = open_network()
+    assert at.title[0].value == "Network: assembly plants and service centres"
+    assert not at.error, [e.value for e in at.error]
+    # defaults of the built-in two_echelon scenario
+    assert at.number_input(key="net_years").value == 3
+    assert at.slider(key="net_fleet_share_pct").value == 30
+    assert at.slider(key="net_purchase_share_pct").value == 50
+    assert at.number_input(key="net_direct_radius_km").value == 150.0
+    assert at.number_input(key="net_van_radius_km").value == 300.0
+    assert at.number_input(key="net_centre_capacity_h").value == 5000.0
+    assert at.number_input(key="net_plant_cost_mkzt").value == 2000.0
+    assert at.checkbox(key="net_keep_existing").value is True
+    assert at.radio(key="net_objective").value == "cost"
+    assert 2000 in at.selectbox(key="net_n_farms").options or "2,000" in (
+        at.selectbox(key="net_n_farms").options
+    )
+    # Russian labels
+    at.selectbox(key="ui_lang").set_value("ru")
+    run(at)
+    assert at.title[0].value == "Сеть: сборочные заводы и сервисные центры"
+    assert at.number_input(key="net_years").label == "Лет вперёд"
+
+
+def test_invalid_inputs_show_an_error_not_a_traceback() -> None:
+    at = open_network()
+    at.radio(key="net_objective").set_value("service_level")
+    at.number_input(key="net_budget_mkzt").set_value(1.0)
+    at.slider(key="net_fleet_share_pct").set_value(0)
+    at.slider(key="net_purchase_share_pct").set_value(0)
+    at.number_input(key="net_time_limit").set_value(5.0)
+    at.selectbox(key="net_n_farms").set_value(2000)
+    run(at)
+    at.button(key="net_run").click()
+    run(at)
+    if "net_job" in at.session_state:
+        at.session_state["net_job"].cancel()
+        wait_for_network(at)
+    assert not at.exception
+
+
+@pytest.mark.solver
+def test_small_network_run_shows_kpis_map_weekly_load_and_zip() -> None:
+    at = open_network()
+    at.selectbox(key="net_n_farms").set_value(2000)
+    at.number_input(key="net_time_limit").set_value(40.0)
+    run(at)
+    at.button(key="net_run").click()
+    run(at)
+    assert "net_job" in at.session_state
+    wait_for_network(at)
+    assert not at.error, [e.value for e in at.error]
+    result = at.session_state["net_result"]
+    assert result["has_solution"]
+    # KPIs
+    assert int(metric(at, "Plants")) >= 2  # the Kostanay plants are kept open
+    assert int(metric(at, "Service centres")) >= 1
+    metric(at, "Combine-capable centres")
+    metric(at, "Vans")
+    served = float(metric(at, "Service hours served, %").split("\u00a0")[0])
+    assert 0 < served <= 100
+    van = float(metric(at, "Served by van, %").split("\u00a0")[0])
+    assert 0 <= van <= served
+    metric(at, "Demand within 3 h")
+    metric(at, "Mean travel, km")
+    # map, objective breakdown, weekly load and heat map
+    assert len(at.get("deck_gl_json_chart")) == 1
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    ids = {layer["id"] for layer in deck["layers"]}
+    assert {"kz-outline", "net-centres", "net-plants", "net-outbound", "net-service"} <= ids
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3
+    weekly = next(c for c in charts if "Week" in c.proto.spec and "Direct load" in c.proto.spec)
+    assert weekly is not None
+    # year selector: the first year, sites opened in year 1 stay open later
+    years = result["years"]
+    assert len(years) == 3
+    at.selectbox(key="net_year").set_value(years[0])
+    run(at)
+    op = result["openings"]
+    first = set(op.loc[(op["year"] == years[0]) & op["open"], "site_id"])
+    last = set(op.loc[(op["year"] == years[-1]) & op["open"], "site_id"])
+    assert first <= last
+    # per-year table and downloads
+    assert any("Year" in df.value.columns for df in at.dataframe)
+    assert len(list(at.get("download_button"))) == 1
+    with zipfile.ZipFile(io.BytesIO(result["zip"])) as zf:
+        names = set(zf.namelist())
+        assert {"summary.json", "sites.csv", "weekly_load.csv", "flows.csv"} <= names
+        wl = pd.read_csv(zf.open("weekly_load.csv"))
+        fl = pd.read_csv(zf.open("flows.csv"))
+        sites = pd.read_csv(zf.open("sites.csv"))
+    assert list(wl.columns[:4]) == ["site_id", "week", "load_hours", "capacity_hours"]
+    assert list(fl.columns[:4]) == ["from_id", "to_id", "kind", "quantity"]
+    assert {"inbound_kits", "outbound_machines", "service"} <= set(fl["kind"])
+    assert set(sites["role"]) == {"assembly_plant", "service_centre"}
+    assert wl["week"].between(1, 52).all()
+    # the page survives a trip to another page and back with its inputs and result
+    at.switch_page("planner/ui/pages/explore.py")
+    run(at)
+    open_network(at)
+    assert at.selectbox(key="net_n_farms").value == 2000
+    assert at.number_input(key="net_time_limit").value == 40.0
+    assert len(at.get("deck_gl_json_chart")) == 1
