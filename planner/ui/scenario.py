@@ -88,6 +88,7 @@ def widget_values(s: Scenario) -> dict[str, Any]:
         state.SC_N_BEST: int(sv.n_best),
         state.SC_REGRET: bool(sv.compute_regret),
         state.SC_SEED: int(sv.seed),
+        state.SC_GAP: float(sv.gap_tolerance) * 100.0,
         state.SC_SAVE_NAME: s.name,
         **{
             state.DEMAND_PARAM_PREFIX + name: float(
@@ -172,6 +173,7 @@ def scenario_from_widgets() -> Scenario:
             base.solver,
             time_limit_s=float(g[state.SC_TIME_LIMIT]),
             seed=int(g[state.SC_SEED]),
+            gap_tolerance=round(float(g[state.SC_GAP]) / 100.0, 12),
             backend=g[state.SC_BACKEND],
             n_best=int(g[state.SC_N_BEST]),
             compute_regret=bool(g[state.SC_REGRET]),
@@ -474,9 +476,12 @@ def _editor() -> None:  # noqa: PLR0915
         )
 
     with st.expander(t("sec_solver"), expanded=False):
-        c = st.columns(5)
+        c = st.columns(6)
         c[0].number_input(
             t("time_limit"), min_value=1.0, max_value=3600.0, step=5.0, key=state.SC_TIME_LIMIT
+        )
+        c[5].number_input(
+            t("gap_tol"), min_value=0.0, max_value=50.0, step=0.5, format="%.4f", key=state.SC_GAP
         )
         c[1].selectbox(t("backend"), BACKENDS, key=state.SC_BACKEND)
         c[2].number_input(t("n_best"), min_value=1, max_value=10, step=1, key=state.SC_N_BEST)

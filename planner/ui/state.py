@@ -70,6 +70,7 @@ SC_BACKEND = "sc_backend"
 SC_N_BEST = "sc_n_best"
 SC_REGRET = "sc_regret"
 SC_SEED = "sc_seed"
+SC_GAP = "sc_gap_pct"
 SC_RUN = "sc_run"
 SC_CANCEL = "sc_cancel"
 SC_JOB = "sc_job"
@@ -217,6 +218,7 @@ PERSISTENT: tuple[str, ...] = (
     SC_N_BEST,
     SC_REGRET,
     SC_SEED,
+    SC_GAP,
     SC_SAVE_NAME,
     SC_OVERWRITE,
     SC_MAP_LAYER,
