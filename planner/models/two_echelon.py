@@ -73,8 +73,9 @@ _HOURS_SCALE: Final[float] = 1e-3
 _RESTRICT_LP_TOL: Final[float] = 1e-4
 _HALF: Final[float] = 0.5
 _RESTRICTED_TIME_SHARE: Final[float] = 0.3
-_DROP_TIME_SHARE: Final[float] = 0.35
-_DROP_BATCHES: Final[tuple[int, ...]] = (8, 4, 2, 1)
+_DROP_KEEP_SHARE: Final[float] = 0.3
+_DROP_BATCHES: Final[tuple[int, ...]] = (4, 2, 1)
+_DROP_SINGLES: Final[int] = 8
 _TRIM_TOL: Final[float] = 1e-9
 _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
     (0.5, 0.5),
@@ -879,8 +880,9 @@ def _drop_moves(
     """Candidate moves for the drop local search, most promising first.
 
     Each move lists (block, centre indices) whose variables are set to 0 in every period:
-    batches of the lightest combine-capable centres lose the capability, batches of the
-    lightest non-required centres close (with their capability and vans).
+    batches (4, 2, 1) of the lightest non-required centres close (with their capability and
+    vans) or of the lightest combine-capable centres lose the capability; then single
+    centres in the same order.
     """
     share = values[layout.share][:, -1]
     hours = inst.zone_hours_year[inst.pair_zone, -1] * share
@@ -894,11 +896,17 @@ def _drop_moves(
     close_order = np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]
     moves: list[list[tuple[str, IntArray]]] = []
     for batch in _DROP_BATCHES:
-        if len(combine_order) >= batch:
-            moves.append([("combine", combine_order[:batch])])
         if len(close_order) >= batch:
             rows = close_order[:batch]
             moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
+        if len(combine_order) >= batch:
+            moves.append([("combine", combine_order[:batch])])
+    for i in range(1, _DROP_SINGLES):  # then single centres, lightest first
+        if i < len(close_order):
+            rows = close_order[i : i + 1]
+            moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
+        if i < len(combine_order):
+            moves.append([("combine", combine_order[i : i + 1])])
     return moves
 
 
@@ -983,7 +991,7 @@ class TwoEchelonModel:
         best_obj = np.inf
         bound = -np.inf
         unscale = 1.0 / layout.obj_scale
-        source = "heuristic"
+        source = "trivial"
 
         def run(model: SparseMip, share: float, hint: FloatArray | None = None) -> MipResult:
             return solve_mip(
@@ -1038,6 +1046,7 @@ class TwoEchelonModel:
                 if obj < best_obj - 1e-9:
                     best, best_obj = cand, obj
                     stats["rounding_objective"] = best_obj
+                    source = "heuristic (LP rounding)"
                     stats["rounding_thresholds"] = f"{theta}/{theta_c}"
                     clock.report(incumbent=best_obj, phase="rounding")
         # Phase 1b: best plants for the incumbent's centres and shares, then re-balance.
@@ -1050,14 +1059,17 @@ class TwoEchelonModel:
                 if obj < best_obj - 1e-9:
                     best, best_obj = cand, obj
                     stats["plant_reoptimised_objective"] = best_obj
+                    source = "heuristic (LP rounding, plant MIP)"
                     clock.report(incumbent=best_obj, phase="plants")
         # Phase 1c: drop moves (close lightly used centres, remove combine capability where
         # little combine work is done), each re-balanced by the fixed-integer LP.
         if best is not None and lp.values is not None:
-            deadline = clock.elapsed_s + _DROP_TIME_SHARE * clock.remaining_s
-            for move in _drop_moves(inst, layout, best):
-                if clock.should_stop or clock.elapsed_s > deadline:
+            # Moves run while more than _DROP_KEEP_SHARE of the time limit is left for the MIP.
+            keep_s = _DROP_KEEP_SHARE * opts.time_limit_s
+            for k_move, move in enumerate(_drop_moves(inst, layout, best)):
+                if clock.should_stop or clock.remaining_s < keep_s:
                     break
+                stats["drop_moves_tried"] = k_move + 1
                 trial = best.copy()
                 for block, rows in move:
                     trial[getattr(layout, block)[rows]] = 0.0
@@ -1069,6 +1081,10 @@ class TwoEchelonModel:
                 if obj < best_obj - 1e-9:
                     best, best_obj = cand, obj
                     stats["drop_moves_objective"] = best_obj
+                    source = "heuristic (LP rounding, plant MIP, drop moves)"
+                    stats["drop_moves_accepted"] = (
+                        f"{stats.get('drop_moves_accepted', '')}{k_move},"
+                    )
                     clock.report(incumbent=best_obj, phase="drop moves")
         # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
         mip_res: MipResult | None = None
