@@ -284,6 +284,12 @@ def test_progress_and_cancel_in_the_browser(server: str, browser: object) -> Non
     page.goto(f"{server}/scenario", wait_until="domcontentloaded")
     page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
     _wait_idle(page)
+    # a problem big enough to still be solving when Cancel is clicked
+    page.get_by_text("Farms and demand", exact=True).click()
+    farms = page.get_by_label("Number of synthetic farms")
+    farms.fill("20000")
+    farms.press("Enter")
+    _wait_idle(page)
     page.get_by_text("Solver", exact=True).click()
     limit = page.get_by_label("Time limit, s")
     limit.fill("120")
