@@ -38,8 +38,8 @@ from scipy.spatial import cKDTree
 
 from planner.models._base import CostMatrix, FloatArray, IntArray, SiteData, SolveOptions
 
-RADIUS_FACTOR = 1.25
-RADIUS_MARGIN_KM = 10.0
+RADIUS_FACTOR = 1.15
+RADIUS_MARGIN_KM = 5.0
 K_MIN = 8
 K_MAX = 400
 AGG_CELL_DEG = 0.2
@@ -225,16 +225,23 @@ def radius_lists(
 
 def _aggregate(
     lon: FloatArray, lat: FloatArray, w: FloatArray, cell_deg: float
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Sum positive weights into grid cells at their weighted centroid."""
+) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
+    """Sum positive weights into grid cells at their weighted centroid (+ cell per point)."""
     pos = w > 0
+    cell_of = np.full(len(w), -1, dtype=np.int64)
     lon, lat, w = lon[pos], lat[pos], w[pos]
     key = np.floor(lon / cell_deg).astype(np.int64) * 1_000_000 + np.floor(lat / cell_deg).astype(
         np.int64
     )
     _, inv = np.unique(key, return_inverse=True)
     ws: FloatArray = np.bincount(inv, weights=w).astype(np.float64)
-    return np.bincount(inv, weights=w * lon) / ws, np.bincount(inv, weights=w * lat) / ws, ws
+    cell_of[pos] = inv
+    return (
+        np.bincount(inv, weights=w * lon) / ws,
+        np.bincount(inv, weights=w * lat) / ws,
+        ws,
+        cell_of,
+    )
 
 
 def _nearest_open_km(
@@ -265,7 +272,7 @@ def _scale_pmedian(
     start = time.perf_counter()
     m = len(slon)
     # 1. Aggregated seed solution (never used in a bound).
-    alon, alat, aw = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
+    alon, alat, aw, _ = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
     k_agg = min(m, max(50, math.ceil(3 * m / p)), 300)
     agg_costs = radius_lists(alon, alat, slon, slat, np.zeros(len(alon)), k_min=k_agg,
                              k_max=k_agg)
@@ -274,7 +281,7 @@ def _scale_pmedian(
     )
     seed_sol = agg.solve(
         SolveOptions(
-            time_limit_s=0.15 * time_limit_s, seed=seed, backend="heuristic", compute_regret=False
+            time_limit_s=0.1 * time_limit_s, seed=seed, backend="heuristic", compute_regret=False
         )
     )
     s0 = np.asarray(seed_sol.open_sites, dtype=np.int64)
@@ -293,7 +300,9 @@ def _scale_pmedian(
         f"max {lens.max()}) ({time.perf_counter() - start:.1f} s)\n"
     )
     # 3. Full-size solve.
-    model = PMedian.from_cost_matrix(costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist())
+    model = PMedian.from_cost_matrix(
+        costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist()
+    )
     remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
 
     def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily

@@ -28,6 +28,7 @@ message says how many rows that affects).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -75,7 +76,7 @@ _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
 _LR_STAGES = (40, 120, 400, 1500)
-_EXACT_MAX_ENTRIES = 2_000_000  # auto: larger reduced structures stay Lagrangian-only
+_EXACT_MAX_ENTRIES = 400_000  # auto: larger reduced structures stay Lagrangian-only
 _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
 
 # Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
@@ -218,6 +219,9 @@ class PMedian:
     initial_sites
         Optional open set to start the local search from (e.g. the solution of an
         aggregated problem); ignored unless it is a valid set of ``p`` sites.
+    initial_multipliers
+        Optional starting Lagrangian multipliers, one per demand row in weighted cost
+        units (e.g. mapped from an aggregated problem); any values give valid bounds.
 
     Examples
     --------
@@ -237,6 +241,7 @@ class PMedian:
         *,
         exact_cost: ExactCost | None = None,
         initial_sites: Sequence[int] | None = None,
+        initial_multipliers: npt.ArrayLike | None = None,
     ) -> None:
         if problem.kind != "p_median":
             msg = f"PMedian needs a problem of kind `p_median`, got `{problem.kind}`."
@@ -244,6 +249,19 @@ class PMedian:
         self.problem = problem
         self.exact_cost = exact_cost
         self.initial_sites = tuple(int(s) for s in initial_sites) if initial_sites else ()
+        self.initial_multipliers = (
+            None
+            if initial_multipliers is None
+            else np.asarray(initial_multipliers, dtype=np.float64).reshape(-1).copy()
+        )
+        if self.initial_multipliers is not None and len(self.initial_multipliers) != (
+            problem.n_demand
+        ):
+            msg = (
+                f"`initial_multipliers` has {len(self.initial_multipliers)} values for "
+                f"{problem.n_demand} demand rows."
+            )
+            raise ValueError(msg)
         self._prep = _prepare(problem)
 
     @classmethod
@@ -260,6 +278,7 @@ class PMedian:
         max_new_sites: int | None = None,
         exact_cost: ExactCost | None = None,
         initial_sites: Sequence[int] | None = None,
+        initial_multipliers: npt.ArrayLike | None = None,
     ) -> PMedian:
         """Build the model from a cost structure and demand weights.
 
@@ -284,6 +303,8 @@ class PMedian:
             True-cost function for unlisted pairs (see the class docstring).
         initial_sites
             Open set to start the local search from (see the class docstring).
+        initial_multipliers
+            Starting Lagrangian multipliers (see the class docstring).
 
         Returns
         -------
@@ -303,7 +324,12 @@ class PMedian:
             max_new_sites=max_new_sites,
             capacitated=capacitated,
         )
-        return cls(problem, exact_cost=exact_cost, initial_sites=initial_sites)
+        return cls(
+            problem,
+            exact_cost=exact_cost,
+            initial_sites=initial_sites,
+            initial_multipliers=initial_multipliers,
+        )
 
     # ------------------------------------------------------------------ evaluation
 
@@ -388,6 +414,43 @@ class PMedian:
         if result is None or result.values is None:
             return fail
         return self._decode_capacitated(result, opened)
+
+    def lagrangian_multipliers(
+        self, open_sites: Sequence[int], *, time_limit_s: float
+    ) -> tuple[FloatArray, float]:
+        """Return Lagrangian multipliers (dual prices per demand row) and their bound.
+
+        Parameters
+        ----------
+        open_sites
+            A good open set (its objective drives the step length).
+        time_limit_s
+            Seconds of subgradient iterations.
+
+        Returns
+        -------
+        multipliers, bound
+            One multiplier per demand row, in weighted cost units (0 for rows left out of
+            the relaxation), and the lower bound they give.
+        """
+        inst = self._prep.inst
+        mask = np.zeros(inst.n_sites, dtype=np.bool_)
+        mask[list(open_sites)] = True
+        d1, _, d2, _ = assign_nearest(inst, mask)
+        ub = objective_of(inst, mask)
+        deadline = time.perf_counter() + time_limit_s
+        lr = subgradient(
+            inst,
+            upper_bound=ub,
+            threshold=self._threshold(ub, 0.0),
+            u0=d1 + 0.5 * np.minimum(d2 - d1, d1),
+            max_iterations=1_000_000,
+            should_stop=lambda: time.perf_counter() > deadline,
+            integral=self._prep.integral,
+        )
+        out = np.zeros(self.problem.n_demand)
+        out[self._prep.rows] = lr.multipliers
+        return out, lr.bound
 
     # ------------------------------------------------------------------ solve
 
@@ -482,13 +545,19 @@ class PMedian:
         if start is None:
             start = greedy(inst)
         beyond_fn = self._beyond_fn()
-        best_mask, best_f, swaps = fast_interchange(
-            inst,
-            start,
-            should_stop=lambda: clock.should_stop,
-            on_improve=lambda f: clock.report(incumbent=f, phase="interchange"),
-            beyond_fn=beyond_fn,
-        )
+        if self._initial_mask() is not None and len(inst.site) > _EXACT_MAX_ENTRIES:
+            # A large structure with a given start (e.g. from an aggregated copy): its move
+            # tables cost more than the few swaps they find; spend the time on the bound.
+            best_mask, swaps = start, 0
+            best_f = self._true_objective(start) if beyond_fn else objective_of(inst, start)
+        else:
+            best_mask, best_f, swaps = fast_interchange(
+                inst,
+                start,
+                should_stop=lambda: clock.should_stop,
+                on_improve=lambda f: clock.report(incumbent=f, phase="interchange"),
+                beyond_fn=beyond_fn,
+            )
         stats["interchange_swaps"] = swaps
         stats["heuristic_objective"] = best_f
         stats["heuristic_s"] = round(clock.elapsed_s, 3)
@@ -687,7 +756,11 @@ class PMedian:
             inst,
             upper_bound=best_f,
             threshold=threshold,
-            u0=d1 + 0.5 * np.minimum(d2 - d1, d1),
+            u0=(
+                d1 + 0.5 * np.minimum(d2 - d1, d1)
+                if self.initial_multipliers is None
+                else np.maximum(self.initial_multipliers[prep.rows], 0.0)
+            ),
             max_iterations=_LR_STAGES[0],
             should_stop=stop,
             on_bound=report,
