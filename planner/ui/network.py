@@ -693,9 +693,8 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
                     get_position=["lon", "lat"],
                     get_radius=radius_m,
                     stroked=True,
-                    filled=True,
-                    get_fill_color=[255, 127, 14, 18],
-                    get_line_color=[255, 127, 14, 170],
+                    filled=False,
+                    get_line_color=[255, 127, 14, 110],
                     line_width_min_pixels=1,
                     pickable=False,
                 )
@@ -703,8 +702,8 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
     flows: pd.DataFrame = result["flows"]
     fy = flows.loc[flows["year"] == year]
     for kind, key, width in (
-        ("inbound_kits", "inbound", 6.0),
-        ("outbound_machines", "outbound", 5.0),
+        ("inbound_kits", "inbound", 5.0),
+        ("outbound_machines", "outbound", 3.0),
     ):
         if key not in show:
             continue
@@ -722,7 +721,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
                 "color": [
                     list(MACHINE_COLORS.get(str(m), (90, 90, 90, 200))) for m in f["machine"]
                 ],
-                "width": 1.0 + width * np.sqrt(f["quantity"].to_numpy() / top),
+                "width": 0.5 + width * np.sqrt(f["quantity"].to_numpy() / top),
                 "label": [
                     f"{html.escape(names.get(a, a))} → {html.escape(names.get(b, b))}<br>"
                     f"{html.escape(t('net_' + kind, lg))}: {num(q)} "
@@ -829,7 +828,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
         pdf = pd.DataFrame(
             {
                 "polygon": [
-                    _square(float(x), float(y), 38.0)
+                    _square(float(x), float(y), 60.0)
                     for x, y in zip(plants["lon"], plants["lat"], strict=True)
                 ],
                 "color": [
@@ -921,11 +920,11 @@ def weekly_figure(weekly: pd.DataFrame, site_id: str, year: int, name: str) -> g
     fig.update_layout(
         barmode="stack",
         height=340,
-        margin={"l": 0, "r": 0, "t": 40, "b": 0},
-        title=f"{name} · {year}",
+        margin={"l": 0, "r": 0, "t": 70, "b": 0},
+        title=f"{html.escape(name)} · {year}",
         xaxis_title=t("net_week"),
         yaxis_title=t("net_hours_week"),
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
     )
     return fig
 
@@ -943,7 +942,7 @@ def heatmap_figure(
         go.Heatmap(
             z=(grid.to_numpy() * 100).round(1),
             x=list(grid.columns),
-            y=[f"{names.get(s, s)} ({s})" for s in grid.index],
+            y=[html.escape(f"{names.get(s, s)} ({s})") for s in grid.index],
             colorscale="YlOrRd",
             zmin=0,
             zmax=100,
@@ -1065,7 +1064,7 @@ def _results() -> None:
     c_map, c_side = st.columns([3, 2])
     with c_map:
         layers = [*maps.context_layers(lg), *network_layers(result, int(year), show, lg)]
-        st.pydeck_chart(maps.deck(layers), key=NET_MAP, height=560)
+        st.pydeck_chart(maps.deck(layers, zoom=3.4), key=NET_MAP, height=580)
         st.caption(t("net_map_legend"))
     with c_side:
         st.plotly_chart(breakdown_figure(result["breakdown"]), key="net_breakdown_chart")
@@ -1088,14 +1087,11 @@ def _results() -> None:
         site = st.selectbox(
             t("net_centre_pick"), ids, format_func=labels.__getitem__, key=NET_CENTRE
         )
-        c = st.columns(2)
-        c[0].plotly_chart(
+        st.plotly_chart(
             weekly_figure(result["weekly"], str(site), int(year), names.get(str(site), str(site))),
             key="net_weekly_chart",
         )
-        c[1].plotly_chart(
-            heatmap_figure(result["weekly"], int(year), names), key="net_heatmap_chart"
-        )
+        st.plotly_chart(heatmap_figure(result["weekly"], int(year), names), key="net_heatmap_chart")
     st.markdown(f"**{t('net_openings_title')}**")
     st.dataframe(openings_table(result), hide_index=True, key="net_openings_table", height=280)
     st.download_button(

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner.errors import InfeasibleError
 from tests.app.conftest import APP, metric, run
 
 pytestmark = pytest.mark.slow
@@ -58,21 +59,70 @@ def test_network_page_renders_inputs_with_builtin_defaults() -> None:
     assert at.number_input(key="net_years").label == "Лет вперёд"
 
 
-def test_invalid_inputs_show_an_error_not_a_traceback() -> None:
+@pytest.mark.parametrize(
+    ("exc", "shown"),
+    [
+        (RuntimeError("solver exploded"), "Something went wrong"),
+        (InfeasibleError("no plan satisfies the constraints"), "The solve failed"),
+    ],
+)
+def test_a_failing_solve_shows_an_error_and_the_app_stays_usable(
+    monkeypatch: pytest.MonkeyPatch, exc: Exception, shown: str
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    monkeypatch.setattr("planner.agri.run_two_echelon", boom)
     at = open_network()
-    at.radio(key="net_objective").set_value("service_level")
-    at.number_input(key="net_budget_mkzt").set_value(1.0)
-    at.slider(key="net_fleet_share_pct").set_value(0)
-    at.slider(key="net_purchase_share_pct").set_value(0)
-    at.number_input(key="net_time_limit").set_value(5.0)
     at.selectbox(key="net_n_farms").set_value(2000)
     run(at)
     at.button(key="net_run").click()
     run(at)
-    if "net_job" in at.session_state:
-        at.session_state["net_job"].cancel()
-        wait_for_network(at)
+    wait_for_network(at)
+    assert any(shown in e.value.replace("\\", "") for e in at.error), [e.value for e in at.error]
+    assert any(str(exc) in e.value.replace("\\", "") for e in at.error)
     assert not at.exception
+    assert at.button(key="net_run").disabled is False
+    at.switch_page("planner/ui/pages/explore.py")
+    run(at)
+    assert at.metric
+
+
+@pytest.mark.solver
+def test_service_level_objective_and_cancel_never_show_a_traceback() -> None:
+    at = open_network()
+    at.selectbox(key="net_n_farms").set_value(2000)
+    at.radio(key="net_objective").set_value("service_level")
+    run(at)
+    at.number_input(key="net_budget_mkzt").set_value(5000.0)
+    at.number_input(key="net_time_limit").set_value(60.0)
+    run(at)
+    at.button(key="net_run").click()
+    run(at)
+    assert "net_job" in at.session_state
+    job = at.session_state["net_job"]
+    assert job.scenario.model.objective == "service_level"
+    assert job.scenario.model.budget_kzt_per_year == 5.0e9
+    time.sleep(3)
+    job.cancel()
+    wait_for_network(at)
+    assert not at.exception
+    assert at.warning or at.error or "net_result" in at.session_state
+
+
+def _check_zip(data: bytes) -> None:
+    """The downloaded ZIP holds the output contract of ``planner solve two_echelon``."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        assert {"summary.json", "sites.csv", "weekly_load.csv", "flows.csv"} <= names
+        wl = pd.read_csv(zf.open("weekly_load.csv"))
+        fl = pd.read_csv(zf.open("flows.csv"))
+        sites = pd.read_csv(zf.open("sites.csv"))
+    assert list(wl.columns[:4]) == ["site_id", "week", "load_hours", "capacity_hours"]
+    assert list(fl.columns[:4]) == ["from_id", "to_id", "kind", "quantity"]
+    assert {"inbound_kits", "outbound_machines", "service"} <= set(fl["kind"])
+    assert set(sites["role"]) == {"assembly_plant", "service_centre"}
+    assert wl["week"].between(1, 52).all()
 
 
 @pytest.mark.solver
@@ -120,17 +170,16 @@ def test_small_network_run_shows_kpis_map_weekly_load_and_zip() -> None:
     # per-year table and downloads
     assert any("Year" in df.value.columns for df in at.dataframe)
     assert len(list(at.get("download_button"))) == 1
-    with zipfile.ZipFile(io.BytesIO(result["zip"])) as zf:
-        names = set(zf.namelist())
-        assert {"summary.json", "sites.csv", "weekly_load.csv", "flows.csv"} <= names
-        wl = pd.read_csv(zf.open("weekly_load.csv"))
-        fl = pd.read_csv(zf.open("flows.csv"))
-        sites = pd.read_csv(zf.open("sites.csv"))
-    assert list(wl.columns[:4]) == ["site_id", "week", "load_hours", "capacity_hours"]
-    assert list(fl.columns[:4]) == ["from_id", "to_id", "kind", "quantity"]
-    assert {"inbound_kits", "outbound_machines", "service"} <= set(fl["kind"])
-    assert set(sites["role"]) == {"assembly_plant", "service_centre"}
-    assert wl["week"].between(1, 52).all()
+    _check_zip(result["zip"])
+    # a planted name is escaped in the map tooltips
+    sites = result["sites"]
+    row = sites.index[(sites["role"] == "service_centre") & (sites["status"] != "closed")][0]
+    sites.loc[row, "name"] = "<img src=x onerror=alert(1)>"
+    at.selectbox(key="net_year").set_value(years[-1])
+    run(at)
+    deck_json = at.get("deck_gl_json_chart")[0].proto.json
+    assert "&lt;img src=x onerror=alert(1)&gt;" in deck_json
+    assert "<img" not in deck_json
     # the page survives a trip to another page and back with its inputs and result
     at.switch_page("planner/ui/pages/explore.py")
     run(at)
