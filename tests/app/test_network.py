@@ -125,6 +125,18 @@ def _check_zip(data: bytes) -> None:
     assert wl["week"].between(1, 52).all()
 
 
+def _check_languages(at: AppTest) -> None:
+    """The results follow a language switch (RU, KK)."""
+    at.selectbox(key="ui_lang").set_value("ru")
+    run(at)
+    assert int(metric(at, "Заводы")) >= 2
+    assert metric(at, "Обслужено бригадами, %")
+    at.selectbox(key="ui_lang").set_value("kk")
+    run(at)
+    assert int(metric(at, "Зауыттар")) >= 2
+    assert not at.error, [e.value for e in at.error]
+
+
 @pytest.mark.solver
 def test_small_network_run_shows_kpis_map_weekly_load_and_zip() -> None:
     at = open_network()
@@ -187,3 +199,4 @@ def test_small_network_run_shows_kpis_map_weekly_load_and_zip() -> None:
     assert at.selectbox(key="net_n_farms").value == 2000
     assert at.number_input(key="net_time_limit").value == 40.0
     assert len(at.get("deck_gl_json_chart")) == 1
+    _check_languages(at)
