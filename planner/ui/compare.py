@@ -169,7 +169,7 @@ def render() -> None:
                             mode="catchments",
                             base_open=None if i == 0 else base,
                             height=380,
-                            zoom=3.6 - 0.45 * (len(named_ok) - 1),
+                            zoom=3.3 - 0.4 * (len(named_ok) - 1),
                         )
                         st.caption(
                             f"{t('kpi_open')}: {num(len(sets[name]))} · "

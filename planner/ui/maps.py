@@ -18,7 +18,7 @@ import shapely
 
 from planner.ui import cache
 
-KZ_VIEW = pdk.ViewState(latitude=48.2, longitude=67.5, zoom=3.6, pitch=0)
+KZ_VIEW = pdk.ViewState(latitude=48.2, longitude=67.5, zoom=3.3, pitch=0)
 NAME_COLUMN = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
 
 
