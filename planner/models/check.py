@@ -10,6 +10,7 @@ a(i) = site serving row i, O = open sites):
 * ``p_median``  : min  sum_i w_i c_{i,a(i)} + sum_{j in O} f_j
 * ``cflp``      : min  sum_{j in O} f_j + sum_{i,j} w_i c_ij x_ij   (x = fractions if split)
 * ``mclp``      : max  sum of w_i over rows with an open site within ``service_radius``
+  (capacitated: rows *assigned* within the radius, the assignment respecting capacity)
 * ``set_cover`` : min  sum_{j in O} f_j if any f_j > 0, else |O|
 * ``p_center``  : min  max_i c_{i,a(i)}   (or max_i w_i c_{i,a(i)} when ``weighted``)
 
@@ -200,6 +201,13 @@ def check_solution(  # noqa: C901, PLR0912, PLR0915
         within = costs.cost <= radius * (1 + 1e-12)
         hit = within & open_mask[costs.site_index]
         covered[costs.row_of_entry[hit]] = True
+        if problem.capacitated:
+            # Capacitated coverage (Current & Storbeck): a row counts as covered only when it
+            # is assigned, within capacity (checked above), to an open site within the radius.
+            within_assigned = assigned & (
+                np.nan_to_num(true_cost, nan=np.inf) <= radius * (1 + 1e-12)
+            )
+            covered = within_assigned
         if kind == "mclp":
             objective = float(w[covered].sum())
         else:
