@@ -46,7 +46,11 @@ Cost assumptions (no Kazakhstan source; every one is a scenario key):
 * fixed costs are per year of operation (annualised investment plus running cost); existing
   plants' costs are sunk (``plants.existing_fixed_cost_kzt`` = 0 by default);
 * direct import of finished machines (bypassing local assembly) costs
-  ``plants.direct_import_premium_kzt_per_machine`` on top of its transport.
+  ``plants.direct_import_premium_kzt_per_machine`` on top of its transport;
+* vans travel at the same cost per service hour and km as farms hauling machines to a
+  centre (no sourced figure for either);
+* purchases in the unserved share of a zone are not delivered (no dealer service within
+  reach, no sale); ``unserved_machines`` reports them.
 """
 
 from __future__ import annotations

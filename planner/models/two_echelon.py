@@ -111,7 +111,9 @@ _HEURISTIC_TIME_SHARE: Final[float] = 0.4
 #       the constraint for all 52 weeks (proof there).
 #   (6) c_jt <= y_jt;  u_jt <= y_jt;  u_jt <= v_jt <= V_j u_jt
 #   (7) Y_k,t-1 <= Y_kt;  y_j,t-1 <= y_jt;  c_j,t-1 <= c_jt    (opened sites stay open)
-#   (8) sum_k q_kjmt + r_jmt = sum_{p of j, zone of type m} n_zt x_pt   (machines to dealers)
+#   (8) sum_k q_kjmt + r_jmt = sum_{p of j, zone of type m} n_zt x_pt   (machines to dealers;
+#       assumption: the unserved share of a zone's purchases is not delivered -- no dealer
+#       service within reach, no sale -- and is reported as unserved machines)
 #   (9) sum_{j,m} q_kjmt <= Q_k Y_kt;  q_kjmt = 0 if plant k does not make type m
 #  (10) required sites: Y = 1 / y = 1 in every period; forbidden: 0
 #  (11) budget (when set): the bracket of (0) without the penalty <= budget, every period
