@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -127,3 +127,37 @@ def from_geodataframes(
     weights = demand[weight_col].to_numpy(dtype=np.float64)
     model: M = builder(cm, weights, sites=site_data, **model_kwargs)
     return model
+
+
+class GeoBuildMixin:
+    """Adds ``from_geodataframes`` to a model class that has ``from_cost_matrix``."""
+
+    @classmethod
+    def from_geodataframes(
+        cls,
+        demand: gpd.GeoDataFrame,
+        sites: gpd.GeoDataFrame,
+        *,
+        weight_col: str,
+        **kwargs: Any,  # noqa: ANN401
+    ) -> Self:
+        """Build the model from demand points and candidate sites.
+
+        Parameters
+        ----------
+        demand
+            Demand points (any CRS; reprojected to EPSG:4326).
+        sites
+            Candidate sites (points).
+        weight_col
+            Column of ``demand`` with the demand weight.
+        **kwargs
+            Options of :func:`from_geodataframes` (``site_id_col``, ``required``,
+            ``travel``, ``k_nearest``, ...) and of the model's ``from_cost_matrix``.
+
+        Returns
+        -------
+        model
+            The model, built through ``from_cost_matrix``.
+        """
+        return from_geodataframes(cls, demand, sites, weight_col=weight_col, **kwargs)

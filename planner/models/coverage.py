@@ -98,6 +98,7 @@ from planner.models._base import (
     Status,
     relative_gap,
 )
+from planner.models._build import GeoBuildMixin
 from planner.models._decision import Evaluator, SwapDelta, drop_one_regret, n_best, swap_regret
 
 _RADIUS_REL_TOL = 1e-12  # same tolerance as check.py uses for "within the radius"
@@ -1668,7 +1669,7 @@ def greedy_capacity_assignment(
 # --------------------------------------------------------------------------------------------
 
 
-class MCLP:
+class MCLP(GeoBuildMixin):
     """Maximal covering location: open ``p`` sites covering the most demand within a radius.
 
     Parameters
@@ -2335,7 +2336,7 @@ def cover_mip(core: CoverCore, count_bounds: tuple[int, int], *, zero_objective:
     )
 
 
-class SetCover:
+class SetCover(GeoBuildMixin):
     """Set covering location: fewest (or cheapest) sites so that all coverable demand is covered.
 
     Demand that no allowed site covers is reported (count, weight, row ids) in ``stats`` and

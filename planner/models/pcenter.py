@@ -61,6 +61,7 @@ from planner.models._base import (
     Status,
     relative_gap,
 )
+from planner.models._build import GeoBuildMixin
 from planner.models.coverage import (
     _MIP_EVALUATE_FACTOR,
     CoverCore,
@@ -96,7 +97,7 @@ def _weights_from(weights: npt.ArrayLike, n: int) -> FloatArray:
     return w.copy()
 
 
-class PCenter:
+class PCenter(GeoBuildMixin):
     """p-center location: minimise the worst (optionally demand-weighted) travel cost.
 
     Parameters

@@ -74,3 +74,19 @@ def test_errors_name_the_fix() -> None:
     poly.geometry = poly.to_crs("EPSG:32642").buffer(5_000).to_crs("EPSG:4326")
     with pytest.raises(ValidationError, match="must be points"):
         from_geodataframes(PMedian, demand, poly, weight_col="hours", p=2)
+
+
+@pytest.mark.parametrize("name", ["MCLP", "SetCover", "PCenter"])
+def test_every_model_has_from_geodataframes(name: str) -> None:
+    from planner.models import coverage, pcenter
+
+    cls = getattr(coverage, name, None) or getattr(pcenter, name)
+    demand, sites = _frames()
+    kwargs: dict[str, object] = {"p": 3} if name != "SetCover" else {}
+    if name != "PCenter":
+        kwargs["service_radius"] = 2_000.0
+    model = cls.from_geodataframes(
+        demand, sites, weight_col="hours", site_id_col="site_id", k_nearest=None, **kwargs
+    )
+    sol = model.solve(SolveOptions(time_limit_s=10))
+    assert check_solution(model.problem, sol).ok
