@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from planner.errors import ValidationError
-from planner.models import SolveOptions, check_solution
+from planner.models import SolveOptions, check_solution, coverage, pcenter
 from planner.models._build import from_geodataframes
 from planner.models.pmedian import PMedian
 
@@ -78,8 +78,6 @@ def test_errors_name_the_fix() -> None:
 
 @pytest.mark.parametrize("name", ["MCLP", "SetCover", "PCenter"])
 def test_every_model_has_from_geodataframes(name: str) -> None:
-    from planner.models import coverage, pcenter
-
     cls = getattr(coverage, name, None) or getattr(pcenter, name)
     demand, sites = _frames()
     kwargs: dict[str, object] = {"p": 3} if name != "SetCover" else {}
