@@ -24,22 +24,26 @@ def orlib_table(data: dict) -> None:
             f"| {r['name']} | {_num(r.get('objective'), '.3f')} | {_num(r.get('bound'), '.3f')} "
             f"| {_num(gap, '.4f')} | {'yes' if r.get('proven_optimal') else 'no'} "
             f"| {_num(r.get('published_optimum'), '.3f')} "
-            f"| {'yes' if r.get('matches_published') else 'no'} | {_num(r.get('runtime_s'), '.2f')} |"
+            f"| {'yes' if r.get('matches_published') else 'no'} "
+            f"| {_num(r.get('runtime_s'), '.2f')} |"
         )
     s = data.get("summary", {})
     if s:
         print(
             f"\n{s['n']} instances: {s['proven_and_matching']} proven optimal and equal to the "
-            f"published optimum; {s['matches_published']} match; total {s['total_runtime_s']:.1f} s, "
-            f"max {s['max_runtime_s']:.1f} s; max gap {_num(s.get('max_gap'), '.4%')}"
+            f"published optimum; {s['matches_published']} match; "
+            f"total {s['total_runtime_s']:.1f} s, max {s['max_runtime_s']:.1f} s; "
+            f"max gap {_num(s.get('max_gap'), '.4%')}"
         )
 
 
 def scale_row(data: dict) -> None:
     gap = None if data.get("gap") is None else 100 * data["gap"]
     print(
-        f"| {data['model']} | {data['n_farms']:,} ({data.get('n_farms_with_demand', 0):,} with demand) "
-        f"| {data['n_sites']:,} | {data['p']} | {data.get('k')} | {_num(data.get('objective'), ',.0f')} "
+        f"| {data['model']} | {data['n_farms']:,} "
+        f"({data.get('n_farms_with_demand', 0):,} with demand) "
+        f"| {data['n_sites']:,} | {data['p']} | {data.get('k')} "
+        f"| {_num(data.get('objective'), ',.0f')} "
         f"| {_num(data.get('bound'), ',.0f')} | {_num(gap, '.3f')} | {data['runtime_s']:.1f} "
         f"| {data['peak_rss_mb']:,.0f} |"
     )

@@ -800,7 +800,8 @@ class PMedian:
         stats["reduced_entries"] = len(reduced.site)
         stats["lagrangian_s"] = round(clock.elapsed_s, 3)
         # Restart the interchange from a few relaxed open sets (cheap, often improves UB).
-        n_restarts = _LR_RESTARTS if len(inst.site) <= _EXACT_MAX_ENTRIES else 1
+        # On large structures a restart costs more than the bound it would leave time for.
+        n_restarts = _LR_RESTARTS if len(inst.site) <= _EXACT_MAX_ENTRIES else 0
         restart_deadline = deadline + 0.1 * clock.options.time_limit_s
         for y in lr.open_sets[:n_restarts]:
             if clock.should_stop or clock.elapsed_s > restart_deadline or int(y.sum()) != inst.p:
