@@ -3,14 +3,25 @@
 Solve pipeline (uncapacitated), every phase honouring the time limit and cancellation:
 
 1. greedy + fast interchange on the sparse structure (:mod:`planner.models._heuristics`);
-2. Lagrangian relaxation of the assignment constraints with reduced-cost site fixing
-   (:mod:`planner.models._lagrangian`);
-3. the radius (covering) formulation on the reduced problem, solved by a MathOpt backend
-   and warm-started from the incumbent; per-row radii start at the incumbent's
-   assignment cost and grow only where the MIP solution needs it (García, Labbé & Marín
-   2011; Elloumi 2010).
+2. Lagrangian relaxation of the assignment constraints (:mod:`planner.models._lagrangian`)
+   with reduced-cost site fixing and an exact reduction of the structure to what a
+   solution cheaper than the incumbent can use; interchange restarts from relaxed sets;
+3. an exact phase on the reduced problem, chosen by ``SolveOptions.backend``:
+   ``"auto"`` runs a Lagrangian branch-and-bound when at most ``_BNB_MAX_FREE_OPEN``
+   sites remain to be chosen, the radius (covering) formulation (Elloumi 2010; García,
+   Labbé & Marín 2011) on HiGHS otherwise, and only more Lagrangian iterations when the
+   reduced structure exceeds ``_EXACT_MAX_ENTRIES`` pairs (measurements in
+   ``bench/README.md``); ``"highs"``, ``"scip"``, ``"cp-sat"`` force the radius MIP on
+   that backend; ``"heuristic"`` stops after phase 2.
 
-The capacitated (single-source) variant uses the classical assignment formulation.
+The capacitated (single-source) variant uses the classical assignment formulation on the
+chosen MathOpt backend (HiGHS by default), restricted to listed pairs.
+
+Decision support: ``Solution.regret`` is the drop-one regret (objective increase when only
+that site closes, p - 1 sites remain); ``Solution.swap_regret`` the increase when it is
+swapped for the best other site (p sites remain); ``Solution.alternatives`` the N best
+distinct open sets (exact by enumeration on small instances, else the best within single
+swaps of the solution; the message says which).
 
 Infeasibility convention (shared with the other models): ``from_cost_matrix`` and the
 constructor raise :class:`~planner.errors.ValidationError` only for malformed input;
