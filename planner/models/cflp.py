@@ -80,7 +80,7 @@ FIXING_RTOL = 1e-11
 # A gap at or below this counts as proven optimal.
 PROVEN_RTOL = 1e-9
 # Share of the time limit for the Lagrangian phase (with its heuristic) without a MIP.
-HEURISTIC_TIME_SHARE = 0.8
+HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
 HEURISTIC_EVAL_SHARE = 0.5
 # Time allowed for regret and N-best after the solve: this share of the time limit, at
