@@ -20,6 +20,7 @@ AGES = ("", "_0_10", "_10_17", "_17p")
 AGE_LABEL = {"": "a_all", "_0_10": "a_0_10", "_10_17": "a_10_17", "_17p": "a_17p"}
 FARM_COUNTS = (2_000, 20_000, 200_000)
 MIN_SETTLEMENT_POPULATION = 5_000
+CELL_DEG = 0.25
 
 
 def _machine_weight(farms: pd.DataFrame, machine: str, age: str) -> np.ndarray:
@@ -102,24 +103,33 @@ def _point_layer(
 
 def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
     g = st.session_state
-    grid = maps.grid_demand(farms["lon"].to_numpy(), farms["lat"].to_numpy(), weight, cell_deg=0.25)
+    grid = maps.grid_demand(
+        farms["lon"].to_numpy(), farms["lat"].to_numpy(), weight, cell_deg=CELL_DEG
+    )
+    half = CELL_DEG / 2
+    grid["polygon"] = [
+        [[x - half, y - half], [x + half, y - half], [x + half, y + half], [x - half, y + half]]
+        for x, y in zip(grid["lon"].to_numpy(), grid["lat"].to_numpy(), strict=True)
+    ]
     grid["label"] = [
         t("farms_cell", n=num(n), w=num(w)) for n, w in zip(grid["n"], grid["weight"], strict=True)
     ]
     layers: list[pdk.Layer] = maps.context_layers(lang())
+    # Demand density as coloured grid cells (the grid is aggregated on the server, so this is
+    # a few thousand squares even for 200,000 farms); cheap to draw, also without a GPU.
+    grid["color"] = maps.density_colors(grid["weight"].to_numpy())
     layers.insert(
         1,
         pdk.Layer(
-            "HeatmapLayer",
-            data=grid,
-            id="farm-heat",
-            get_position=["lon", "lat"],
-            get_weight="weight",
-            radius_pixels=35,
-            opacity=0.55,
+            "PolygonLayer",
+            data=grid.loc[:, ["polygon", "color", "label"]],
+            id="farm-density",
+            get_polygon="polygon",
+            get_fill_color="color",
+            stroked=False,
+            pickable=True,
         ),
     )
-    layers.append(_point_layer(grid, "farm-cells", 6000, [0, 0, 0, 0]))
     if g[state.EXPLORE_SETTLEMENTS]:
         s = cache.settlements()
         s = s.loc[s["population"] >= MIN_SETTLEMENT_POPULATION]

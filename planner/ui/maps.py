@@ -112,6 +112,25 @@ def grid_demand(
     return pd.DataFrame({"lon": cx, "lat": cy, "weight": w, "n": n})
 
 
+_DENSITY_RAMP = np.array(
+    [[255, 245, 200], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]],
+    dtype=np.float64,
+)
+_DENSITY_RAMP.setflags(write=False)
+
+
+def density_colors(weight: np.ndarray[Any, np.dtype[np.float64]]) -> list[list[int]]:
+    """Return RGBA colours on a yellow-to-red ramp by weight quantile (log-like contrast)."""
+    if len(weight) == 0:
+        return []
+    ranks = pd.Series(weight).rank(pct=True).to_numpy()
+    pos = ranks * (len(_DENSITY_RAMP) - 1)
+    lo = np.floor(pos).astype(int).clip(0, len(_DENSITY_RAMP) - 2)
+    frac = (pos - lo)[:, None]
+    rgb = _DENSITY_RAMP[lo] * (1 - frac) + _DENSITY_RAMP[lo + 1] * frac
+    return [[int(r), int(g), int(b), 170] for r, g, b in rgb]
+
+
 def deck(
     layers: list[pdk.Layer], tooltip: dict[str, Any] | None = None, *, zoom: float | None = None
 ) -> pdk.Deck:
