@@ -44,10 +44,11 @@ def test_only_ui_imports_streamlit() -> None:
 
 
 def test_no_pickle_eval_exec() -> None:
-    bad = []
-    for p in (REPO / "planner").rglob("*.py"):
-        text = p.read_text(encoding="utf-8")
-        for needle in ("import pickle", "pickle.load", "eval(", "exec("):
-            if needle in text:
-                bad.append(f"{p.relative_to(REPO)}: {needle}")
+    needles = ("import pickle", "pickle.load", "eval(", "exec(")
+    bad = [
+        f"{p.relative_to(REPO)}: {needle}"
+        for p in (REPO / "planner").rglob("*.py")
+        for needle in needles
+        if needle in p.read_text(encoding="utf-8")
+    ]
     assert bad == []

@@ -51,7 +51,10 @@ def test_candidate_sites_empty_is_explained() -> None:
 
 def test_read_sites_russian_excel_csv(tmp_path: Path) -> None:
     path = tmp_path / "sites.csv"
-    text = "Код;Название;Широта;Долгота;Мощность\nA1;Костанай;53,2144;63,6246;12000\nA2;Астана;51,18;71,45;\n"
+    text = (
+        "Код;Название;Широта;Долгота;Мощность\n"
+        "A1;Костанай;53,2144;63,6246;12000\nA2;Астана;51,18;71,45;\n"
+    )
     path.write_bytes(text.encode("cp1251"))
     out = sites.read_sites(path)
     assert list(out["site_id"]) == ["A1", "A2"]
