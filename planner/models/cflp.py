@@ -49,6 +49,7 @@ from planner.models._base import (
     Status,
     relative_gap,
 )
+from planner.models._build import GeoBuildMixin
 from planner.models._cflp_assign import Assignment, assign
 from planner.models._cflp_data import CflpData, diagnose
 from planner.models._cflp_kernel import kernel_search
@@ -123,7 +124,7 @@ def _cutoff(costs: CostMatrix, max_cost: float) -> CostMatrix:
     )
 
 
-class CFLP:
+class CFLP(GeoBuildMixin):
     """Capacitated fixed-charge facility location, single-source or split.
 
     Parameters

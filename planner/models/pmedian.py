@@ -62,6 +62,7 @@ from planner.models._base import (
     Status,
     relative_gap,
 )
+from planner.models._build import GeoBuildMixin
 from planner.models._decision import drop_one_regret, n_best, swap_regret
 from planner.models._heuristics import (
     BeyondFn,
@@ -217,7 +218,7 @@ def _prepare(problem: LocationProblem) -> _Prepared:
     )
 
 
-class PMedian:
+class PMedian(GeoBuildMixin):
     """p-median model: choose ``p`` sites minimising demand-weighted travel cost.
 
     Parameters

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
+from planner import models
 from planner.errors import ValidationError
 from planner.models import SolveOptions, check_solution, coverage, pcenter
 from planner.models._build import from_geodataframes
@@ -88,3 +89,24 @@ def test_every_model_has_from_geodataframes(name: str) -> None:
     )
     sol = model.solve(SolveOptions(time_limit_s=10))
     assert check_solution(model.problem, sol).ok
+
+
+def test_pmedian_and_cflp_from_geodataframes_and_public_exports() -> None:
+    demand, sites = _frames()
+    sites = sites.assign(fixed=1_000.0, capacity=400.0)
+    cflp = models.CFLP.from_geodataframes(
+        demand,
+        sites,
+        weight_col="hours",
+        site_id_col="site_id",
+        fixed_cost_col="fixed",
+        capacity_col="capacity",
+        k_nearest=None,
+        single_source=False,
+    )
+    sol = cflp.solve(models.SolveOptions(time_limit_s=10))
+    assert models.check_solution(cflp.problem, sol).ok
+    pm = models.PMedian.from_geodataframes(demand, sites, weight_col="hours", p=2, k_nearest=3)
+    sol = pm.solve(models.SolveOptions(time_limit_s=10))
+    assert models.check_solution(pm.problem, sol).ok
+    assert {"PMedian", "CFLP", "MCLP", "SetCover", "PCenter"} <= set(models.__all__)
