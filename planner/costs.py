@@ -151,6 +151,57 @@ def _check_coords(lon: FloatArray, lat: FloatArray, what: str) -> None:
         raise ValidationError(problems, source="coordinates")
 
 
+_CHUNK_PAIRS = 4_000_000
+_Csr = tuple[IntArray, IntArray, FloatArray, FloatArray]
+
+
+def _rows_to_csr(
+    cand: npt.NDArray[np.int64],
+    cand_dist: FloatArray,
+    beyond_geo: FloatArray,
+    geo_max_km: float | None,
+) -> _Csr:
+    """Keep the allowed candidates of each row: (counts, sites, geodesic km, beyond km)."""
+    allowed = np.isfinite(cand_dist)
+    if geo_max_km is not None:
+        allowed &= cand_dist <= geo_max_km
+        beyond_geo = np.where(beyond_geo <= geo_max_km, beyond_geo, np.inf)
+    counts = allowed.sum(axis=1).astype(np.int64)
+    return counts, cand[allowed].astype(np.int64), cand_dist[allowed], beyond_geo
+
+
+def _tree_rows(
+    tree: cKDTree,
+    dlon: FloatArray,
+    dlat: FloatArray,
+    *,
+    slon: FloatArray,
+    slat: FloatArray,
+    k: int,
+    geo_max_km: float | None,
+) -> _Csr:
+    """Find the k nearest sites (and the (k+1)-th as the beyond bound) for a chunk of rows."""
+    n, m = len(dlon), len(slon)
+    q = min(k + 1, m)
+    upper = np.inf if geo_max_km is None else _chord_for_km(geo_max_km * 1.01)
+    _, nn = tree.query(_unit_vectors(dlon, dlat), k=q, distance_upper_bound=upper)
+    nn = np.asarray(nn, dtype=np.int64).reshape(n, q)
+    valid = nn < m
+    dist_all = np.full((n, q), np.inf)
+    rows, cols = np.nonzero(valid)
+    dist_all[rows, cols] = geodesic_km(
+        dlon[rows], dlat[rows], slon[nn[rows, cols]], slat[nn[rows, cols]]
+    )
+    # Re-sort by the exact ellipsoidal distance.
+    order = np.argsort(dist_all, axis=1, kind="stable")
+    nn = np.take_along_axis(nn, order, axis=1)
+    dist_all = np.take_along_axis(dist_all, order, axis=1)
+    if q > k:
+        beyond_geo = dist_all[:, k] * _BEYOND_SAFETY
+        return _rows_to_csr(nn[:, :k], dist_all[:, :k], beyond_geo, geo_max_km)
+    return _rows_to_csr(nn, dist_all, np.full(n, np.inf), geo_max_km)
+
+
 def build_cost_matrix(
     demand_lon: npt.ArrayLike,
     demand_lat: npt.ArrayLike,
@@ -213,44 +264,33 @@ def build_cost_matrix(
         # Dense path: exact distances for all pairs.
         dist = geodesic_km(dlon[:, None], dlat[:, None], slon[None, :], slat[None, :])
         order = np.argsort(dist, axis=1, kind="stable")
-        cand = order
-        cand_dist = np.take_along_axis(dist, order, axis=1)
-        beyond_geo = np.full(n, np.inf)
+        pieces = [
+            _rows_to_csr(
+                order, np.take_along_axis(dist, order, axis=1), np.full(n, np.inf), geo_max_km
+            )
+        ]
     else:
         tree = cKDTree(_unit_vectors(slon, slat))
-        q = min(k + 1, m)
-        upper = np.inf if geo_max_km is None else _chord_for_km(geo_max_km * 1.01)
-        _, nn = tree.query(_unit_vectors(dlon, dlat), k=q, distance_upper_bound=upper)
-        nn = np.asarray(nn, dtype=np.int64).reshape(n, q)
-        valid = nn < m
-        safe = np.where(valid, nn, 0)
-        dist_all = np.where(
-            valid,
-            geodesic_km(dlon[:, None], dlat[:, None], slon[safe], slat[safe]),
-            np.inf,
-        )
-        # Re-sort by the exact ellipsoidal distance.
-        order = np.argsort(dist_all, axis=1, kind="stable")
-        nn = np.take_along_axis(nn, order, axis=1)
-        dist_all = np.take_along_axis(dist_all, order, axis=1)
-        if q > k:
-            beyond_geo = dist_all[:, k] * _BEYOND_SAFETY
-            cand, cand_dist = nn[:, :k], dist_all[:, :k]
-        else:
-            beyond_geo = np.full(n, np.inf)
-            cand, cand_dist = nn, dist_all
-        if geo_max_km is None and q <= k:
-            beyond_geo = np.full(n, np.inf)
-
-    allowed = np.isfinite(cand_dist)
-    if geo_max_km is not None:
-        allowed &= cand_dist <= geo_max_km
-        beyond_geo = np.where(beyond_geo <= geo_max_km, beyond_geo, np.inf)
-    counts = allowed.sum(axis=1)
+        # Chunks of rows keep the peak memory at a few hundred MB for 200,000 x 2,000.
+        chunk = max(1, _CHUNK_PAIRS // (k + 1))
+        pieces = [
+            _tree_rows(
+                tree,
+                dlon[lo : lo + chunk],
+                dlat[lo : lo + chunk],
+                slon=slon,
+                slat=slat,
+                k=k,
+                geo_max_km=geo_max_km,
+            )
+            for lo in range(0, n, chunk)
+        ]
+    counts = np.concatenate([pc[0] for pc in pieces])
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    site_index: IntArray = cand[allowed].astype(np.int64)
-    cost = travel.cost(cand_dist[allowed], unit)
+    site_index: IntArray = np.concatenate([pc[1] for pc in pieces]).astype(np.int64)
+    cost = travel.cost(np.concatenate([pc[2] for pc in pieces]), unit)
+    beyond_geo = np.concatenate([pc[3] for pc in pieces])
     beyond = np.where(np.isfinite(beyond_geo), travel.cost(beyond_geo, unit), np.inf)
     return CostMatrix(
         indptr=indptr,
