@@ -49,6 +49,12 @@ K_FIRST = 128
 _CHUNK = 8_000
 
 
+# MCLP at scale: demand within one hour's drive (60 road km at 60 km/h), every site within
+# that radius listed (at most MCLP_MAX_LIST; rows cut there are reported as truncated_rows).
+MCLP_RADIUS_KM = 60.0
+MCLP_MAX_LIST = 400
+
+
 def _unit_vectors(lon: FloatArray, lat: FloatArray) -> FloatArray:
     lo, la = np.radians(lon), np.radians(lat)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
@@ -274,8 +280,7 @@ def _scale_pmedian(
     # 1. Aggregated seed solution (never used in a bound).
     alon, alat, aw, _ = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
     k_agg = min(m, max(50, math.ceil(3 * m / p)), 300)
-    agg_costs = radius_lists(alon, alat, slon, slat, np.zeros(len(alon)), k_min=k_agg,
-                             k_max=k_agg)
+    agg_costs = radius_lists(alon, alat, slon, slat, np.zeros(len(alon)), k_min=k_agg, k_max=k_agg)
     agg = PMedian.from_cost_matrix(
         agg_costs, aw, p=p, exact_cost=road_km_function(alon, alat, slon, slat)
     )
@@ -300,9 +305,7 @@ def _scale_pmedian(
         f"max {lens.max()}) ({time.perf_counter() - start:.1f} s)\n"
     )
     # 3. Full-size solve.
-    model = PMedian.from_cost_matrix(
-        costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist()
-    )
+    model = PMedian.from_cost_matrix(costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist())
     remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
 
     def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
@@ -452,8 +455,14 @@ def _scale_other(
     """CFLP / MCLP on a k-nearest structure, dispatched to their model classes."""
     from planner.costs import build_cost_matrix  # noqa: PLC0415
 
-    kk = k or 30
-    costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk)
+    if model == "mclp":
+        # Coverage needs every site within the radius in each list: list by radius (capped).
+        kk = k or MCLP_MAX_LIST
+        costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk, max_km=MCLP_RADIUS_KM)
+    else:
+        kk = k or 30
+        costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk)
+    truncated = int((costs.beyond_cost <= MCLP_RADIUS_KM).sum()) if model == "mclp" else 0
     opts = SolveOptions(time_limit_s=time_limit_s, seed=seed, compute_regret=False)
     if model == "cflp":
         from planner.models.cflp import CFLP  # noqa: PLC0415
@@ -467,7 +476,7 @@ def _scale_other(
     else:
         from planner.models.coverage import MCLP  # noqa: PLC0415
 
-        sol = MCLP.from_cost_matrix(costs, w, p=p, service_radius=150.0).solve(opts)
+        sol = MCLP.from_cost_matrix(costs, w, p=p, service_radius=MCLP_RADIUS_KM).solve(opts)
     return {
         "objective": sol.objective,
         "bound": sol.bound,
@@ -476,5 +485,7 @@ def _scale_other(
         "backend": sol.backend,
         "k": kk,
         "pairs": int(costs.nnz),
+        "service_radius_km": MCLP_RADIUS_KM if model == "mclp" else None,
+        "truncated_rows": truncated,
         "message": sol.message,
     }
