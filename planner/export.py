@@ -457,8 +457,10 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
     )
     tables.sites.to_csv(paths["sites"], index=False)
     tables.assignments.to_csv(paths["assignments"], index=False)
-    sites = sites_gdf(tables)
-    lines = assignments_gdf(tables)
+    # GDAL cannot store infinities (e.g. the regret of a site without which the network is
+    # infeasible); write them as nulls. The CSV and JSON files keep the full information.
+    sites = _finite_or_null(sites_gdf(tables))
+    lines = _finite_or_null(assignments_gdf(tables))
     for key in ("gpkg", "sites_geojson", "assignments_geojson"):
         if paths[key].exists():
             paths[key].unlink()
@@ -470,6 +472,15 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
     paths["brief"].write_text(brief_html(tables, lang=lang), encoding="utf-8")
     paths["scenario"].write_text(tables.scenario_toml, encoding="utf-8")
     return paths
+
+
+def _finite_or_null(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a copy with +-inf replaced by NaN in numeric columns."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col != out.geometry.name and pd.api.types.is_float_dtype(out[col].dtype):
+            out[col] = out[col].where(np.isfinite(out[col].to_numpy()), np.nan)
+    return out
 
 
 def write_outputs(

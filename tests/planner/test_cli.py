@@ -178,3 +178,37 @@ def test_unknown_demand_parameter_is_explained(
     err = capsys.readouterr().err
     assert "tractor_operating_hour" in err
     assert "Did you mean `tractor_operating_hours`" in err
+
+
+MODEL_SECTIONS = {
+    "p_median": 'kind = "p_median"\np = 3\n',
+    "cflp_single": 'kind = "cflp"\nsingle_source = true\n',
+    "cflp_split": 'kind = "cflp"\nsingle_source = false\n',
+    "mclp": 'kind = "mclp"\np = 3\nservice_radius_km = 150.0\n',
+    "set_cover": 'kind = "set_cover"\nservice_radius_km = 250.0\n',
+    "p_center": 'kind = "p_center"\np = 4\n',
+    "p_center_weighted": 'kind = "p_center"\np = 4\nweighted = true\n',
+}
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("name", list(MODEL_SECTIONS))
+def test_every_model_runs_from_a_scenario_file(name: str, tmp_path: Path) -> None:
+    s = tmp_path / "s.toml"
+    s.write_text(
+        f'schema_version = 1\nname = "{name}"\n[data]\nn_farms = 300\nmin_site_population = 20000\n'
+        f"[model]\n{MODEL_SECTIONS[name]}"
+        "[sites]\nfixed_cost_kzt = 50000000.0\ncapacity_hours = 200000.0\n"
+        "[solver]\ntime_limit_s = 20\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["solve", str(s), "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] in ("optimal", "feasible")
+    assert summary["model"] == MODEL_SECTIONS[name].split('"')[1]
+    assert summary["n_open_sites"] >= 1
+    sites = pd.read_csv(out / "sites.csv")
+    assert (sites["status"] != "closed").sum() == summary["n_open_sites"]
+    assign = pd.read_csv(out / "assignments.csv", dtype={"site_id": str})
+    assert set(assign["farm_id"]) <= {f"SYN-{i:07d}" for i in range(1, 301)}
