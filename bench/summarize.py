@@ -58,8 +58,10 @@ def main(paths: list[str]) -> None:
             orlib_table(data)
         else:
             if not scale_header:
-                print("| model | farms | sites | p | k (mean list) | objective | bound | gap % "
-                      "| runtime s | peak RSS MB |")
+                print(
+                    "| model | farms | sites | p | k (mean list) | objective | bound | gap % "
+                    "| runtime s | peak RSS MB |"
+                )
                 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
                 scale_header = True
             scale_row(data)

@@ -283,9 +283,7 @@ def _contributions(
     s = inst.site[ent]
     # bincount instead of np.add.at: the same sums, an order of magnitude faster.
     st.gain += sign * np.bincount(s, weights=np.maximum(0.0, st.d1[rr] - wc), minlength=m1)
-    st.loss += sign * np.bincount(
-        st.phi1[rows], weights=st.d2[rows] - st.d1[rows], minlength=m1
-    )
+    st.loss += sign * np.bincount(st.phi1[rows], weights=st.d2[rows] - st.d1[rows], minlength=m1)
     sl = st.slot_of[st.phi1[rr]]
     use = (sl >= 0) & (wc < st.d2[rr])
     flat = st.extra.reshape(-1)
@@ -303,9 +301,7 @@ def _full_tables(inst: SparseInstance, st: _SwapState, row_of: IntArray) -> None
     _contributions(inst, st, np.arange(inst.n_rows, dtype=np.int64), row_of, 1.0)
 
 
-BeyondFn = Callable[
-    [IntArray, BoolArray], tuple[FloatArray, IntArray, FloatArray, IntArray]
-]
+BeyondFn = Callable[[IntArray, BoolArray], tuple[FloatArray, IntArray, FloatArray, IntArray]]
 """(rows, open_mask) -> true weighted (d1, phi1, d2, phi2) over all open sites."""
 
 

@@ -889,7 +889,8 @@ class PMedian(GeoBuildMixin):
                 break
             nd1, _, _, _ = assign_nearest(model_inst, mask)
             f_true = (
-                self._true_objective(mask) if self._beyond_fn() is not None
+                self._true_objective(mask)
+                if self._beyond_fn() is not None
                 else objective_of(full, mask)
             )
             if f_true < best_f:

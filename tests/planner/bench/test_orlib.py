@@ -84,8 +84,20 @@ def test_cli_orlib(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     add_bench_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "o.json"
     args = parser.parse_args(
-        ["bench", "orlib", "--family", "pmed", "--dir", str(ORLIB / "pmed"),
-         "--instances", "pmed5", "--time-limit", "30", "--json", str(out)]
+        [
+            "bench",
+            "orlib",
+            "--family",
+            "pmed",
+            "--dir",
+            str(ORLIB / "pmed"),
+            "--instances",
+            "pmed5",
+            "--time-limit",
+            "30",
+            "--json",
+            str(out),
+        ]
     )
     assert run_bench(args) == 0
     assert "1 proven optimal" in capsys.readouterr().out
