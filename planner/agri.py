@@ -71,9 +71,9 @@ import shapely
 
 from planner import __version__, geodata
 from planner import costs as costs_mod
-from planner import farms as farms_mod
 from planner import sites as sites_mod
 from planner.errors import ScenarioError
+from planner.export import json_ready
 from planner.growth import GrowthParameters, GrowthProjection, project_growth
 from planner.models._base import (
     BoolArray,
@@ -91,7 +91,7 @@ from planner.models.two_echelon import (
     TwoEchelonSolution,
 )
 from planner.results import weighted_quantile
-from planner.run import _demand_parameters
+from planner.run import demand_parameters, load_farms
 from planner.scenarios import Scenario, save_scenario
 from planner.seasons import PROFILES, profile_index, profile_matrix, region_of
 
@@ -224,15 +224,6 @@ class TwoEchelonResult:
 # ----------------------------------------------------------------------------------------
 # Inputs
 # ----------------------------------------------------------------------------------------
-def _load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
-    d = scenario.data
-    if d.farms == "synthetic":
-        return farms_mod.generate_farms(
-            n_farms=d.n_farms, seed=d.farm_seed, belarus_share=scenario.demand.belarus_share
-        )
-    return farms_mod.read_farms(scenario.resolve_path(d.farms))
-
-
 def _load_centres(scenario: Scenario) -> gpd.GeoDataFrame:
     d = scenario.data
     if d.sites != "settlements":
@@ -486,9 +477,9 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         Everything the model needs, plus the tables for reporting.
     """
     notes: list[str] = []
-    farms = _load_farms(scenario)
+    farms = load_farms(scenario)
     notes.extend(farms.attrs.get("data_notes", []))
-    params = _demand_parameters(scenario)  # validated overrides (planner.run)
+    params = demand_parameters(scenario)  # validated overrides (planner.run)
     g = scenario.growth
     growth = GrowthParameters(
         years=g.years,
@@ -1193,19 +1184,6 @@ def run_two_echelon(
     )
 
 
-def _json_value(value: Any) -> Any:  # noqa: ANN401
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
-    return value
-
-
 def two_echelon_summary(result: TwoEchelonResult) -> dict[str, Any]:
     """Return the content of ``summary.json`` (single-echelon keys plus the agri figures).
 
@@ -1262,7 +1240,7 @@ def two_echelon_summary(result: TwoEchelonResult) -> dict[str, Any]:
         else float("nan"),
         "profiles": [f"{r}/{m}" for r, m in PROFILES],
     }
-    return {k: _json_value(v) for k, v in summary.items()}
+    return {k: json_ready(v) for k, v in summary.items()}
 
 
 def _lines(a_xy: FloatArray, b_xy: FloatArray) -> Any:  # noqa: ANN401

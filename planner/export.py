@@ -77,16 +77,17 @@ def safe_filename(name: str, *, default: str = "scenario") -> str:
     return cleaned or default
 
 
-def _json_value(value: Any) -> Any:  # noqa: ANN401
+def json_ready(value: Any) -> Any:  # noqa: ANN401
+    """Return ``value`` with numpy scalars as Python numbers and nan/inf as ``None``."""
     if isinstance(value, float | np.floating):
         f = float(value)
         return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(value, np.integer):
-        return int(value)
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
@@ -138,7 +139,7 @@ def summary_dict(result: ScenarioResult) -> dict[str, Any]:
         "solver_stats": dict(sol.stats),
         "planner_version": __version__,
     }
-    return {k: _json_value(v) for k, v in summary.items()}
+    return {k: json_ready(v) for k, v in summary.items()}
 
 
 def _objective_unit(result: ScenarioResult) -> str:

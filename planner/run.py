@@ -120,7 +120,8 @@ class ScenarioResult:
     runtime_s: float = 0.0
 
 
-def _load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
+def load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
+    """Return the scenario's farms: synthetic (seeded) or the user's registry."""
     d = scenario.data
     if d.farms == "synthetic":
         return farms_mod.generate_farms(
@@ -129,7 +130,8 @@ def _load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
     return farms_mod.read_farms(scenario.resolve_path(d.farms))
 
 
-def _load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
+def load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
+    """Return the scenario's candidate sites: settlements + existing operations, or a file."""
     d = scenario.data
     if d.sites == "settlements":
         facilities = None
@@ -254,7 +256,8 @@ def _build_costs(
     return cm, km_per_unit
 
 
-def _demand_parameters(scenario: Scenario) -> demand_mod.DemandParameters:
+def demand_parameters(scenario: Scenario) -> demand_mod.DemandParameters:
+    """Return the demand assumptions with the scenario's overrides (validated)."""
     base = demand_mod.DemandParameters(belarus_only=scenario.demand.belarus_only)
     fields = {f.name: f for f in dataclasses.fields(base)}
     problems = []
@@ -294,13 +297,13 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
         Everything the model needs; reuse it to re-solve with other model settings.
     """
     notes: list[str] = []
-    farms = _load_farms(scenario)
+    farms = load_farms(scenario)
     notes.extend(farms.attrs.get("data_notes", []))
-    params = _demand_parameters(scenario)
+    params = demand_parameters(scenario)
     demand = demand_mod.compute_demand(farms, params)
     col = "service_hours_year" if scenario.demand.basis == "year" else "peak_week_hours"
     weights = demand[col].to_numpy(dtype=np.float64)
-    sites = _load_sites(scenario)
+    sites = load_sites(scenario)
     site_data = _site_data(scenario, sites)
     cm, cost_to_km = _build_costs(scenario, farms, sites, notes)
     scale = 1.0

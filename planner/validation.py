@@ -1994,7 +1994,7 @@ def validate_scenario(path: str | Path, *, limits: Limits | None = None) -> Scen
         notes += [f"`data.sites`: {w}" for w in rep.warnings]
         sites = rep.data
     elif scenario.sites.required or scenario.sites.forbidden:
-        sites = run._load_sites(scenario)
+        sites = run.load_sites(scenario)
     if sites is not None:
         for what in ("required", "forbidden"):
             names = getattr(scenario.sites, what)

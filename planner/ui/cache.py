@@ -123,7 +123,7 @@ def _sites_for_key(key: str) -> gpd.GeoDataFrame:
 
     raw = tomllib.loads(key)
     base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
-    return run._load_sites(scenarios.scenario_from_dict(raw, base_dir=base_dir))
+    return run.load_sites(scenarios.scenario_from_dict(raw, base_dir=base_dir))
 
 
 def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
