@@ -35,8 +35,8 @@ def run_peer(args: argparse.Namespace, out: TextIO) -> int:
     if importlib.util.find_spec("spopt") is None or importlib.util.find_spec("pulp") is None:
         out.write(INSTALL_HINT + "\n")
         return 1
-    import pulp  # type: ignore[import-not-found]  # noqa: PLC0415
-    from spopt.locate import PMedian as SpoptPMedian  # type: ignore[import-not-found]  # noqa: PLC0415
+    import pulp  # noqa: PLC0415
+    from spopt.locate import PMedian as SpoptPMedian  # noqa: PLC0415
 
     from planner.bench.orlib import load_pmed, run_pmed_instance, write_json  # noqa: PLC0415
 

@@ -256,10 +256,81 @@ class CostMatrix:
         out[self.row_of_entry, self.site_index] = self.cost
         return out
 
+    def with_cutoff(self, max_cost: float | None) -> CostMatrix:
+        """Return the structure without the pairs costing more than ``max_cost``.
+
+        Parameters
+        ----------
+        max_cost
+            Service cutoff in ``unit``; ``None`` returns ``self``.
+
+        Returns
+        -------
+        restricted
+            Pairs above the cutoff removed; ``beyond_cost`` set to ``inf`` where it exceeded
+            the cutoff (those unlisted pairs are no longer allowed).
+        """
+        if max_cost is None:
+            return self
+        keep = self.cost <= max_cost
+        counts = np.bincount(self.row_of_entry[keep], minlength=self.n_demand)
+        indptr = np.zeros(self.n_demand + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        beyond = np.where(self.beyond_cost > max_cost, np.inf, self.beyond_cost)
+        return CostMatrix(
+            indptr=indptr,
+            site_index=self.site_index[keep].copy(),
+            cost=self.cost[keep].copy(),
+            n_sites=self.n_sites,
+            beyond_cost=beyond.astype(np.float64),
+            unit=self.unit,
+        )
+
     def row(self, i: int) -> tuple[IntArray, FloatArray]:
         """Return the (site indices, costs) listed for demand row ``i``."""
         lo, hi = self.indptr[i], self.indptr[i + 1]
         return self.site_index[lo:hi], self.cost[lo:hi]
+
+
+def as_cost_matrix(costs: CostMatrix | npt.ArrayLike, max_cost: float | None = None) -> CostMatrix:
+    """Return a :class:`CostMatrix` from a sparse structure or a dense array, with cutoff.
+
+    Parameters
+    ----------
+    costs
+        Sparse structure or dense ``n_demand x n_sites`` array (``nan``/``inf`` = not allowed).
+    max_cost
+        Optional service cutoff.
+
+    Returns
+    -------
+    matrix
+        The sparse structure with the cutoff applied.
+    """
+    if isinstance(costs, CostMatrix):
+        return costs.with_cutoff(max_cost)
+    return CostMatrix.from_dense(costs, max_cost=max_cost)
+
+
+def as_weights(weights: npt.ArrayLike, n: int) -> FloatArray:
+    """Return demand weights as a new float array of length ``n`` (a scalar is broadcast).
+
+    Parameters
+    ----------
+    weights
+        Per-row weights or one scalar.
+    n
+        Number of demand rows.
+
+    Returns
+    -------
+    weights
+        A copy the caller may own.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    return w.copy()
 
 
 @dataclass(frozen=True, eq=False)

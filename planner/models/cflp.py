@@ -107,23 +107,6 @@ DECISION_MIN_S = 2.0
 # Rows with no listed pair and beyond_cost = inf are unreachable: left unassigned (-1).
 
 
-def _cutoff(costs: CostMatrix, max_cost: float) -> CostMatrix:
-    """Drop pairs costing more than ``max_cost`` (a service cutoff)."""
-    keep = costs.cost <= max_cost
-    rows = costs.row_of_entry[keep]
-    indptr = np.zeros(costs.n_demand + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=costs.n_demand), out=indptr[1:])
-    beyond = np.where(costs.beyond_cost > max_cost, INF, costs.beyond_cost)
-    return CostMatrix(
-        indptr=indptr,
-        site_index=costs.site_index[keep].copy(),
-        cost=costs.cost[keep].copy(),
-        n_sites=costs.n_sites,
-        beyond_cost=beyond.astype(np.float64),
-        unit=costs.unit,
-    )
-
-
 class CFLP(GeoBuildMixin):
     """Capacitated fixed-charge facility location, single-source or split.
 
@@ -191,7 +174,7 @@ class CFLP(GeoBuildMixin):
             The CFLP model.
         """
         if isinstance(costs, CostMatrix):
-            matrix = costs if max_cost is None else _cutoff(costs, max_cost)
+            matrix = costs.with_cutoff(max_cost)
         else:
             matrix = CostMatrix.from_dense(costs, max_cost=max_cost, unit="cost")
         site_data = sites if sites is not None else SiteData.default(matrix.n_sites)

@@ -96,6 +96,8 @@ from planner.models._base import (
     Solution,
     SolveOptions,
     Status,
+    as_cost_matrix,
+    as_weights,
     relative_gap,
 )
 from planner.models._build import GeoBuildMixin
@@ -115,59 +117,6 @@ _CP_SAT_SCALE = 1e6  # CP-SAT needs integer constraint coefficients (capacity ro
 # --------------------------------------------------------------------------------------------
 # Building problems
 # --------------------------------------------------------------------------------------------
-
-
-def apply_max_cost(costs: CostMatrix, max_cost: float | None) -> CostMatrix:
-    """Drop every pair costing more than ``max_cost`` (a service cutoff).
-
-    Parameters
-    ----------
-    costs
-        The cost structure.
-    max_cost
-        The cutoff in ``costs.unit``; ``None`` returns ``costs`` unchanged.
-
-    Returns
-    -------
-    restricted
-        Pairs above the cutoff removed; ``beyond_cost`` set to ``inf`` where it exceeded the
-        cutoff (those unlisted pairs are no longer allowed).
-    """
-    if max_cost is None:
-        return costs
-    keep = costs.cost <= max_cost
-    counts = np.bincount(costs.row_of_entry[keep], minlength=costs.n_demand)
-    indptr = np.zeros(costs.n_demand + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    beyond = np.where(costs.beyond_cost > max_cost, np.inf, costs.beyond_cost)
-    return CostMatrix(
-        indptr=indptr,
-        site_index=costs.site_index[keep].copy(),
-        cost=costs.cost[keep].copy(),
-        n_sites=costs.n_sites,
-        beyond_cost=beyond,
-        unit=costs.unit,
-    )
-
-
-def build_cost_matrix(costs: CostMatrix | npt.ArrayLike, max_cost: float | None) -> CostMatrix:
-    """Return a :class:`CostMatrix` from either a cost matrix or a dense array, with cutoff.
-
-    Parameters
-    ----------
-    costs
-        Sparse structure or dense ``n_demand x n_sites`` array (``nan``/``inf`` = not allowed).
-    max_cost
-        Optional service cutoff.
-
-    Returns
-    -------
-    matrix
-        The sparse structure with the cutoff applied.
-    """
-    if isinstance(costs, CostMatrix):
-        return apply_max_cost(costs, max_cost)
-    return CostMatrix.from_dense(costs, max_cost=max_cost)
 
 
 def _within(cost: FloatArray, radius: float) -> BoolArray:
@@ -1461,13 +1410,6 @@ def _fmt(x: float) -> str:
     return f"{x:,.6g}"
 
 
-def _weights_from(weights: npt.ArrayLike, n: int) -> FloatArray:
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim == 0:
-        w = np.full(n, float(w))
-    return w.copy()
-
-
 def _cap_pairs(
     problem: LocationProblem, entry_ok: BoolArray, rows_in: BoolArray
 ) -> tuple[IntArray, IntArray]:
@@ -1733,11 +1675,11 @@ class MCLP(GeoBuildMixin):
         model
             The MCLP model.
         """
-        matrix = build_cost_matrix(costs, max_cost)
+        matrix = as_cost_matrix(costs, max_cost)
         problem = LocationProblem(
             kind="mclp",
             costs=matrix,
-            weights=_weights_from(weights, matrix.n_demand),
+            weights=as_weights(weights, matrix.n_demand),
             sites=sites if sites is not None else SiteData.default(matrix.n_sites),
             p=p,
             service_radius=float(service_radius),
@@ -2400,11 +2342,11 @@ class SetCover(GeoBuildMixin):
         model
             The set-covering model.
         """
-        matrix = build_cost_matrix(costs, max_cost)
+        matrix = as_cost_matrix(costs, max_cost)
         problem = LocationProblem(
             kind="set_cover",
             costs=matrix,
-            weights=_weights_from(weights, matrix.n_demand),
+            weights=as_weights(weights, matrix.n_demand),
             sites=sites if sites is not None else SiteData.default(matrix.n_sites),
             service_radius=float(service_radius),
             capacitated=capacitated,

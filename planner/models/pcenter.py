@@ -59,6 +59,8 @@ from planner.models._base import (
     Solution,
     SolveOptions,
     Status,
+    as_cost_matrix,
+    as_weights,
     relative_gap,
 )
 from planner.models._build import GeoBuildMixin
@@ -68,7 +70,6 @@ from planner.models.coverage import (
     MatrixMip,
     add_decision_support,
     build_assign_mip,
-    build_cost_matrix,
     choose_backend,
     cover_mip,
     greedy_cover,
@@ -88,13 +89,6 @@ Method = Literal["auto", "binary_search", "mip"]
 _ROW_GENERATION_MIN_ROWS = 5_000  # above this, uncapacitated p-center uses row generation (R)
 _ROW_GENERATION_START = 1_000  # rows in the first subset (half hardest, half seeded sample)
 _ROW_GENERATION_ADD = 200  # rows added in the first round; doubled every round
-
-
-def _weights_from(weights: npt.ArrayLike, n: int) -> FloatArray:
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim == 0:
-        w = np.full(n, float(w))
-    return w.copy()
 
 
 class PCenter(GeoBuildMixin):
@@ -164,11 +158,11 @@ class PCenter(GeoBuildMixin):
         model
             The p-center model.
         """
-        matrix = build_cost_matrix(costs, max_cost)
+        matrix = as_cost_matrix(costs, max_cost)
         problem = LocationProblem(
             kind="p_center",
             costs=matrix,
-            weights=_weights_from(weights, matrix.n_demand),
+            weights=as_weights(weights, matrix.n_demand),
             sites=sites if sites is not None else SiteData.default(matrix.n_sites),
             p=p,
             weighted=weighted,

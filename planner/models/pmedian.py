@@ -60,6 +60,7 @@ from planner.models._base import (
     Solution,
     SolveOptions,
     Status,
+    as_cost_matrix,
     relative_gap,
 )
 from planner.models._build import GeoBuildMixin
@@ -323,7 +324,7 @@ class PMedian(GeoBuildMixin):
         model
             The p-median model.
         """
-        matrix = _as_cost_matrix(costs, max_cost)
+        matrix = as_cost_matrix(costs, max_cost)
         w = np.asarray(weights, dtype=np.float64).reshape(-1).copy()
         site_data = sites if sites is not None else SiteData.default(matrix.n_sites)
         problem = LocationProblem(
@@ -1209,27 +1210,6 @@ class PMedian(GeoBuildMixin):
         out, delta = swap_deltas(self._prep.inst, mask)
         # Required sites may not be swapped out; deltas use the surrogate costs.
         return out, np.where(np.isfinite(delta), delta, np.inf)
-
-
-def _as_cost_matrix(costs: CostMatrix | npt.ArrayLike, max_cost: float | None) -> CostMatrix:
-    """Return a CostMatrix, applying the cutoff ``max_cost`` to pairs and beyond costs."""
-    if not isinstance(costs, CostMatrix):
-        return CostMatrix.from_dense(costs, max_cost=max_cost)
-    if max_cost is None:
-        return costs
-    keep = costs.cost <= max_cost
-    counts = np.bincount(costs.row_of_entry[keep], minlength=costs.n_demand)
-    indptr = np.zeros(costs.n_demand + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    beyond = np.where(costs.beyond_cost > max_cost, np.inf, costs.beyond_cost)
-    return CostMatrix(
-        indptr=indptr,
-        site_index=costs.site_index[keep].copy(),
-        cost=costs.cost[keep].copy(),
-        n_sites=costs.n_sites,
-        beyond_cost=beyond.astype(np.float64),
-        unit=costs.unit,
-    )
 
 
 def _build_radius_mip(
