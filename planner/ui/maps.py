@@ -86,6 +86,21 @@ def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
     ]
 
 
+def farm_site_lines(cells: pd.DataFrame, layer_id: str) -> pdk.Layer:
+    """Return farm -> site lines (``lon``/``lat`` -> ``slon``/``slat``, own color and width)."""
+    return pdk.Layer(
+        "LineLayer",
+        data=cells.loc[:, ["lon", "lat", "slon", "slat", "color", "width"]],
+        id=layer_id,
+        get_source_position=["lon", "lat"],
+        get_target_position=["slon", "slat"],
+        get_color="color",
+        get_width="width",
+        width_min_pixels=0.5,
+        pickable=False,
+    )
+
+
 def context_layers(lang: str = "en") -> list[pdk.Layer]:
     """Outline + oblast centres and labels."""
     return [outline_layer(), *oblast_layers(lang)]
@@ -242,19 +257,7 @@ def result_layers(
             cells["slon"] = s_xy.loc[cells["site_id"], "lon"].to_numpy()
             cells["slat"] = s_xy.loc[cells["site_id"], "lat"].to_numpy()
             cells["width"] = 0.5 + 3.0 * np.sqrt(cells["demand"] / cells["demand"].max())
-            layers.append(
-                pdk.Layer(
-                    "LineLayer",
-                    data=cells.loc[:, ["lon", "lat", "slon", "slat", "color", "width"]],
-                    id="assignment-lines",
-                    get_source_position=["lon", "lat"],
-                    get_target_position=["slon", "slat"],
-                    get_color="color",
-                    get_width="width",
-                    width_min_pixels=0.5,
-                    pickable=False,
-                )
-            )
+            layers.append(farm_site_lines(cells, "assignment-lines"))
         else:
             layers.append(
                 pdk.Layer(

@@ -641,19 +641,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
             cells["slat"] = cells["site_id"].map(lambda s: xy[s][1])
             cells["color"] = [list(SERVED_COLORS[str(b)]) for b in cells["served_by"]]
             cells["width"] = 0.5 + 2.5 * np.sqrt(cells["hours"] / cells["hours"].max())
-            layers.append(
-                pdk.Layer(
-                    "LineLayer",
-                    data=cells.loc[:, ["lon", "lat", "slon", "slat", "color", "width"]],
-                    id="net-service",
-                    get_source_position=["lon", "lat"],
-                    get_target_position=["slon", "slat"],
-                    get_color="color",
-                    get_width="width",
-                    width_min_pixels=0.5,
-                    pickable=False,
-                )
-            )
+            layers.append(maps.farm_site_lines(cells, "net-service"))
             layers.append(
                 pdk.Layer(
                     "ScatterplotLayer",
