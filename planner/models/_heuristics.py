@@ -549,3 +549,80 @@ def restrict(
         allowed=inst.allowed & keep_site,
         p=inst.p,
     )
+
+
+def extend_rows(
+    inst: SparseInstance,
+    rows: IntArray,
+    new_site: IntArray,
+    new_cost: FloatArray,
+    new_beyond: FloatArray,
+    *,
+    penalty: float,
+) -> SparseInstance:
+    """Lengthen the site lists of some rows with more (exactly priced) sites.
+
+    Row ``rows[r]`` gains the sites ``new_site[r]`` at unweighted costs ``new_cost[r]``
+    (sites it already lists keep their entry), and its beyond option becomes
+    ``max(old, new_beyond[r])``: a lower bound on every site still unlisted, so bounds stay
+    valid and get stronger. ``new_beyond = inf`` means every site that may open is now
+    listed (the beyond option becomes the ``penalty``).
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    rows
+        Rows to extend (distinct).
+    new_site, new_cost
+        ``len(rows) x K`` arrays: candidate sites and their true unweighted costs.
+    new_beyond
+        Per extended row, a lower bound on the unweighted cost of every site not listed
+        after the extension.
+    penalty
+        Weighted cost that marks "must be served by a listed site".
+
+    Returns
+    -------
+    extended
+        The instance with longer lists (same rows and site indices), rows sorted by cost.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return inst
+    m = inst.n_sites
+    k = new_site.shape[1]
+    old_row = inst.row
+    n_rr = np.repeat(rows, k)
+    n_site = new_site.ravel().astype(np.int64)
+    n_cost = new_cost.ravel().astype(np.float64)
+    touched = np.isin(old_row, rows)
+    listed = np.isin(n_rr * (m + 1) + n_site, old_row[touched] * (m + 1) + inst.site[touched])
+    fresh = ~listed & np.isfinite(n_cost)
+    n_rr, n_site, n_cost = n_rr[fresh], n_site[fresh], n_cost[fresh]
+    all_row = np.concatenate([old_row, n_rr])
+    all_site = np.concatenate([inst.site, n_site])
+    all_cost = np.concatenate([inst.cost, n_cost])
+    all_wcost = np.concatenate([inst.wcost, inst.weights[n_rr] * n_cost])
+    order = np.lexsort((all_site, all_wcost, all_row))
+    indptr = np.zeros(inst.n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(all_row, minlength=inst.n_rows), out=indptr[1:])
+    beyond = inst.beyond.copy()
+    beyond[rows] = np.maximum(beyond[rows], new_beyond)
+    beyond_w = inst.beyond_w.copy()
+    finite = np.isfinite(beyond[rows])
+    safe = np.where(finite, beyond[rows], 0.0)
+    beyond_w[rows] = np.where(finite, inst.weights[rows] * safe, penalty)
+    return SparseInstance(
+        indptr=indptr,
+        site=all_site[order],
+        wcost=all_wcost[order],
+        cost=all_cost[order],
+        beyond_w=beyond_w,
+        beyond=beyond,
+        weights=inst.weights,
+        fixed_cost=inst.fixed_cost,
+        required=inst.required,
+        allowed=inst.allowed,
+        p=inst.p,
+    )

@@ -138,16 +138,18 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
     wpos = inst.weights[inst.weights > 0]
     precond = inst.weights / float(wpos.mean()) if len(wpos) else np.ones(inst.n_rows)
     a = np.empty(len(wc))
-    neg = np.empty(len(wc))
-    served = np.empty(len(wc), dtype=np.bool_)
     while it < max_iterations:
         if should_stop is not None and should_stop():
             break
         it += 1
-        np.take(u, row, out=a)  # a = wc - u[row], in preallocated buffers
+        np.take(u, row, out=a)  # a = wc - u[row], in a preallocated buffer
         np.subtract(wc, a, out=a)
-        np.minimum(a, 0.0, out=neg)
-        rho = inst.fixed_cost + np.bincount(site, weights=neg, minlength=m)
+        # Only entries with a negative reduced cost matter (a few per row): one pass over
+        # the structure finds them, the rest works on that short list.
+        neg_idx = np.flatnonzero(a < 0.0)
+        neg_val = a[neg_idx]
+        neg_site = site[neg_idx]
+        rho = inst.fixed_cost + np.bincount(neg_site, weights=neg_val, minlength=m)
         base = float(u.sum() + np.minimum(0.0, bw - u).sum() + rho[fixed_open].sum())
         free = ~fixed_open & ~fixed_closed
         q = inst.p - int(fixed_open.sum())
@@ -193,9 +195,8 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
         if target >= gap_target:
             break
         # Subgradient step.
-        np.take(y, site, out=served)
-        served &= neg < 0
-        g = 1.0 - np.bincount(row[served], minlength=inst.n_rows)
+        served = y[neg_site]
+        g = 1.0 - np.bincount(row[neg_idx[served]], minlength=inst.n_rows)
         g -= (bw < u).astype(np.float64)
         direction = g * precond
         norm = float(g @ direction)

@@ -69,6 +69,7 @@ from planner.models._heuristics import (
     BeyondFn,
     SparseInstance,
     assign_nearest,
+    extend_rows,
     fast_interchange,
     greedy,
     objective_of,
@@ -90,6 +91,9 @@ _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
 _LR_STAGES = (40, 120, 400, 1500)
 _EXACT_MAX_ENTRIES = 400_000  # auto: larger reduced structures stay Lagrangian-only
+_EXTEND_AT = 0.9  # extend a row's list when u_i >= this x its beyond option
+_EXTEND_ALL_SITES = 1024  # up to this many open-able sites, extended rows list them all
+_EXTEND_MIN_LIST = 64  # else an extended list holds at least this many sites
 _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
 
 # Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
@@ -276,6 +280,11 @@ class PMedian(GeoBuildMixin):
             )
             raise ValueError(msg)
         self._prep = _prepare(problem)
+        costs = problem.costs
+        same_row = costs.row_of_entry[1:] == costs.row_of_entry[:-1]
+        # Whether every row lists its sites cheapest first (k-nearest structures do):
+        # evaluate() then takes the first open entry per row without sorting.
+        self._rows_sorted = not bool((same_row & (costs.cost[1:] < costs.cost[:-1])).any())
 
     @classmethod
     def from_cost_matrix(
@@ -377,9 +386,9 @@ class PMedian(GeoBuildMixin):
         if hit.any():
             e = np.flatnonzero(hit)
             er = row_of[e]
-            # Cheapest open listed entry per row (rows need not be sorted here).
-            order = np.lexsort((costs.cost[e], er))
-            e, er = e[order], er[order]
+            if not self._rows_sorted:  # cheapest open listed entry first in each row
+                order = np.lexsort((costs.cost[e], er))
+                e, er = e[order], er[order]
             first = np.ones(len(e), dtype=np.bool_)
             first[1:] = er[1:] != er[:-1]
             assignment[er[first]] = costs.site_index[e[first]]
@@ -790,6 +799,12 @@ class PMedian(GeoBuildMixin):
                 lr.multipliers + (threshold - lr.bound),
                 penalty=prep.penalty,
             )
+            # Rows whose multiplier presses against their beyond lower bound hold the
+            # bound down: price more of their sites exactly (the bound can then rise).
+            extended = self._extend_lists(reduced, lr.multipliers)
+            if extended is not None:
+                reduced, n_ext = extended
+                stats["extended_rows"] = int(stats.get("extended_rows", 0)) + n_ext
             if stop():
                 break
             lr = subgradient(
@@ -827,6 +842,54 @@ class PMedian(GeoBuildMixin):
                 clock.report(incumbent=best_f, phase="lagrangian restart")
         stats["lagrangian_restarts_objective"] = best_f
         return lr, reduced, best_mask, best_f, min(threshold, self._threshold(best_f, tol))
+
+    def _extend_lists(
+        self, inst: SparseInstance, u: FloatArray
+    ) -> tuple[SparseInstance, int] | None:
+        """Lengthen the lists of rows whose multiplier reaches their beyond option.
+
+        In L(u) a row contributes at most its beyond lower bound ``bw_i``; when the
+        multiplier ``u_i`` presses against it, the truncated list (not the problem) caps
+        the bound. Such rows get exact costs to more sites (all sites that may open, when
+        there are at most ``_EXTEND_ALL_SITES``; else the ``2 x`` longest list cheapest
+        ones) and a higher beyond bound (:func:`~planner.models._heuristics.extend_rows`).
+        Needs the exact-cost callback and non-integral data (exact costs are real-valued).
+        """
+        prep = self._prep
+        exact_cost = self.exact_cost
+        if exact_cost is None or prep.integral:
+            return None
+        need = np.isfinite(inst.beyond) & (inst.weights > 0) & (u >= _EXTEND_AT * inst.beyond_w)
+        rows = np.flatnonzero(need)
+        cand = np.flatnonzero(inst.allowed)
+        if len(rows) == 0 or len(cand) == 0:
+            return None
+        longest = int(np.diff(inst.indptr)[rows].max())
+        keep = len(cand)
+        if len(cand) > _EXTEND_ALL_SITES:
+            keep = min(len(cand), max(2 * longest, _EXTEND_MIN_LIST))
+        new_site = np.empty((len(rows), keep), dtype=np.int64)
+        new_cost = np.empty((len(rows), keep))
+        new_beyond = np.full(len(rows), np.inf)
+        floor = self.problem.costs.beyond_cost
+        step = max(1, _EXACT_CHUNK // len(cand))
+        for lo in range(0, len(rows), step):
+            sl = slice(lo, lo + step)
+            orig = prep.rows[rows[sl]]
+            mat = np.asarray(exact_cost(orig, cand), dtype=np.float64)
+            # Never below the declared lower bound (as evaluate() charges unlisted rows).
+            mat = np.maximum(mat, floor[orig][:, None])
+            if keep == len(cand):
+                new_site[sl] = cand[None, :]
+                new_cost[sl] = mat
+                continue
+            idx = np.argpartition(mat, keep, axis=1)
+            ar = np.arange(mat.shape[0])[:, None]
+            new_site[sl] = cand[idx[:, :keep]]
+            new_cost[sl] = mat[ar, idx[:, :keep]]
+            new_beyond[sl] = mat[ar[:, 0], idx[:, keep]]
+        ext = extend_rows(inst, rows, new_site, new_cost, new_beyond, penalty=prep.penalty)
+        return ext, len(rows)
 
     # ------------------------------------------------------------------ radius MIP
 
@@ -899,8 +962,13 @@ class PMedian(GeoBuildMixin):
                 clock.report(incumbent=best_f, phase=f"mip round {rounds}")
             outside = nd1 > radius * (1 + 1e-12) + 1e-12
             if res.status == "optimal" and not outside.any():
-                proven = True
                 bound = max(bound, min(res.bound, best_f))
+                # The structure prices unlisted pairs at their beyond lower bound: its
+                # optimum proves the incumbent only when its bound reaches it (else the
+                # MIP's choice relied on optimistic beyond costs).
+                proven = self._rounded(bound) >= self._threshold(
+                    best_f, 1.01 * max(clock.options.gap_tolerance, _OPTIMAL_GAP)
+                )
                 break
             if res.status != "optimal" or not outside.any():
                 break

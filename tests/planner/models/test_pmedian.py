@@ -20,6 +20,7 @@ from planner.models import (
     Status,
     check_solution,
 )
+from planner.models._heuristics import extend_rows
 from planner.models.pmedian import PMedian
 
 ORLIB = Path(__file__).resolve().parents[3].parent / "shared" / "benchmarks" / "orlib"
@@ -198,6 +199,74 @@ def test_k_nearest_lists_with_and_without_exact_cost() -> None:
     plain = PMedian.from_cost_matrix(costs, w, p=2)
     sol2 = _solve_checked(plain)
     assert sol2.bound <= value + 1e-9
+
+
+def _truncated(cost: np.ndarray, k: int) -> CostMatrix:
+    """k-nearest lists of a dense matrix, beyond = the (k+1)-th cheapest cost."""
+    n, m = cost.shape
+    order = np.argsort(cost, axis=1, kind="stable")
+    site_index = order[:, :k].reshape(-1).astype(np.int64)
+    return CostMatrix(
+        indptr=np.arange(0, n * k + 1, k, dtype=np.int64),
+        site_index=site_index,
+        cost=cost[np.repeat(np.arange(n), k), site_index],
+        n_sites=m,
+        beyond_cost=cost[np.arange(n), order[:, k]],
+    )
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("backend", ["auto", "highs", "cp-sat"])
+def test_truncated_lists_prove_only_true_optima(seed: int, backend: str) -> None:
+    # Short lists + exact costs: bounds must hold for the full problem, and OPTIMAL must
+    # mean the gap is closed (a MIP on optimistic beyond costs proves nothing by itself).
+    cost, w = _instance(seed, n=30, m=9)
+    value, _ = _brute(cost, w, 3)
+
+    def exact(rows: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        return cost[np.ix_(rows, sites)]
+
+    model = PMedian.from_cost_matrix(_truncated(cost, 2), w, p=3, exact_cost=exact)
+    sol = _solve_checked(model, backend=backend)
+    assert sol.objective == pytest.approx(value)
+    assert sol.bound <= value + 1e-9
+    if sol.status is Status.OPTIMAL:
+        assert sol.gap <= 1e-6
+    if backend == "auto":
+        assert sol.status is Status.OPTIMAL
+
+
+def test_extend_rows_keeps_lists_sorted_and_bounds_valid() -> None:
+    cost, w = _instance(5, n=10, m=6)
+    model = PMedian.from_cost_matrix(_truncated(cost, 2), w, p=2)
+    inst = model._prep.inst
+    rows = np.array([1, 4])
+    cand = np.arange(6)
+    # Row 1 gets every site (beyond: none left), row 4 three more (beyond: the 6th).
+    new_site = np.vstack([cand, np.argsort(cost[4])[:6]])
+    new_cost = cost[rows[:, None], new_site]
+    new_beyond = np.array([np.inf, np.inf])
+    ext = extend_rows(inst, rows, new_site, new_cost, new_beyond, penalty=1e9)
+    for r in range(inst.n_rows):
+        lo, hi = ext.indptr[r], ext.indptr[r + 1]
+        assert (np.diff(ext.wcost[lo:hi]) >= 0).all()
+        assert len(set(ext.site[lo:hi].tolist())) == hi - lo  # no duplicate sites
+        if r in rows:
+            assert hi - lo == 6
+            assert ext.beyond_w[r] == 1e9
+            np.testing.assert_allclose(ext.cost[lo:hi], cost[r, ext.site[lo:hi]])
+        else:
+            olo, ohi = inst.indptr[r], inst.indptr[r + 1]
+            np.testing.assert_array_equal(ext.site[lo:hi], inst.site[olo:ohi])
+            assert ext.beyond_w[r] == inst.beyond_w[r]
+    # Partial extension: beyond rises to the bound given, never falls.
+    part = extend_rows(
+        inst, rows[:1], new_site[:1, :3], new_cost[:1, :3], np.array([0.0]), penalty=1e9
+    )
+    assert part.beyond[1] == inst.beyond[1]
+    old = set(inst.site[inst.indptr[1] : inst.indptr[2]].tolist())
+    assert part.indptr[2] - part.indptr[1] == len(old | {0, 1, 2})
 
 
 @pytest.mark.solver
