@@ -33,6 +33,7 @@ import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
 from planner.models._heuristics import SparseInstance, objective_of, restrict
+from planner.models._kernels import kernels
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +119,6 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
         Bound, multipliers, fixings and relaxed open sets.
     """
     m = inst.n_sites
-    row = inst.row
     site = inst.site
     wc = inst.wcost
     bw = inst.beyond_w
@@ -137,20 +137,17 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
     # a weighted cost), so light and heavy rows converge at the same relative pace.
     wpos = inst.weights[inst.weights > 0]
     precond = inst.weights / float(wpos.mean()) if len(wpos) else np.ones(inst.n_rows)
-    a = np.empty(len(wc))
+    kern = kernels()
+    indptr = inst.indptr
+    rho = np.empty(m)
+    g = np.empty(inst.n_rows)
     while it < max_iterations:
         if should_stop is not None and should_stop():
             break
         it += 1
-        np.take(u, row, out=a)  # a = wc - u[row], in a preallocated buffer
-        np.subtract(wc, a, out=a)
-        # Only entries with a negative reduced cost matter (a few per row): one pass over
-        # the structure finds them, the rest works on that short list.
-        neg_idx = np.flatnonzero(a < 0.0)
-        neg_val = a[neg_idx]
-        neg_site = site[neg_idx]
-        rho = inst.fixed_cost + np.bincount(neg_site, weights=neg_val, minlength=m)
-        base = float(u.sum() + np.minimum(0.0, bw - u).sum() + rho[fixed_open].sum())
+        # One pass over the negative reduced costs (a prefix of each cost-sorted row).
+        base_all = kern.lagrangian_pass(indptr, site, wc, u, bw, inst.fixed_cost, rho)
+        base = base_all + float(rho[fixed_open].sum())
         free = ~fixed_open & ~fixed_closed
         q = inst.p - int(fixed_open.sum())
         free_idx = np.flatnonzero(free)
@@ -195,9 +192,7 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
         if target >= gap_target:
             break
         # Subgradient step.
-        served = y[neg_site]
-        g = 1.0 - np.bincount(row[neg_idx[served]], minlength=inst.n_rows)
-        g -= (bw < u).astype(np.float64)
+        kern.subgradient(indptr, site, wc, u, bw, y, g)
         direction = g * precond
         norm = float(g @ direction)
         if norm == 0:
