@@ -7,19 +7,22 @@ at random (seeded) up to ``n_sites``. Costs are road km = great-circle km (spher
 R = 6371.0088 km; within 0.5 % of the ellipsoidal geodesic of :mod:`planner.costs`) x the
 default circuity of :class:`planner.costs.TravelModel`.
 
-p-median at scale ("lists by radius"): a k-nearest list with k ~ 20-50 is far too short
-when p is small (a farm's nearest *open* site is then typically its 100th-300th nearest
-candidate), and every unlisted pair would be charged only its lower bound, so the bound
-would be weak. Instead:
+p-median at scale ("long lists, warm multipliers"): with p = 10-50 of 2,000 sites a farm's
+nearest *open* site is typically its 40th-200th nearest candidate, and a strong Lagrangian
+bound needs lists longer still (the optimal multiplier of a farm exceeds its assignment cost
+by its share of a site's opening price). So:
 
-1. solve an aggregated copy (farms summed into 0.2-degree cells) heuristically to get an
-   open set S0 -- this only seeds the search, it never enters a bound;
-2. list, per farm, every site within ``RADIUS_FACTOR`` x its road distance to S0 (at least
-   ``K_MIN`` and at most ``K_MAX`` sites), with ``beyond_cost`` = the exact distance to
-   the first site left out, so bounds stay valid for the
-   full farms x sites problem (distances on the sphere, straight from the k-d tree);
-3. solve the full-size p-median on those lists (interchange from S0, Lagrangian bound),
-   with an exact-cost callback for farms whose listed sites all end up closed.
+1. aggregate the farms into 0.2-degree cells and solve that copy heuristically (seed open
+   set S0) and by subgradient (multipliers U per cell) -- this only seeds the search and the
+   multipliers; the aggregated problem never enters a bound;
+2. list, per weighted farm, its ``knn_list_length(m, p)`` nearest sites (k-d tree on unit
+   vectors; ``beyond_cost`` = the exact distance to the first site left out, so bounds
+   stay valid for the full farms x sites problem);
+3. solve the full-size p-median on those lists from S0, with the cell multipliers spread
+   over the cell's farms by weight as starting multipliers (any start gives a valid bound;
+   a good one saves most of the iterations), an exact-cost callback for farms whose listed
+   sites all end up closed, and the compiled subgradient (an iteration costs only the
+   entries cheaper than each farm's multiplier, so long lists are cheap).
 
 ``runtime_s`` counts steps 1-3 (everything after generating the farms and sites, which is
 reported separately as ``data_s``).
@@ -38,10 +41,10 @@ from scipy.spatial import cKDTree
 
 from planner.models._base import CostMatrix, FloatArray, IntArray, SiteData, SolveOptions
 
-RADIUS_FACTOR = 1.15
-RADIUS_MARGIN_KM = 5.0
 K_MIN = 8
 K_MAX = 400
+K_MAX_KNN = 450  # longest k-nearest list per weighted farm (p-median at scale)
+AGG_LR_SHARE = 0.05  # share of the time limit for the aggregated multipliers
 AGG_CELL_DEG = 0.2
 BEYOND_SAFETY = 1.0 - 1e-9  # distances are exact on the sphere; only rounding
 EARTH_RADIUS_KM = 6_371.0088
@@ -250,15 +253,65 @@ def _aggregate(
     )
 
 
-def _nearest_open_km(
-    cost: Callable[[IntArray, IntArray], FloatArray], n: int, open_sites: IntArray
-) -> FloatArray:
-    out = np.empty(n)
-    step = max(1, 2_000_000 // max(1, len(open_sites)))
-    for lo in range(0, n, step):
-        rows = np.arange(lo, min(n, lo + step), dtype=np.int64)
-        out[rows] = cost(rows, open_sites).min(axis=1)
-    return out
+def knn_list_length(m: int, p: int) -> int:
+    """List length per weighted farm at scale: about 3 x the sites per open site."""
+    return int(min(m, max(K_MIN * 8, math.ceil(3 * m / max(p, 1))), K_MAX_KNN))
+
+
+def knn_lists(
+    dlon: FloatArray,
+    dlat: FloatArray,
+    slon: FloatArray,
+    slat: FloatArray,
+    k_per_row: IntArray,
+) -> CostMatrix:
+    """List, per demand point, its ``k_per_row`` nearest sites (road km, cheapest first).
+
+    Parameters
+    ----------
+    dlon, dlat
+        Demand coordinates.
+    slon, slat
+        Site coordinates.
+    k_per_row
+        List length per demand point (>= 1).
+
+    Returns
+    -------
+    costs
+        Road km, rows sorted by cost; ``beyond_cost`` = the road km of the first site left
+        out (a lower bound on every unlisted pair), ``inf`` when every site is listed.
+    """
+    from planner.costs import TravelModel  # noqa: PLC0415
+
+    circuity = TravelModel().circuity
+    n, m = len(dlon), len(slon)
+    k_per_row = np.minimum(np.asarray(k_per_row, dtype=np.int64), m)
+    tree = cKDTree(_unit_vectors(slon, slat))
+    pts = _unit_vectors(dlon, dlat)
+    beyond = np.full(n, np.inf)
+    site = np.empty(int(k_per_row.sum()), dtype=np.int64)
+    cost = np.empty(len(site))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(k_per_row, out=indptr[1:])
+    for kk in np.unique(k_per_row).tolist():
+        rows_k = np.flatnonzero(k_per_row == kk)
+        q = min(kk + 1, m)
+        step = max(1, 4_000_000 // q)
+        for lo in range(0, len(rows_k), step):
+            rows = rows_k[lo : lo + step]
+            chord, nn = tree.query(pts[rows], k=q, workers=-1)
+            chord = np.asarray(chord).reshape(len(rows), q)
+            nn = np.asarray(nn, dtype=np.int64).reshape(len(rows), q)
+            road = _chord_to_road_km(chord, circuity)
+            ent = (indptr[rows][:, None] + np.arange(kk)[None, :]).ravel()
+            site[ent] = nn[:, :kk].ravel()
+            cost[ent] = road[:, :kk].ravel()
+            if q > kk:
+                beyond[rows] = road[:, kk] * BEYOND_SAFETY
+    return CostMatrix(
+        indptr=indptr, site_index=site, cost=cost, n_sites=m, beyond_cost=beyond, unit="km"
+    )
 
 
 def _scale_pmedian(
@@ -277,8 +330,8 @@ def _scale_pmedian(
 
     start = time.perf_counter()
     m = len(slon)
-    # 1. Aggregated seed solution (never used in a bound).
-    alon, alat, aw, _ = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
+    # 1. Aggregated seed solution and multipliers (never used in a bound).
+    alon, alat, aw, cell_of = _aggregate(dlon, dlat, w, AGG_CELL_DEG)
     k_agg = min(m, max(50, math.ceil(3 * m / p)), 300)
     agg_costs = radius_lists(alon, alat, slon, slat, np.zeros(len(alon)), k_min=k_agg, k_max=k_agg)
     agg = PMedian.from_cost_matrix(
@@ -290,22 +343,28 @@ def _scale_pmedian(
         )
     )
     s0 = np.asarray(seed_sol.open_sites, dtype=np.int64)
+    u_cell, agg_bound = agg.lagrangian_multipliers(
+        s0.tolist(), time_limit_s=AGG_LR_SHARE * time_limit_s
+    )
+    agg_gap = (seed_sol.objective - agg_bound) / seed_sol.objective
     log.write(
-        f"  seed: {len(aw):,} cells, k={k_agg}, objective {seed_sol.objective:,.0f} "
+        f"  seed: {len(aw):,} cells, k={k_agg}, objective {seed_sol.objective:,.0f}, "
+        f"aggregated bound gap {100 * agg_gap:.2f} % ({time.perf_counter() - start:.1f} s)\n"
+    )
+    # 2. k-nearest lists (long for weighted farms, short for the others).
+    k_list = knn_list_length(m, p)
+    costs = knn_lists(dlon, dlat, slon, slat, np.where(w > 0, k_list, K_MIN))
+    log.write(
+        f"  lists: {costs.nnz:,} pairs ({k_list} per weighted farm) "
         f"({time.perf_counter() - start:.1f} s)\n"
     )
-    # 2. Radius lists around the seed solution.
+    # 3. Full-size solve, warm-started.
+    safe_cell = np.maximum(cell_of, 0)
+    u0 = np.where(cell_of >= 0, w * u_cell[safe_cell] / aw[safe_cell], 0.0)
     exact = road_km_function(dlon, dlat, slon, slat)
-    d0 = _nearest_open_km(exact, len(dlon), s0)
-    radius = np.where(w > 0, RADIUS_FACTOR * d0 + RADIUS_MARGIN_KM, 0.0)
-    costs = radius_lists(dlon, dlat, slon, slat, radius)
-    lens = np.diff(costs.indptr)
-    log.write(
-        f"  lists: {costs.nnz:,} pairs (mean {lens[w > 0].mean():.0f} per weighted farm, "
-        f"max {lens.max()}) ({time.perf_counter() - start:.1f} s)\n"
+    model = PMedian.from_cost_matrix(
+        costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist(), initial_multipliers=u0
     )
-    # 3. Full-size solve.
-    model = PMedian.from_cost_matrix(costs, w, p=p, exact_cost=exact, initial_sites=s0.tolist())
     remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
 
     def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
@@ -327,10 +386,10 @@ def _scale_pmedian(
         "gap": sol.gap,
         "status": str(sol.status),
         "backend": sol.backend,
-        "k": round(float(lens[w > 0].mean())) if (w > 0).any() else 0,
-        "k_max": int(lens.max()),
+        "k": k_list,
         "pairs": int(costs.nnz),
         "seed_objective": seed_sol.objective,
+        "aggregated_bound_gap": agg_gap,
         "message": sol.message,
         "stats": dict(sol.stats),
     }

@@ -94,6 +94,7 @@ _EXACT_MAX_ENTRIES = 400_000  # auto: larger reduced structures stay Lagrangian-
 _EXTEND_AT = 0.9  # extend a row's list when u_i >= this x its beyond option
 _EXTEND_ALL_SITES = 1024  # up to this many open-able sites, extended rows list them all
 _EXTEND_MIN_LIST = 64  # else an extended list holds at least this many sites
+_EXTEND_MAX_CELLS = 20_000_000  # exact costs priced per extension round
 _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
 
 # Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
@@ -784,6 +785,8 @@ class PMedian(GeoBuildMixin):
                 else np.maximum(self.initial_multipliers[prep.rows], 0.0)
             ),
             max_iterations=_LR_STAGES[0],
+            # Warm multipliers (e.g. from an aggregated copy) need small steps, not a restart.
+            lambda0=2.0 if self.initial_multipliers is None else 0.5,
             should_stop=stop,
             on_bound=report,
             integral=prep.integral,
@@ -864,6 +867,10 @@ class PMedian(GeoBuildMixin):
         cand = np.flatnonzero(inst.allowed)
         if len(rows) == 0 or len(cand) == 0:
             return None
+        if len(rows) * len(cand) > _EXTEND_MAX_CELLS:  # the rows pressing hardest first
+            ratio = u[rows] / np.maximum(inst.beyond_w[rows], 1e-300)
+            top = np.argsort(-ratio, kind="stable")[: max(1, _EXTEND_MAX_CELLS // len(cand))]
+            rows = np.sort(rows[top])
         longest = int(np.diff(inst.indptr)[rows].max())
         keep = len(cand)
         if len(cand) > _EXTEND_ALL_SITES:

@@ -130,3 +130,26 @@ def test_radius_lists_valid_beyond_costs() -> None:
         assert full[i, rest].min() >= cm.beyond_cost[i]
         want = 3 if radius[i] <= 0 else min(15, max(3, int((full[i] <= radius[i]).sum())))
         assert len(idx) == want
+
+
+def test_knn_lists_valid_beyond_costs() -> None:
+    rng = np.random.default_rng(1)
+    dlon, dlat = rng.uniform(60, 80, 200), rng.uniform(45, 52, 200)
+    slon, slat = rng.uniform(60, 80, 30), rng.uniform(45, 52, 30)
+    k = np.where(rng.random(200) < 0.5, 4, 12)
+    k[:3] = 30  # every site listed: nothing beyond
+    cm = scale.knn_lists(dlon, dlat, slon, slat, k)
+    full = scale.road_km_function(dlon, dlat, slon, slat)(np.arange(200), np.arange(30))
+    for i in range(200):
+        idx, c = cm.row(i)
+        assert len(idx) == k[i]
+        assert np.allclose(full[i, idx], c)
+        assert np.all(np.diff(c) >= 0)
+        rest = np.setdiff1d(np.arange(30), idx)
+        if len(rest):
+            assert full[i, rest].min() >= cm.beyond_cost[i]
+        else:
+            assert cm.beyond_cost[i] == np.inf
+    assert scale.knn_list_length(2000, 20) == 300
+    assert scale.knn_list_length(2000, 5) == scale.K_MAX_KNN
+    assert scale.knn_list_length(40, 2) == 40
