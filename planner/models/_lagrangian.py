@@ -194,7 +194,7 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
         # Subgradient step.
         kern.subgradient(indptr, site, wc, u, bw, y, g)
         direction = g * precond
-        norm = float(g @ direction)
+        norm = float((g * direction).sum())  # not BLAS: its threads spin between calls
         if norm == 0:
             break  # the relaxed solution is feasible: L(u) is optimal for this u
         if since >= patience:
