@@ -12,6 +12,11 @@ the heuristics, the Lagrangian relaxation and the MIP builders share:
 * *served rows* -- rows that must be served. Rows that list no site at all and have
   ``beyond_cost = inf`` are unreachable (as in :func:`planner.models.check.check_solution`):
   they are left unassigned and excluded from the objective.
+* *loose rows* -- reachable rows of zero demand whose ``beyond_cost`` is finite (any open
+  site may serve them, listed or not). They cost nothing and load no site, so they take
+  no part in the optimisation (no entries, no constraint (1)); the model assigns them to
+  their nearest open site afterwards. Zero-demand rows with ``beyond_cost = inf`` stay
+  served rows: they still need an open listed site.
 
 :func:`diagnose` lists, in plain words with numbers, every contradiction that makes the
 problem infeasible before any solver runs.
@@ -92,7 +97,9 @@ class CflpData:
     allowed
         Sites that may open (not forbidden).
     served
-        Rows that must be served (reachable rows).
+        Rows in the optimisation: reachable and not loose.
+    reachable
+        Rows that must be assigned: served and loose rows.
     indptr
         CSR row pointers into the entries (length ``n_rows + 1``).
     e_row
@@ -123,6 +130,7 @@ class CflpData:
     required: BoolArray
     allowed: BoolArray
     served: BoolArray
+    reachable: BoolArray
     indptr: IntArray
     e_row: IntArray
     e_site: IntArray
@@ -175,10 +183,12 @@ class CflpData:
         allowed = ~np.asarray(sites.forbidden, dtype=np.bool_)
         required = np.asarray(sites.required, dtype=np.bool_)
         row_len = np.diff(costs.indptr)
-        served = ~((row_len == 0) & ~np.isfinite(costs.beyond_cost))
+        reachable = ~((row_len == 0) & ~np.isfinite(costs.beyond_cost))
+        loose = reachable & (weight == 0) & np.isfinite(costs.beyond_cost)
+        served = reachable & ~loose
         rows = costs.row_of_entry
         site = costs.site_index
-        keep = allowed[site]
+        keep = allowed[site] & served[rows]
         if problem.single_source:
             keep &= weight[rows] <= capacity[site] * (1 + CAPACITY_RTOL)
         sel = np.flatnonzero(keep)
@@ -203,6 +213,7 @@ class CflpData:
             required=required,
             allowed=allowed,
             served=served,
+            reachable=reachable,
             indptr=indptr,
             e_row=e_row.astype(np.int64),
             e_site=e_site.astype(np.int64),

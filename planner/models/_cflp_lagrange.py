@@ -79,6 +79,7 @@ class _SubResult:
     v: FloatArray
     take: FloatArray  # per entry (served rows), fraction taken in (L1)
     mu_grad: float
+    lam: FloatArray  # the multipliers it was computed at
 
 
 class Lagrangian:
@@ -272,7 +273,7 @@ class Lagrangian:
         value, y = self.solve_sites(vv, closed, forced)
         if self.use_mu:
             mu_grad = self.need - float(d.capacity[y & d.free].sum())
-        return _SubResult(value=const + value, y=y, v=vv, take=take, mu_grad=mu_grad)
+        return _SubResult(value=const + value, y=y, v=vv, take=take, mu_grad=mu_grad, lam=lam)
 
     def subgradient(self, res: _SubResult) -> FloatArray:
         """Return ``g_i = 1 - sum_j x_ij y_j`` for the minimiser of ``L``.
@@ -291,6 +292,15 @@ class Lagrangian:
         served_by = np.bincount(
             self.ent_row, weights=res.take * res.y[self.ent_site], minlength=d.n_rows
         )
+        if self.has_beyond:
+            # Rows priced below their multiplier at the beyond cost are also taken by every
+            # open site that does not list them (see ``evaluate``): count those too.
+            lam_gt = self.beyond_pair < res.lam
+            if lam_gt.any():
+                listed_open = np.bincount(
+                    self.ent_row, weights=res.y[self.ent_site], minlength=d.n_rows
+                )
+                served_by += np.where(lam_gt, float(res.y.sum()) - listed_open, 0.0)
         g: FloatArray = (1.0 - served_by).astype(np.float64)
         g[~d.served] = 0.0
         return g

@@ -42,14 +42,21 @@ def repair_sites(data: CflpData, open_mask: BoolArray, order_key: FloatArray) ->
         sites are always included and forbidden ones never.
     """
     y = (open_mask & data.allowed) | data.required
-    # Rows without an open site: open their cheapest allowed site.
+    # Rows without an open site: greedy cover -- open the site listed by most of them (ties:
+    # smaller ``order_key``) until none is left. Opening every such row's cheapest site
+    # instead would open one site per row when the lists are short.
     has = np.zeros(data.n_rows, dtype=np.bool_)
     has[data.e_row[y[data.e_site]]] = True
-    need = np.flatnonzero(data.served & ~has)
-    if len(need):
-        first = data.indptr[need]
-        ok = first < data.indptr[need + 1]
-        y[data.e_site[first[ok]]] = True
+    need = data.served & ~has
+    ent = np.flatnonzero(need[data.e_row] & ~y[data.e_site])
+    rank = np.argsort(np.argsort(order_key, kind="stable"), kind="stable")
+    while len(ent):
+        count = np.bincount(data.e_site[ent], minlength=data.n_sites).astype(np.float64)
+        pick = int(np.lexsort((rank, -count))[0])
+        y[pick] = True
+        lo, hi = data.site_ptr[pick], data.site_ptr[pick + 1]
+        need[data.e_row[data.by_site[lo:hi]]] = False
+        ent = ent[need[data.e_row[ent]] & (data.e_site[ent] != pick)]
     demand = data.total_demand
     cap = float(data.capacity[y].sum())
     if cap < demand * (1 + CAPACITY_RTOL):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +51,7 @@ from planner.models._base import (
 )
 from planner.models._build import GeoBuildMixin
 from planner.models._cflp_assign import Assignment, assign
-from planner.models._cflp_data import CflpData, diagnose
+from planner.models._cflp_data import CflpData, diagnose, group_first
 from planner.models._cflp_kernel import kernel_search
 from planner.models._cflp_lagrange import (
     LagrangeState,
@@ -64,6 +64,10 @@ from planner.models._cflp_search import local_search, repair_sites
 from planner.models._decision import drop_one_regret, n_best, swap_regret
 
 INF = float("inf")
+ExactCost = Callable[[IntArray, IntArray], FloatArray]
+"""(rows, sites) -> dense ``len(rows) x len(sites)`` array of true travel costs."""
+# Matrix cells per exact-cost call.
+EXACT_CHUNK = 200_000
 # Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
 # about 2 columns... rows per pair; beyond this HiGHS does not finish its root LP in 60 s).
 MIP_MAX_ENTRIES = 400_000
@@ -105,6 +109,9 @@ DECISION_MIN_S = 2.0
 #   (9) y_j in {0, 1}; x_ij in [0, 1] (split) or {0, 1} (single source);
 #       single source also drops pairs with w_i > s_j.
 # Rows with no listed pair and beyond_cost = inf are unreachable: left unassigned (-1).
+# Zero-demand rows with a finite beyond_cost ("loose", see _cflp_data) are not in (1)-(3):
+# they cost nothing and load no site, so they are assigned to their nearest open site after
+# the solve (listed, else through ``exact_cost``, else at the estimate beyond_cost).
 
 
 class CFLP(GeoBuildMixin):
@@ -115,6 +122,21 @@ class CFLP(GeoBuildMixin):
     problem
         A problem of kind ``"cflp"``; ``problem.single_source`` picks the variant and
         ``problem.sites`` carries capacity, fixed cost, required and forbidden sites.
+    exact_cost
+        Optional ``(rows, sites) -> cost matrix`` callback giving true costs of unlisted
+        pairs; used only to assign zero-demand rows whose listed sites are all closed
+        (without it their cost is reported as the lower estimate ``beyond_cost``).
+    initial_sites
+        Optional open set to start from (a warm start; repaired if infeasible).
+    initial_multipliers
+        Optional start for the Lagrangian multipliers, one per row (e.g. from
+        :attr:`multipliers` of a solved aggregated copy, scaled to the rows); any values give
+        a valid bound, good ones save subgradient iterations.
+
+    Attributes
+    ----------
+    multipliers
+        After :meth:`solve`: the best Lagrangian multipliers found (one per row), else None.
 
     Examples
     --------
@@ -130,12 +152,34 @@ class CFLP(GeoBuildMixin):
 
     kind = "cflp"
 
-    def __init__(self, problem: LocationProblem) -> None:
+    def __init__(
+        self,
+        problem: LocationProblem,
+        *,
+        exact_cost: ExactCost | None = None,
+        initial_sites: Sequence[int] | None = None,
+        initial_multipliers: npt.ArrayLike | None = None,
+    ) -> None:
         if problem.kind != "cflp":
             msg = f"CFLP needs a problem of kind 'cflp', got {problem.kind!r}."
             raise ValidationError(msg, source="CFLP")
         self.problem = problem
+        self.exact_cost = exact_cost
+        self.initial_sites = None if initial_sites is None else [int(j) for j in initial_sites]
+        if self.initial_sites and not (
+            min(self.initial_sites) >= 0 and max(self.initial_sites) < problem.n_sites
+        ):
+            msg = "initial_sites must be site indices of the cost matrix."
+            raise ValidationError(msg, source="CFLP")
         self._data = CflpData.build(problem)
+        self._lam_start: FloatArray | None = None
+        if initial_multipliers is not None:
+            lam0 = np.asarray(initial_multipliers, dtype=np.float64).copy()
+            if lam0.shape != (problem.n_demand,) or not np.isfinite(lam0).all():
+                msg = "initial_multipliers needs one finite value per demand row."
+                raise ValidationError(msg, source="CFLP")
+            self._lam_start = lam0
+        self.multipliers: FloatArray | None = None
 
     @classmethod
     def from_cost_matrix(
@@ -148,6 +192,9 @@ class CFLP(GeoBuildMixin):
         max_cost: float | None = None,
         min_new_sites: int = 0,
         max_new_sites: int | None = None,
+        exact_cost: ExactCost | None = None,
+        initial_sites: Sequence[int] | None = None,
+        initial_multipliers: npt.ArrayLike | None = None,
     ) -> CFLP:
         """Build the model from a cost matrix and demand weights.
 
@@ -167,6 +214,12 @@ class CFLP(GeoBuildMixin):
             Service cutoff: pairs costing more are not allowed.
         min_new_sites, max_new_sites
             Bounds on the number of open sites that are not required.
+        exact_cost
+            True costs of unlisted pairs (see the class docstring).
+        initial_sites
+            Open set to start from (see the class docstring).
+        initial_multipliers
+            Start multipliers of the Lagrangian phase (see the class docstring).
 
         Returns
         -------
@@ -188,7 +241,12 @@ class CFLP(GeoBuildMixin):
             single_source=single_source,
             capacitated=bool(np.isfinite(site_data.capacity).any()),
         )
-        return cls(problem)
+        return cls(
+            problem,
+            exact_cost=exact_cost,
+            initial_sites=initial_sites,
+            initial_multipliers=initial_multipliers,
+        )
 
     # ------------------------------------------------------------------------------------
     def diagnose(self) -> tuple[str, ...]:
@@ -225,16 +283,18 @@ class CFLP(GeoBuildMixin):
         mask = np.zeros(data.n_sites, dtype=np.bool_)
         mask[np.asarray(list(open_sites), dtype=np.int64)] = True
         a = assign(data, mask)
-        assignment, _, cost = self._assignment_arrays(a)
+        assignment, _, cost = self._assignment_arrays(a, mask)
         return a.objective, assignment, cost
 
     # ------------------------------------------------------------------------------------
-    def _assignment_arrays(self, a: Assignment) -> tuple[IntArray, None, FloatArray]:
+    def _assignment_arrays(self, a: Assignment, y: BoolArray) -> tuple[IntArray, int, FloatArray]:
+        """Site and cost per row, and how many loose rows carry only an estimated cost."""
         data = self._data
         assignment = np.full(data.n_rows, -1, dtype=np.int64)
         cost = np.full(data.n_rows, np.nan)
         if not a.feasible:
-            return assignment, None, cost
+            return assignment, 0, cost
+        n_est = self._assign_loose(y, assignment, cost)
         idx = np.flatnonzero(a.entry_frac > 0)
         # Largest share per row (ties: cheapest, entries are cost-sorted within a row).
         order = np.lexsort((idx, -a.entry_frac[idx], data.e_row[idx]))
@@ -243,7 +303,44 @@ class CFLP(GeoBuildMixin):
         best = idx[first]
         assignment[rows] = data.e_site[best]
         cost[rows] = data.e_cost[best]
-        return assignment, None, cost
+        return assignment, n_est, cost
+
+    def _assign_loose(self, y: BoolArray, assignment: IntArray, cost: FloatArray) -> int:
+        """Assign loose rows to their nearest open site in place; return how many are estimates.
+
+        Listed open sites first (cheapest); rows listing none go to the nearest open site by
+        ``exact_cost`` (never below ``beyond_cost``), or, without the callback, to an open
+        site at the lower estimate ``beyond_cost``.
+        """
+        data = self._data
+        loose = data.reachable & ~data.served
+        opened = np.flatnonzero(y)
+        if not loose.any() or not len(opened):
+            return 0
+        costs = self.problem.costs
+        er = costs.row_of_entry
+        cand = np.flatnonzero(loose[er] & y[costs.site_index])
+        if len(cand):
+            cand = cand[np.lexsort((costs.cost[cand], er[cand]))]
+            rows, first, _ = group_first(er[cand])
+            assignment[rows] = costs.site_index[cand[first]]
+            cost[rows] = costs.cost[cand[first]]
+        rest = np.flatnonzero(loose & (assignment < 0))
+        if not len(rest):
+            return 0
+        beyond = costs.beyond_cost
+        if self.exact_cost is None:
+            assignment[rest] = opened[0]
+            cost[rest] = beyond[rest]
+            return len(rest)
+        step = max(1, EXACT_CHUNK // len(opened))
+        for lo in range(0, len(rest), step):
+            chunk = rest[lo : lo + step]
+            mat = np.asarray(self.exact_cost(chunk, opened), dtype=np.float64)
+            k = np.argmin(mat, axis=1)
+            assignment[chunk] = opened[k]
+            cost[chunk] = np.maximum(mat[np.arange(len(chunk)), k], beyond[chunk])
+        return 0
 
     def _solution(
         self,
@@ -273,7 +370,7 @@ class CFLP(GeoBuildMixin):
                 message=message,
                 stats=stats,
             )
-        assignment, _, cost = self._assignment_arrays(a)
+        assignment, _, cost = self._assignment_arrays(a, y)
         flows = None
         if not data.single_source:
             idx = np.flatnonzero(a.entry_frac > 0)
@@ -327,7 +424,7 @@ class CFLP(GeoBuildMixin):
                 message="Infeasible: " + "; ".join(problems),
                 stats=stats,
             )
-        n_unreachable = int((~data.served).sum())
+        n_unreachable = int((~data.reachable).sum())
         notes: list[str] = []
         if n_unreachable:
             notes.append(
@@ -392,12 +489,18 @@ class CFLP(GeoBuildMixin):
 
         rng = np.random.default_rng(opts.seed)
         del rng  # every phase is deterministic; the seed goes to the MIP solver
+        if self.initial_sites is not None:
+            y_start = np.zeros(data.n_sites, dtype=np.bool_)
+            y_start[np.asarray(self.initial_sites, dtype=np.int64)] = True
+            try_sites(y_start, "initial sites")
 
         # Phase 2: Lagrangian relaxation (bound, candidate sets, fixing).
         lag = Lagrangian(data, np.asarray(self.problem.costs.beyond_cost, dtype=np.float64))
+        lam_start = initial_multipliers(data) if self._lam_start is None else self._lam_start.copy()
+        lam_start[~data.served] = 0.0
         state = LagrangeState(
             bound=-INF,
-            lam=initial_multipliers(data),
+            lam=lam_start,
             fixed_closed=np.zeros(data.n_sites, dtype=np.bool_),
             fixed_open=np.zeros(data.n_sites, dtype=np.bool_),
         )
@@ -451,6 +554,7 @@ class CFLP(GeoBuildMixin):
                 consider(y2, a2, "local search")
             if lag_stop() or (np.isfinite(upper()) and state.bound >= upper() - tol()):
                 break
+        self.multipliers = state.lam.copy()
         stats["lagrangian_iterations"] = state.iterations
         stats["lagrangian_bound"] = state.bound
         stats["lagrangian_s"] = round(time.perf_counter() - t_lag, 3)
@@ -496,6 +600,7 @@ class CFLP(GeoBuildMixin):
                     on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
                 )
                 bound = more.bound
+                self.multipliers = state.lam.copy()
 
         # Phase 4: exact MIP on the sites not fixed closed.
         if (
@@ -609,6 +714,16 @@ class CFLP(GeoBuildMixin):
                 stats=stats,
             )
         obj = best_a.objective
+        n_est = 0
+        if self.exact_cost is None:
+            n_est = self._assign_loose(
+                best_y, np.full(data.n_rows, -1, dtype=np.int64), np.full(data.n_rows, np.nan)
+            )
+        if n_est:
+            notes.append(
+                f"{n_est:,} zero-demand farm(s) list no open site: their cost is the lower "
+                "estimate beyond_cost (no exact-cost callback)."
+            )
         if np.isfinite(bound) and bound >= obj - tol():
             bound = min(bound, obj)
         gap = relative_gap(obj, bound)

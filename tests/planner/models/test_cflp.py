@@ -439,6 +439,107 @@ def test_k_nearest_bound_is_valid_for_full_problem() -> None:
     assert sparse_sol.objective >= full_sol.objective - 1e-6
 
 
+def _k_nearest(dense: FloatArray, k: int) -> CostMatrix:
+    n, m = dense.shape
+    order = np.argsort(dense, axis=1)
+    site_index = order[:, :k].ravel().astype(np.int64)
+    return CostMatrix(
+        indptr=np.arange(0, n * k + 1, k, dtype=np.int64),
+        site_index=site_index,
+        cost=dense[np.repeat(np.arange(n), k), site_index],
+        n_sites=m,
+        beyond_cost=dense[np.arange(n), order[:, k]] if k < m else np.full(n, np.inf),
+        unit="km",
+    )
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("exact", [True, False], ids=["exact-cost", "estimate"])
+def test_zero_demand_rows_do_not_constrain_the_open_set(exact: bool) -> None:
+    # 12 zero-demand rows with 1-nearest lists sit next to sites 3..5; the optimum (brute
+    # force over the weighted rows only) opens none of those sites. The zero rows must not
+    # force them open and must be assigned to an open site.
+    rng = np.random.default_rng(3)
+    xy_s = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [50.0, 50.0], [60.0, 50.0], [50, 60]])
+    xy_w = rng.uniform(0, 10, (6, 2))
+    xy_z = xy_s[3:][rng.integers(0, 3, 12)] + rng.uniform(-1, 1, (12, 2))
+    xy = np.vstack([xy_w, xy_z])
+    dense = np.linalg.norm(xy[:, None, :] - xy_s[None, :, :], axis=2)
+    w = np.r_[rng.integers(1, 6, 6).astype(float), np.zeros(12)]
+    cap = np.full(6, 12.0)
+    fixed = np.full(6, 20.0)
+    costs = _k_nearest(dense, 1)
+    costs = CostMatrix(
+        indptr=costs.indptr,
+        site_index=costs.site_index,
+        cost=costs.cost,
+        n_sites=6,
+        beyond_cost=np.where(w > 0, np.inf, costs.beyond_cost),  # weighted rows: dense below
+        unit="km",
+    )
+    # Weighted rows list every site (a full matrix for them), zero rows only their nearest.
+    rows = [np.arange(6) if w[i] > 0 else costs.site_index[i : i + 1] for i in range(len(w))]
+    indptr = np.r_[0, np.cumsum([len(r) for r in rows])].astype(np.int64)
+    site_index = np.concatenate([r[np.argsort(dense[i, r])] for i, r in enumerate(rows)])
+    row_of = np.repeat(np.arange(len(w)), np.diff(indptr))
+    costs = CostMatrix(
+        indptr=indptr,
+        site_index=site_index.astype(np.int64),
+        cost=dense[row_of, site_index],
+        n_sites=6,
+        beyond_cost=costs.beyond_cost,
+        unit="km",
+    )
+    ref = brute_force(dense[:6], w[:6], cap, fixed, single=True)
+
+    def exact_cost(r: Any, s: Any) -> FloatArray:  # noqa: ANN401
+        return np.asarray(dense[np.ix_(r, s)], dtype=np.float64)
+
+    model = CFLP.from_cost_matrix(
+        costs,
+        w,
+        sites=SiteData.default(6, capacity=cap, fixed_cost=fixed),
+        exact_cost=exact_cost if exact else None,
+    )
+    sol = solve_and_check(model)
+    assert sol.status == Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref, rel=1e-9)
+    assert not set(sol.open_sites) & {3, 4, 5}
+    assert (sol.assignment >= 0).all()
+    zero = np.arange(6, 18)
+    if exact:
+        near = np.asarray(sol.open_sites)[np.argmin(dense[np.ix_(zero, sol.open_sites)], axis=1)]
+        assert (sol.assignment[zero] == near).all()
+        assert sol.assignment_cost[zero] == pytest.approx(dense[zero, sol.assignment[zero]])
+    else:
+        assert "beyond_cost" in sol.message
+
+
+def test_subgradient_counts_unlisted_pairs_taken_at_beyond_cost() -> None:
+    # With multipliers above w_i * beyond_cost, (L1) of every open site that does not list
+    # row i takes it at the beyond cost; the subgradient must count those copies.
+    from planner.models._cflp_lagrange import Lagrangian  # noqa: PLC0415
+
+    rng = np.random.default_rng(2)
+    dense = rng.uniform(1, 10, (5, 4))
+    costs = _k_nearest(dense, 1)
+    model = CFLP.from_cost_matrix(
+        costs, np.ones(5), sites=SiteData.default(4, fixed_cost=np.zeros(4)), single_source=False
+    )
+    lag = Lagrangian(model._data, costs.beyond_cost)
+    closed = np.zeros(4, dtype=np.bool_)
+    lam = costs.beyond_cost + 1.0  # every unlisted pair has negative reduced cost
+    res = lag.evaluate(lam, closed, closed)
+    assert res.y.all()  # zero fixed costs, negative values: every site opens
+    g = lag.subgradient(res)
+    # Each row: its listed site takes it (1) and the other 3 open sites take it at beyond.
+    assert g == pytest.approx(np.full(5, 1.0 - 4.0))
+    # And the bound is the value of that relaxed choice.
+    assert res.value == pytest.approx(
+        float(lam.sum() + (costs.cost - lam).sum() + 3 * (costs.beyond_cost - lam).sum())
+    )
+
+
 # ------------------------------------------------------------------------------------------
 # OR-Library (published optima; skipped without ../shared)
 # ------------------------------------------------------------------------------------------
