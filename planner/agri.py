@@ -1184,6 +1184,43 @@ def run_two_echelon(
     )
 
 
+def farm_assignments(result: TwoEchelonResult, period: int) -> pd.DataFrame:
+    """Farm -> centre rows of one planning period of a solved two-echelon scenario.
+
+    Parameters
+    ----------
+    result
+        A result of :func:`run_two_echelon` that has a solution.
+    period
+        Index into ``result.inputs.instance.period_years`` (negative counts from the end).
+
+    Returns
+    -------
+    assignments
+        Columns :data:`ASSIGNMENT_COLUMNS`, like ``result.assignments`` (which is the final
+        period's table, returned as is for that period); split zones give several rows per
+        farm.
+
+    Raises
+    ------
+    IndexError
+        If ``period`` is not a period of the horizon.
+    ValueError
+        If the result has no solution.
+    """
+    n = result.inputs.instance.n_periods
+    if not -n <= period < n:
+        msg = f"period {period} is not in 0..{n - 1}"
+        raise IndexError(msg)
+    if not result.solution.has_solution:
+        msg = "the two-echelon result has no solution, so no farm assignments"
+        raise ValueError(msg)
+    period %= n
+    if period == n - 1:
+        return result.assignments
+    return _farm_rows(result.inputs, result.solution, period, result.scenario)
+
+
 def two_echelon_summary(result: TwoEchelonResult) -> dict[str, Any]:
     """Return the content of ``summary.json`` (single-echelon keys plus the agri figures).
 

@@ -35,7 +35,7 @@ from planner.brief import format_number
 from planner.errors import PlannerError
 from planner.scenarios import Scenario
 from planner.ui import cache, maps, state
-from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, t
+from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
 BUILTIN = "two_echelon"
@@ -409,12 +409,9 @@ def package_result(res: Any) -> dict[str, Any]:  # noqa: ANN401
         return out
     inputs = res.inputs
     inst = inputs.instance
-    farm_rows = {}
-    for k, year in enumerate(inst.period_years):
-        if k == inst.n_periods - 1:
-            farm_rows[int(year)] = res.assignments
-        else:
-            farm_rows[int(year)] = agri._farm_rows(inputs, res.solution, k, res.scenario)
+    farm_rows = {
+        int(year): agri.farm_assignments(res, k) for k, year in enumerate(inst.period_years)
+    }
     farms = inputs.farms
     out.update(
         sites=res.sites,
@@ -998,7 +995,8 @@ def _kpis(result: dict[str, Any]) -> None:
     years = s.get("years") or []
     last = years[-1] if years else ""
     st.caption(
-        f"{t('status')}: **{md(s.get('status'))}** · {t('gap')}: {pct(s.get('gap'), 2)} · "
+        f"{t('status')}: **{status_label(s.get('status'))}** · "
+        f"{t('gap')}: {pct(s.get('gap'), 2)} · "
         f"{t('net_kpi_year', year=last)}"
     )
     c = st.columns(6)
