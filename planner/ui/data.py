@@ -82,7 +82,7 @@ def check_file(kind: str, filename: str, content: bytes) -> dict[str, Any]:  # n
             limits = v.Limits(max_bytes=max_mb * 1024 * 1024, max_rows=max_rows)
             fn = v.validate_farms if kind == "farms" else v.validate_sites
             try:
-                report = fn(path, limits=limits)
+                report = fn(path, limits=limits, name=filename)
             except PlannerError as exc:
                 return {"ok": False, "problems": [str(exc)], "rows": 0}
             table = report.data if report.data is not None else pd.DataFrame()
@@ -180,7 +180,8 @@ def _uploads() -> None:
         return
     for up in ups:
         c = st.columns([4, 2, 2, 1])
-        c[0].markdown(f"**{md(up.filename)}** · {md(up.kind)} · {num(up.size / 1024)} KB")
+        kind = t(f"kind_{up.kind}") if up.kind in ("farms", "sites") else md(up.kind)
+        c[0].markdown(f"**{md(up.filename)}** · {kind} · {num(up.size / 1024)} {t('kb')}")
         c[1].caption(up.created_at[:16])
         c[2].button(
             t("use"),
@@ -204,7 +205,7 @@ def render() -> None:
     st.title(t("data_title"))
     st.markdown(t("data_intro"))
     max_mb, max_rows = _limits()
-    st.caption(f"≤ {max_mb} MB, ≤ {num(max_rows)} rows")
+    st.caption(t("upload_limits", mb=num(max_mb), rows=num(max_rows)))
     try:
         tab_f, tab_s = st.tabs([t("farms_file"), t("sites_file")])
         with tab_f:

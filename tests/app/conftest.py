@@ -13,6 +13,7 @@ PAGES = {
     "explore": "planner/ui/pages/explore.py",
     "scenario": "planner/ui/pages/scenario.py",
     "compare": "planner/ui/pages/compare.py",
+    "network": "planner/ui/pages/network.py",
     "data": "planner/ui/pages/data.py",
     "export": "planner/ui/pages/export.py",
 }

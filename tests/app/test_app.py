@@ -248,6 +248,9 @@ def test_data_page_templates_and_validation_report() -> None:
     rep = data.check_file("farms", "bad.csv", bad)
     assert not rep["ok"]
     assert rep["problems"]
+    # the report names the user's file, not the temporary copy it was checked from
+    assert rep["report"].startswith("bad.csv")
+    assert "upload.csv" not in rep["report"]
     rep = data.check_file("sites", "sites.csv", data.SITE_TEMPLATE.to_csv(index=False).encode())
     assert rep["ok"], rep["problems"]
 
