@@ -13,13 +13,9 @@ import streamlit as st
 from planner.ui import state
 from planner.ui.i18n import LANGUAGES, t
 
-st.set_page_config(
-    page_title="KZ service-network planner",
-    page_icon=":tractor:",
-    layout="wide",
-)
-state.keep_widget_values()
 st.session_state.setdefault(state.LANG, "en")
+st.set_page_config(page_title=t("app_title"), page_icon=":tractor:", layout="wide")
+state.keep_widget_values()
 with st.sidebar:
     st.selectbox(
         "Language · Язык · Тіл",

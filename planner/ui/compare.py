@@ -24,7 +24,7 @@ def kpi_table(named: dict[str, ResultTables]) -> pd.DataFrame:
     base = named[names[0]].summary
     rows = []
     for key, label, kind in views.KPI_KEYS:
-        row: dict[str, str] = {"KPI": t(label)}
+        row: dict[str, str] = {t("col_kpi"): t(label)}
         for name in names:
             value = named[name].summary.get(key)
             row[name] = views.fmt_kpi(value, kind)
@@ -38,7 +38,7 @@ def kpi_table(named: dict[str, ResultTables]) -> pd.DataFrame:
                 shown = views.fmt_kpi(
                     delta * 100 if kind == "pct" else delta, "int" if kind == "int" else "num1"
                 )
-                row[f"Δ {name}"] = f"{sign}{shown}" + (" pp" if kind == "pct" else "")
+                row[f"Δ {name}"] = f"{sign}{shown}" + (f" {t('pp')}" if kind == "pct" else "")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -50,6 +50,8 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     ),
     "oblasts": ("Oblasts", "Области", "Облыстар"),
     "all_oblasts": ("All oblasts", "Все области", "Барлық облыстар"),
+    "tab_table": ("Table", "Таблица", "Кесте"),
+    "tab_chart": ("Chart", "Диаграмма", "Диаграмма"),
     "machine_type": ("Machine type", "Тип техники", "Техника түрі"),
     "m_all": ("All machines", "Вся техника", "Барлық техника"),
     "m_tractors": ("Tractors", "Тракторы", "Тракторлар"),
@@ -318,6 +320,11 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "incumbent": ("Best solution", "Лучшее решение", "Ең жақсы шешім"),
     "bound": ("Bound", "Граница", "Шекара"),
     "gap": ("Gap", "Разрыв", "Алшақтық"),
+    # solver outcomes (planner.models Status values)
+    "status_optimal": ("optimal", "оптимально", "оңтайлы"),
+    "status_feasible": ("feasible", "допустимое решение", "мүмкін шешім"),
+    "status_infeasible": ("infeasible", "решения нет", "шешім жоқ"),
+    "status_error": ("error", "ошибка", "қате"),
     "phase": ("Phase", "Этап", "Кезең"),
     "cancelled": (
         "Cancelled: showing the best solution found so far.",
@@ -455,6 +462,8 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "Сохраните хотя бы два рассчитанных сценария на странице «Сценарий».",
         "Салыстыру үшін «Сценарий» бетінде кемінде екі есептелген сценарий сақтаңыз.",
     ),
+    "col_kpi": ("KPI", "Показатель", "Көрсеткіш"),
+    "pp": ("pp", "п.п.", "п.т."),
     "cmp_kpis": (
         "Key figures (Δ against the baseline)",
         "Показатели (Δ к базовому)",
@@ -516,6 +525,14 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "keep": ("Keep in workspace", "Сохранить в рабочей области", "Жұмыс аймағында сақтау"),
     "kept": ("Kept in the workspace.", "Сохранено в рабочей области.", "Жұмыс аймағында сақталды."),
     "uploads": ("Files in the workspace", "Файлы в рабочей области", "Жұмыс аймағындағы файлдар"),
+    "upload_limits": (
+        "≤ {mb} MB, ≤ {rows} rows",
+        "≤ {mb} МБ, ≤ {rows} строк",
+        "≤ {mb} МБ, ≤ {rows} жол",
+    ),
+    "kb": ("KB", "КБ", "КБ"),
+    "kind_farms": ("farms", "хозяйства", "шаруашылықтар"),
+    "kind_sites": ("sites", "площадки", "алаңдар"),
     "use": ("Use in the scenario editor", "Использовать в сценарии", "Сценарийде қолдану"),
     "used": (
         "The scenario editor now uses `{name}`.",
@@ -911,6 +928,15 @@ def t(key: str, lang_: str | None = None, **fmt: Any) -> str:  # noqa: ANN401
     en, ru, kk = STRINGS[key]
     text = {"en": en, "ru": ru, "kk": kk}[lang_ or lang()] or en
     return text.format(**fmt) if fmt else text
+
+
+def status_label(value: Any) -> str:  # noqa: ANN401
+    """Return a solver status (``optimal``, ``feasible``, …) in the current language.
+
+    Unknown values are returned as text, escaped for markdown.
+    """
+    key = f"status_{value}"
+    return t(key) if key in STRINGS else md(value)
 
 
 def labeller(fn: Callable[[Any, str], str]) -> Callable[[Any], str]:

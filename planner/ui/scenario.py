@@ -18,7 +18,7 @@ from planner.errors import PlannerError
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
 from planner.ui import cache, maps, state, views
-from planner.ui.i18n import STRINGS, labeller, md, num, pct, t
+from planner.ui.i18n import STRINGS, labeller, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
 KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
@@ -640,7 +640,8 @@ def _results() -> None:
     tables: export.ResultTables = result["tables"]
     s = tables.summary
     st.caption(
-        f"{t('status')}: **{md(s.get('status'))}** · {t('gap')}: {pct(s.get('gap'), 2)} · "
+        f"{t('status')}: **{status_label(s.get('status'))}** · "
+        f"{t('gap')}: {pct(s.get('gap'), 2)} · "
         f"{md(s.get('scenario'))} · {md(s.get('model'))}"
     )
     views.kpi_metrics(s)
