@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import pydeck as pdk
 import streamlit as st
 
@@ -13,6 +14,9 @@ from planner.errors import PlannerError
 from planner.scenarios import DataSpec, Scenario
 from planner.ui import cache, maps, state
 from planner.ui.i18n import labeller, lang, md, name_column, num, t
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 MACHINES = ("all", "tractors", "combines")
 MACHINE_LABEL = {"all": "m_all", "tractors": "m_tractors", "combines": "m_combines"}
@@ -173,6 +177,22 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
     return layers
 
 
+def _oblast_chart(shown: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of sown area per oblast (columns already in the interface language)."""
+    import plotly.express as px  # noqa: PLC0415 - only when the chart tab is opened
+
+    fig = px.bar(
+        shown.sort_values(t("col_sown")),
+        x=t("col_sown"),
+        y=t("col_iso"),
+        orientation="h",
+        hover_data=[t("col_oblast"), t("col_tractors"), t("col_combines")],
+        height=330,
+    )
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    return fig
+
+
 def render() -> None:
     """Render the Explore page."""
     _init()
@@ -193,11 +213,14 @@ def render() -> None:
     st.info(t("synthetic_note"))
     col_map, col_side = st.columns([3, 2])
     with col_map:
-        st.pydeck_chart(maps.deck(_layers(farms, weight)), key="explore_map", height=560)
+        # The KPI tiles are sent before the map (they sit below it): the browser shows them
+        # while it is still loading deck.gl and drawing the first frame.
+        map_slot = st.empty()
         c1, c2, c3 = st.columns(3)
         c1.metric(t("farms_shown"), num(len(farms)))
         c2.metric(t("machines_sel"), num(weight.sum()))
         c3.metric(t("hours_year"), num(farms["service_hours_year"].sum()))
+        map_slot.pydeck_chart(maps.deck(_layers(farms, weight)), key="explore_map", height=560)
     with col_side:
         st.subheader(t("oblasts"))
         table = cache.oblast_table(lang())
@@ -211,15 +234,14 @@ def render() -> None:
                 "fleet_status": t("col_fleet"),
             }
         )
-        st.dataframe(shown, hide_index=True, key="explore_oblast_table", height=330)
-        fig = px.bar(
-            shown.sort_values(t("col_sown")),
-            x=t("col_sown"),
-            y=t("col_iso"),
-            orientation="h",
-            hover_data=[t("col_oblast"), t("col_tractors"), t("col_combines")],
-            height=330,
+        # The chart sits in a second tab that only runs when opened: plotly (4.7 MB of
+        # JavaScript) then never delays the first map.
+        tab_table, tab_chart = st.tabs(
+            [t("tab_table"), t("tab_chart")], key=state.EXPLORE_OBLAST_TAB, on_change="rerun"
         )
-        fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 0})
-        st.plotly_chart(fig, key="explore_oblast_chart")
+        with tab_table:
+            st.dataframe(shown, hide_index=True, key="explore_oblast_table", height=330)
+        if tab_chart.open:
+            with tab_chart:
+                st.plotly_chart(_oblast_chart(shown), key="explore_oblast_chart")
     st.caption(t("sources"))

@@ -27,6 +27,7 @@ EXPLORE_SETTLEMENTS = "explore_settlements"
 EXPLORE_FACILITIES = "explore_facilities"
 EXPLORE_RAIL = "explore_rail"
 EXPLORE_CANDIDATES = "explore_candidates"
+EXPLORE_OBLAST_TAB = "explore_oblast_tab"
 
 # Scenario page: editor widgets (prefix sc_)
 SC_BASE = "sc_base"
