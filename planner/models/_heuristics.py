@@ -182,8 +182,11 @@ def objective_of(inst: SparseInstance, open_mask: BoolArray) -> float:
     objective
         Sum of nearest weighted costs plus fixed costs.
     """
-    d1, _, _, _ = assign_nearest(inst, open_mask)
-    return float(d1.sum() + inst.fixed_cost[open_mask].sum())
+    from planner.models._kernels import kernels  # noqa: PLC0415 -- lazy numba import
+
+    mask = np.ascontiguousarray(open_mask, dtype=np.bool_)
+    assigned = kernels().assigned_cost(inst.indptr, inst.site, inst.wcost, inst.beyond_w, mask)
+    return float(assigned + inst.fixed_cost[mask].sum())
 
 
 def greedy(

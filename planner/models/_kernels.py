@@ -14,7 +14,9 @@ entries) -- long site lists (what a strong bound needs at scale) are almost free
 
 numba compiles the loops on first use (cached on disk next to this module when it is
 writable); :func:`kernels` returns them. Numpy versions with the same results are kept as
-the reference (:func:`lagrangian_pass_numpy`, :func:`subgradient_numpy`) for the tests.
+the reference (:func:`lagrangian_pass_numpy`, :func:`subgradient_numpy`) for the tests;
+``assigned_cost`` (the objective of an open set) is checked against
+:func:`planner.models._heuristics.assign_nearest`.
 """
 
 from __future__ import annotations
@@ -75,6 +77,28 @@ def _subgradient_py(  # noqa: PLR0917 -- compiled: positional arrays only
         g_out[i] = 1.0 - served - (1.0 if bw[i] < ui else 0.0)
 
 
+def _assigned_cost_py(
+    indptr: IntArray,
+    site: IntArray,
+    wc: FloatArray,
+    bw: FloatArray,
+    open_mask: BoolArray,
+) -> float:
+    """Return sum_i min(bw_i, cheapest open listed wc_ij) (rows cheapest first)."""
+    n = len(indptr) - 1
+    total = 0.0
+    for i in range(n):
+        best = bw[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            if wc[e] >= best:
+                break
+            if open_mask[site[e]]:
+                best = wc[e]
+                break
+        total += best
+    return total
+
+
 LagrangianPass = Callable[
     [IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], float
 ]
@@ -82,12 +106,15 @@ SubgradientFn = Callable[
     [IntArray, IntArray, FloatArray, FloatArray, FloatArray, BoolArray, FloatArray], None
 ]
 
+AssignedCostFn = Callable[[IntArray, IntArray, FloatArray, FloatArray, BoolArray], float]
+
 
 class Kernels(NamedTuple):
     """The compiled loops."""
 
     lagrangian_pass: LagrangianPass
     subgradient: SubgradientFn
+    assigned_cost: AssignedCostFn
 
 
 @functools.cache
@@ -99,6 +126,7 @@ def kernels() -> Kernels:
     return Kernels(
         lagrangian_pass=cast(LagrangianPass, jit(_lagrangian_pass_py)),
         subgradient=cast(SubgradientFn, jit(_subgradient_py)),
+        assigned_cost=cast(AssignedCostFn, jit(_assigned_cost_py)),
     )
 
 

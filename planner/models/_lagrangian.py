@@ -157,11 +157,12 @@ def subgradient(  # noqa: C901, PLR0912, PLR0915
         if q > 0:
             part = np.argpartition(rho[free_idx], q - 1)
             chosen = free_idx[part[:q]]
+            rest = free_idx[part[q:]]
             rho_q = float(rho[chosen].max())
         else:
             chosen = np.zeros(0, dtype=np.int64)
+            rest = free_idx
             rho_q = -math.inf
-        rest = np.setdiff1d(free_idx, chosen, assume_unique=True)
         rho_q1 = float(rho[rest].min()) if len(rest) else math.inf
         value = base + float(rho[chosen].sum())
         if not math.isfinite(best_l) or value > best_l + 1e-12 * max(1.0, abs(best_l)):
@@ -263,7 +264,7 @@ def branch_and_bound(
     penalty: float,
     on_incumbent: Callable[[float], None] | None = None,
     on_bound: Callable[[float], None] | None = None,
-    node_iterations: int = 100,
+    node_iterations: int = 50,
     integral: bool = False,
     objective_fn: Callable[[BoolArray], float] | None = None,
 ) -> BranchResult:
@@ -311,6 +312,7 @@ def branch_and_bound(
     stack = [_Node(root.bound, 0, inst, root.fixed_open, root.fixed_closed, root.multipliers)]
     nodes = 0
     threshold = threshold_of(best_objective)
+    evaluated: dict[bytes, float] = {}
     while stack:
         if should_stop():
             break
@@ -336,7 +338,11 @@ def branch_and_bound(
         for y in lr.open_sets:
             if int(y.sum()) != inst.p:
                 continue
-            f = objective_fn(y) if objective_fn is not None else objective_of(inst, y)
+            key = np.packbits(y).tobytes()
+            f = evaluated.get(key, math.nan)
+            if math.isnan(f):  # each open set is priced once per tree
+                f = objective_fn(y) if objective_fn is not None else objective_of(inst, y)
+                evaluated[key] = f
             if f < best_objective - 1e-9 * max(1.0, abs(best_objective)):
                 best_mask, best_objective = y.copy(), f
                 threshold = threshold_of(best_objective)

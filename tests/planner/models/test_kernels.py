@@ -57,3 +57,26 @@ def test_ties_at_the_multiplier_are_not_negative() -> None:
     g = np.empty(1)
     kernels().subgradient(indptr, site, wc, u, bw, np.array([True, True]), g)
     assert g[0] == 1.0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_assigned_cost_matches_assign_nearest(seed: int) -> None:
+    from planner.models._heuristics import SparseInstance, assign_nearest  # noqa: PLC0415
+
+    indptr, site, wc, _, bw, fixed, open_mask = _instance(seed, n=40, m=9)
+    inst = SparseInstance(
+        indptr=indptr,
+        site=site,
+        wcost=wc,
+        cost=wc,
+        beyond_w=bw,
+        beyond=bw,
+        weights=np.ones(40),
+        fixed_cost=fixed,
+        required=np.zeros(9, dtype=np.bool_),
+        allowed=np.ones(9, dtype=np.bool_),
+        p=3,
+    )
+    d1, _, _, _ = assign_nearest(inst, open_mask)
+    got = kernels().assigned_cost(indptr, site, wc, bw, open_mask)
+    assert got == pytest.approx(float(d1.sum()), rel=1e-12)
