@@ -292,6 +292,7 @@ def run_orlib(
     opt_path = find_optima_file(directory, optima_file)
     optima = read_optimal_values(opt_path) if opt_path is not None else {}
     names = list(instances) if instances else instance_names(family, directory, optima)
+    _check_files(family, directory, names)
     results: list[dict[str, Any]] = []
     for name in names:
         if family == "pmed":
@@ -318,6 +319,30 @@ def run_orlib(
         if on_result is not None:
             on_result(results[-1])
     return {"instances": results, "summary": summarise(results)}
+
+
+def _check_files(family: Family, directory: Path, names: Sequence[str]) -> None:
+    """Raise a clear error (naming the folder that has them) when instance files are missing."""
+    files = [f"{name.partition('_')[0] if family != 'pmed' else name}.txt" for name in names]
+    missing = sorted({f for f in files if not (directory / f).is_file()})
+    if not missing:
+        return
+    show = 5
+    more = len(missing) - show
+    shown = ", ".join(missing[:show]) + (f" and {more} more" if more > 0 else "")
+    msg = f"{len(missing)} {family} instance file(s) not found in {directory}: {shown}."
+    holders = (
+        sorted(d for d in directory.iterdir() if d.is_dir() and (d / missing[0]).is_file())
+        if directory.is_dir()
+        else []
+    )
+    if holders:
+        msg += f" They are in {holders[0]}: pass `--dir {holders[0]}`."
+    elif not directory.is_dir():
+        msg += " That folder does not exist: pass `--dir` with the folder holding the .txt files."
+    else:
+        msg += " Pass `--dir` with the folder holding the .txt files, or fix `--instances`."
+    raise ValidationError(msg)
 
 
 def _cap_capacity(family: Family, cap_txt: str) -> float | None:

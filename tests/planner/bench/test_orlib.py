@@ -153,3 +153,15 @@ def test_knn_lists_valid_beyond_costs() -> None:
     assert scale.knn_list_length(2000, 20) == 300
     assert scale.knn_list_length(2000, 5) == scale.K_MAX_KNN
     assert scale.knn_list_length(40, 2) == 40
+
+
+def test_missing_instance_files_name_the_right_folder(tmp_path: Path) -> None:
+    sub = tmp_path / "pmed"
+    sub.mkdir()
+    (sub / "pmed3.txt").write_text("1 0 1\n")
+    with pytest.raises(ValidationError, match=r"pmed3\.txt.*--dir .*pmed"):
+        run_orlib("pmed", tmp_path, instances=["pmed3"], time_limit_s=1)
+    with pytest.raises(ValidationError, match="does not exist"):
+        run_orlib("cap", tmp_path / "nowhere", instances=["capa_8000"], time_limit_s=1)
+    with pytest.raises(ValidationError, match="fix `--instances`"):
+        run_orlib("pmed", sub, instances=["pmed99"], time_limit_s=1)
