@@ -7,6 +7,7 @@ readable offline; basemap tiles are only a bonus when the internet is there.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -30,20 +31,54 @@ def escape_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def outline_layer() -> pdk.Layer:
-    """Country outline of Kazakhstan."""
-    geojson = shapely.geometry.mapping(cache.outline())
-    return pdk.Layer(
-        "GeoJsonLayer",
-        data={"type": "Feature", "geometry": geojson, "properties": {}},
-        id="kz-outline",
-        stroked=True,
-        filled=True,
-        get_fill_color=[240, 236, 220, 120],
-        get_line_color=[90, 90, 90, 220],
-        line_width_min_pixels=1.5,
-        pickable=False,
-    )
+def _outline_rings() -> list[list[list[list[float]]]]:
+    """Polygons of the country outline as lists of [lon, lat] rings (exterior first)."""
+    outline = cache.outline()
+    polygons = outline.geoms if isinstance(outline, shapely.MultiPolygon) else [outline]
+    return [
+        [[[float(x), float(y)] for x, y in ring.coords] for ring in (p.exterior, *p.interiors)]
+        for p in polygons
+    ]
+
+
+def outline_layers() -> list[pdk.Layer]:
+    """Country outline of Kazakhstan: a light fill and a thin border.
+
+    A filled ``PolygonLayer`` and a ``LineLayer`` of the border's segments, rather than a
+    ``GeoJsonLayer``: the GeoJSON layer draws its border with deck.gl's ``PathLayer``, whose
+    shader alone costs about a second of CPU in a browser without a GPU (measured with
+    bench/app_speed.py), while polygon and line shaders are shared with the other maps' layers.
+    """
+    rings = _outline_rings()
+    segments = [
+        {"a": a, "b": b}
+        for polygon in rings
+        for ring in polygon
+        for a, b in itertools.pairwise(ring)
+    ]
+    return [
+        pdk.Layer(
+            "PolygonLayer",
+            data=[{"polygon": polygon} for polygon in rings],
+            id="kz-outline",
+            get_polygon="polygon",
+            stroked=False,
+            filled=True,
+            get_fill_color=[240, 236, 220, 120],
+            pickable=False,
+        ),
+        pdk.Layer(
+            "LineLayer",
+            data=segments,
+            id="kz-border",
+            get_source_position="a",
+            get_target_position="b",
+            get_color=[90, 90, 90, 220],
+            get_width=1.5,
+            width_units="pixels",
+            pickable=False,
+        ),
+    ]
 
 
 def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
@@ -103,7 +138,7 @@ def farm_site_lines(cells: pd.DataFrame, layer_id: str) -> pdk.Layer:
 
 def context_layers(lang: str = "en") -> list[pdk.Layer]:
     """Outline + oblast centres and labels."""
-    return [outline_layer(), *oblast_layers(lang)]
+    return [*outline_layers(), *oblast_layers(lang)]
 
 
 def grid_demand(

@@ -16,4 +16,13 @@ def test_oblast_labels_keep_a_literal_character_set() -> None:
     texts = labels["data"]
     assert any("область" in str(row) or "обл" in str(row) for row in texts)
     outline = next(layer for layer in spec["layers"] if layer["id"] == "kz-outline")
-    assert outline["data"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert outline["@@type"] == "PolygonLayer"
+    ring = outline["data"][0]["polygon"][0]
+    assert len(ring) > 100
+    assert ring[0] == ring[-1]
+    assert all(46 < lon < 88 and 40 < lat < 56 for lon, lat in ring)
+    # the border is a LineLayer (no PathLayer: its shader is slow without a GPU)
+    border = next(layer for layer in spec["layers"] if layer["id"] == "kz-border")
+    assert border["@@type"] == "LineLayer"
+    assert len(border["data"]) == len(ring) - 1
+    assert all(layer["@@type"] != "PathLayer" for layer in spec["layers"])
