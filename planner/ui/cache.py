@@ -55,7 +55,7 @@ def rail_entry_points() -> gpd.GeoDataFrame:
     return geodata.load_rail_entry_points()
 
 
-@st.cache_resource(show_spinner="Generating synthetic farms …")
+@st.cache_resource(show_spinner=False)  # callers show a translated spinner
 def synthetic_farms(n_farms: int, seed: int, belarus_share: float) -> gpd.GeoDataFrame:
     """Synthetic farms with their demand columns (read-only, shared)."""
     f = farms.generate_farms(n_farms=n_farms, seed=seed, belarus_share=belarus_share)

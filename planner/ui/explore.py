@@ -200,9 +200,10 @@ def render() -> None:
     _sidebar()
     g = st.session_state
     try:
-        farms = cache.synthetic_farms(
-            int(g[state.EXPLORE_N_FARMS]), 42, float(g[state.EXPLORE_SHARE])
-        )
+        with st.spinner(t("generating_farms")):
+            farms = cache.synthetic_farms(
+                int(g[state.EXPLORE_N_FARMS]), 42, float(g[state.EXPLORE_SHARE])
+            )
     except PlannerError as exc:
         st.error(md(str(exc)))
         return

@@ -42,6 +42,11 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "Қазақстан деректеріне шолу",
     ),
     "data": ("Data", "Данные", "Деректер"),
+    "generating_farms": (
+        "Generating synthetic farms …",
+        "Генерация синтетических хозяйств …",
+        "Синтетикалық шаруашылықтар жасалуда …",
+    ),
     "synthetic_farms": ("Synthetic farms", "Синтетические хозяйства", "Синтетикалық шаруашылықтар"),
     "belarus_share": (
         "Belarus-made share of machines",
