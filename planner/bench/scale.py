@@ -24,6 +24,21 @@ by its share of a site's opening price). So:
    sites all end up closed, and the compiled subgradient (an iteration costs only the
    entries cheaper than each farm's multiplier, so long lists are cheap).
 
+CFLP at scale (single-source capacitated service centres, see :func:`cflp_instance` for
+the capacities and fixed costs):
+
+1. aggregated copy (0.5-degree cells, every site listed): p-median open sets for a few
+   numbers of sites, each evaluated with the capacities, then the CFLP engine warm-started
+   from the best -- an open set S0 and cell multipliers (per unit of demand); neither
+   enters a bound of the full problem;
+2. per farm with demand, every site within ``max(its road km to its S0 site, its cell
+   multiplier per unit) + CFLP_LIST_MARGIN_KM`` plus every S0 site (room to move demand
+   when a site is full), ``beyond_cost`` = the first site left out by the radius; farms
+   without demand list only their ``CFLP_ZERO_K`` nearest sites: they load no site and are
+   assigned to the nearest open site by the exact-cost callback;
+3. the full-size CFLP warm-started from S0 and the cell multipliers (the bound is valid for
+   the full farms x sites problem for any multipliers).
+
 ``runtime_s`` counts steps 1-3 (everything after generating the farms and sites, which is
 reported separately as ``data_s``).
 """
@@ -56,6 +71,19 @@ _CHUNK = 8_000
 # that radius listed (at most MCLP_MAX_LIST; rows cut there are reported as truncated_rows).
 MCLP_RADIUS_KM = 60.0
 MCLP_MAX_LIST = 400
+
+# CFLP at scale: capacity = CFLP_CAPACITY_FACTOR x (total demand / p); fixed cost = the
+# cost of carrying a p-th of the demand CFLP_FIXED_KM road km (so that about p sites pay).
+CFLP_CAPACITY_FACTOR = 1.5
+CFLP_FIXED_KM = 50.0
+CFLP_CELL_DEG = 0.5
+CFLP_LIST_MARGIN_KM = 20.0
+CFLP_ZERO_K = 4
+# Shares of the time limit: each p-median seed, the aggregated CFLP.
+CFLP_SEED_SHARE = 0.025
+CFLP_AGG_SHARE = 0.25
+# Seconds kept back from the full solve's limit for its wrap-up.
+CFLP_WRAP_UP_S = 2.5
 
 
 def _unit_vectors(lon: FloatArray, lat: FloatArray) -> FloatArray:
@@ -429,7 +457,7 @@ def run_scale(
     p
         Number of sites to open (p-median, MCLP).
     k
-        List length for the k-nearest structure of CFLP/MCLP (p-median lists by radius).
+        List cap of the MCLP structure (p-median and CFLP list by radius, see above).
     time_limit_s
         Limit for everything after data generation.
     seed
@@ -470,9 +498,20 @@ def run_scale(
             seed=seed,
             log=log,
         )
+    elif model == "cflp":
+        out = _scale_cflp(
+            dlon=dlon,
+            dlat=dlat,
+            w=w,
+            slon=slon,
+            slat=slat,
+            p=p,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            log=log,
+        )
     else:
         out = _scale_other(
-            model,
             dlon=dlon,
             dlat=dlat,
             w=w,
@@ -483,7 +522,7 @@ def run_scale(
             time_limit_s=time_limit_s,
             seed=seed,
         )
-    runtime_s = time.perf_counter() - t1
+    runtime_s = time.perf_counter() - t1 - float(out.pop("_check_s", 0.0))
     return {
         "model": model,
         "n_farms": n_farms,
@@ -499,7 +538,6 @@ def run_scale(
 
 
 def _scale_other(
-    model: str,
     *,
     dlon: FloatArray,
     dlat: FloatArray,
@@ -511,31 +549,16 @@ def _scale_other(
     time_limit_s: float,
     seed: int,
 ) -> dict[str, Any]:
-    """CFLP / MCLP on a k-nearest structure, dispatched to their model classes."""
+    """MCLP on lists by radius (the CFLP has its own pipeline, :func:`_scale_cflp`)."""
     from planner.costs import build_cost_matrix  # noqa: PLC0415
+    from planner.models.coverage import MCLP  # noqa: PLC0415
 
-    if model == "mclp":
-        # Coverage needs every site within the radius in each list: list by radius (capped).
-        kk = k or MCLP_MAX_LIST
-        costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk, max_km=MCLP_RADIUS_KM)
-    else:
-        kk = k or 30
-        costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk)
-    truncated = int((costs.beyond_cost <= MCLP_RADIUS_KM).sum()) if model == "mclp" else 0
+    # Coverage needs every site within the radius in each list: list by radius (capped).
+    kk = k or MCLP_MAX_LIST
+    costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk, max_km=MCLP_RADIUS_KM)
+    truncated = int((costs.beyond_cost <= MCLP_RADIUS_KM).sum())
     opts = SolveOptions(time_limit_s=time_limit_s, seed=seed, compute_regret=False)
-    if model == "cflp":
-        from planner.models.cflp import CFLP  # noqa: PLC0415
-
-        m = len(slon)
-        total = float(w.sum())
-        sites = SiteData.default(
-            m, capacity=max(total / max(p, 1) * 1.5, 1.0), fixed_cost=total * 50.0 / max(p, 1)
-        )
-        sol = CFLP.from_cost_matrix(costs, w, sites=sites).solve(opts)
-    else:
-        from planner.models.coverage import MCLP  # noqa: PLC0415
-
-        sol = MCLP.from_cost_matrix(costs, w, p=p, service_radius=MCLP_RADIUS_KM).solve(opts)
+    sol = MCLP.from_cost_matrix(costs, w, p=p, service_radius=MCLP_RADIUS_KM).solve(opts)
     return {
         "objective": sol.objective,
         "bound": sol.bound,
@@ -544,7 +567,217 @@ def _scale_other(
         "backend": sol.backend,
         "k": kk,
         "pairs": int(costs.nnz),
-        "service_radius_km": MCLP_RADIUS_KM if model == "mclp" else None,
+        "service_radius_km": MCLP_RADIUS_KM,
         "truncated_rows": truncated,
         "message": sol.message,
+    }
+
+
+def cflp_instance(total_demand: float, n_sites: int, p: int) -> SiteData:
+    """Capacities and fixed costs of the scale CFLP (service centres for the demand).
+
+    Every candidate site gets capacity ``CFLP_CAPACITY_FACTOR * D / p`` (service hours a
+    year) and fixed cost ``CFLP_FIXED_KM * D / p`` (hour-km, the unit of the travel costs:
+    opening a centre costs as much as carrying a p-th of the demand that far), so about
+    ``p`` centres balance opening and travel and at least ``p / CFLP_CAPACITY_FACTOR``
+    are needed for capacity.
+
+    Parameters
+    ----------
+    total_demand
+        Sum of the demand weights ``D``.
+    n_sites
+        Number of candidate sites.
+    p
+        Planned number of centres.
+
+    Returns
+    -------
+    sites
+        Site data (no required or forbidden sites).
+    """
+    share = total_demand / max(p, 1)
+    return SiteData.default(
+        n_sites,
+        capacity=max(CFLP_CAPACITY_FACTOR * share, 1.0),
+        fixed_cost=CFLP_FIXED_KM * share,
+    )
+
+
+def _add_sites_to_lists(
+    costs: CostMatrix,
+    rows: IntArray,
+    sites: IntArray,
+    cost: Callable[[IntArray, IntArray], FloatArray],
+) -> CostMatrix:
+    """Append ``sites`` to the lists of ``rows`` where they lie beyond the listed ones."""
+    n = costs.n_demand
+    indptr = costs.indptr
+    last = np.full(n, -np.inf)
+    has = indptr[1:] > indptr[:-1]
+    last[has] = costs.cost[indptr[1:][has] - 1]
+    add_r: list[IntArray] = []
+    add_s: list[IntArray] = []
+    add_c: list[FloatArray] = []
+    step = max(1, 2_000_000 // max(1, len(sites)))
+    for lo in range(0, len(rows), step):
+        rr = rows[lo : lo + step]
+        mat = cost(rr, sites)
+        order = np.argsort(mat, axis=1, kind="stable")
+        mat = np.take_along_axis(mat, order, axis=1)
+        new = mat > last[rr, None]
+        add_r.append(np.repeat(rr, new.sum(axis=1)))
+        add_s.append(sites[order][new])
+        add_c.append(mat[new])
+    er = np.concatenate([costs.row_of_entry, *add_r])
+    es = np.concatenate([costs.site_index, *add_s])
+    ec = np.concatenate([costs.cost, *add_c])
+    # Both parts are sorted by (row, cost) and added costs exceed the listed ones: a stable
+    # sort by row keeps every row sorted by cost.
+    order = np.argsort(er, kind="stable")
+    new_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(er, minlength=n), out=new_ptr[1:])
+    return CostMatrix(
+        indptr=new_ptr,
+        site_index=es[order].astype(np.int64),
+        cost=ec[order],
+        n_sites=costs.n_sites,
+        beyond_cost=np.asarray(costs.beyond_cost, dtype=np.float64),
+        unit=costs.unit,
+    )
+
+
+def _scale_cflp(
+    *,
+    dlon: FloatArray,
+    dlat: FloatArray,
+    w: FloatArray,
+    slon: FloatArray,
+    slat: FloatArray,
+    p: int,
+    time_limit_s: float,
+    seed: int,
+    log: TextIO,
+) -> dict[str, Any]:
+    from planner.models.cflp import CFLP  # noqa: PLC0415
+    from planner.models.pmedian import PMedian  # noqa: PLC0415
+
+    start = time.perf_counter()
+    m = len(slon)
+    sites = cflp_instance(float(w.sum()), m, p)
+    capacity = float(sites.capacity[0])
+    # 1. Aggregated copy: seeds by p-median, then the CFLP engine from the best of them.
+    alon, alat, aw, cell_of = _aggregate(dlon, dlat, w, CFLP_CELL_DEG)
+    acosts = radius_lists(alon, alat, slon, slat, np.zeros(len(alon)), k_min=m, k_max=m)
+    agg_eval = CFLP.from_cost_matrix(acosts, aw, sites=sites, single_source=False)
+    k_cap = math.ceil(float(aw.sum()) / capacity)
+    best_obj, best_sites = math.inf, np.zeros(0, dtype=np.int64)
+    for k in sorted({max(k_cap, round(f * p)) for f in (1.0, 1.2, 1.4)}):
+        pm = PMedian.from_cost_matrix(acosts, aw, p=k).solve(
+            SolveOptions(
+                time_limit_s=CFLP_SEED_SHARE * time_limit_s,
+                seed=seed,
+                backend="heuristic",
+                compute_regret=False,
+            )
+        )
+        obj = agg_eval.evaluate(pm.open_sites)[0]
+        log.write(f"  seed p-median k={k}: capacitated objective {obj:,.0f}\n")
+        if obj < best_obj:
+            best_obj, best_sites = obj, np.asarray(pm.open_sites, dtype=np.int64)
+    agg = CFLP.from_cost_matrix(
+        acosts, aw, sites=sites, single_source=False, initial_sites=best_sites.tolist()
+    )
+    agg_sol = agg.solve(
+        SolveOptions(
+            time_limit_s=CFLP_AGG_SHARE * time_limit_s,
+            seed=seed,
+            backend="heuristic",
+            compute_regret=False,
+        )
+    )
+    s0 = np.asarray(agg_sol.open_sites, dtype=np.int64)
+    assert agg.multipliers is not None
+    lam_unit = agg.multipliers / aw
+    log.write(
+        f"  aggregated: {len(aw):,} cells, {len(s0)} sites, objective "
+        f"{agg_sol.objective:,.0f}, bound {agg_sol.bound:,.0f} "
+        f"({time.perf_counter() - start:.1f} s)\n"
+    )
+    # 2. Lists: farms with demand by radius (+ every S0 site), the others k nearest.
+    pos = np.flatnonzero(w > 0)
+    exact = road_km_function(dlon, dlat, slon, slat)
+    seed_model = CFLP.from_cost_matrix(
+        exact(pos, s0),
+        w[pos],
+        sites=SiteData.default(len(s0), capacity=capacity, fixed_cost=sites.fixed_cost[s0]),
+    )
+    _, _, seed_km = seed_model.evaluate(range(len(s0)))
+    radius = np.zeros(len(w))
+    radius[pos] = np.maximum(np.nan_to_num(seed_km, nan=0.0), lam_unit[cell_of[pos]])
+    radius[pos] += CFLP_LIST_MARGIN_KM
+    costs = radius_lists(dlon, dlat, slon, slat, radius, k_min=CFLP_ZERO_K)
+    costs = _add_sites_to_lists(costs, pos, s0, exact)
+    lens = np.diff(costs.indptr)
+    log.write(
+        f"  lists: {costs.nnz:,} pairs (mean {lens[pos].mean():.0f} per farm with demand, "
+        f"max {lens.max()}) ({time.perf_counter() - start:.1f} s)\n"
+    )
+    # 3. Full-size solve, warm-started.
+    lam0 = np.zeros(len(w))
+    lam0[pos] = w[pos] * lam_unit[cell_of[pos]]
+    model = CFLP.from_cost_matrix(
+        costs,
+        w,
+        sites=sites,
+        exact_cost=exact,
+        initial_sites=s0.tolist(),
+        initial_multipliers=lam0,
+    )
+    # The solve returns a little after its limit (final fixing tests, loose-row assignment).
+    remaining = max(1.0, time_limit_s - CFLP_WRAP_UP_S - (time.perf_counter() - start))
+
+    def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
+        gap = "-" if pr.gap is None else f"{100 * pr.gap:.3f} %"
+        log.write(f"  {time.perf_counter() - start:6.1f} s  {pr.phase:<20} gap {gap}\n")
+
+    sol = model.solve(
+        SolveOptions(
+            time_limit_s=remaining,
+            seed=seed,
+            compute_regret=False,
+            backend="heuristic",
+            progress=_throttle(progress),
+        )
+    )
+    return {
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "status": str(sol.status),
+        "backend": sol.backend,
+        "n_open": len(sol.open_sites),
+        "capacity": capacity,
+        "fixed_cost": float(sites.fixed_cost[0]),
+        "k": round(float(lens[pos].mean())) if len(pos) else 0,
+        "k_max": int(lens.max()),
+        "pairs": int(costs.nnz),
+        "seed_objective": agg_sol.objective,
+        "message": sol.message,
+        "stats": dict(sol.stats),
+        **_checked(model.problem, sol),
+    }
+
+
+def _checked(problem: Any, sol: Any) -> dict[str, Any]:  # noqa: ANN401
+    """Run the independent checker; its time is reported apart and not in ``runtime_s``."""
+    from planner.models.check import check_solution  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    report = check_solution(problem, sol)
+    return {
+        "check_ok": report.ok,
+        "check_objective": report.objective,
+        "check_violations": list(report.violations),
+        "_check_s": time.perf_counter() - t0,
     }

@@ -192,8 +192,12 @@ class CflpData:
         if problem.single_source:
             keep &= weight[rows] <= capacity[site] * (1 + CAPACITY_RTOL)
         sel = np.flatnonzero(keep)
-        # Row by row, cheapest first (the assignment heuristics rely on this order).
-        sel = sel[np.lexsort((site[sel], costs.cost[sel], rows[sel]))]
+        # Row by row, cheapest first (the assignment heuristics rely on this order); the
+        # rows of a CostMatrix usually come sorted by cost already (no sort needed then).
+        c_sel = costs.cost[sel]
+        r_sel = rows[sel]
+        if len(sel) > 1 and not bool(np.all((c_sel[1:] >= c_sel[:-1]) | (r_sel[1:] != r_sel[:-1]))):
+            sel = sel[np.lexsort((site[sel], c_sel, r_sel))]
         e_row = rows[sel]
         e_site = site[sel]
         e_cost = costs.cost[sel]

@@ -95,9 +95,9 @@ class Lagrangian:
 
     def __init__(self, data: CflpData, beyond_cost: FloatArray) -> None:
         self.data = data
-        ent = np.flatnonzero(data.served[data.e_row])
-        # Entries of served rows, ordered by site.
-        ent = ent[np.argsort(data.e_site[ent], kind="stable")]
+        # Entries of served rows, ordered by site (every entry is one since loose rows have
+        # none, see CflpData; the filter only guards the general case).
+        ent = data.by_site[data.served[data.e_row[data.by_site]]]
         self.ent = ent
         self.ent_site = data.e_site[ent]
         self.ent_row = data.e_row[ent]
@@ -431,7 +431,9 @@ def run_subgradient(  # noqa: C901, PLR0912, PLR0915
     seen: set[bytes] = set()
     last_res: _SubResult | None = None
     for it in range(max_iter):
-        if should_stop():
+        # A first call always evaluates the start multipliers once: any multipliers give a
+        # valid bound, so a time limit reached before this phase still leaves one.
+        if should_stop() and (it > 0 or np.isfinite(state.bound)):
             break
         res = lag.evaluate(lam, state.fixed_closed, state.fixed_open)
         state.iterations += 1
