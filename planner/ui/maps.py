@@ -74,8 +74,7 @@ def outline_layers() -> list[pdk.Layer]:
             get_source_position="a",
             get_target_position="b",
             get_color=[90, 90, 90, 220],
-            get_width=1.5,
-            width_units="pixels",
+            get_width=1.5,  # pixels (deck.gl's default unit for LineLayer widths)
             pickable=False,
         ),
     ]

@@ -25,4 +25,6 @@ def test_oblast_labels_keep_a_literal_character_set() -> None:
     border = next(layer for layer in spec["layers"] if layer["id"] == "kz-border")
     assert border["@@type"] == "LineLayer"
     assert len(border["data"]) == len(ring) - 1
+    # no string prop may turn into an "@@=" accessor expression (pydeck does that to strings)
+    assert not any(str(v).startswith("@@=") for k, v in border.items() if k.startswith("width"))
     assert all(layer["@@type"] != "PathLayer" for layer in spec["layers"])
