@@ -542,10 +542,21 @@ def relative_gap(objective: float, bound: float) -> float:
 
 
 class Clock:
-    """Deadline and progress helper used inside ``solve`` implementations."""
+    """Deadline and progress helper used inside ``solve`` implementations.
 
-    def __init__(self, options: SolveOptions) -> None:
+    Parameters
+    ----------
+    options
+        Time limit, cancellation and progress callback.
+    maximise
+        For a maximisation model: callers record ``-objective`` / ``-bound`` (so "lower
+        incumbent, higher bound is better" holds) and the progress callback receives the
+        true, positive values.
+    """
+
+    def __init__(self, options: SolveOptions, *, maximise: bool = False) -> None:
         self.options = options
+        self.sign = -1.0 if maximise else 1.0
         self.start = time.perf_counter()
         self.best_objective = float("inf")
         self.best_bound = float("-inf")
@@ -580,8 +591,8 @@ class Clock:
             self.best_bound = bound
         if self.options.progress is None:
             return
-        inc = self.best_objective if np.isfinite(self.best_objective) else None
-        bnd = self.best_bound if np.isfinite(self.best_bound) else None
+        inc = self.sign * self.best_objective if np.isfinite(self.best_objective) else None
+        bnd = self.sign * self.best_bound if np.isfinite(self.best_bound) else None
         gap = relative_gap(inc, bnd) if inc is not None and bnd is not None else None
         self.options.progress(
             Progress(elapsed_s=self.elapsed_s, incumbent=inc, bound=bnd, gap=gap, phase=phase)

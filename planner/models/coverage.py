@@ -76,7 +76,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -91,7 +91,6 @@ from planner.models._base import (
     FloatArray,
     IntArray,
     LocationProblem,
-    Progress,
     SiteData,
     Solution,
     SolveOptions,
@@ -102,6 +101,9 @@ from planner.models._base import (
 )
 from planner.models._build import GeoBuildMixin
 from planner.models._decision import Evaluator, SwapDelta, drop_one_regret, n_best, swap_regret
+
+if TYPE_CHECKING:
+    import highspy
 
 _RADIUS_REL_TOL = 1e-12  # same tolerance as check.py uses for "within the radius"
 _OPTIMAL_GAP = 1e-6  # a gap at or below this is reported as proven optimal
@@ -124,9 +126,20 @@ def _within(cost: FloatArray, radius: float) -> BoolArray:
     return np.asarray(cost <= radius * (1 + _RADIUS_REL_TOL), dtype=np.bool_)
 
 
-def _unreachable_rows(costs: CostMatrix) -> BoolArray:
-    """Rows with no allowed pair at all (excluded from p-center/p-median objectives)."""
-    return np.asarray((np.diff(costs.indptr) == 0) & ~np.isfinite(costs.beyond_cost))
+def reachable_rows(costs: CostMatrix) -> BoolArray:
+    """Return the rows with at least one allowed pair (the others are left out, as in check.py).
+
+    Parameters
+    ----------
+    costs
+        The cost structure.
+
+    Returns
+    -------
+    reachable
+        Per row, whether it lists a site or has a finite cost beyond its list.
+    """
+    return np.asarray(~((np.diff(costs.indptr) == 0) & ~np.isfinite(costs.beyond_cost)))
 
 
 def count_new_bounds(problem: LocationProblem) -> tuple[int, int]:
@@ -235,8 +248,46 @@ def nearest_open(
     return assignment, cost
 
 
-def _pair_costs(costs: CostMatrix, assignment: IntArray) -> FloatArray:
-    """Return the listed cost of each row's assigned site (``nan`` where unassigned)."""
+def csr_rows(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Select rows of a CSR structure.
+
+    Parameters
+    ----------
+    indptr
+        Row pointer of the structure.
+    rows
+        Rows to keep, in the wanted order.
+
+    Returns
+    -------
+    sub_indptr, take
+        Row pointer of the selection and, per selected entry, its position in the
+        structure's data arrays.
+    """
+    lens = indptr[rows + 1] - indptr[rows]
+    sub_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lens, out=sub_indptr[1:])
+    take = np.repeat(indptr[rows], lens) + (
+        np.arange(int(sub_indptr[-1])) - np.repeat(sub_indptr[:-1], lens)
+    )
+    return sub_indptr, take
+
+
+def pair_costs(costs: CostMatrix, assignment: IntArray) -> FloatArray:
+    """Return the listed cost of each row's assigned site.
+
+    Parameters
+    ----------
+    costs
+        The cost structure.
+    assignment
+        Site index per row (-1 if none).
+
+    Returns
+    -------
+    cost
+        The listed cost of the pair (``nan`` where unassigned or not listed).
+    """
     out = np.full(costs.n_demand, np.nan)
     rows = costs.row_of_entry
     hit = assignment[rows] == costs.site_index
@@ -318,12 +369,7 @@ def _group_rows(
         _, first_idx, group_of = np.unique(group_of, return_index=True, return_inverse=True)
         group_of = group_of.ravel().astype(np.int64)
     first = np.asarray(first_idx, dtype=np.int64)
-    g_lens = lens[first]
-    g_indptr = np.zeros(len(first) + 1, dtype=np.int64)
-    np.cumsum(g_lens, out=g_indptr[1:])
-    take = np.repeat(indptr[first], g_lens) + (
-        np.arange(int(g_indptr[-1])) - np.repeat(g_indptr[:-1], g_lens)
-    )
+    g_indptr, take = csr_rows(indptr, first)
     g_weight = np.bincount(group_of, weights=weights, minlength=len(first)).astype(np.float64)
     group_of_row = np.full(n_rows_total, -1, dtype=np.int64)
     group_of_row[row_ids] = group_of
@@ -383,13 +429,7 @@ def _coverage(problem: LocationProblem, radius: float) -> _Coverage:
 
 def _subset_rows(cov: _Coverage, rows: IntArray) -> tuple[IntArray, IntArray]:
     """CSR (indptr, cols) of the given rows of the coverage structure."""
-    lens = cov.row_indptr[rows + 1] - cov.row_indptr[rows]
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lens, out=indptr[1:])
-    if len(rows) == 0:
-        return indptr, np.zeros(0, dtype=np.int64)
-    starts = np.repeat(cov.row_indptr[rows] - indptr[:-1], lens)
-    take = np.arange(indptr[-1], dtype=np.int64) + starts
+    indptr, take = csr_rows(cov.row_indptr, rows)
     return indptr, cov.row_cols[take]
 
 
@@ -542,6 +582,30 @@ def _finite_or_inf(x: FloatArray, inf: float) -> FloatArray:
     return np.nan_to_num(np.asarray(x, dtype=np.float64), posinf=inf, neginf=-inf)
 
 
+def _pass_to_highs(h: highspy.Highs, mip: MatrixMip, *, relax: bool = False) -> None:
+    """Load a matrix MIP (``relax``: its LP relaxation) into a HiGHS instance, row-wise."""
+    inf = float(h.getInfinity())
+    a = mip.matrix.tocsr()
+    integer = np.zeros(mip.n_cols, dtype=np.int32) if relax else mip.integer.astype(np.int32)
+    h.passModel(
+        int(mip.n_cols),
+        int(a.shape[0]),
+        int(a.nnz),
+        2,  # row-wise
+        -1 if mip.maximise else 1,
+        float(mip.offset),
+        np.ascontiguousarray(mip.objective, dtype=np.float64),
+        _finite_or_inf(mip.lower, inf),
+        _finite_or_inf(mip.upper, inf),
+        _finite_or_inf(mip.row_lower, inf),
+        _finite_or_inf(mip.row_upper, inf),
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(np.float64),
+        integer,
+    )
+
+
 def _solve_highs(
     mip: MatrixMip,
     clock: Clock,
@@ -561,25 +625,7 @@ def _solve_highs(
     h.setOptionValue("threads", 1)
     if feasibility_only:
         h.setOptionValue("mip_max_improving_sols", 1)
-    inf = float(h.getInfinity())
-    a = mip.matrix.tocsr()
-    h.passModel(
-        int(mip.n_cols),
-        int(a.shape[0]),
-        int(a.nnz),
-        2,  # row-wise
-        -1 if mip.maximise else 1,
-        float(mip.offset),
-        np.ascontiguousarray(mip.objective, dtype=np.float64),
-        _finite_or_inf(mip.lower, inf),
-        _finite_or_inf(mip.upper, inf),
-        _finite_or_inf(mip.row_lower, inf),
-        _finite_or_inf(mip.row_upper, inf),
-        a.indptr.astype(np.int32),
-        a.indices.astype(np.int32),
-        a.data.astype(np.float64),
-        mip.integer.astype(np.int32),
-    )
+    _pass_to_highs(h, mip)
     if hint is not None:
         h.setSolution(
             int(mip.n_cols), np.arange(mip.n_cols, dtype=np.int32), hint.astype(np.float64)
@@ -806,17 +852,7 @@ def lp_bound(mip: MatrixMip, clock: Clock, time_limit_s: float) -> float:
     bound
         Optimal LP value including the offset.
     """
-    relaxed = MatrixMip(
-        objective=mip.objective,
-        lower=mip.lower,
-        upper=mip.upper,
-        integer=np.zeros(mip.n_cols, dtype=np.bool_),
-        matrix=mip.matrix,
-        row_lower=mip.row_lower,
-        row_upper=mip.row_upper,
-        maximise=mip.maximise,
-        offset=mip.offset,
-    )
+    relaxed = replace(mip, integer=np.zeros(mip.n_cols, dtype=np.bool_))
     res = _solve_highs(
         relaxed, clock, max(0.01, time_limit_s), None, feasibility_only=False, report=None
     )
@@ -981,25 +1017,7 @@ def _mclp_dual_bound(
     mip = _mclp_mip(core, 0.0)
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.silent()
-    inf = float(h.getInfinity())
-    a = mip.matrix
-    h.passModel(
-        int(mip.n_cols),
-        int(a.shape[0]),
-        int(a.nnz),
-        2,
-        -1,
-        0.0,
-        np.ascontiguousarray(mip.objective),
-        _finite_or_inf(mip.lower, inf),
-        _finite_or_inf(mip.upper, inf),
-        _finite_or_inf(mip.row_lower, inf),
-        _finite_or_inf(mip.row_upper, inf),
-        a.indptr.astype(np.int32),
-        a.indices.astype(np.int32),
-        a.data.astype(np.float64),
-        np.zeros(mip.n_cols, dtype=np.int32),
-    )
+    _pass_to_highs(h, mip, relax=True)
     h.setOptionValue("solver", "pdlp")
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(max(0.5, budget_s)))
@@ -1239,36 +1257,6 @@ def infeasible_solution(
     )
 
 
-class _MaxClock(Clock):
-    """Clock for a maximisation model.
-
-    Internally values are negated so that the base class's "lower incumbent / higher bound is
-    better" logic holds (callers pass ``-coverage``); the progress callback receives the true,
-    positive coverage and upper bound.
-    """
-
-    def report(
-        self,
-        *,
-        incumbent: float | None = None,
-        bound: float | None = None,
-        phase: str = "",
-    ) -> None:
-        """Record ``-incumbent`` / ``-bound`` and notify with positive values."""
-        if incumbent is not None and incumbent < self.best_objective:
-            self.best_objective = incumbent
-        if bound is not None and bound > self.best_bound:
-            self.best_bound = bound
-        if self.options.progress is None:
-            return
-        inc = -self.best_objective if np.isfinite(self.best_objective) else None
-        bnd = -self.best_bound if np.isfinite(self.best_bound) else None
-        gap = relative_gap(inc, bnd) if inc is not None and bnd is not None else None
-        self.options.progress(
-            Progress(elapsed_s=self.elapsed_s, incumbent=inc, bound=bnd, gap=gap, phase=phase)
-        )
-
-
 class _Negated:
     """Adapter: the N-best/regret helpers minimise, MCLP maximises."""
 
@@ -1370,6 +1358,66 @@ def add_decision_support(
     )
 
 
+def with_decision_support(
+    solution: Solution,
+    model: Evaluator,
+    problem: LocationProblem,
+    clock: Clock,
+    *,
+    maximise: bool = False,
+    drop_regret: Callable[[Sequence[int]], dict[int, float]] | None = None,
+    swap_delta: SwapDelta | None = None,
+) -> Solution:
+    """Attach decision support at the end of ``solve`` (the tail shared by all three models).
+
+    The vectorised shortcuts ``drop_regret`` and ``swap_delta`` hold only without capacities
+    and are ignored for a capacitated problem, where one ``evaluate`` solves an assignment
+    MIP and counts as :data:`_MIP_EVALUATE_FACTOR` times the nonzeros.
+
+    Parameters
+    ----------
+    solution
+        The solution from the model's own solve.
+    model
+        Anything with ``evaluate`` in minimisation terms (see :func:`add_decision_support`).
+    problem
+        The problem (sites, capacities, size of the cost structure).
+    clock
+        Options (``compute_regret``, ``n_best``) and the deadline.
+    maximise
+        Whether the model maximises.
+    drop_regret
+        Vectorised drop-one regret of an open set (uncapacitated only).
+    swap_delta
+        Fast swap evaluation (uncapacitated only).
+
+    Returns
+    -------
+    solution
+        With ``regret``, ``swap_regret`` and ``alternatives`` filled in as requested.
+    """
+    capacitated = problem.capacitated
+    drop = (
+        drop_regret(solution.open_sites)
+        if drop_regret is not None
+        and solution.has_solution
+        and clock.options.compute_regret
+        and not capacitated
+        and not clock.should_stop
+        else None
+    )
+    return add_decision_support(
+        solution,
+        model,
+        clock,
+        sites=problem.sites,
+        maximise=maximise,
+        swap_delta=None if capacitated else swap_delta,
+        drop_regret=drop,
+        evaluate_cost=problem.costs.nnz * (_MIP_EVALUATE_FACTOR if capacitated else 1),
+    )
+
+
 def pad_open(
     problem: LocationProblem,
     chosen_sites: Sequence[int] | IntArray,
@@ -1439,11 +1487,15 @@ class AssignMip:
     pair_site: IntArray
     n_sites: int
 
-    def split(self, values: FloatArray) -> tuple[BoolArray, IntArray]:
-        """Return (open mask, assignment per row; -1 if none) from a solution vector."""
+    def split(self, values: FloatArray, n_rows: int | None = None) -> tuple[BoolArray, IntArray]:
+        """Return (open mask, assignment per row; -1 if none) from a solution vector.
+
+        ``n_rows`` is the length of the assignment (default: up to the last row with a pair).
+        """
         y = values[: self.n_sites] > 0.5  # noqa: PLR2004
         x = values[self.n_sites :] > 0.5  # noqa: PLR2004
-        n_rows = int(self.pair_row.max()) + 1 if len(self.pair_row) else 0
+        if n_rows is None:
+            n_rows = int(self.pair_row.max()) + 1 if len(self.pair_row) else 0
         assignment = np.full(n_rows, -1, dtype=np.int64)
         assignment[self.pair_row[x]] = self.pair_site[x]
         return y, assignment
@@ -1743,19 +1795,12 @@ class MCLP(GeoBuildMixin):
         if res.values is None:
             a = greedy_capacity_assignment(problem, pr, ps, mask, np.argsort(-w, kind="stable"))
         else:
-            _, a_part = model.split(res.values)
-            a = np.full(problem.n_demand, -1, dtype=np.int64)
-            a[: len(a_part)] = a_part
+            a = model.split(res.values, problem.n_demand)[1]
         return self._with_costs(a)
 
     def _with_costs(self, a: IntArray) -> tuple[float, IntArray, FloatArray]:
         problem = self.problem
-        costs = problem.costs
-        cost = np.full(problem.n_demand, np.nan)
-        rows = costs.row_of_entry
-        hit = a[rows] == costs.site_index
-        cost[rows[hit]] = costs.cost[hit]
-        return float(problem.weights[a >= 0].sum()), a, cost
+        return float(problem.weights[a >= 0].sum()), a, pair_costs(problem.costs, a)
 
     def solve(self, options: SolveOptions | None = None) -> Solution:
         """Solve the model; never raises on a time limit once a solution is known.
@@ -1771,7 +1816,7 @@ class MCLP(GeoBuildMixin):
             Covered demand as objective; ``bound`` is an upper bound.
         """
         opts = options or SolveOptions()
-        clock = _MaxClock(opts)
+        clock = Clock(opts, maximise=True)
         problem = self.problem
         cov = _coverage(problem, self._radius)
         w = problem.weights
@@ -1785,29 +1830,22 @@ class MCLP(GeoBuildMixin):
             return infeasible_solution(problem, clock, reason, stats)
         if problem.capacitated:
             sol = self._solve_capacitated(cov, k, clock, stats)
-            return add_decision_support(
-                sol,
-                _Negated(self),
-                clock,
-                sites=problem.sites,
-                maximise=True,
-                evaluate_cost=problem.costs.nnz * _MIP_EVALUATE_FACTOR,
-            )
-        sol = self._solve_uncapacitated(cov, k, clock, stats)
-        drop = None
-        if sol.has_solution and opts.compute_regret and not clock.should_stop:
-            out_sites, _, loss = self._swap_tables(sol.open_sites)
-            drop = {int(j): float(v) for j, v in zip(out_sites, loss, strict=True)}
-        return add_decision_support(
+        else:
+            sol = self._solve_uncapacitated(cov, k, clock, stats)
+        return with_decision_support(
             sol,
             _Negated(self),
+            problem,
             clock,
-            sites=problem.sites,
             maximise=True,
+            drop_regret=self._drop_regret,
             swap_delta=lambda s: self._swap_tables(s)[:2],
-            drop_regret=drop,
-            evaluate_cost=problem.costs.nnz,
         )
+
+    def _drop_regret(self, open_sites: Sequence[int]) -> dict[int, float]:
+        """Drop-one regret (coverage lost), vectorised (uncapacitated)."""
+        out_sites, _, loss = self._swap_tables(open_sites)
+        return {int(j): float(v) for j, v in zip(out_sites, loss, strict=True)}
 
     def _swap_tables(self, open_sites: Sequence[int]) -> tuple[IntArray, FloatArray, FloatArray]:
         """Swap deltas and drop losses for a fixed open set (uncapacitated, vectorised).
@@ -2074,9 +2112,7 @@ class MCLP(GeoBuildMixin):
             )
             backend_used += f"+{res.backend}"
             if res.values is not None:
-                m_open, a_part = model.split(res.values)
-                a = np.full(problem.n_demand, -1, dtype=np.int64)
-                a[: len(a_part)] = a_part
+                m_open, a = model.split(res.values, problem.n_demand)
                 val = float(w[a >= 0].sum())
                 if val > incumbent:
                     incumbent, best_mask, best_a = val, m_open, a
@@ -2422,10 +2458,8 @@ class SetCover(GeoBuildMixin):
             )
             if res.values is None:
                 return float("inf"), a, c
-            _, a_part = model.split(res.values)
-            a = np.full(problem.n_demand, -1, dtype=np.int64)
-            a[: len(a_part)] = a_part
-            c = _pair_costs(problem.costs, a)
+            a = model.split(res.values, problem.n_demand)[1]
+            c = pair_costs(problem.costs, a)
         return self._objective_of(mask), a, c
 
     def _drop_regret(self, open_sites: Sequence[int]) -> dict[int, float]:
@@ -2485,24 +2519,7 @@ class SetCover(GeoBuildMixin):
             sol = self._solve_capacitated(cov, clock, stats)
         else:
             sol = self._solve_uncapacitated(cov, clock, stats)
-        drop = (
-            self._drop_regret(sol.open_sites)
-            if sol.has_solution
-            and opts.compute_regret
-            and not problem.capacitated
-            and not clock.should_stop
-            else None
-        )
-        work = problem.costs.nnz * (_MIP_EVALUATE_FACTOR if problem.capacitated else 1)
-        return add_decision_support(
-            sol,
-            self,
-            clock,
-            sites=problem.sites,
-            maximise=False,
-            drop_regret=drop,
-            evaluate_cost=work,
-        )
+        return with_decision_support(sol, self, problem, clock, drop_regret=self._drop_regret)
 
     def _uncoverable_text(self, stats: dict[str, float | int | str]) -> str:
         n_unc = int(stats["uncoverable_rows"])
@@ -2558,18 +2575,7 @@ class SetCover(GeoBuildMixin):
             incumbent = base + float(core.cost[chosen].sum())
         else:
             chosen = None
-        mip = cover_mip(core, (lo_new, hi_new), zero_objective=False)
-        mip = MatrixMip(
-            objective=mip.objective,
-            lower=mip.lower,
-            upper=mip.upper,
-            integer=mip.integer,
-            matrix=mip.matrix,
-            row_lower=mip.row_lower,
-            row_upper=mip.row_upper,
-            maximise=False,
-            offset=base,
-        )
+        mip = replace(cover_mip(core, (lo_new, hi_new), zero_objective=False), offset=base)
         bound = base + float(core.cost[core.forced].sum())
         backend = choose_backend(opts, pure_binary=True, size=int(core.g.nnz))
         backend_used = "greedy"
@@ -2711,13 +2717,8 @@ class SetCover(GeoBuildMixin):
             else:
                 msg = "no feasible capacitated cover found within the time limit."
             return infeasible_solution(problem, clock, msg, stats)
-        mask, a_part = model.split(res.values)
-        a = np.full(problem.n_demand, -1, dtype=np.int64)
-        a[: len(a_part)] = a_part
-        cost = np.full(problem.n_demand, np.nan)
-        rows_e = problem.costs.row_of_entry
-        hit = a[rows_e] == problem.costs.site_index
-        cost[rows_e[hit]] = problem.costs.cost[hit]
+        mask, a = model.split(res.values, problem.n_demand)
+        cost = pair_costs(problem.costs, a)
         objective = self._objective_of(mask)
         bound = res.bound if np.isfinite(res.bound) else float("nan")
         if np.isfinite(bound):

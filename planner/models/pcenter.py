@@ -65,13 +65,12 @@ from planner.models._base import (
 )
 from planner.models._build import GeoBuildMixin
 from planner.models.coverage import (
-    _MIP_EVALUATE_FACTOR,
     CoverCore,
     MatrixMip,
-    add_decision_support,
     build_assign_mip,
     choose_backend,
     cover_mip,
+    csr_rows,
     greedy_cover,
     infeasible_solution,
     lp_bound,
@@ -79,9 +78,12 @@ from planner.models.coverage import (
     nearest_open,
     new_sites_for_p,
     pad_open,
+    pair_costs,
+    reachable_rows,
     reduce_cover,
     site_mask,
     solve_mip,
+    with_decision_support,
 )
 
 Method = Literal["auto", "binary_search", "mip"]
@@ -182,8 +184,7 @@ class PCenter(GeoBuildMixin):
         return costs.cost
 
     def _reachable(self) -> BoolArray:
-        costs = self.problem.costs
-        return np.asarray(~((np.diff(costs.indptr) == 0) & ~np.isfinite(costs.beyond_cost)))
+        return reachable_rows(self.problem.costs)
 
     def evaluate(self, open_sites: Sequence[int]) -> tuple[float, IntArray, FloatArray]:
         """Return the objective, assignment and assignment cost of a fixed open set.
@@ -221,6 +222,11 @@ class PCenter(GeoBuildMixin):
         vals = c[rows] * (self.problem.weights[rows] if self.problem.weighted else 1.0)
         return float(vals.max())
 
+    def _with_costs(self, a: IntArray) -> tuple[float, IntArray, FloatArray]:
+        """Objective, assignment and listed cost of a given assignment."""
+        c = pair_costs(self.problem.costs, a)
+        return self._objective(a, c), a, c
+
     def _evaluate_capacitated(self, mask: BoolArray) -> tuple[float, IntArray, FloatArray]:
         """Exact bottleneck assignment for a fixed open set (binary search + MIP)."""
         clock = Clock(SolveOptions(time_limit_s=60.0))
@@ -236,22 +242,12 @@ class PCenter(GeoBuildMixin):
                     break
                 lo = mid + 1
                 continue
-            a = found[1]
-            c = self._costs_of(a)
-            best = (self._objective(a, c), a, c)
+            best = self._with_costs(found[1])
             hi = min(mid, int(np.searchsorted(thresholds, best[0] * (1 - 1e-12)))) - 1
         if best is None:
             n = self.problem.n_demand
             return float("inf"), np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
         return best
-
-    def _costs_of(self, a: IntArray) -> FloatArray:
-        costs = self.problem.costs
-        out = np.full(self.problem.n_demand, np.nan)
-        rows = costs.row_of_entry
-        hit = a[rows] == costs.site_index
-        out[rows[hit]] = costs.cost[hit]
-        return out
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -323,24 +319,7 @@ class PCenter(GeoBuildMixin):
             sol = self._row_generation(clock, stats)
         else:
             sol = self._binary_search(k, clock, stats)
-        drop = (
-            self._drop_regret(sol.open_sites)
-            if sol.has_solution
-            and opts.compute_regret
-            and not problem.capacitated
-            and not clock.should_stop
-            else None
-        )
-        work = problem.costs.nnz * (_MIP_EVALUATE_FACTOR if problem.capacitated else 1)
-        return add_decision_support(
-            sol,
-            self,
-            clock,
-            sites=problem.sites,
-            maximise=False,
-            drop_regret=drop,
-            evaluate_cost=work,
-        )
+        return with_decision_support(sol, self, problem, clock, drop_regret=self._drop_regret)
 
     def _drop_regret(self, open_sites: Sequence[int]) -> dict[int, float]:
         """Drop-one regret from nearest / second-nearest open values (vectorised)."""
@@ -418,7 +397,7 @@ class PCenter(GeoBuildMixin):
                 backend_used += f"+{used}"
             if verdict == "feasible" and open_sites is not None:
                 if found_a is not None:  # capacitated: the (B2) assignment itself
-                    obj = self._objective(found_a, self._costs_of(found_a))
+                    obj = self._with_costs(found_a)[0]
                 else:
                     obj = self.evaluate(open_sites)[0]
                 if obj < best_val:
@@ -449,18 +428,14 @@ class PCenter(GeoBuildMixin):
                     "at the largest allowed cost. Raise p or the cutoff."
                 )
                 return infeasible_solution(problem, clock, msg, stats)
-            msg = "no feasible solution found within the time limit."
-            return infeasible_solution(problem, clock, msg, stats, status=Status.ERROR)
+            return self._timed_out(clock, stats)
         bound = float(thresholds[proven_lo]) if proven_lo < n_t else best_val
         bound = min(max(bound, lb_val), best_val)
         if best_assign is not None:
-            assignment, cost = best_assign, self._costs_of(best_assign)
-            objective = self._objective(assignment, cost)
+            objective, assignment, cost = self._with_costs(best_assign)
         else:
             objective, assignment, cost = self._final_assignment(best_open, clock, backend)
-        unit = problem.costs.unit
-        what = "weight x cost" if problem.weighted else f"travel cost ({unit})"
-        msg = f"worst {what} {objective:,.6g}; lower bound {bound:,.6g}."
+        msg = self._summary(objective, bound)
         if stats["unreachable_rows"]:
             msg += (
                 f" {stats['unreachable_rows']} demand row(s) with weight "
@@ -480,15 +455,21 @@ class PCenter(GeoBuildMixin):
             stats=stats,
         )
 
+    def _summary(self, objective: float, bound: float, detail: str = "") -> str:
+        """Return the plain-language result: worst (weighted) cost and lower bound."""
+        problem = self.problem
+        what = "weight x cost" if problem.weighted else f"travel cost ({problem.costs.unit})"
+        return f"worst {what} {objective:,.6g}; lower bound {bound:,.6g}{detail}."
+
+    def _timed_out(self, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
+        """Return the ERROR solution: no network was found within the time limit."""
+        msg = "no feasible solution found within the time limit."
+        return infeasible_solution(self.problem, clock, msg, stats, status=Status.ERROR)
+
     def _subproblem(self, rows: IntArray) -> PCenter:
         """Return the same p-center restricted to the given demand rows (same sites, options)."""
         costs, problem = self.problem.costs, self.problem
-        lens = costs.indptr[rows + 1] - costs.indptr[rows]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lens, out=indptr[1:])
-        take = np.repeat(costs.indptr[rows], lens) + (
-            np.arange(int(indptr[-1])) - np.repeat(indptr[:-1], lens)
-        )
+        indptr, take = csr_rows(costs.indptr, rows)
         sub_costs = CostMatrix(
             indptr=indptr,
             site_index=costs.site_index[take],
@@ -590,20 +571,13 @@ class PCenter(GeoBuildMixin):
             add *= 2
         stats.update(row_generation_rounds=rounds, row_generation_rows=len(subset))
         if best_open is None:
-            return infeasible_solution(
-                problem,
-                clock,
-                "no feasible solution found within the time limit.",
-                stats,
-                status=Status.ERROR,
-            )
+            return self._timed_out(clock, stats)
         objective, assignment, cost = self.evaluate(best_open)
         bound = min(lower, objective)
-        unit = problem.costs.unit
-        what = "weight x cost" if problem.weighted else f"travel cost ({unit})"
-        msg = (
-            f"worst {what} {objective:,.6g}; lower bound {bound:,.6g} (exact on "
-            f"{len(subset):,} of {len(reach):,} rows after {rounds} round(s))."
+        msg = self._summary(
+            objective,
+            bound,
+            f" (exact on {len(subset):,} of {len(reach):,} rows after {rounds} round(s))",
         )
         return make_solution(
             problem,
@@ -665,9 +639,7 @@ class PCenter(GeoBuildMixin):
         found = self._capacitated_feasible(np.inf, clock, backend, mask)
         if found is None:
             return obj, a, c
-        a = found[1]
-        c = self._costs_of(a)
-        return self._objective(a, c), a, c
+        return self._with_costs(found[1])
 
     def _feasible(
         self, t_val: float, k: int, clock: Clock, backend: str
@@ -740,16 +712,7 @@ class PCenter(GeoBuildMixin):
             if np.isfinite(lb) and lb > k + 1e-6:
                 return "infeasible", None, "lp"
             return "unknown-heuristic", None, "lp"
-        feas = MatrixMip(
-            objective=np.zeros(core.n_cand),
-            lower=mip.lower,
-            upper=mip.upper,
-            integer=mip.integer,
-            matrix=mip.matrix,
-            row_lower=mip.row_lower,
-            row_upper=mip.row_upper,
-            maximise=False,
-        )
+        feas = replace(mip, objective=np.zeros(core.n_cand))
         res = solve_mip(feas, backend, clock, time_limit_s=clock.remaining_s, feasibility_only=True)
         if res.values is not None:
             cols = np.flatnonzero(res.values > 0.5)  # noqa: PLR2004
@@ -796,10 +759,7 @@ class PCenter(GeoBuildMixin):
         )
         if res.values is None:
             return None
-        mask, a_part = model.split(res.values)
-        a = np.full(problem.n_demand, -1, dtype=np.int64)
-        a[: len(a_part)] = a_part
-        return mask, a
+        return model.split(res.values, problem.n_demand)
 
     def _solve_direct(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
         """(P1)-(P7) as one MIP (columns: y, x, z)."""
@@ -853,15 +813,8 @@ class PCenter(GeoBuildMixin):
         if backend == "heuristic":
             backend = "highs"
         if backend == "cp-sat":
-            mip = MatrixMip(
-                objective=mip.objective,
-                lower=mip.lower,
-                upper=np.ceil(mip.upper),
-                integer=np.ones(mip.n_cols, dtype=np.bool_),
-                matrix=mip.matrix,
-                row_lower=mip.row_lower,
-                row_upper=mip.row_upper,
-                maximise=False,
+            mip = replace(
+                mip, upper=np.ceil(mip.upper), integer=np.ones(mip.n_cols, dtype=np.bool_)
             )
         res = solve_mip(mip, backend, clock, time_limit_s=clock.remaining_s)
         if res.values is None:
@@ -869,13 +822,7 @@ class PCenter(GeoBuildMixin):
                 return infeasible_solution(
                     problem, clock, f"no choice of {p} sites serves every reachable row.", stats
                 )
-            return infeasible_solution(
-                problem,
-                clock,
-                "no feasible solution found within the time limit.",
-                stats,
-                status=Status.ERROR,
-            )
+            return self._timed_out(clock, stats)
         mask = res.values[:m] > 0.5  # noqa: PLR2004
         open_sites = [int(j) for j in np.flatnonzero(mask)]
         objective, assignment, cost = self._final_assignment(open_sites, clock, backend)
