@@ -382,21 +382,58 @@ def _group_rows(
 
 
 @dataclass(frozen=True, eq=False)
-class _Coverage:
-    """Which rows the allowed sites cover, split into required / free candidates."""
+class Coverage:
+    """Which rows the allowed sites cover, split into required / free candidates.
 
-    covered_by_required: BoolArray  # per row
-    coverable: BoolArray  # per row: some allowed (required or free) site covers it
-    cand_sites: IntArray  # site index of each candidate column
-    row_indptr: IntArray  # per row: candidate columns covering it (CSR, sorted columns)
+    Parameters
+    ----------
+    covered_by_required
+        Per row, whether a required site covers it.
+    coverable
+        Per row, whether some allowed (required or free) site covers it.
+    cand_sites
+        Site index of each candidate column (the free sites).
+    row_indptr, row_cols
+        Per row, the candidate columns covering it (CSR, columns sorted within a row).
+    truncated_rows
+        Rows whose cost lists may be cut off inside the radius.
+    entry_within
+        Per stored entry, whether it covers (within the radius).
+    """
+
+    covered_by_required: BoolArray
+    coverable: BoolArray
+    cand_sites: IntArray
+    row_indptr: IntArray
     row_cols: IntArray
-    truncated_rows: int  # rows whose lists may be cut off inside the radius
-    entry_within: BoolArray  # per stored entry: within the radius
+    truncated_rows: int
+    entry_within: BoolArray
+
+    def subset(self, rows: IntArray) -> tuple[IntArray, IntArray]:
+        """Return the CSR (indptr, cols) of the given rows."""
+        indptr, take = csr_rows(self.row_indptr, rows)
+        return indptr, self.row_cols[take]
 
 
-def _coverage(problem: LocationProblem, radius: float) -> _Coverage:
+def coverage_sets(problem: LocationProblem, within: BoolArray, truncated_rows: int = 0) -> Coverage:
+    """Return the coverage structure of the stored entries flagged ``within``.
+
+    Parameters
+    ----------
+    problem
+        The problem (required / forbidden sites).
+    within
+        Per stored entry, whether the pair covers (e.g. within the radius, or a p-center
+        value at or below a threshold).
+    truncated_rows
+        Number of rows whose lists may be cut off inside the radius (reported only).
+
+    Returns
+    -------
+    coverage
+        Rows covered by required sites, coverable rows and the free candidates per row.
+    """
     costs, sites = problem.costs, problem.sites
-    within = _within(costs.cost, radius)
     allowed = within & ~sites.forbidden[costs.site_index]
     rows_of = costs.row_of_entry
     n = costs.n_demand
@@ -415,22 +452,22 @@ def _coverage(problem: LocationProblem, radius: float) -> _Coverage:
     counts = np.bincount(r, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    truncated = int((np.isfinite(costs.beyond_cost) & (costs.beyond_cost <= radius)).sum())
-    return _Coverage(
+    return Coverage(
         covered_by_required=covered_req,
         coverable=coverable,
         cand_sites=cand_sites,
         row_indptr=indptr,
         row_cols=c.astype(np.int64),
-        truncated_rows=truncated,
+        truncated_rows=truncated_rows,
         entry_within=within,
     )
 
 
-def _subset_rows(cov: _Coverage, rows: IntArray) -> tuple[IntArray, IntArray]:
-    """CSR (indptr, cols) of the given rows of the coverage structure."""
-    indptr, take = csr_rows(cov.row_indptr, rows)
-    return indptr, cov.row_cols[take]
+def _coverage(problem: LocationProblem, radius: float) -> Coverage:
+    """Coverage within the service radius (the MCLP / set-covering test)."""
+    costs = problem.costs
+    truncated = int((np.isfinite(costs.beyond_cost) & (costs.beyond_cost <= radius)).sum())
+    return coverage_sets(problem, _within(costs.cost, radius), truncated)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1885,10 +1922,10 @@ class MCLP(GeoBuildMixin):
 
     # -- uncapacitated ------------------------------------------------------------------------
 
-    def _build_core(self, cov: _Coverage, k: int) -> tuple[_MclpCore, _Groups, float]:
+    def _build_core(self, cov: Coverage, k: int) -> tuple[_MclpCore, _Groups, float]:
         w = self.problem.weights
         rows = np.flatnonzero(~cov.covered_by_required & (w > 0) & (np.diff(cov.row_indptr) > 0))
-        indptr, cols = _subset_rows(cov, rows)
+        indptr, cols = cov.subset(rows)
         groups = _group_rows(rows, indptr, cols, w[rows], self.problem.n_demand)
         n_cand = len(cov.cand_sites)
         g = groups.matrix(n_cand)
@@ -1898,7 +1935,7 @@ class MCLP(GeoBuildMixin):
         return _MclpCore(g=g, gt=gt, weight=groups.weight, k=k, usable=usable), groups, base
 
     def _solve_uncapacitated(
-        self, cov: _Coverage, k: int, clock: Clock, stats: dict[str, float | int | str]
+        self, cov: Coverage, k: int, clock: Clock, stats: dict[str, float | int | str]
     ) -> Solution:
         problem, opts = self.problem, clock.options
         core, _groups, base = self._build_core(cov, k)
@@ -2066,7 +2103,7 @@ class MCLP(GeoBuildMixin):
     # -- capacitated --------------------------------------------------------------------------
 
     def _solve_capacitated(
-        self, cov: _Coverage, k: int, clock: Clock, stats: dict[str, float | int | str]
+        self, cov: Coverage, k: int, clock: Clock, stats: dict[str, float | int | str]
     ) -> Solution:
         problem, opts = self.problem, clock.options
         w = problem.weights
@@ -2535,13 +2572,13 @@ class SetCover(GeoBuildMixin):
         )
 
     def _solve_uncapacitated(
-        self, cov: _Coverage, clock: Clock, stats: dict[str, float | int | str]
+        self, cov: Coverage, clock: Clock, stats: dict[str, float | int | str]
     ) -> Solution:
         problem, opts = self.problem, clock.options
         sites = problem.sites
         lo_new, hi_new = count_new_bounds(problem)
         rows = np.flatnonzero(cov.coverable & ~cov.covered_by_required)
-        indptr, cols = _subset_rows(cov, rows)
+        indptr, cols = cov.subset(rows)
         cand_cost = (
             sites.fixed_cost[cov.cand_sites].astype(np.float64)
             if self._uses_fixed_cost
@@ -2660,7 +2697,7 @@ class SetCover(GeoBuildMixin):
         )
 
     def _solve_capacitated(
-        self, cov: _Coverage, clock: Clock, stats: dict[str, float | int | str]
+        self, cov: Coverage, clock: Clock, stats: dict[str, float | int | str]
     ) -> Solution:
         problem, opts = self.problem, clock.options
         sites, w = problem.sites, problem.weights

@@ -70,6 +70,7 @@ from planner.models.coverage import (
     build_assign_mip,
     choose_backend,
     cover_mip,
+    coverage_sets,
     csr_rows,
     greedy_cover,
     infeasible_solution,
@@ -662,32 +663,13 @@ class PCenter(GeoBuildMixin):
 
     def _cover_core(self, t_val: float) -> tuple[CoverCore | None, IntArray]:
         """(B1) instance at threshold t_val; ``None`` if some row has no site at all."""
-        problem = self.problem
-        costs, sites = problem.costs, problem.sites
-        vals = self._values()
-        ok = (vals <= t_val) & ~sites.forbidden[costs.site_index]
-        rows_of = costs.row_of_entry
-        reach = self._reachable()
-        covered_req = np.zeros(problem.n_demand, dtype=np.bool_)
-        covered_req[rows_of[ok & sites.required[costs.site_index]]] = True
-        free = ~sites.required & ~sites.forbidden
-        cand_sites = np.flatnonzero(free).astype(np.int64)
-        col_of = np.full(problem.n_sites, -1, dtype=np.int64)
-        col_of[cand_sites] = np.arange(len(cand_sites))
-        need = reach & ~covered_req
-        ent = np.flatnonzero(ok & free[costs.site_index] & need[rows_of])
-        r, c = rows_of[ent], col_of[costs.site_index[ent]]
-        has = np.zeros(problem.n_demand, dtype=np.bool_)
-        has[r] = True
-        if (need & ~has).any():
+        cov = coverage_sets(self.problem, self._values() <= t_val)
+        need = self._reachable() & ~cov.covered_by_required
+        indptr, cols = cov.subset(np.flatnonzero(need))
+        cand_sites = cov.cand_sites
+        if (np.diff(indptr) == 0).any():
             return None, cand_sites
-        rows = np.flatnonzero(need)
-        order = np.lexsort((c, r))
-        r, c = r[order], c[order]
-        counts = np.bincount(r, minlength=problem.n_demand)[rows]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        core = reduce_cover(indptr, c, np.ones(len(cand_sites)), allow_column_dominance=True)
+        core = reduce_cover(indptr, cols, np.ones(len(cand_sites)), allow_column_dominance=True)
         return core, cand_sites
 
     def _cover_feasible(  # noqa: PLR0911

@@ -474,6 +474,40 @@ def test_group_rows_is_exact() -> None:
         assert g.weight[gi] == pytest.approx(w[members].sum())
 
 
+def test_csr_rows_gathers_rows_in_order() -> None:
+    rng = np.random.default_rng(1)
+    lens = rng.integers(0, 5, 40)
+    indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    data = rng.random(int(indptr[-1]))
+    rows = rng.integers(0, 40, 25).astype(np.int64)
+    sub_indptr, take = cov_mod.csr_rows(indptr, rows)
+    for k, i in enumerate(rows):
+        np.testing.assert_array_equal(
+            data[take[sub_indptr[k] : sub_indptr[k + 1]]], data[indptr[i] : indptr[i + 1]]
+        )
+    empty_indptr, empty_take = cov_mod.csr_rows(indptr, np.zeros(0, dtype=np.int64))
+    assert empty_indptr.tolist() == [0]
+    assert len(empty_take) == 0
+
+
+def test_coverage_sets_match_dense_definition() -> None:
+    t = tiny_instance(3, n=30, variant="all")
+    model = SetCover.from_cost_matrix(t.costs, t.weights, service_radius=RADIUS, sites=t.sites)
+    problem = model.problem
+    cov = cov_mod._coverage(problem, RADIUS)
+    dense = np.nan_to_num(t.costs, nan=np.inf) <= RADIUS * (1 + 1e-12)
+    sites = problem.sites
+    free = ~sites.required & ~sites.forbidden
+    np.testing.assert_array_equal(cov.covered_by_required, dense[:, sites.required].any(axis=1))
+    np.testing.assert_array_equal(cov.coverable, dense[:, ~sites.forbidden].any(axis=1))
+    np.testing.assert_array_equal(cov.cand_sites, np.flatnonzero(free))
+    rows = np.arange(problem.n_demand, dtype=np.int64)
+    indptr, cols = cov.subset(rows)
+    for i in rows:
+        expected = np.flatnonzero(dense[i, cov.cand_sites])
+        np.testing.assert_array_equal(cols[indptr[i] : indptr[i + 1]], expected)
+
+
 @pytest.mark.parametrize("kind", ["mclp", "set_cover"])
 def test_tiny_time_limit_returns_incumbent_with_gap(kind: str) -> None:
     rng = np.random.default_rng(13)
