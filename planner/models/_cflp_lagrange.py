@@ -36,6 +36,7 @@ import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
 from planner.models._cflp_data import CflpData
+from planner.models._kernels import kernels
 
 INF = float("inf")
 # Largest relative distance between the Polyak target and the best bound.
@@ -103,6 +104,10 @@ class Lagrangian:
         self.ent_row = data.e_row[ent]
         self.ent_w = data.weight[self.ent_row]
         self.ent_pair = data.pair_cost[ent]
+        # Entries are grouped by site: pointers for the compiled knapsack pass.
+        self.site_ptr = np.zeros(data.n_sites + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.ent_site, minlength=data.n_sites), out=self.site_ptr[1:])
+        self.capacity = np.asarray(data.capacity, dtype=np.float64)
         self.served = np.flatnonzero(data.served)
         self.open_ok = data.allowed | data.required
         b = np.asarray(beyond_cost, dtype=np.float64)
@@ -228,34 +233,19 @@ class Lagrangian:
         """
         d = self.data
         m = d.n_sites
-        rc = self.ent_pair - lam[self.ent_row]
-        neg = np.flatnonzero(rc < 0)
-        take = np.zeros(len(rc))
-        gain = np.zeros(m)
-        if len(neg):
-            s = self.ent_site[neg]
-            # Sites whose negative items all fit (uncapacitated ones included) take them all;
-            # only over-full sites need the greedy by rc / w.
-            load = np.bincount(s, weights=self.ent_w[neg], minlength=m)
-            over = load > d.capacity * (1 + 1e-12)
-            full = over[s]
-            take[neg[~full]] = 1.0
-            cn = neg[full]
-            if len(cn):
-                sc = self.ent_site[cn]
-                wc = self.ent_w[cn]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio = np.where(wc > 0, rc[cn] / np.where(wc > 0, wc, 1.0), -INF)
-                order = np.lexsort((ratio, sc))
-                cn, sc, wc = cn[order], sc[order], wc[order]
-                starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
-                csum = np.cumsum(wc)
-                base = np.repeat(csum[starts] - wc[starts], np.diff(np.r_[starts, len(cn)]))
-                before = csum - base - wc  # load before this item
-                room = d.capacity[sc] - before
-                frac = np.clip(np.where(wc > 0, room / np.where(wc > 0, wc, 1.0), 1.0), 0.0, 1.0)
-                take[cn] = frac
-            gain += np.bincount(s, weights=rc[neg] * take[neg], minlength=m)
+        take = np.empty(len(self.ent_pair))
+        gain = np.empty(m)
+        # (L1) for every site in one compiled pass (module planner.models._kernels).
+        kernels().cflp_knapsack(
+            self.site_ptr,
+            self.ent_row,
+            self.ent_w,
+            self.ent_pair,
+            np.ascontiguousarray(lam, dtype=np.float64),
+            self.capacity,
+            take,
+            gain,
+        )
         if self.has_beyond:
             extra = np.minimum(0.0, self.beyond_pair - lam)
             extra[~d.served] = 0.0
@@ -289,17 +279,21 @@ class Lagrangian:
             Subgradient per row (0 on rows not served).
         """
         d = self.data
-        served_by = np.bincount(
-            self.ent_row, weights=res.take * res.y[self.ent_site], minlength=d.n_rows
+        served_by = np.empty(d.n_rows)
+        listed_open = np.empty(d.n_rows)
+        kernels().cflp_served(
+            self.ent_site,
+            self.ent_row,
+            res.take,
+            np.ascontiguousarray(res.y, dtype=np.bool_),
+            served_by,
+            listed_open,
         )
         if self.has_beyond:
             # Rows priced below their multiplier at the beyond cost are also taken by every
             # open site that does not list them (see ``evaluate``): count those too.
             lam_gt = self.beyond_pair < res.lam
             if lam_gt.any():
-                listed_open = np.bincount(
-                    self.ent_row, weights=res.y[self.ent_site], minlength=d.n_rows
-                )
                 served_by += np.where(lam_gt, float(res.y.sum()) - listed_open, 0.0)
         g: FloatArray = (1.0 - served_by).astype(np.float64)
         g[~d.served] = 0.0

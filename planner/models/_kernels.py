@@ -99,6 +99,82 @@ def _assigned_cost_py(
     return total
 
 
+def _cflp_knapsack_py(  # noqa: PLR0917 -- compiled: positional arrays only
+    site_ptr: IntArray,
+    ent_row: IntArray,
+    ent_w: FloatArray,
+    ent_pair: FloatArray,
+    lam: FloatArray,
+    capacity: FloatArray,
+    take_out: FloatArray,
+    gain_out: FloatArray,
+) -> None:
+    """CFLP (L1): per site, the continuous knapsack over its negative reduced costs.
+
+    Entries are grouped by site (``site_ptr``). A site whose negative items all fit takes
+    them all; otherwise items go in by ``rc / w`` (most negative first), the last one
+    fractionally. Fills ``take_out`` (fraction per entry) and ``gain_out`` (sum of
+    ``rc * take`` per site).
+    """
+    m = len(site_ptr) - 1
+    for j in range(m):
+        lo, hi = site_ptr[j], site_ptr[j + 1]
+        load = 0.0
+        cnt = 0
+        for e in range(lo, hi):
+            take_out[e] = 0.0
+            if ent_pair[e] - lam[ent_row[e]] < 0.0:
+                load += ent_w[e]
+                cnt += 1
+        gain = 0.0
+        if load <= capacity[j] * (1.0 + 1e-12):
+            for e in range(lo, hi):
+                rc = ent_pair[e] - lam[ent_row[e]]
+                if rc < 0.0:
+                    take_out[e] = 1.0
+                    gain += rc
+        else:
+            idx = np.empty(cnt, dtype=np.int64)
+            ratio = np.empty(cnt)
+            k = 0
+            for e in range(lo, hi):
+                rc = ent_pair[e] - lam[ent_row[e]]
+                if rc < 0.0:
+                    idx[k] = e
+                    ratio[k] = rc / ent_w[e] if ent_w[e] > 0.0 else -np.inf
+                    k += 1
+            order = np.argsort(ratio, kind="mergesort")
+            room = capacity[j]
+            for t in range(cnt):
+                e = idx[order[t]]
+                w = ent_w[e]
+                frac = 1.0 if w <= 0.0 else min(1.0, max(0.0, room / w))
+                if frac <= 0.0:
+                    break
+                take_out[e] = frac
+                gain += (ent_pair[e] - lam[ent_row[e]]) * frac
+                room -= w * frac
+        gain_out[j] = gain
+
+
+def _cflp_served_py(  # noqa: PLR0917 -- compiled: positional arrays only
+    ent_site: IntArray,
+    ent_row: IntArray,
+    take: FloatArray,
+    open_mask: BoolArray,
+    served_by_out: FloatArray,
+    listed_open_out: FloatArray,
+) -> None:
+    """Per row: fractions taken by open sites, and how many open sites list it."""
+    served_by_out[:] = 0.0
+    listed_open_out[:] = 0.0
+    for e in range(len(ent_site)):
+        if open_mask[ent_site[e]]:
+            r = ent_row[e]
+            served_by_out[r] += take[e]
+            listed_open_out[r] += 1.0
+
+
 LagrangianPass = Callable[
     [IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], float
 ]
@@ -107,6 +183,11 @@ SubgradientFn = Callable[
 ]
 
 AssignedCostFn = Callable[[IntArray, IntArray, FloatArray, FloatArray, BoolArray], float]
+CflpKnapsackFn = Callable[
+    [IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    None,
+]
+CflpServedFn = Callable[[IntArray, IntArray, FloatArray, BoolArray, FloatArray, FloatArray], None]
 
 
 class Kernels(NamedTuple):
@@ -115,6 +196,8 @@ class Kernels(NamedTuple):
     lagrangian_pass: LagrangianPass
     subgradient: SubgradientFn
     assigned_cost: AssignedCostFn
+    cflp_knapsack: CflpKnapsackFn
+    cflp_served: CflpServedFn
 
 
 @functools.cache
@@ -127,6 +210,8 @@ def kernels() -> Kernels:
         lagrangian_pass=cast(LagrangianPass, jit(_lagrangian_pass_py)),
         subgradient=cast(SubgradientFn, jit(_subgradient_py)),
         assigned_cost=cast(AssignedCostFn, jit(_assigned_cost_py)),
+        cflp_knapsack=cast(CflpKnapsackFn, jit(_cflp_knapsack_py)),
+        cflp_served=cast(CflpServedFn, jit(_cflp_served_py)),
     )
 
 

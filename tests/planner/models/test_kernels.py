@@ -80,3 +80,44 @@ def test_assigned_cost_matches_assign_nearest(seed: int) -> None:
     d1, _, _, _ = assign_nearest(inst, open_mask)
     got = kernels().assigned_cost(indptr, site, wc, bw, open_mask)
     assert got == pytest.approx(float(d1.sum()), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cflp_knapsack_is_the_lp_knapsack(seed: int) -> None:
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    m, n = 5, 30
+    counts = rng.integers(0, 9, m)
+    site_ptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(counts, out=site_ptr[1:])
+    ent_row = np.concatenate([rng.choice(n, k, replace=False) for k in counts]).astype(np.int64)
+    ent_w = rng.integers(0, 5, len(ent_row)).astype(np.float64)  # zero weights included
+    ent_pair = rng.random(len(ent_row)) * 10
+    lam = rng.random(n) * 8
+    capacity = np.where(rng.random(m) < 0.2, np.inf, rng.random(m) * 12)
+    take = np.empty(len(ent_row))
+    gain = np.empty(m)
+    kernels().cflp_knapsack(site_ptr, ent_row, ent_w, ent_pair, lam, capacity, take, gain)
+    for j in range(m):
+        sl = slice(site_ptr[j], site_ptr[j + 1])
+        rc = ent_pair[sl] - lam[ent_row[sl]]
+        assert np.all((take[sl] >= 0) & (take[sl] <= 1))
+        assert np.all(take[sl][rc >= 0] == 0)
+        assert float(ent_w[sl] @ take[sl]) <= capacity[j] * (1 + 1e-9) + 1e-9
+        assert gain[j] == pytest.approx(float(rc @ take[sl]), abs=1e-9)
+        if len(rc) == 0:
+            assert gain[j] == 0.0
+            continue
+        ub = None if np.isinf(capacity[j]) else [capacity[j]]
+        lp = linprog(rc, A_ub=None if ub is None else ent_w[sl][None, :], b_ub=ub, bounds=(0, 1))
+        assert gain[j] == pytest.approx(lp.fun, abs=1e-7)
+    # Served fractions per row, and how many open sites list each row.
+    open_mask = rng.random(m) < 0.5
+    served = np.empty(n)
+    listed = np.empty(n)
+    kernels().cflp_served(np.repeat(np.arange(m), counts), ent_row, take, open_mask, served, listed)
+    site_of = np.repeat(np.arange(m), counts)
+    on = open_mask[site_of]
+    np.testing.assert_allclose(served, np.bincount(ent_row[on], weights=take[on], minlength=n))
+    np.testing.assert_array_equal(listed, np.bincount(ent_row[on], minlength=n))
