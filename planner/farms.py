@@ -44,7 +44,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from planner import geodata, validation
 from planner.errors import ValidationError
@@ -359,6 +358,9 @@ _AGE_CLASS_BOUNDS: Final = (10.0, 17.0)
 
 def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd.DataFrame]:
     """Index of the nearest GeoNames settlement of each point (unit-vector k-d tree)."""
+    # scipy loads in about 0.5 s: only registries that need it pay (not the first map).
+    from scipy.spatial import cKDTree  # noqa: PLC0415
+
     towns = geodata.load_settlements()
 
     def _unit(lo: FloatArray, la: FloatArray) -> FloatArray:
