@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +38,7 @@ import numpy.typing as npt
 from planner.errors import ValidationError
 from planner.models._base import (
     Alternative,
+    Backend,
     BoolArray,
     Clock,
     CostMatrix,
@@ -51,6 +53,7 @@ from planner.models._base import (
 )
 from planner.models._build import GeoBuildMixin
 from planner.models._cflp_assign import Assignment, assign
+from planner.models._cflp_bnb import branch_and_bound, restrict
 from planner.models._cflp_data import CflpData, diagnose, group_first
 from planner.models._cflp_kernel import kernel_search
 from planner.models._cflp_lagrange import (
@@ -84,6 +87,11 @@ KERNEL_SEED_SOLUTIONS = 5
 FIXING_RTOL = 1e-11
 # A gap at or below this counts as proven optimal.
 PROVEN_RTOL = 1e-9
+# Under backend="auto", use the Lagrangian branch-and-bound (_cflp_bnb) as the exact phase
+# when at most this many free sites are left after the root fixing.
+BNB_MAX_FREE_SITES = 100
+# ... also for single-source demand (its leaves then solve a generalised assignment MIP).
+BNB_SINGLE_SOURCE = True
 # Share of the time limit for the Lagrangian phase (with its heuristic) without a MIP.
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
@@ -564,9 +572,11 @@ class CFLP(GeoBuildMixin):
         bound = state.bound
         used = "heuristic+lagrangian"
 
-        # Phase 3b: kernel search (restricted MIPs) when the incumbent may be far off.
+        # Phase 3b: kernel search (restricted MIPs) when the incumbent may be far off (not
+        # before the branch-and-bound, whose nodes propose open sets themselves).
+        exact = self._exact_backend(backend, lag, state) if run_mip else None
         lag_gap = relative_gap(upper(), bound)
-        if run_mip and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
+        if exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
             at_best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
             good = sorted((a.objective, key) for key, a in cache.items() if a.feasible)[
                 :KERNEL_SEED_SOLUTIONS
@@ -602,9 +612,89 @@ class CFLP(GeoBuildMixin):
                 bound = more.bound
                 self.multipliers = state.lam.copy()
 
-        # Phase 4: exact MIP on the sites not fixed closed.
+        # Phase 4: exact search on the sites not fixed closed: Lagrangian branch-and-bound
+        # when few sites stay free, else the MIP.
         if (
-            run_mip
+            exact == "bnb"
+            and not clock.should_stop
+            and not (np.isfinite(upper()) and bound >= upper() - tol())
+        ):
+            sub = restrict(data, state.fixed_closed)
+            sub_lag = Lagrangian(sub, np.asarray(self.problem.costs.beyond_cost, dtype=np.float64))
+            n_keep = len(sub_lag.count_excluded)
+            sub_lag.count_excluded = lag.count_excluded[:n_keep].copy()
+            sub_lag.mu = lag.mu
+
+            leaf_limit = [False]  # a leaf MIP stopped at the time limit (no proof)
+
+            def exact_leaf(y: BoolArray) -> None:
+                if not data.single_source:
+                    consider(y, evaluate(y), "branch-and-bound")
+                    # A transportation LP cut short by the time limit proves nothing.
+                    leaf_limit[0] |= clock.should_stop
+                    return
+                leaf = build_mip(data, closed=~y, fixed_open=y)
+                r = solve_mip_highs(
+                    leaf,
+                    time_limit_s=max(clock.remaining_s, 0.1),
+                    rel_gap=0.0,
+                    abs_gap=max(1e-6, FIXING_RTOL * abs(upper())) if np.isfinite(upper()) else 1e-6,
+                    seed=opts.seed,
+                    start=None,
+                    on_progress=None,
+                )
+                leaf_limit[0] |= r.status not in ("optimal", "infeasible")
+                if r.x.size and np.isfinite(r.objective):
+                    y_leaf, frac = leaf.decode(data, r.x)
+                    frac = np.round(frac)
+                    a_leaf = Assignment(
+                        float(np.dot(data.pair_cost, frac)),
+                        float(data.fixed_cost[y_leaf].sum()),
+                        frac,
+                    )
+                    if _single_ok(data, y_leaf, a_leaf):
+                        consider(y_leaf, a_leaf, "branch-and-bound")
+
+            t_bnb = time.perf_counter()
+            bnb = branch_and_bound(
+                sub_lag,
+                lam=state.lam,
+                bound=bound,
+                closed=state.fixed_closed & sub.allowed,
+                forced=state.fixed_open.copy(),
+                upper=upper,
+                tolerance=tol,
+                on_sites=lambda y: try_sites(y, "branch-and-bound"),
+                exact_leaf=exact_leaf,
+                should_stop=lambda: clock.should_stop,
+                on_bound=lambda b: clock.report(bound=b, phase="branch-and-bound"),
+            )
+            used = "bnb+lagrangian"
+            stats["bnb_nodes"] = bnb.nodes
+            stats["bnb_iterations"] = bnb.iterations
+            stats["bnb_max_depth"] = bnb.max_depth
+            stats["bnb_complete"] = int(bnb.complete)
+            stats["bnb_s"] = round(time.perf_counter() - t_bnb, 3)
+            stats["bnb_free_sites"] = int((sub.free & ~state.fixed_open).sum())
+            if not leaf_limit[0]:
+                bound = max(bound, bnb.bound)
+            if bnb.complete and not leaf_limit[0] and best_a is None:
+                return self._solution(
+                    status=Status.INFEASIBLE,
+                    y=None,
+                    a=None,
+                    bound=INF,
+                    clock=clock,
+                    backend=used,
+                    message=(
+                        "Infeasible: the branch-and-bound proved that no choice of sites can "
+                        "serve every farm within the site capacities and the limits on new "
+                        "sites."
+                    ),
+                    stats=stats,
+                )
+        if (
+            exact not in (None, "bnb")
             and not clock.should_stop
             and not (np.isfinite(upper()) and bound >= upper() - tol())
         ):
@@ -624,7 +714,7 @@ class CFLP(GeoBuildMixin):
             )
             if best_y is not None and best_a is not None:
                 start = model.start_vector(best_y, best_a.entry_frac)
-            mip_backend = "highs" if backend in ("auto", "heuristic") else backend
+            mip_backend = exact
             rel_gap = opts.gap_tolerance
             abs_gap = max(1e-6, FIXING_RTOL * abs(upper())) if exact_mode else 1e-6
 
@@ -756,6 +846,26 @@ class CFLP(GeoBuildMixin):
             stats=stats,
         )
         return self._with_decision_support(sol, opts, notes)
+
+    def _exact_backend(
+        self, backend: Backend, lag: Lagrangian, state: LagrangeState
+    ) -> Literal["highs", "scip", "cp-sat", "bnb"]:
+        """Pick the exact phase: a forced MIP backend, or (auto) by what the root fixing left.
+
+        The Lagrangian branch-and-bound needs bounds valid for the listed pairs only (no
+        ``beyond_cost``) and wins when at most ``BNB_MAX_FREE_SITES`` free sites remain
+        after the root fixing (measured on OR-Library cap, see bench/README.md); larger
+        site sets go to the HiGHS MIP.
+        """
+        if backend == "highs" or backend == "scip" or backend == "cp-sat":  # noqa: PLR1714
+            return backend
+        data = self._data
+        n_left = int((data.free & ~state.fixed_closed & ~state.fixed_open).sum())
+        if lag.has_beyond or n_left > BNB_MAX_FREE_SITES:
+            return "highs"
+        if data.single_source and not BNB_SINGLE_SOURCE:
+            return "highs"
+        return "bnb"
 
     def _with_decision_support(
         self, sol: Solution, opts: SolveOptions, notes: list[str]
