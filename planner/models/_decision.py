@@ -46,6 +46,8 @@ def drop_one_regret(
     model: Evaluator,
     open_sites: Sequence[int],
     objective: float,
+    *,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[int, float]:
     """Return, per open site, the objective increase when only that site is closed.
 
@@ -57,6 +59,8 @@ def drop_one_regret(
         The open set.
     objective
         Objective of the open set.
+    should_stop
+        Polled before each evaluation; sites not reached are left out of the result.
 
     Returns
     -------
@@ -65,6 +69,8 @@ def drop_one_regret(
     """
     out: dict[int, float] = {}
     for s in open_sites:
+        if should_stop is not None and should_stop():
+            break
         rest = [t for t in open_sites if t != s]
         value = model.evaluate(rest)[0] if rest else math.inf
         out[int(s)] = float(value - objective)
@@ -79,6 +85,7 @@ def swap_regret(
     candidates: Sequence[int],
     swap_delta: SwapDelta | None = None,
     max_evaluations: int = 20_000,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[int, float]:
     """Return, per open site, the objective increase when it is swapped for the best other site.
 
@@ -97,6 +104,9 @@ def swap_regret(
     max_evaluations
         Cap on ``evaluate`` calls without ``swap_delta`` (candidates are then limited to
         the first ones given, so pass them nearest-first).
+    should_stop
+        Polled before each ``evaluate``; a site whose candidates were not all tried is
+        left out of the result.
 
     Returns
     -------
@@ -118,6 +128,8 @@ def swap_regret(
     for s in opened:
         best = math.inf
         for j in closed[:per_site]:
+            if should_stop is not None and should_stop():
+                return result
             value = model.evaluate([t for t in opened if t != s] + [j])[0]
             best = min(best, value)
         result[s] = float(best - objective)

@@ -85,6 +85,8 @@ ExactCost = Callable[[IntArray, IntArray], FloatArray]
 _EXACT_CHUNK = 200_000  # matrix cells per exact-cost call
 _MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
 _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
+_DECISION_TIME_SHARE = 0.1  # regret and N-best may take this share of the time limit ...
+_DECISION_MIN_S = 2.0  # ... but at least this many seconds
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
@@ -1234,11 +1236,32 @@ class PMedian(GeoBuildMixin):
         candidates = np.flatnonzero(~self.problem.sites.forbidden).tolist()
         opened_t = tuple(int(s) for s in opened)
         delta_fn = None if self.problem.capacitated else self._swap_delta
-        if opts.compute_regret:
-            regret = drop_one_regret(self, opened_t, objective)
-            swap = swap_regret(
-                self, opened_t, objective, candidates=candidates, swap_delta=delta_fn
+        # Decision support gets its own budget on top of the solve (each evaluation of a
+        # capacitated open set is a MIP): what does not fit is left out and said so.
+        deadline = time.perf_counter() + max(
+            _DECISION_MIN_S, _DECISION_TIME_SHARE * opts.time_limit_s
+        )
+
+        def out_of_time() -> bool:
+            return time.perf_counter() > deadline or (
+                opts.cancel is not None and opts.cancel.cancelled
             )
+
+        if opts.compute_regret:
+            regret = drop_one_regret(self, opened_t, objective, should_stop=out_of_time)
+            swap = swap_regret(
+                self,
+                opened_t,
+                objective,
+                candidates=candidates,
+                swap_delta=delta_fn,
+                should_stop=out_of_time,
+            )
+            if len(regret) < len(opened_t) or len(swap) < len(opened_t):
+                notes.append(
+                    f"Regret computed for {min(len(regret), len(swap))} of {len(opened_t)} "
+                    "open sites within the decision-support time budget."
+                )
         if opts.n_best > 1:
             alts, exact = n_best(
                 self,
@@ -1248,6 +1271,7 @@ class PMedian(GeoBuildMixin):
                 required=np.flatnonzero(self.problem.sites.required).tolist(),
                 candidates=candidates,
                 swap_delta=delta_fn,
+                should_stop=out_of_time,
             )
             notes.append(
                 "Alternatives are the exact N best."

@@ -96,3 +96,22 @@ def test_drop_one_infeasible_is_inf() -> None:
     best_v, best_s = _all_values(toy, 2)[0]
     drop = drop_one_regret(toy, best_s, best_v)
     assert all(math.isinf(v) for v in drop.values())
+
+
+def test_regret_stops_within_budget_and_keeps_only_complete_sites() -> None:
+    toy = _toy(3, n=12, m=7)
+    best_v, best_s = _all_values(toy, 3)[0]
+    assert drop_one_regret(toy, best_s, best_v, should_stop=lambda: True) == {}
+    calls = iter(range(100))
+    # Two evaluations allowed: two sites get their drop-one regret, the third is left out.
+    drop = drop_one_regret(toy, best_s, best_v, should_stop=lambda: next(calls) >= 2)
+    full = drop_one_regret(toy, best_s, best_v)
+    assert list(drop) == list(best_s[:2])
+    assert all(drop[s] == full[s] for s in drop)
+    # Swap regret: 4 candidates per site, 6 evaluations allowed -> one complete site only.
+    calls2 = iter(range(100))
+    swap = swap_regret(
+        toy, best_s, best_v, candidates=range(7), should_stop=lambda: next(calls2) >= 6
+    )
+    assert list(swap) == [best_s[0]]
+    assert swap[best_s[0]] == swap_regret(toy, best_s, best_v, candidates=range(7))[best_s[0]]
