@@ -240,31 +240,51 @@ def _swap_search(
         found.append(Alternative(open_sites=sites, objective=value))
         pops += 1
         closed = [j for j in free if j not in set(sites)]
-        neighbours: list[tuple[float, tuple[int, ...]]] = []
-        if swap_delta is not None:
-            out_sites, delta = swap_delta(sites)
-            flat = delta[:, closed] if closed else np.zeros((len(out_sites), 0))
-            order = np.argsort(flat, axis=None, kind="stable")[: 4 * n]
-            for f in order.tolist():
-                kk, jj = divmod(f, flat.shape[1])
-                s_out = int(out_sites[kk])
-                if s_out in req_set or not np.isfinite(flat[kk, jj]):
-                    continue
-                cand = tuple(sorted((set(sites) - {s_out}) | {closed[jj]}))
-                if cand not in seen:
-                    neighbours.append((float(model.evaluate(cand)[0]), cand))
-        else:
-            for s_out in sites:
-                if s_out in req_set:
-                    continue
-                for j in closed:
-                    cand = tuple(sorted((set(sites) - {s_out}) | {j}))
-                    if cand not in seen:
-                        neighbours.append((float(model.evaluate(cand)[0]), cand))
-            neighbours.sort()
-            neighbours = neighbours[: 4 * n]
+        neighbours = _neighbours(model, sites, closed, req_set, seen, n, swap_delta, should_stop)
         for v, cand in neighbours:
             if cand not in seen and math.isfinite(v):
                 seen.add(cand)
                 heapq.heappush(heap, (v, cand))
     return tuple(found)
+
+
+def _neighbours(  # noqa: PLR0917 -- private helper of _swap_search
+    model: Evaluator,
+    sites: tuple[int, ...],
+    closed: list[int],
+    req_set: set[int],
+    seen: set[tuple[int, ...]],
+    n: int,
+    swap_delta: SwapDelta | None,
+    should_stop: Callable[[], bool] | None,
+) -> list[tuple[float, tuple[int, ...]]]:
+    """Evaluate the most promising single swaps of ``sites`` (budget checked per call)."""
+    neighbours: list[tuple[float, tuple[int, ...]]] = []
+    if swap_delta is not None:
+        out_sites, delta = swap_delta(sites)
+        flat = delta[:, closed] if closed else np.zeros((len(out_sites), 0))
+        order = np.argsort(flat, axis=None, kind="stable")[: 4 * n]
+        for f in order.tolist():
+            kk, jj = divmod(f, flat.shape[1])
+            s_out = int(out_sites[kk])
+            if s_out in req_set or not np.isfinite(flat[kk, jj]):
+                continue
+            cand = tuple(sorted((set(sites) - {s_out}) | {closed[jj]}))
+            if cand not in seen:
+                if should_stop is not None and should_stop():
+                    break
+                neighbours.append((float(model.evaluate(cand)[0]), cand))
+    else:
+        for s_out in sites:
+            if s_out in req_set:
+                continue
+            for j in closed:
+                cand = tuple(sorted((set(sites) - {s_out}) | {j}))
+                if cand not in seen:
+                    # Checked per evaluation: one pop may mean thousands of them.
+                    if should_stop is not None and should_stop():
+                        break
+                    neighbours.append((float(model.evaluate(cand)[0]), cand))
+        neighbours.sort()
+        neighbours = neighbours[: 4 * n]
+    return neighbours

@@ -115,3 +115,29 @@ def test_regret_stops_within_budget_and_keeps_only_complete_sites() -> None:
     )
     assert list(swap) == [best_s[0]]
     assert swap[best_s[0]] == swap_regret(toy, best_s, best_v, candidates=range(7))[best_s[0]]
+
+
+def test_n_best_swap_search_stops_inside_a_pop() -> None:
+    toy = _toy(5, n=20, m=12)
+    best_v, best_s = _all_values(toy, 4)[0]
+    counted = {"n": 0}
+    evaluate = toy.evaluate
+
+    def counting(sites: Sequence[int]) -> tuple[float, np.ndarray, np.ndarray]:
+        counted["n"] += 1
+        return evaluate(sites)
+
+    toy.evaluate = counting  # type: ignore[method-assign]
+    alts, exact = n_best(
+        toy,
+        best_s,
+        best_v,
+        3,
+        required=[],
+        candidates=range(12),
+        enumerate_limit=1,
+        should_stop=lambda: counted["n"] >= 5,
+    )
+    assert not exact
+    assert counted["n"] == 5  # one pop alone would evaluate 4 x 8 = 32 swaps
+    assert alts[0].objective == best_v
