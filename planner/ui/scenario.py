@@ -29,6 +29,7 @@ SYNTHETIC = "synthetic"
 SETTLEMENTS = "settlements"
 UPLOAD_PREFIX = "upload:"
 FILE_PREFIX = "file:"
+_CHART_AFTER_S = 3.0  # seconds of solving before the progress chart appears
 
 
 # -- scenario <-> widget values -----------------------------------------------------------
@@ -574,7 +575,7 @@ def _finish(job: SolveJob) -> None:
         st.session_state[state.SC_LAST_ERROR] = f"{t('solve_failed')} {job.error}"
 
 
-@st.fragment(run_every=0.7)
+@st.fragment(run_every=0.3)
 def _progress_panel() -> None:
     job: SolveJob | None = st.session_state.get(state.SC_JOB)
     if job is None:
@@ -594,7 +595,9 @@ def _progress_panel() -> None:
     c[1].metric(t("bound"), num(last.bound if last else None))
     c[2].metric(t("gap"), pct(last.gap if last else None, 2))
     c[3].button(t("cancel"), key=state.SC_CANCEL, on_click=_cancel_run, type="secondary")
-    if last is not None:
+    # The incumbent/bound chart only for solves that take a while: a re-solve of a second
+    # or two would otherwise wait for plotly's JavaScript (4.7 MB) to load in the browser.
+    if last is not None and job.elapsed >= _CHART_AFTER_S:
         st.plotly_chart(_progress_figure(job), key="sc_progress_chart")
 
 
