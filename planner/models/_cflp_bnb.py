@@ -114,6 +114,8 @@ class BnbResult:
         Subgradient iterations over all nodes.
     max_depth
         Deepest node processed.
+    root_free
+        Free sites left after the root node's fixing (-1 if it was not processed).
     """
 
     bound: float
@@ -121,6 +123,7 @@ class BnbResult:
     nodes: int
     iterations: int
     max_depth: int
+    root_free: int = -1
 
 
 def _node_subgradient(  # noqa: C901, PLR0915
@@ -159,7 +162,7 @@ def _node_subgradient(  # noqa: C901, PLR0915
             best = res
             stall = 0
             node.mu = lag.mu
-            if n_evals < NODE_EVALUATIONS:
+            if n_evals < NODE_EVALUATIONS and open_set_floor(lag.data, res.y) < upper():
                 n_evals += 1
                 on_sites(res.y)
         else:
@@ -277,6 +280,7 @@ def branch_and_bound(  # noqa: PLR0915
     nodes = 0
     iterations = 0
     max_depth = 0
+    root_free = -1
     best_global = bound
     try:
         while heap:
@@ -306,6 +310,8 @@ def branch_and_bound(  # noqa: PLR0915
             )
             iterations += its
             node.bound = max(node.bound, nb)
+            if node.depth == 0:
+                root_free = int((d.free & ~node.closed & ~node.forced).sum())
             if res is None or node.bound >= upper() - tolerance():
                 continue
             cand = np.flatnonzero(d.free & ~node.closed & ~node.forced)
@@ -349,7 +355,12 @@ def branch_and_bound(  # noqa: PLR0915
     final = done if complete else min(heap[0][0], ub)
     final = max(final, bound) if np.isfinite(bound) else final
     return BnbResult(
-        bound=final, complete=complete, nodes=nodes, iterations=iterations, max_depth=max_depth
+        bound=final,
+        complete=complete,
+        nodes=nodes,
+        iterations=iterations,
+        max_depth=max_depth,
+        root_free=root_free,
     )
 
 
@@ -395,3 +406,33 @@ def restrict(data: CflpData, closed: BoolArray) -> CflpData:
         max_new=min(data.max_new, n_free),
         min_new=data.min_new,
     )
+
+
+def open_set_floor(data: CflpData, y: BoolArray) -> float:
+    """Lower bound on the objective of an open set: fixed costs plus cheapest open pairs.
+
+    Capacities ignored; screens (L2) open sets before the transportation LP.
+
+    Parameters
+    ----------
+    data
+        Instance arrays.
+    y
+        Open sites.
+
+    Returns
+    -------
+    floor
+        ``sum_{j in y} f_j + sum_i min_{j in y} w_i c_ij`` (``inf`` if a row has no open site).
+    """
+    served = np.flatnonzero(data.served)
+    if not len(served):
+        return float(data.fixed_cost[y].sum())
+    cost = np.where(y[data.e_site], data.pair_cost, INF)
+    starts = data.indptr[served]
+    if (data.indptr[served + 1] == starts).any():
+        return INF
+    # Rows of served entries are contiguous; reduceat over the served rows' starts (entries
+    # of unserved rows are absent: CflpData keeps only served rows' entries).
+    row_min = np.minimum.reduceat(cost, starts) if len(cost) else np.full(len(served), INF)
+    return float(data.fixed_cost[y].sum() + row_min.sum())

@@ -677,6 +677,7 @@ class CFLP(GeoBuildMixin):
             stats["bnb_complete"] = int(bnb.complete)
             stats["bnb_s"] = round(time.perf_counter() - t_bnb, 3)
             stats["bnb_free_sites"] = int((sub.free & ~state.fixed_open).sum())
+            stats["bnb_root_free_sites"] = bnb.root_free
             if not leaf_limit[0]:
                 bound = max(bound, bnb.bound)
             if bnb.complete and not leaf_limit[0] and best_a is None:

@@ -18,7 +18,7 @@ from planner.models import SiteData, SolveOptions, Status, check_solution
 from planner.models import cflp as cflp_module
 from planner.models._base import BoolArray, FloatArray, Solution
 from planner.models._cflp_assign import Assignment, assign
-from planner.models._cflp_bnb import branch_and_bound, restrict
+from planner.models._cflp_bnb import branch_and_bound, open_set_floor, restrict
 from planner.models._cflp_data import CflpData
 from planner.models._cflp_lagrange import LagrangeState, Lagrangian, initial_multipliers
 from planner.models.cflp import CFLP
@@ -263,3 +263,23 @@ def test_restrict_drops_closed_sites() -> None:
     assert assign(sub, y).objective == pytest.approx(assign(data, y).objective, rel=1e-9)
     ref = _exact_value(data, y)
     assert math.isfinite(ref)
+
+
+@pytest.mark.parametrize("single", [True, False], ids=["single", "split"])
+def test_open_set_floor_is_a_lower_bound(single: bool) -> None:
+    cost, w, cap, fixed = random_instance(5, n=6, m=5, cap_scale=0.4)
+    model = CFLP.from_cost_matrix(
+        cost, w, sites=SiteData.default(5, capacity=cap, fixed_cost=fixed), single_source=single
+    )
+    data = model._data
+    for bits in range(1, 32):
+        y = np.array([(bits >> j) & 1 for j in range(5)], dtype=np.bool_)
+        floor = open_set_floor(data, y)
+        uncap = float(fixed[y].sum() + (w * cost[:, y].min(axis=1)).sum())
+        if not single:  # single source also drops pairs with w_i > s_j
+            assert floor == pytest.approx(uncap, rel=1e-12)
+        assert floor >= uncap - 1e-9
+        exact = brute_force(
+            cost, w, cap, fixed, single=single, required=np.flatnonzero(y).tolist(), max_new=0
+        )
+        assert floor <= exact + 1e-9
