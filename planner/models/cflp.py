@@ -17,9 +17,13 @@ Solve pipeline (``backend="auto"``):
 3. Primal heuristic: each candidate site set is repaired (reachability, capacity) and
    assigned (split: transportation LP; single-source: regret assignment + shift moves),
    then greedy drop/add/swap local search (:mod:`~planner.models._cflp_search`).
-4. Exact phase: the MIP (0)-(9) over the sites not fixed closed, warm-started with the
-   incumbent, on HiGHS (default), SCIP or CP-SAT. Skipped for ``backend="heuristic"``
-   and, under ``"auto"``, when the model has more than ``MIP_MAX_ENTRIES`` pairs.
+4. Exact phase over the sites not fixed closed. Under ``"auto"``: the Lagrangian
+   branch-and-bound of :mod:`~planner.models._cflp_bnb` (Goertz & Klose 2012) when at most
+   ``BNB_MAX_FREE_SITES`` free sites and at least ``BNB_MIN_ENTRIES`` pairs remain (the
+   kernel search of restricted MIPs is then skipped), else the MIP (0)-(9) warm-started with the
+   incumbent on HiGHS; ``backend="highs"|"scip"|"cp-sat"`` forces that MIP. Skipped for
+   ``backend="heuristic"`` and, under ``"auto"``, when the model has more than
+   ``MIP_MAX_ENTRIES`` pairs.
 
 The result is always a :class:`~planner.models._base.Solution`; a time limit or a
 cancellation returns the incumbent with its proven gap.
@@ -90,9 +94,9 @@ PROVEN_RTOL = 1e-9
 # Under backend="auto", use the Lagrangian branch-and-bound (_cflp_bnb) as the exact phase
 # when at most this many free sites are left after the root fixing.
 BNB_MAX_FREE_SITES = 100
-# Single-source demand (the leaves then solve a generalised assignment MIP): only when the
-# pairs of the sites not fixed closed number at least this many (else the MIP is faster).
-BNB_SINGLE_SOURCE_MIN_ENTRIES = 20_000
+# ... and when the pairs of the sites not fixed closed number at least this many (else the
+# MIP is faster; single-source leaves solve a generalised assignment MIP).
+BNB_MIN_ENTRIES = 20_000
 # Share of the time limit for the Lagrangian phase (with its heuristic) without a MIP.
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
@@ -855,9 +859,9 @@ class CFLP(GeoBuildMixin):
         """Pick the exact phase: a forced MIP backend, or (auto) by what the root fixing left.
 
         The Lagrangian branch-and-bound needs bounds valid for the listed pairs only (no
-        ``beyond_cost``) and wins when at most ``BNB_MAX_FREE_SITES`` free sites remain
-        after the root fixing (measured on OR-Library cap, see bench/README.md); larger
-        site sets go to the HiGHS MIP.
+        ``beyond_cost``) and is used when at most ``BNB_MAX_FREE_SITES`` free sites remain
+        after the root fixing and their pairs number at least ``BNB_MIN_ENTRIES``
+        (measured on OR-Library cap, see bench/README.md); other models go to the HiGHS MIP.
         """
         if backend == "highs" or backend == "scip" or backend == "cp-sat":  # noqa: PLR1714
             return backend
@@ -865,13 +869,14 @@ class CFLP(GeoBuildMixin):
         n_left = int((data.free & ~state.fixed_closed & ~state.fixed_open).sum())
         if lag.has_beyond or n_left > BNB_MAX_FREE_SITES:
             return "highs"
-        if data.single_source:
-            # Each leaf solves an assignment MIP and the knapsack bound is weaker: on small
-            # models the HiGHS MIP is faster (cap123 single-source: 0.5 s vs 6 s), on large
-            # ones the tree wins (capa_8000: 5.8 s vs no proof in 30 s).
-            n_ent = int((~state.fixed_closed[data.e_site]).sum())
-            if n_ent < BNB_SINGLE_SOURCE_MIN_ENTRIES:
-                return "highs"
+        # On small models the HiGHS MIP is faster (it solves them at or near the root; each
+        # single-source leaf of the tree is an assignment MIP besides): OR-Library cap113
+        # (2,500 pairs) split 1.35 s vs 2.26 s, single-source cap123 0.5 s vs 6 s; on large
+        # ones the tree wins (capb_6000 split: 15 s vs no proof in 60 s; capa_8000
+        # single-source: 5.8 s vs no proof in 30 s).
+        n_ent = int((~state.fixed_closed[data.e_site]).sum())
+        if n_ent < BNB_MIN_ENTRIES:
+            return "highs"
         return "bnb"
 
     def _with_decision_support(

@@ -42,7 +42,7 @@ def _weak_root(monkeypatch: pytest.MonkeyPatch) -> None:
     ) -> tuple[BoolArray, Assignment]:
         return y, a
 
-    monkeypatch.setattr(cflp_module, "BNB_SINGLE_SOURCE_MIN_ENTRIES", 0)
+    monkeypatch.setattr(cflp_module, "BNB_MIN_ENTRIES", 0)
     monkeypatch.setattr(cflp_module, "run_subgradient", few)
     monkeypatch.setattr(cflp_module, "local_search", no_search)
 
@@ -152,9 +152,9 @@ def test_forced_mip_backend_skips_bnb(monkeypatch: pytest.MonkeyPatch, single: b
 
 
 @pytest.mark.solver
-def test_small_single_source_uses_mip(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_model_uses_mip(monkeypatch: pytest.MonkeyPatch) -> None:
     _weak_root(monkeypatch)
-    monkeypatch.setattr(cflp_module, "BNB_SINGLE_SOURCE_MIN_ENTRIES", 10**9)
+    monkeypatch.setattr(cflp_module, "BNB_MIN_ENTRIES", 10**9)
     n, m = SIZE[True]
     cost, w, cap, fixed = random_instance(8, n=n, m=m, cap_scale=0.4)
     sites = SiteData.default(m, capacity=cap, fixed_cost=fixed * 3)
