@@ -29,6 +29,10 @@ Algorithm (best-first search over the site variables)::
              is closest to 1/2: children y_j = 0 and y_j = 1, each with the parent's
              lambda and the bound (L2) gives at it with y_j fixed
 
+Branching rule measured on capb_6000 / capb_7000 / capc_5750: the average (L2) value needs
+361 / 343 / 439 nodes, the site nearest the (L2) cut (``|v_j - v_(k)|`` smallest, the sites
+(L2) is least sure about) 523 / 507 / 519.
+
 The global bound is the smallest bound in the queue (or UB when it is empty). Open sets are
 evaluated through callbacks (the caller caches them by key and keeps the incumbent). For
 single-source demand the leaf evaluation must be exact (a generalised assignment problem):
