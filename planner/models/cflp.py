@@ -899,14 +899,27 @@ class CFLP(GeoBuildMixin):
         candidates = [int(j) for j in np.flatnonzero(data.allowed)]
         if opts.compute_regret:
             if max_evals >= 2 * len(opened):
-                regret = drop_one_regret(self, opened, sol.objective)
+                # Evaluations of other open sets can cost far more than this one's: the
+                # budget is checked per evaluation, and unfinished sites are left out.
+                regret_deadline = time.perf_counter() + budget_s
+
+                def regret_stop() -> bool:
+                    return time.perf_counter() > regret_deadline
+
+                regret = drop_one_regret(self, opened, sol.objective, should_stop=regret_stop)
                 swap = swap_regret(
                     self,
                     opened,
                     sol.objective,
                     candidates=candidates,
                     max_evaluations=max(len(opened), max_evals - len(opened)),
+                    should_stop=regret_stop,
                 )
+                if len(regret) < len(opened) or len(swap) < len(opened):
+                    notes.append(
+                        f"Regret computed for {min(len(regret), len(swap))} of {len(opened)} "
+                        f"open sites within the {budget_s:.0f} s budget."
+                    )
             else:
                 notes.append(
                     f"Regret skipped: {len(opened)} open sites x {t_eval:.2f} s per evaluation "
