@@ -49,6 +49,7 @@ import math
 import resource
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import numpy as np
@@ -343,12 +344,8 @@ def knn_lists(
 
 
 def _scale_pmedian(
+    data: ScaleData,
     *,
-    dlon: FloatArray,
-    dlat: FloatArray,
-    w: FloatArray,
-    slon: FloatArray,
-    slat: FloatArray,
     p: int,
     time_limit_s: float,
     seed: int,
@@ -356,6 +353,7 @@ def _scale_pmedian(
 ) -> dict[str, Any]:
     from planner.models.pmedian import PMedian  # noqa: PLC0415
 
+    dlon, dlat, w, slon, slat = data.dlon, data.dlat, data.w, data.slon, data.slat
     start = time.perf_counter()
     m = len(slon)
     # 1. Aggregated seed solution and multipliers (never used in a bound).
@@ -395,32 +393,56 @@ def _scale_pmedian(
     )
     remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
 
-    def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
-        gap = "-" if pr.gap is None else f"{100 * pr.gap:.3f} %"
-        log.write(f"  {time.perf_counter() - start:6.1f} s  {pr.phase:<18} gap {gap}\n")
-
     sol = model.solve(
         SolveOptions(
             time_limit_s=remaining,
             seed=seed,
             compute_regret=False,
             gap_tolerance=1e-3,
-            progress=_throttle(progress),
+            progress=_progress_log(start, log),
         )
     )
+    return {
+        **_figures(sol),
+        "k": k_list,
+        "pairs": int(costs.nnz),
+        "seed_objective": seed_sol.objective,
+        "aggregated_bound_gap": agg_gap,
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleData:
+    """Generated farms (coordinates, demand weights) and candidate sites of one run."""
+
+    dlon: FloatArray
+    dlat: FloatArray
+    w: FloatArray
+    slon: FloatArray
+    slat: FloatArray
+
+
+def _figures(sol: Any) -> dict[str, Any]:  # noqa: ANN401 -- Solution, imported lazily
+    """Return the keys every model reports (objective, bound, gap, status, ...)."""
     return {
         "objective": sol.objective,
         "bound": sol.bound,
         "gap": sol.gap,
         "status": str(sol.status),
         "backend": sol.backend,
-        "k": k_list,
-        "pairs": int(costs.nnz),
-        "seed_objective": seed_sol.objective,
-        "aggregated_bound_gap": agg_gap,
         "message": sol.message,
         "stats": dict(sol.stats),
     }
+
+
+def _progress_log(start: float, log: TextIO) -> Callable[[Any], None]:
+    """Return a progress callback writing elapsed time, phase and gap (every 2 s)."""
+
+    def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
+        gap = "-" if pr.gap is None else f"{100 * pr.gap:.3f} %"
+        log.write(f"  {time.perf_counter() - start:6.1f} s  {pr.phase:<20} gap {gap}\n")
+
+    return _throttle(progress)
 
 
 def _throttle(fn: Callable[[Any], None], every_s: float = 2.0) -> Callable[[Any], None]:
@@ -486,42 +508,13 @@ def run_scale(
         f"({n_sett} settlements) in {data_s:.1f} s\n"
     )
     t1 = time.perf_counter()
+    data = ScaleData(dlon=dlon, dlat=dlat, w=w, slon=slon, slat=slat)
     if model == "pmedian":
-        out = _scale_pmedian(
-            dlon=dlon,
-            dlat=dlat,
-            w=w,
-            slon=slon,
-            slat=slat,
-            p=p,
-            time_limit_s=time_limit_s,
-            seed=seed,
-            log=log,
-        )
+        out = _scale_pmedian(data, p=p, time_limit_s=time_limit_s, seed=seed, log=log)
     elif model == "cflp":
-        out = _scale_cflp(
-            dlon=dlon,
-            dlat=dlat,
-            w=w,
-            slon=slon,
-            slat=slat,
-            p=p,
-            time_limit_s=time_limit_s,
-            seed=seed,
-            log=log,
-        )
+        out = _scale_cflp(data, p=p, time_limit_s=time_limit_s, seed=seed, log=log)
     else:
-        out = _scale_other(
-            dlon=dlon,
-            dlat=dlat,
-            w=w,
-            slon=slon,
-            slat=slat,
-            p=p,
-            k=k,
-            time_limit_s=time_limit_s,
-            seed=seed,
-        )
+        out = _scale_other(data, p=p, k=k, time_limit_s=time_limit_s, seed=seed)
     runtime_s = time.perf_counter() - t1 - float(out.pop("_check_s", 0.0))
     return {
         "model": model,
@@ -538,12 +531,8 @@ def run_scale(
 
 
 def _scale_other(
+    data: ScaleData,
     *,
-    dlon: FloatArray,
-    dlat: FloatArray,
-    w: FloatArray,
-    slon: FloatArray,
-    slat: FloatArray,
     p: int,
     k: int | None,
     time_limit_s: float,
@@ -555,21 +544,18 @@ def _scale_other(
 
     # Coverage needs every site within the radius in each list: list by radius (capped).
     kk = k or MCLP_MAX_LIST
-    costs = build_cost_matrix(dlon, dlat, slon, slat, k_nearest=kk, max_km=MCLP_RADIUS_KM)
+    costs = build_cost_matrix(
+        data.dlon, data.dlat, data.slon, data.slat, k_nearest=kk, max_km=MCLP_RADIUS_KM
+    )
     truncated = int((costs.beyond_cost <= MCLP_RADIUS_KM).sum())
     opts = SolveOptions(time_limit_s=time_limit_s, seed=seed, compute_regret=False)
-    sol = MCLP.from_cost_matrix(costs, w, p=p, service_radius=MCLP_RADIUS_KM).solve(opts)
+    sol = MCLP.from_cost_matrix(costs, data.w, p=p, service_radius=MCLP_RADIUS_KM).solve(opts)
     return {
-        "objective": sol.objective,
-        "bound": sol.bound,
-        "gap": sol.gap,
-        "status": str(sol.status),
-        "backend": sol.backend,
+        **_figures(sol),
         "k": kk,
         "pairs": int(costs.nnz),
         "service_radius_km": MCLP_RADIUS_KM,
         "truncated_rows": truncated,
-        "message": sol.message,
     }
 
 
@@ -648,12 +634,8 @@ def _add_sites_to_lists(
 
 
 def _scale_cflp(
+    data: ScaleData,
     *,
-    dlon: FloatArray,
-    dlat: FloatArray,
-    w: FloatArray,
-    slon: FloatArray,
-    slat: FloatArray,
     p: int,
     time_limit_s: float,
     seed: int,
@@ -662,6 +644,7 @@ def _scale_cflp(
     from planner.models.cflp import CFLP  # noqa: PLC0415
     from planner.models.pmedian import PMedian  # noqa: PLC0415
 
+    dlon, dlat, w, slon, slat = data.dlon, data.dlat, data.w, data.slon, data.slat
     start = time.perf_counter()
     m = len(slon)
     sites = cflp_instance(float(w.sum()), m, p)
@@ -737,25 +720,17 @@ def _scale_cflp(
     # The solve returns a little after its limit (final fixing tests, loose-row assignment).
     remaining = max(1.0, time_limit_s - CFLP_WRAP_UP_S - (time.perf_counter() - start))
 
-    def progress(pr: Any) -> None:  # noqa: ANN401 -- Progress, imported lazily
-        gap = "-" if pr.gap is None else f"{100 * pr.gap:.3f} %"
-        log.write(f"  {time.perf_counter() - start:6.1f} s  {pr.phase:<20} gap {gap}\n")
-
     sol = model.solve(
         SolveOptions(
             time_limit_s=remaining,
             seed=seed,
             compute_regret=False,
             backend="heuristic",
-            progress=_throttle(progress),
+            progress=_progress_log(start, log),
         )
     )
     return {
-        "objective": sol.objective,
-        "bound": sol.bound,
-        "gap": sol.gap,
-        "status": str(sol.status),
-        "backend": sol.backend,
+        **_figures(sol),
         "n_open": len(sol.open_sites),
         "capacity": capacity,
         "fixed_cost": float(sites.fixed_cost[0]),
@@ -763,8 +738,6 @@ def _scale_cflp(
         "k_max": int(lens.max()),
         "pairs": int(costs.nnz),
         "seed_objective": agg_sol.objective,
-        "message": sol.message,
-        "stats": dict(sol.stats),
         **_checked(model.problem, sol),
     }
 
