@@ -128,6 +128,43 @@ def random_instance(
     return cost, w, cap, fixed
 
 
+def case_model(
+    cost: np.ndarray,
+    w: np.ndarray,
+    cap: np.ndarray,
+    fixed: np.ndarray,
+    case: dict[str, Any],
+    *,
+    single: bool,
+) -> tuple[CFLP, float]:
+    """Return the model of a test case (required/forbidden/min/max new) and its brute force."""
+    required = case.get("required", ())
+    forbidden = case.get("forbidden", ())
+    sites = SiteData.default(
+        cost.shape[1], capacity=cap, fixed_cost=fixed, required=required, forbidden=forbidden
+    )
+    ref = brute_force(
+        cost,
+        w,
+        cap,
+        fixed,
+        single=single,
+        required=required,
+        forbidden=forbidden,
+        min_new=case.get("min_new", 0),
+        max_new=case.get("max_new"),
+    )
+    model = CFLP.from_cost_matrix(
+        cost,
+        w,
+        sites=sites,
+        single_source=single,
+        min_new_sites=case.get("min_new", 0),
+        max_new_sites=case.get("max_new"),
+    )
+    return model, ref
+
+
 def solve_and_check(model: CFLP, **opts: Any) -> Solution:  # noqa: ANN401
     sol = model.solve(SolveOptions(**opts))
     if sol.has_solution:
@@ -154,31 +191,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_matches_brute_force(seed: int, case: dict[str, Any], single: bool) -> None:
-    cost, w, cap, fixed = random_instance(seed)
-    required = case.get("required", ())
-    forbidden = case.get("forbidden", ())
-    sites = SiteData.default(
-        4, capacity=cap, fixed_cost=fixed, required=required, forbidden=forbidden
-    )
-    ref = brute_force(
-        cost,
-        w,
-        cap,
-        fixed,
-        single=single,
-        required=required,
-        forbidden=forbidden,
-        min_new=case.get("min_new", 0),
-        max_new=case.get("max_new"),
-    )
-    model = CFLP.from_cost_matrix(
-        cost,
-        w,
-        sites=sites,
-        single_source=single,
-        min_new_sites=case.get("min_new", 0),
-        max_new_sites=case.get("max_new"),
-    )
+    model, ref = case_model(*random_instance(seed), case, single=single)
     sol = solve_and_check(model, seed=seed)
     if math.isinf(ref):
         assert sol.status == Status.INFEASIBLE

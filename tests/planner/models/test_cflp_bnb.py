@@ -22,7 +22,7 @@ from planner.models._cflp_bnb import branch_and_bound, open_set_floor, restrict
 from planner.models._cflp_data import CflpData
 from planner.models._cflp_lagrange import LagrangeState, Lagrangian, initial_multipliers
 from planner.models.cflp import CFLP
-from tests.planner.models.test_cflp import brute_force, random_instance
+from tests.planner.models.test_cflp import brute_force, case_model, random_instance
 
 
 def _weak_root(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,30 +78,7 @@ def test_bnb_matches_brute_force(
     n, m = SIZE[single]
     cost, w, cap, fixed = random_instance(seed, n=n, m=m, cap_scale=0.4)
     fixed = fixed * 3  # dearer sites: fewer open, more branching on which
-    required = case.get("required", ())
-    forbidden = case.get("forbidden", ())
-    sites = SiteData.default(
-        m, capacity=cap, fixed_cost=fixed, required=required, forbidden=forbidden
-    )
-    ref = brute_force(
-        cost,
-        w,
-        cap,
-        fixed,
-        single=single,
-        required=required,
-        forbidden=forbidden,
-        min_new=case.get("min_new", 0),
-        max_new=case.get("max_new"),
-    )
-    model = CFLP.from_cost_matrix(
-        cost,
-        w,
-        sites=sites,
-        single_source=single,
-        min_new_sites=case.get("min_new", 0),
-        max_new_sites=case.get("max_new"),
-    )
+    model, ref = case_model(cost, w, cap, fixed, case, single=single)
     sol = _solve(model, seed=seed)
     if math.isinf(ref):
         assert sol.status == Status.INFEASIBLE
