@@ -687,20 +687,7 @@ class CFLP(GeoBuildMixin):
             if not leaf_limit[0]:
                 bound = max(bound, bnb.bound)
             if bnb.complete and not leaf_limit[0] and best_a is None:
-                return self._solution(
-                    status=Status.INFEASIBLE,
-                    y=None,
-                    a=None,
-                    bound=INF,
-                    clock=clock,
-                    backend=used,
-                    message=(
-                        "Infeasible: the branch-and-bound proved that no choice of sites can "
-                        "serve every farm within the site capacities and the limits on new "
-                        "sites."
-                    ),
-                    stats=stats,
-                )
+                return self._proven_infeasible("the branch-and-bound", clock, used, stats)
         if (
             exact not in (None, "bnb")
             and not clock.should_stop
@@ -775,19 +762,7 @@ class CFLP(GeoBuildMixin):
                     a_mip = evaluate(y_mip)
                 consider(y_mip, a_mip, "mip")
             if res.status == "infeasible" and best_a is None:
-                return self._solution(
-                    status=Status.INFEASIBLE,
-                    y=None,
-                    a=None,
-                    bound=INF,
-                    clock=clock,
-                    backend=used,
-                    message=(
-                        "Infeasible: the solver proved that no choice of sites can serve every "
-                        "farm within the site capacities and the limits on new sites."
-                    ),
-                    stats=stats,
-                )
+                return self._proven_infeasible("the solver", clock, used, stats)
             # The MIP bound covers the sites not fixed closed; fixed sites cost >= UB - tol.
             if not lag.has_beyond:
                 mip_bound = res.bound if res.status != "infeasible" else INF
@@ -879,6 +854,24 @@ class CFLP(GeoBuildMixin):
         if data.n_entries < BNB_MIN_ENTRIES:
             return "highs"
         return "bnb"
+
+    def _proven_infeasible(
+        self, prover: str, clock: Clock, backend: str, stats: dict[str, float | int | str]
+    ) -> Solution:
+        """Return the INFEASIBLE solution when ``prover`` closed the search without a solution."""
+        return self._solution(
+            status=Status.INFEASIBLE,
+            y=None,
+            a=None,
+            bound=INF,
+            clock=clock,
+            backend=backend,
+            message=(
+                f"Infeasible: {prover} proved that no choice of sites can serve every farm "
+                "within the site capacities and the limits on new sites."
+            ),
+            stats=stats,
+        )
 
     def _with_decision_support(
         self, sol: Solution, opts: SolveOptions, notes: list[str]
