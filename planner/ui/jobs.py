@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from planner.errors import PlannerError
 from planner.models import CancelToken, Progress
@@ -34,6 +34,7 @@ class SolveJob:
     finished: float | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    thread_name: ClassVar[str] = "planner-solve"
 
     @property
     def done(self) -> bool:
@@ -62,22 +63,16 @@ class SolveJob:
         self.phase = "solving"
 
     def start(self, inputs_factory: Any, time_limit_s: float) -> None:  # noqa: ANN401
-        """Run ``inputs_factory()`` then the solve in a daemon thread."""
+        """Run ``inputs_factory()`` then :meth:`_solve` in a daemon thread."""
 
         def work() -> None:
             try:
-                inputs: ScenarioInputs = inputs_factory()
+                inputs = inputs_factory()
                 self.phase = "solving"
                 if self.token.cancelled:
                     self.error = "cancelled"
                     return
-                self.result = run_scenario(
-                    self.scenario,
-                    inputs=inputs,
-                    time_limit_s=time_limit_s,
-                    progress=self._progress,
-                    cancel=self.token,
-                )
+                self.result = self._solve(inputs, time_limit_s)
             except PlannerError as exc:
                 self.error = str(exc)
             except Exception as exc:  # noqa: BLE001 - a crashing solve must not take the app down
@@ -87,8 +82,18 @@ class SolveJob:
             finally:
                 self.finished = time.monotonic()
 
-        self._thread = threading.Thread(target=work, name="planner-solve", daemon=True)
+        self._thread = threading.Thread(target=work, name=self.thread_name, daemon=True)
         self._thread.start()
+
+    def _solve(self, inputs: ScenarioInputs, time_limit_s: float) -> Any:  # noqa: ANN401
+        """Solve the scenario on prepared inputs (subclasses solve other models)."""
+        return run_scenario(
+            self.scenario,
+            inputs=inputs,
+            time_limit_s=time_limit_s,
+            progress=self._progress,
+            cancel=self.token,
+        )
 
     def cancel(self) -> None:
         """Ask the solve to stop; the incumbent is kept."""

@@ -14,15 +14,12 @@ import html
 import io
 import math
 import tempfile
-import threading
-import time
 import tomllib
 import traceback
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -110,17 +107,6 @@ SERVED_COLORS: MappingProxyType[str, tuple[int, ...]] = MappingProxyType(
 )
 MACHINE_COLORS: MappingProxyType[str, tuple[int, ...]] = MappingProxyType(
     {"tractor": (192, 57, 43, 200), "combine": (211, 160, 0, 210)}
-)
-BREAKDOWN_KEYS: tuple[str, ...] = (
-    "plant_fixed_kzt",
-    "centre_fixed_kzt",
-    "combine_capability_kzt",
-    "van_kzt",
-    "inbound_kits_kzt",
-    "outbound_machines_kzt",
-    "direct_import_kzt",
-    "service_travel_kzt",
-    "unserved_penalty_kzt",
 )
 
 
@@ -353,38 +339,21 @@ class NetworkJob(SolveJob):
     ``result`` holds the page's result dictionary (see :func:`package_result`).
     """
 
-    def start(self, inputs_factory: Callable[[], Any], time_limit_s: float) -> None:
-        """Build inputs (cached), solve, tabulate and write the output files, in a thread."""
+    thread_name: ClassVar[str] = "planner-network-solve"
 
-        def work() -> None:
-            from planner.agri import run_two_echelon  # noqa: PLC0415
+    def _solve(self, inputs: Any, time_limit_s: float) -> dict[str, Any]:  # noqa: ANN401
+        """Solve, then tabulate and write the output files (still in the worker thread)."""
+        from planner.agri import run_two_echelon  # noqa: PLC0415
 
-            try:
-                inputs = inputs_factory()
-                self.phase = "solving"
-                if self.token.cancelled:
-                    self.error = "cancelled"
-                    return
-                res = run_two_echelon(
-                    self.scenario,
-                    inputs=inputs,
-                    time_limit_s=time_limit_s,
-                    progress=self._progress,
-                    cancel=self.token,
-                )
-                self.phase = "writing"
-                self.result = package_result(res)
-            except PlannerError as exc:
-                self.error = str(exc)
-            except Exception as exc:  # noqa: BLE001 - a crashing solve must not take the app down
-                self.error = f"{type(exc).__name__}: {exc}"
-                self.internal = True
-                traceback.print_exc()
-            finally:
-                self.finished = time.monotonic()
-
-        self._thread = threading.Thread(target=work, name="planner-network-solve", daemon=True)
-        self._thread.start()
+        res = run_two_echelon(
+            self.scenario,
+            inputs=inputs,
+            time_limit_s=time_limit_s,
+            progress=self._progress,
+            cancel=self.token,
+        )
+        self.phase = "writing"
+        return package_result(res)
 
 
 def package_result(res: Any) -> dict[str, Any]:  # noqa: ANN401
@@ -859,7 +828,9 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
 
 def breakdown_figure(breakdown: dict[str, float]) -> go.Figure:
     """Objective components over the horizon, billion KZT, as a horizontal bar chart."""
-    keys = [k for k in BREAKDOWN_KEYS if k in breakdown]
+    from planner.models.two_echelon import COST_COMPONENTS  # noqa: PLC0415 -- solver module
+
+    keys = [k for k in COST_COMPONENTS if k in breakdown]
     keys += [k for k in breakdown if k not in keys]
     values = [float(breakdown[k]) / 1e9 for k in keys]
     order = np.argsort(values)
