@@ -90,21 +90,6 @@ def _sidebar() -> None:
         st.checkbox(t("candidates"), key=state.EXPLORE_CANDIDATES)
 
 
-def _point_layer(
-    df: pd.DataFrame, layer_id: str, radius: int, color: list[int], **kw: object
-) -> pdk.Layer:
-    return pdk.Layer(
-        "ScatterplotLayer",
-        data=df,
-        id=layer_id,
-        get_position=["lon", "lat"],
-        get_radius=radius,
-        get_fill_color=color,
-        pickable=True,
-        **kw,
-    )
-
-
 def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
     g = st.session_state
     grid = maps.grid_demand(
@@ -144,7 +129,7 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
         )
         sd["label"] = sd["label"] + f" ({t('pop')} " + s["population"].map(num).to_numpy() + ")"
         layers.append(
-            _point_layer(sd, "settlements", 4000, [30, 100, 200, 150], radius_min_pixels=1.5)
+            maps.point_layer(sd, "settlements", 4000, [30, 100, 200, 150], radius_min_pixels=1.5)
         )
     if g[state.EXPLORE_FACILITIES]:
         f = cache.facilities()
@@ -153,15 +138,8 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
             pd.DataFrame({"lon": f["lon"], "lat": f["lat"], "label": label}), ["label"]
         )
         layers.append(
-            _point_layer(
-                fd,
-                "facilities",
-                20000,
-                [200, 30, 30, 230],
-                radius_min_pixels=6,
-                stroked=True,
-                get_line_color=[255, 255, 255],
-                line_width_min_pixels=1,
+            maps.point_layer(
+                fd, "facilities", 20000, [200, 30, 30, 230], outline_px=1, radius_min_pixels=6
             )
         )
     if g[state.EXPLORE_RAIL]:
@@ -170,7 +148,7 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
         rd = maps.escape_columns(
             pd.DataFrame({"lon": r["lon"], "lat": r["lat"], "label": label}), ["label"]
         )
-        layers.append(_point_layer(rd, "rail", 15000, [120, 60, 160, 230], radius_min_pixels=5))
+        layers.append(maps.point_layer(rd, "rail", 15000, [120, 60, 160, 230], radius_min_pixels=5))
     if g[state.EXPLORE_CANDIDATES]:
         sites = cache.candidate_sites(Scenario(name="explore", data=DataSpec()))
         layers.append(maps.candidate_layer(sites, set(), set()))

@@ -120,6 +120,34 @@ def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
     ]
 
 
+def point_layer(
+    data: pd.DataFrame,
+    layer_id: str,
+    radius: float | str,
+    color: list[int] | str,
+    *,
+    outline_px: float | None = None,
+    **kw: object,
+) -> pdk.Layer:
+    """Return a pickable scatter layer at ``lon``/``lat`` (radius in metres or a column).
+
+    ``outline_px`` draws a white outline that many pixels wide (points over dense areas).
+    """
+    if outline_px is not None:
+        kw |= {"stroked": True, "get_line_color": [255, 255, 255]}
+        kw["line_width_min_pixels"] = outline_px
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=data,
+        id=layer_id,
+        get_position=["lon", "lat"],
+        get_radius=radius,
+        get_fill_color=color,
+        pickable=True,
+        **kw,
+    )
+
+
 def farm_site_lines(cells: pd.DataFrame, layer_id: str) -> pdk.Layer:
     """Return farm -> site lines (``lon``/``lat`` -> ``slon``/``slat``, own color and width)."""
     return pdk.Layer(
@@ -358,20 +386,7 @@ def result_layers(
                     pickable=True,
                 )
             )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            data=sd,
-            id="open-sites",
-            get_position=["lon", "lat"],
-            get_radius="radius",
-            get_fill_color="color",
-            stroked=True,
-            get_line_color=[255, 255, 255],
-            line_width_min_pixels=1.5,
-            pickable=True,
-        )
-    )
+    layers.append(point_layer(sd, "open-sites", "radius", "color", outline_px=1.5))
     return layers
 
 

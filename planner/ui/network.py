@@ -706,28 +706,23 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
         used = set(fy.loc[fy["kind"] == "inbound_kits", "from_id"])
         e = entries.loc[entries["entry_id"].astype(str).isin(used)]
         if len(e):
+            ed = pd.DataFrame(
+                {
+                    "lon": e["lon"].to_numpy(),
+                    "lat": e["lat"].to_numpy(),
+                    "label": [
+                        f"{html.escape(t('rail', lg))}: {html.escape(str(n))}" for n in e["name"]
+                    ],
+                }
+            )
             layers.append(
-                pdk.Layer(
-                    "ScatterplotLayer",
-                    data=pd.DataFrame(
-                        {
-                            "lon": e["lon"].to_numpy(),
-                            "lat": e["lat"].to_numpy(),
-                            "label": [
-                                f"{html.escape(t('rail', lg))}: {html.escape(str(n))}"
-                                for n in e["name"]
-                            ],
-                        }
-                    ),
-                    id="net-rail-entries",
-                    get_position=["lon", "lat"],
-                    get_radius=12000,
+                maps.point_layer(
+                    ed,
+                    "net-rail-entries",
+                    12000,
+                    [40, 40, 40, 230],
+                    outline_px=1,
                     radius_min_pixels=4,
-                    get_fill_color=[40, 40, 40, 230],
-                    stroked=True,
-                    get_line_color=[255, 255, 255],
-                    line_width_min_pixels=1,
-                    pickable=True,
                 )
             )
     if len(centres):
@@ -764,20 +759,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
                 ],
             }
         )
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                data=cd,
-                id="net-centres",
-                get_position=["lon", "lat"],
-                get_radius="radius",
-                get_fill_color="color",
-                stroked=True,
-                get_line_color=[255, 255, 255],
-                line_width_min_pixels=1.2,
-                pickable=True,
-            )
-        )
+        layers.append(maps.point_layer(cd, "net-centres", "radius", "color", outline_px=1.2))
     if len(plants):
         pdf = pd.DataFrame(
             {
