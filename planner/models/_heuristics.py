@@ -28,6 +28,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from planner.models._base import BoolArray, FloatArray, IntArray
+from planner.models._kernels import kernels
 
 _RECOMPUTE_EVERY = 64  # full recomputation of the move tables, to stop rounding drift
 
@@ -182,8 +183,6 @@ def objective_of(inst: SparseInstance, open_mask: BoolArray) -> float:
     objective
         Sum of nearest weighted costs plus fixed costs.
     """
-    from planner.models._kernels import kernels  # noqa: PLC0415 -- lazy numba import
-
     mask = np.ascontiguousarray(open_mask, dtype=np.bool_)
     assigned = kernels().assigned_cost(inst.indptr, inst.site, inst.wcost, inst.beyond_w, mask)
     return float(assigned + inst.fixed_cost[mask].sum())
