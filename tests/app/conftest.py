@@ -8,14 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "planner" / "ui" / "main.py")
+# page paths relative to the app script (planner/ui/main.py), as ``switch_page`` wants them
 PAGES = {
-    "explore": "planner/ui/pages/explore.py",
-    "scenario": "planner/ui/pages/scenario.py",
-    "compare": "planner/ui/pages/compare.py",
-    "network": "planner/ui/pages/network.py",
-    "data": "planner/ui/pages/data.py",
-    "export": "planner/ui/pages/export.py",
+    name: f"page_scripts/{name}.py"
+    for name in ("explore", "scenario", "compare", "network", "data", "export")
 }
 N_FARMS = 1500
 

@@ -16,7 +16,7 @@ from tests.app.conftest import APP, metric, run
 
 pytestmark = pytest.mark.slow
 
-PAGE = "planner/ui/pages/network.py"
+PAGE = "page_scripts/network.py"
 
 
 def open_network(at: AppTest | None = None) -> AppTest:
@@ -83,7 +83,7 @@ def test_a_failing_solve_shows_an_error_and_the_app_stays_usable(
     assert any(str(exc) in e.value.replace("\\", "") for e in at.error)
     assert not at.exception
     assert at.button(key="net_run").disabled is False
-    at.switch_page("planner/ui/pages/explore.py")
+    at.switch_page("page_scripts/explore.py")
     run(at)
     assert at.metric
 
@@ -193,7 +193,7 @@ def test_small_network_run_shows_kpis_map_weekly_load_and_zip() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in deck_json
     assert "<img" not in deck_json
     # the page survives a trip to another page and back with its inputs and result
-    at.switch_page("planner/ui/pages/explore.py")
+    at.switch_page("page_scripts/explore.py")
     run(at)
     open_network(at)
     assert at.selectbox(key="net_n_farms").value == 2000
