@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 from shapely.geometry.base import BaseGeometry
 
@@ -41,6 +42,31 @@ def settlements() -> gpd.GeoDataFrame:
 def outline() -> BaseGeometry:
     """Country outline (read-only, shared)."""
     return geodata.load_country_outline()
+
+
+BORDER_WIDTH_M = 9_000.0
+"""Width of the drawn country border: about one pixel at the country-wide zoom."""
+
+
+@st.cache_resource(show_spinner=False)
+def border_band() -> BaseGeometry:
+    """Return the country border as a thin band inside the outline (read-only, shared).
+
+    Maps draw the border as a filled polygon rather than as lines: polygons share their
+    deck.gl shader with the outline fill and the demand cells, and every extra shader costs
+    a few hundred milliseconds of CPU in a browser without a GPU. The band is cut in a
+    Lambert azimuthal equal-area projection centred on Kazakhstan, so it is equally wide
+    (``BORDER_WIDTH_M``) along the whole border.
+    """
+    from pyproj import Transformer  # noqa: PLC0415 - geopandas already imports pyproj
+
+    laea = "+proj=laea +lat_0=48 +lon_0=67 +datum=WGS84 +units=m"
+    fwd = Transformer.from_crs("EPSG:4326", laea, always_xy=True).transform
+    back = Transformer.from_crs(laea, "EPSG:4326", always_xy=True).transform
+    shape = shapely.transform(outline(), fwd, interleaved=False)
+    return shapely.transform(
+        shape.difference(shape.buffer(-BORDER_WIDTH_M)), back, interleaved=False
+    )
 
 
 @st.cache_resource(show_spinner=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,21 +35,20 @@ def _machine_weight(farms: pd.DataFrame, machine: str, age: str) -> np.ndarray:
 
 
 def _init() -> None:
-    n = state.env_int(state.ENV_N_FARMS, 20_000)
-    counts = sorted({*FARM_COUNTS, n})
+    v = default_view()
     defaults = {
-        state.EXPLORE_N_FARMS: n if n in counts else 20_000,
-        state.EXPLORE_SHARE: 0.5,
-        state.EXPLORE_OBLASTS: [],
-        state.EXPLORE_MACHINE: "all",
-        state.EXPLORE_AGE: "",
-        state.EXPLORE_SETTLEMENTS: True,
-        state.EXPLORE_FACILITIES: True,
-        state.EXPLORE_RAIL: True,
-        state.EXPLORE_CANDIDATES: False,
+        state.EXPLORE_N_FARMS: v.n_farms,
+        state.EXPLORE_SHARE: v.belarus_share,
+        state.EXPLORE_OBLASTS: list(v.oblasts),
+        state.EXPLORE_MACHINE: v.machine,
+        state.EXPLORE_AGE: v.age,
+        state.EXPLORE_SETTLEMENTS: v.settlements,
+        state.EXPLORE_FACILITIES: v.facilities,
+        state.EXPLORE_RAIL: v.rail,
+        state.EXPLORE_CANDIDATES: v.candidates,
     }
-    for k, v in defaults.items():
-        st.session_state.setdefault(k, v)
+    for k, val in defaults.items():
+        st.session_state.setdefault(k, val)
 
 
 def _sidebar() -> None:
@@ -90,8 +90,55 @@ def _sidebar() -> None:
         st.checkbox(t("candidates"), key=state.EXPLORE_CANDIDATES)
 
 
-def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
+@dataclasses.dataclass(frozen=True)
+class ExploreView:
+    """Everything the Explore map depends on (the key of its cached deck)."""
+
+    n_farms: int = 20_000
+    belarus_share: float = 0.5
+    oblasts: tuple[str, ...] = ()
+    machine: str = "all"
+    age: str = ""
+    settlements: bool = True
+    facilities: bool = True
+    rail: bool = True
+    candidates: bool = False
+    lang: str = "en"
+
+
+def _view() -> ExploreView:
     g = st.session_state
+    return ExploreView(
+        n_farms=int(g[state.EXPLORE_N_FARMS]),
+        belarus_share=float(g[state.EXPLORE_SHARE]),
+        oblasts=tuple(g[state.EXPLORE_OBLASTS]),
+        machine=str(g[state.EXPLORE_MACHINE]),
+        age=str(g[state.EXPLORE_AGE]),
+        settlements=bool(g[state.EXPLORE_SETTLEMENTS]),
+        facilities=bool(g[state.EXPLORE_FACILITIES]),
+        rail=bool(g[state.EXPLORE_RAIL]),
+        candidates=bool(g[state.EXPLORE_CANDIDATES]),
+        lang=lang(),
+    )
+
+
+def default_view() -> ExploreView:
+    """Return the view a new session opens with (farm count from ``$PLANNER_APP_N_FARMS``)."""
+    n = state.env_int(state.ENV_N_FARMS, 20_000)
+    return ExploreView(n_farms=n if n > 0 else 20_000)
+
+
+def _shown_farms(view: ExploreView) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the farms of the chosen oblasts and their machine weights."""
+    farms = cache.synthetic_farms(view.n_farms, 42, view.belarus_share)
+    if view.oblasts:
+        farms = farms.loc[farms["oblast_iso"].isin(view.oblasts)]
+    return farms, _machine_weight(farms, view.machine, view.age)
+
+
+def _layers(view: ExploreView) -> list[pdk.Layer]:
+    lg = view.lang
+    farms, weight = _shown_farms(view)
     grid = maps.grid_demand(
         farms["lon"].to_numpy(), farms["lat"].to_numpy(), weight, cell_deg=CELL_DEG
     )
@@ -101,9 +148,10 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
         for x, y in zip(grid["lon"].to_numpy(), grid["lat"].to_numpy(), strict=True)
     ]
     grid["label"] = [
-        t("farms_cell", n=num(n), w=num(w)) for n, w in zip(grid["n"], grid["weight"], strict=True)
+        t("farms_cell", lg, n=format_number(n, lg), w=format_number(w, lg))
+        for n, w in zip(grid["n"], grid["weight"], strict=True)
     ]
-    layers: list[pdk.Layer] = maps.context_layers(lang())
+    layers: list[pdk.Layer] = maps.context_layers(lg)
     # Demand density as coloured grid cells (the grid is aggregated on the server, so this is
     # a few thousand squares even for 200,000 farms); cheap to draw, also without a GPU.
     grid["color"] = maps.density_colors(grid["weight"].to_numpy())
@@ -119,19 +167,20 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
             pickable=True,
         ),
     )
-    if g[state.EXPLORE_SETTLEMENTS]:
+    if view.settlements:
         s = cache.settlements()
         s = s.loc[s["population"] >= MIN_SETTLEMENT_POPULATION]
-        col = "name_ru" if lang() in ("ru", "kk") and "name_ru" in s.columns else "name"
+        col = "name_ru" if lg in ("ru", "kk") and "name_ru" in s.columns else "name"
         sd = maps.escape_columns(
             pd.DataFrame({"lon": s["lon"], "lat": s["lat"], "label": s[col].fillna(s["name"])}),
             ["label"],
         )
-        sd["label"] = sd["label"] + f" ({t('pop')} " + s["population"].map(num).to_numpy() + ")"
+        population = s["population"].map(lambda v: format_number(v, lg)).to_numpy()
+        sd["label"] = sd["label"] + f" ({t('pop', lg)} " + population + ")"
         layers.append(
             maps.point_layer(sd, "settlements", 4000, [30, 100, 200, 150], radius_min_pixels=1.5)
         )
-    if g[state.EXPLORE_FACILITIES]:
+    if view.facilities:
         f = cache.facilities()
         label = f["name"] + " — " + f["kind"] + " (" + f["status"] + ")"
         fd = maps.escape_columns(
@@ -142,17 +191,32 @@ def _layers(farms: pd.DataFrame, weight: np.ndarray) -> list[pdk.Layer]:
                 fd, "facilities", 20000, [200, 30, 30, 230], outline_px=1, radius_min_pixels=6
             )
         )
-    if g[state.EXPLORE_RAIL]:
+    if view.rail:
         r = cache.rail_entry_points()
-        label = f"{t('rail_entry')}: " + r["name"] + " (" + r["confidence"] + ")"
+        label = f"{t('rail_entry', lg)}: " + r["name"] + " (" + r["confidence"] + ")"
         rd = maps.escape_columns(
             pd.DataFrame({"lon": r["lon"], "lat": r["lat"], "label": label}), ["label"]
         )
         layers.append(maps.point_layer(rd, "rail", 15000, [120, 60, 160, 230], radius_min_pixels=5))
-    if g[state.EXPLORE_CANDIDATES]:
+    if view.candidates:
         sites = cache.candidate_sites(Scenario(name="explore", data=DataSpec()))
         layers.append(maps.candidate_layer(sites, set(), set()))
     return layers
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def deck_json(view: ExploreView) -> str:
+    """Return the Explore map's deck.gl JSON for a view (cached and shared: a str is immutable).
+
+    Serialising a few thousand demand cells takes pydeck about half a second, so each view
+    is serialised once per server; the warm-up at server start does the default view.
+    """
+    return maps.deck_json(maps.deck(_layers(view)))
+
+
+def warm_up() -> None:
+    """Prepare the default Explore map before the first browser asks for it (server start)."""
+    deck_json(default_view())
 
 
 def _oblast_chart(shown: pd.DataFrame) -> go.Figure:
@@ -171,56 +235,85 @@ def _oblast_chart(shown: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _oblast_markdown(table: pd.DataFrame, lg: str) -> str:
+    """Return the oblast figures as a markdown table, numbers in the interface language.
+
+    A static table rather than ``st.dataframe``: the interactive grid loads 1.2 MB of
+    JavaScript, which delayed the first map by about 0.3 s (bench/app_speed.py).
+    """
+    cols = (
+        ("iso", "col_iso", None),
+        ("oblast", "col_oblast", None),
+        ("sown_area_kha", "col_sown", 1),
+        ("tractors", "col_tractors", 0),
+        ("combines", "col_combines", 0),
+        ("fleet_status", "col_fleet", None),
+    )
+    head = "| " + " | ".join(md(t(key, lg)) for _, key, _ in cols) + " |"
+    align = "|" + "|".join("---:" if digits is not None else ":---" for *_, digits in cols) + "|"
+    status = {"estimated": t("fleet_estimated", lg), "sourced": t("fleet_sourced", lg)}
+    rows = [
+        "| "
+        + " | ".join(
+            format_number(row[c], lg, digits)
+            if digits is not None
+            else md(status.get(row[c], row[c]) if c == "fleet_status" else row[c])
+            for c, _, digits in cols
+        )
+        + " |"
+        for row in table.to_dict("records")
+    ]
+    return "\n".join([head, align, *rows])
+
+
 def render() -> None:
-    """Render the Explore page."""
+    """Render the Explore page.
+
+    The map goes first and the sidebar filters last (their values are in the session state
+    already): the browser then starts loading deck.gl, the slowest part of the first page,
+    before the widgets' own JavaScript.
+    """
     _init()
     st.title(t("explore_title"))
-    _sidebar()
-    g = st.session_state
+    view = _view()
     try:
         with st.spinner(t("generating_farms")):
-            farms = cache.synthetic_farms(
-                int(g[state.EXPLORE_N_FARMS]), 42, float(g[state.EXPLORE_SHARE])
-            )
+            farms, weight = _shown_farms(view)
+        spec = deck_json(view)
     except PlannerError as exc:
         st.error(md(str(exc)))
+        _sidebar()
         return
-    chosen = g[state.EXPLORE_OBLASTS]
-    if chosen:
-        farms = farms.loc[farms["oblast_iso"].isin(chosen)]
-    weight = _machine_weight(farms, g[state.EXPLORE_MACHINE], g[state.EXPLORE_AGE])
     st.info(t("synthetic_note"))
     col_map, col_side = st.columns([3, 2])
     with col_map:
-        # The KPI tiles are sent before the map (they sit below it): the browser shows them
-        # while it is still loading deck.gl and drawing the first frame.
-        map_slot = st.empty()
+        st.pydeck_chart(maps.prebuilt_deck(spec), key="explore_map", height=560)
         c1, c2, c3 = st.columns(3)
         c1.metric(t("farms_shown"), num(len(farms)))
         c2.metric(t("machines_sel"), num(weight.sum()))
         c3.metric(t("hours_year"), num(farms["service_hours_year"].sum()))
-        map_slot.pydeck_chart(maps.deck(_layers(farms, weight)), key="explore_map", height=560)
     with col_side:
         st.subheader(t("oblasts"))
         table = cache.oblast_table(lang())
-        shown = table.rename(
-            columns={
-                "iso": t("col_iso"),
-                "oblast": t("col_oblast"),
-                "sown_area_kha": t("col_sown"),
-                "tractors": t("col_tractors"),
-                "combines": t("col_combines"),
-                "fleet_status": t("col_fleet"),
-            }
-        )
         # The chart sits in a second tab that only runs when opened: plotly (4.7 MB of
         # JavaScript) then never delays the first map.
         tab_table, tab_chart = st.tabs(
             [t("tab_table"), t("tab_chart")], key=state.EXPLORE_OBLAST_TAB, on_change="rerun"
         )
-        with tab_table:
-            st.dataframe(shown, hide_index=True, key="explore_oblast_table", height=330)
+        with tab_table, st.container(height=330, key="explore_oblast_table"):
+            st.markdown(_oblast_markdown(table, lang()))
         if tab_chart.open:
+            shown = table.rename(
+                columns={
+                    "iso": t("col_iso"),
+                    "oblast": t("col_oblast"),
+                    "sown_area_kha": t("col_sown"),
+                    "tractors": t("col_tractors"),
+                    "combines": t("col_combines"),
+                    "fleet_status": t("col_fleet"),
+                }
+            )
             with tab_chart:
                 st.plotly_chart(_oblast_chart(shown), key="explore_oblast_chart")
     st.caption(t("sources"))
+    _sidebar()

@@ -7,7 +7,7 @@ readable offline; basemap tiles are only a bonus when the internet is there.
 from __future__ import annotations
 
 import html
-import itertools
+import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +21,7 @@ from planner.ui import cache
 
 KZ_VIEW = pdk.ViewState(latitude=48.2, longitude=67.5, zoom=3.3, pitch=0)
 NAME_COLUMN = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
+DEFAULT_TOOLTIP: Mapping[str, str] = MappingProxyType({"html": "{label}"})
 
 
 def escape_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -31,10 +32,9 @@ def escape_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _outline_rings() -> list[list[list[list[float]]]]:
-    """Polygons of the country outline as lists of [lon, lat] rings (exterior first)."""
-    outline = cache.outline()
-    polygons = outline.geoms if isinstance(outline, shapely.MultiPolygon) else [outline]
+def _rings(shape: shapely.Polygon | shapely.MultiPolygon) -> list[list[list[list[float]]]]:
+    """Polygons of a shape as lists of [lon, lat] rings (exterior first)."""
+    polygons = shape.geoms if isinstance(shape, shapely.MultiPolygon) else [shape]
     return [
         [[[float(x), float(y)] for x, y in ring.coords] for ring in (p.exterior, *p.interiors)]
         for p in polygons
@@ -42,41 +42,31 @@ def _outline_rings() -> list[list[list[list[float]]]]:
 
 
 def outline_layers() -> list[pdk.Layer]:
-    """Country outline of Kazakhstan: a light fill and a thin border.
+    """Country outline of Kazakhstan: a light fill and a thin grey border.
 
-    A filled ``PolygonLayer`` and a ``LineLayer`` of the border's segments, rather than a
-    ``GeoJsonLayer``: the GeoJSON layer draws its border with deck.gl's ``PathLayer``, whose
-    shader alone costs about a second of CPU in a browser without a GPU (measured with
-    bench/app_speed.py), while polygon and line shaders are shared with the other maps' layers.
+    One ``PolygonLayer`` draws both: the fill, and the border as a band about a kilometre
+    per pixel wide inside the outline (:func:`planner.ui.cache.border_band`). Border lines
+    would need deck.gl's ``LineLayer`` or ``PathLayer`` shader; without a GPU every shader
+    costs a few hundred milliseconds of CPU before the first frame (measured with
+    bench/app_speed.py), while the polygon shader is shared with the demand cells.
     """
-    rings = _outline_rings()
-    segments = [
-        {"a": a, "b": b}
-        for polygon in rings
-        for ring in polygon
-        for a, b in itertools.pairwise(ring)
+    rows = [
+        {"polygon": polygon, "color": [240, 236, 220, 120]} for polygon in _rings(cache.outline())
+    ]
+    rows += [
+        {"polygon": polygon, "color": [90, 90, 90, 220]} for polygon in _rings(cache.border_band())
     ]
     return [
         pdk.Layer(
             "PolygonLayer",
-            data=[{"polygon": polygon} for polygon in rings],
+            data=rows,
             id="kz-outline",
             get_polygon="polygon",
+            get_fill_color="color",
             stroked=False,
             filled=True,
-            get_fill_color=[240, 236, 220, 120],
             pickable=False,
-        ),
-        pdk.Layer(
-            "LineLayer",
-            data=segments,
-            id="kz-border",
-            get_source_position="a",
-            get_target_position="b",
-            get_color=[90, 90, 90, 220],
-            get_width=1.5,  # pixels (deck.gl's default unit for LineLayer widths)
-            pickable=False,
-        ),
+        )
     ]
 
 
@@ -220,8 +210,34 @@ def deck(
         initial_view_state=view,
         map_provider="carto",
         map_style="light",
-        tooltip=tooltip or {"html": "{label}"},
+        tooltip=tooltip or dict(DEFAULT_TOOLTIP),
     )
+
+
+class PrebuiltDeck(pdk.Deck):  # type: ignore[misc]  # pydeck is untyped
+    """A deck whose JSON was serialised before (and cached): ``st.pydeck_chart`` sends it as is.
+
+    Streamlit reads a deck through ``to_json()`` and its tooltip; the layers stay empty, so
+    nothing is serialised again.
+    """
+
+    def __init__(self, spec_json: str, tooltip: dict[str, Any] | None = None) -> None:
+        super().__init__(layers=[], tooltip=tooltip or dict(DEFAULT_TOOLTIP))
+        self._spec_json = spec_json
+
+    def to_json(self) -> str:
+        """Return the prebuilt JSON."""
+        return self._spec_json
+
+
+def deck_json(deck_: pdk.Deck) -> str:
+    """Serialise a deck once, compactly (pydeck indents its JSON, which triples its size)."""
+    return json.dumps(json.loads(deck_.to_json()), separators=(",", ":"), ensure_ascii=False)
+
+
+def prebuilt_deck(spec_json: str, tooltip: dict[str, Any] | None = None) -> pdk.Deck:
+    """Return a deck for ``st.pydeck_chart`` from JSON made by :func:`deck_json`."""
+    return PrebuiltDeck(spec_json, tooltip)
 
 
 # -- solution maps ---------------------------------------------------------------------------

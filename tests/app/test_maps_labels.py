@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from planner.ui import maps
+from planner.ui import cache, maps
 
 
 def test_oblast_labels_keep_a_literal_character_set() -> None:
@@ -21,10 +21,26 @@ def test_oblast_labels_keep_a_literal_character_set() -> None:
     assert len(ring) > 100
     assert ring[0] == ring[-1]
     assert all(46 < lon < 88 and 40 < lat < 56 for lon, lat in ring)
-    # the border is a LineLayer (no PathLayer: its shader is slow without a GPU)
-    border = next(layer for layer in spec["layers"] if layer["id"] == "kz-border")
-    assert border["@@type"] == "LineLayer"
-    assert len(border["data"]) == len(ring) - 1
-    # no string prop may turn into an "@@=" accessor expression (pydeck does that to strings)
-    assert not any(str(v).startswith("@@=") for k, v in border.items() if k.startswith("width"))
-    assert all(layer["@@type"] != "PathLayer" for layer in spec["layers"])
+    # the border is a thin band in the same polygon layer: no line or path shader (each
+    # shader costs a few hundred ms without a GPU)
+    fill, border = outline["data"]
+    assert fill["color"] != border["color"]
+    outer, *holes = border["polygon"]  # the band: the outline with the inside cut out
+    assert len(outer) > 100
+    assert sum(len(h) for h in holes) > 100
+    assert all(46 < lon < 88 and 40 < lat < 56 for ring in (outer, *holes) for lon, lat in ring)
+    assert {layer["@@type"] for layer in spec["layers"]} == {
+        "PolygonLayer",
+        "ScatterplotLayer",
+        "TextLayer",
+    }
+
+
+def test_border_band_is_thin_and_inside_the_outline() -> None:
+    band = cache.border_band()
+    outline = cache.outline()
+    assert band.within(outline.buffer(1e-6))
+    # about BORDER_WIDTH_M wide: area / perimeter of the outline, in km, at ~48 N
+    km_per_deg2 = 111.32 * 111.32 * 0.67
+    width_km = band.area * km_per_deg2 / (outline.exterior.length * 111.32 * 0.8)
+    assert 0.5 * cache.BORDER_WIDTH_M / 1000 < width_km < 2.0 * cache.BORDER_WIDTH_M / 1000
