@@ -346,6 +346,18 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "сценарийді өзгертіңіз.",
     ),
     "results": ("Results", "Результаты", "Нәтижелер"),
+    "run_info": (
+        "run {n}, {s} s, {at}",
+        "запуск {n}, {s} с, {at}",
+        "іске қосу {n}, {s} с, {at}",
+    ),
+    "fleet_estimated": ("estimated", "оценка", "бағалау"),
+    "fleet_sourced": ("sourced", "по источнику", "дереккөз бойынша"),
+    "stale_result": (
+        "previous result: a new solve is running",
+        "прежний результат: идёт новый расчёт",
+        "алдыңғы нәтиже: жаңа есептеу жүріп жатыр",
+    ),
     "no_results": (
         "Run the scenario to see results.",
         "Рассчитайте сценарий, чтобы увидеть результаты.",

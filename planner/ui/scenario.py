@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import tomllib
 import typing
 from pathlib import Path
@@ -30,6 +31,12 @@ SETTLEMENTS = "settlements"
 UPLOAD_PREFIX = "upload:"
 FILE_PREFIX = "file:"
 _CHART_AFTER_S = 3.0  # seconds of solving before the progress chart appears
+# A solve that ends within this many seconds of the click is waited for in the click's own
+# rerun: its results replace the previous ones in place, without the polling panel (whose
+# reruns compete with the solver for the CPU) and without re-creating the result map.
+# ``$PLANNER_APP_QUICK_WAIT_S`` overrides it (tests use 0 to get the panel every time).
+QUICK_WAIT_S = 2.5
+_QUICK_POLL_S = 0.2
 
 
 # -- scenario <-> widget values -----------------------------------------------------------
@@ -519,7 +526,10 @@ def _current_sites() -> pd.DataFrame:
 
 
 def _start_run() -> None:
-    """Start a background solve (Run button callback)."""
+    """Start a background solve (Run button callback); ignored while one is running."""
+    running: SolveJob | None = st.session_state.get(state.SC_JOB)
+    if running is not None and not running.done:
+        return
     try:
         scenario = scenario_from_widgets()
     except PlannerError as exc:
@@ -558,11 +568,16 @@ def _finish(job: SolveJob) -> None:
     st.session_state.pop(state.SC_JOB, None)
     if job.result is not None:
         tables = export.result_tables(job.result)
+        runs = int(st.session_state.get(state.SC_RUNS, 0)) + 1
+        st.session_state[state.SC_RUNS] = runs
         st.session_state[state.SC_RESULT] = {
             "tables": tables,
             "scenario": job.scenario,
             "saved": False,
             "cancelled": job.token.cancelled,
+            "run": runs,
+            "wall_s": job.elapsed,
+            "finished_at": time.strftime("%H:%M:%S"),
         }
         st.session_state[state.SC_SAVE_NAME] = job.scenario.name
         if job.token.cancelled:
@@ -573,6 +588,32 @@ def _finish(job: SolveJob) -> None:
         st.session_state[state.SC_LAST_ERROR] = t("internal_error", err=job.error)
     else:
         st.session_state[state.SC_LAST_ERROR] = f"{t('solve_failed')} {job.error}"
+
+
+def _quick_wait_s() -> float:
+    return max(0.0, state.env_float(state.ENV_QUICK_WAIT, QUICK_WAIT_S))
+
+
+def _progress_text(job: SolveJob) -> str:
+    last = job.latest()
+    text = t("preparing") if job.phase == "preparing" else t("running", s=job.elapsed)
+    if last is not None and last.gap is not None:
+        text += f" · {t('gap')} {pct(last.gap, 2)}"
+    return text
+
+
+def _wait_briefly(job: SolveJob) -> None:
+    """Wait for a job that started less than ``QUICK_WAIT_S`` ago, showing a progress bar.
+
+    Runs in the script (the click's rerun): nothing else is re-rendered meanwhile, so the
+    solver has the CPU, and a solve that ends in time is shown in this same rerun.
+    """
+    limit = max(job.scenario.solver.time_limit_s, 1e-9)
+    bar = st.progress(0.0, text=_progress_text(job))
+    while not job.done and job.elapsed < _quick_wait_s():
+        job.wait(_QUICK_POLL_S)
+        bar.progress(min(job.elapsed / limit, 1.0), text=_progress_text(job))
+    bar.empty()
 
 
 @st.fragment(run_every=0.3)
@@ -634,7 +675,12 @@ def _save_definition() -> None:
     state.flash(t("saved_ok", name=scenario.name), "success")
 
 
-def _results() -> None:
+def _results(*, stale: bool = False) -> None:
+    """Show the last result (``stale``: a new solve is running and will replace it).
+
+    The elements keep their places while a new solve runs, so its result updates them in
+    place: the browser keeps its map (and deck.gl's compiled shaders) instead of rebuilding it.
+    """
     result = st.session_state.get(state.SC_RESULT)
     st.subheader(t("results"))
     if result is None:
@@ -642,11 +688,19 @@ def _results() -> None:
         return
     tables: export.ResultTables = result["tables"]
     s = tables.summary
-    st.caption(
-        f"{t('status')}: **{status_label(s.get('status'))}** · "
-        f"{t('gap')}: {pct(s.get('gap'), 2)} · "
-        f"{md(s.get('scenario'))} · {md(s.get('model'))}"
-    )
+    with st.container(key="sc_result_head"):
+        st.caption(
+            f"{t('status')}: **{status_label(s.get('status'))}** · "
+            f"{t('gap')}: {pct(s.get('gap'), 2)} · "
+            f"{md(s.get('scenario'))} · {md(s.get('model'))} · "
+            + t(
+                "run_info",
+                n=result.get("run", 1),
+                s=num(result.get("wall_s", s.get("total_runtime_s")), 1),
+                at=result.get("finished_at", ""),
+            )
+            + (f" · **{t('stale_result')}**" if stale else "")
+        )
     views.kpi_metrics(s)
     c_map, c_side = st.columns([3, 2])
     with c_map:
@@ -774,18 +828,31 @@ def render() -> None:
         )
         _workspace_panel()
         _editor()
+        # Fixed slots: the buttons are drawn after a short wait for a fresh solve (so that
+        # Run is enabled again when it ended), and the progress slot exists even when idle,
+        # so the results below keep their places between reruns.
+        buttons = st.container()
+        progress = st.container()
+        job: SolveJob | None = st.session_state.get(state.SC_JOB)
+        if job is not None and not job.done and job.elapsed < _quick_wait_s():
+            with progress:
+                _wait_briefly(job)
+        if job is not None and job.done:
+            _finish(job)
         running = st.session_state.get(state.SC_JOB) is not None
-        c = st.columns([1, 2, 5])
-        c[0].button(
-            t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running
-        )
-        c[1].button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
-        if running:
-            _progress_panel()
+        with buttons:
+            c = st.columns([1, 2, 5])
+            c[0].button(
+                t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running
+            )
+            c[1].button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
+        with progress:
+            _flash()  # what _finish reported (a cancelled run)
+            if running:
+                _progress_panel()
         last_error = st.session_state.get(state.SC_LAST_ERROR)
         if last_error:
             st.error(md(last_error))
-        if not running:
-            _results()
+        _results(stale=running)
     except PlannerError as exc:
         st.error(md(str(exc)))

@@ -76,6 +76,7 @@ SC_RUN = "sc_run"
 SC_CANCEL = "sc_cancel"
 SC_JOB = "sc_job"
 SC_RESULT = "sc_result"
+SC_RUNS = "sc_runs"  # solves finished in this session (numbers the results)
 SC_SAVE_NAME = "sc_save_name"
 SC_SAVE = "sc_save"
 SC_SAVE_DEF = "sc_save_def"
@@ -134,6 +135,7 @@ ENV_N_FARMS = "PLANNER_APP_N_FARMS"
 ENV_TIME_LIMIT = "PLANNER_APP_TIME_LIMIT"
 ENV_MAX_UPLOAD_MB = "PLANNER_MAX_UPLOAD_MB"
 ENV_MAX_ROWS = "PLANNER_MAX_UPLOAD_ROWS"
+ENV_QUICK_WAIT = "PLANNER_APP_QUICK_WAIT_S"  # 0: every solve shows the polling panel
 
 
 def env_int(name: str, default: int) -> int:

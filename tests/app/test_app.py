@@ -33,7 +33,11 @@ def test_explore_page_renders_map_table_and_kpis() -> None:
     at = run(AppTest.from_file(APP, default_timeout=180))
     assert "Explore" in at.title[0].value
     assert len(at.get("deck_gl_json_chart")) == 1
-    assert len(at.dataframe) >= 1
+    # the oblast table: a static markdown table with numbers in the interface language
+    table = next(m.value for m in at.markdown if m.value.startswith("| ISO"))
+    assert "| KZ\\-39 | Kostanay |" in table  # md() escapes the hyphen
+    assert "5,100.0" in table  # Kostanay's sown area, kha, English number format
+    assert len(table.splitlines()) == 2 + 20  # header, alignment, 20 oblasts and cities
     assert metric(at, "Farms shown") == "1,500"
     assert any("synthetic" in i.value for i in at.info)
 
@@ -65,11 +69,15 @@ def test_language_switch_changes_labels_numbers_and_place_names() -> None:
     run(at)
     assert at.title[0].value == "Обзор данных по Казахстану"
     assert metric(at, "Показано хозяйств") == "1\u202f500"
-    table = at.dataframe[0].value
-    assert "Костанайская область" in set(table["Область"])
+    table = next(m.value for m in at.markdown if m.value.startswith("| ISO"))
+    assert "| Костанайская область | 5\u202f100,0 |" in table
+    assert "| Область |" in table
+    assert "оценка" in table  # fleet figures: estimated
     at.selectbox(key="ui_lang").set_value("kk")
     run(at)
-    assert "Қостанай облысы" in set(at.dataframe[0].value["Облыс"])
+    table = next(m.value for m in at.markdown if m.value.startswith("| ISO"))
+    assert "| Қостанай облысы |" in table
+    assert "| Облыс |" in table
     open_page("scenario", at)
     assert at.title[0].value == "Сценарийді құру және есептеу"
 
@@ -161,7 +169,8 @@ def _compare_and_export(at: AppTest, tmp_path: Path) -> None:
 
 
 @pytest.mark.solver
-def test_cancel_keeps_the_app_usable() -> None:
+def test_cancel_keeps_the_app_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANNER_APP_QUICK_WAIT_S", "0")  # the polling panel with Cancel
     at = open_page("scenario")
     at.number_input(key="sc_time_limit").set_value(30.0)
     at.button(key="sc_run").click()
@@ -177,6 +186,43 @@ def test_cancel_keeps_the_app_usable() -> None:
     run(at)
     wait_for_solve(at)
     assert metric(at, "Open sites") == "10"
+
+
+@pytest.mark.solver
+def test_a_quick_solve_is_shown_by_the_click_rerun_itself() -> None:
+    at = open_page("scenario")
+    at.button(key="sc_run").click()
+    run(at)
+    # solved within QUICK_WAIT_S: no job left behind, results already on the page
+    assert "sc_job" not in at.session_state
+    assert metric(at, "Open sites") == "10"
+    head = next(c.value for c in at.caption if "run 1," in c.value)
+    assert "**optimal**" in head
+    assert not at.get("progress")
+    assert not at.button(key="sc_run").disabled
+    at.button(key="sc_run").click()
+    run(at)
+    assert any("run 2," in c.value for c in at.caption)
+
+
+@pytest.mark.solver
+def test_previous_results_stay_while_a_new_solve_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page("scenario")
+    at.button(key="sc_run").click()
+    run(at)
+    assert metric(at, "Open sites") == "10"
+    monkeypatch.setenv("PLANNER_APP_QUICK_WAIT_S", "0")
+    at.number_input(key="sc_p").set_value(12)
+    at.button(key="sc_run").click()
+    run(at)
+    if "sc_job" in at.session_state:  # still running: the old result is shown, marked stale
+        assert metric(at, "Open sites") == "10"
+        assert any("previous result" in c.value for c in at.caption)
+        assert len(at.get("deck_gl_json_chart")) == 1
+        assert at.button(key="sc_run").disabled
+    wait_for_solve(at)
+    assert metric(at, "Open sites") == "12"
+    assert not any("previous result" in c.value for c in at.caption)
 
 
 def test_invalid_scenario_shows_an_error_not_a_traceback() -> None:
