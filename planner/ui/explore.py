@@ -26,6 +26,15 @@ AGE_LABEL = {"": "a_all", "_0_10": "a_0_10", "_10_17": "a_10_17", "_17p": "a_17p
 FARM_COUNTS = (2_000, 20_000, 200_000)
 MIN_SETTLEMENT_POPULATION = 5_000
 CELL_DEG = 0.25
+# oblast table: column, its label's i18n key, decimals (None: text)
+OBLAST_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("iso", "col_iso", None),
+    ("oblast", "col_oblast", None),
+    ("sown_area_kha", "col_sown", 1),
+    ("tractors", "col_tractors", 0),
+    ("combines", "col_combines", 0),
+    ("fleet_status", "col_fleet", None),
+)
 
 
 def _machine_weight(farms: pd.DataFrame, machine: str, age: str) -> np.ndarray:
@@ -241,14 +250,7 @@ def _oblast_markdown(table: pd.DataFrame, lg: str) -> str:
     A static table rather than ``st.dataframe``: the interactive grid loads 1.2 MB of
     JavaScript, which delayed the first map by about 0.3 s (bench/app_speed.py).
     """
-    cols = (
-        ("iso", "col_iso", None),
-        ("oblast", "col_oblast", None),
-        ("sown_area_kha", "col_sown", 1),
-        ("tractors", "col_tractors", 0),
-        ("combines", "col_combines", 0),
-        ("fleet_status", "col_fleet", None),
-    )
+    cols = OBLAST_COLUMNS
     head = "| " + " | ".join(md(t(key, lg)) for _, key, _ in cols) + " |"
     align = "|" + "|".join("---:" if digits is not None else ":---" for *_, digits in cols) + "|"
     status = {"estimated": t("fleet_estimated", lg), "sourced": t("fleet_sourced", lg)}
@@ -303,16 +305,7 @@ def render() -> None:
         with tab_table, st.container(height=330, key="explore_oblast_table"):
             st.markdown(_oblast_markdown(table, lang()))
         if tab_chart.open:
-            shown = table.rename(
-                columns={
-                    "iso": t("col_iso"),
-                    "oblast": t("col_oblast"),
-                    "sown_area_kha": t("col_sown"),
-                    "tractors": t("col_tractors"),
-                    "combines": t("col_combines"),
-                    "fleet_status": t("col_fleet"),
-                }
-            )
+            shown = table.rename(columns={c: t(key) for c, key, _ in OBLAST_COLUMNS})
             with tab_chart:
                 st.plotly_chart(_oblast_chart(shown), key="explore_oblast_chart")
     st.caption(t("sources"))

@@ -214,7 +214,7 @@ def deck(
     )
 
 
-class PrebuiltDeck(pdk.Deck):  # type: ignore[misc]  # pydeck is untyped
+class _PrebuiltDeck(pdk.Deck):  # type: ignore[misc]  # pydeck is untyped
     """A deck whose JSON was serialised before (and cached): ``st.pydeck_chart`` sends it as is.
 
     Streamlit reads a deck through ``to_json()`` and its tooltip; the layers stay empty, so
@@ -237,7 +237,7 @@ def deck_json(deck_: pdk.Deck) -> str:
 
 def prebuilt_deck(spec_json: str, tooltip: dict[str, Any] | None = None) -> pdk.Deck:
     """Return a deck for ``st.pydeck_chart`` from JSON made by :func:`deck_json`."""
-    return PrebuiltDeck(spec_json, tooltip)
+    return _PrebuiltDeck(spec_json, tooltip)
 
 
 # -- solution maps ---------------------------------------------------------------------------

@@ -692,12 +692,18 @@ def _results(*, stale: bool = False) -> None:
         st.caption(
             f"{t('status')}: **{status_label(s.get('status'))}** · "
             f"{t('gap')}: {pct(s.get('gap'), 2)} · "
-            f"{md(s.get('scenario'))} · {md(s.get('model'))} · "
-            + t(
-                "run_info",
-                n=result.get("run", 1),
-                s=num(result.get("wall_s", s.get("total_runtime_s")), 1),
-                at=result.get("finished_at", ""),
+            f"{md(s.get('scenario'))} · {md(s.get('model'))}"
+            # solved in this session (a result loaded from the workspace has no run number)
+            + (
+                " · "
+                + t(
+                    "run_info",
+                    n=result["run"],
+                    s=num(result["wall_s"], 1),
+                    at=result["finished_at"],
+                )
+                if "run" in result
+                else ""
             )
             + (f" · **{t('stale_result')}**" if stale else "")
         )
