@@ -916,6 +916,28 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "Скачать все файлы (ZIP)",
         "Барлық файлдарды жүктеу (ZIP)",
     ),
+    "kind_on_network": (
+        "Scenario `{name}` uses model `{kind}` (assembly plants and service centres): open "
+        "it on the Network page.",
+        "Сценарий `{name}` использует модель `{kind}` (сборочные заводы и сервисные центры): "
+        "откройте его на странице «Сеть».",
+        "`{name}` сценарийі `{kind}` моделін қолданады (құрастыру зауыттары және сервис "
+        "орталықтары): оны «Желі» бетінде ашыңыз.",
+    ),
+    "kinds_network_note": (
+        "Plants and service centres together (two-echelon): see the Network page.",
+        "Заводы и сервисные центры вместе (двухуровневая модель): страница «Сеть».",
+        "Зауыттар мен сервис орталықтары бірге (екі деңгейлі модель): «Желі» беті.",
+    ),
+    "cflp_costs_note": (
+        "Fixed cost per new site: {fixed} KZT/year; capacity: {capacity} service h/year "
+        "(0 = unlimited), both under “Sites, capacities and costs”.",
+        "Постоянные затраты новой площадки: {fixed} тенге в год; мощность: {capacity} "
+        "сервисных ч в год (0 = без ограничения); обе задаются в разделе «Площадки, мощности "
+        "и затраты».",
+        "Жаңа алаңның тұрақты шығыны: {fixed} теңге/жыл; қуаты: {capacity} сервис сағ/жыл "
+        "(0 = шектеусіз); екеуі де «Алаңдар, қуаттар және шығындар» бөлімінде.",
+    ),
     "net_download_note": (
         "The same files as `planner solve two_echelon --out DIR`: summary.json, sites.csv, "
         "assignments.csv, weekly_load.csv, flows.csv, recommendations.gpkg, scenario.toml.",

@@ -22,7 +22,15 @@ from planner.ui import cache, maps, state, views
 from planner.ui.i18n import STRINGS, labeller, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
-KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
+# ``two_echelon`` is solved on the Network page (planner/agri.py), not by this page's
+# single-echelon pipeline. TODO: re-add it here once both run through one pipeline.
+NETWORK_KINDS = ("two_echelon",)
+KINDS: tuple[str, ...] = tuple(
+    k for k in typing.get_args(scenarios.ModelKindName) if k not in NETWORK_KINDS
+)
+# A cflp scenario needs a fixed cost or a capacity; the editor's default has neither, so
+# switching to cflp takes the fixed cost of this built-in scenario.
+_CFLP_COSTS_FROM = "capacitated"
 P_KINDS = ("p_median", "mclp", "p_center")
 DEFAULT_DEMAND = DemandParameters()
 BACKENDS = ("auto", "highs", "scip", "cp-sat", "heuristic")
@@ -252,6 +260,9 @@ def _load_into_editor(source: str) -> None:
     except PlannerError as exc:
         state.flash(str(exc), "error")
         return
+    if s.model.kind in NETWORK_KINDS:
+        state.flash(t("kind_on_network", name=s.name, kind=s.model.kind), "error")
+        return
     st.session_state[state.SC_BASE_TOML] = scenarios.scenario_to_toml(s)
     for k, v in widget_values(s).items():
         st.session_state[k] = v
@@ -318,7 +329,9 @@ def _editor() -> None:  # noqa: PLR0915
             KINDS,
             format_func=labeller(_kind_label),
             key=state.SC_KIND,
+            on_change=_on_kind_change,
         )
+        c[0].caption(t("kinds_network_note"))
         kind = g[state.SC_KIND]
         if kind in P_KINDS:
             c[1].number_input(t("p"), min_value=1, max_value=500, step=1, key=state.SC_P)
@@ -354,6 +367,14 @@ def _editor() -> None:  # noqa: PLR0915
             c[0].checkbox(t("weighted"), key=state.SC_WEIGHTED)
         c[1].number_input(t("min_new"), min_value=0, max_value=500, step=1, key=state.SC_MIN_NEW)
         c[2].number_input(t("max_new"), min_value=0, max_value=500, step=1, key=state.SC_MAX_NEW)
+        if kind == "cflp":
+            st.caption(
+                t(
+                    "cflp_costs_note",
+                    fixed=num(g[state.SC_FIXED_COST]),
+                    capacity=num(g[state.SC_CAPACITY]),
+                )
+            )
 
     with st.expander(t("sec_demand"), expanded=False):
         options, labels = _source_options("farms", SYNTHETIC, g[state.SC_FARMS_SOURCE])
@@ -495,6 +516,15 @@ def _editor() -> None:  # noqa: PLR0915
         c[2].number_input(t("n_best"), min_value=1, max_value=10, step=1, key=state.SC_N_BEST)
         c[3].number_input(t("seed"), min_value=0, step=1, key=state.SC_SEED)
         c[4].checkbox(t("regret"), key=state.SC_REGRET)
+
+
+def _on_kind_change() -> None:
+    """Switching to cflp with neither a fixed cost nor a capacity: take the built-in cost."""
+    g = st.session_state
+    if g[state.SC_KIND] == "cflp" and g[state.SC_FIXED_COST] == 0 and g[state.SC_CAPACITY] == 0:
+        g[state.SC_FIXED_COST] = float(
+            scenarios.load_scenario(_CFLP_COSTS_FROM).sites.fixed_cost_kzt
+        )
 
 
 def _kind_label(kind: str, lg: str) -> str:
