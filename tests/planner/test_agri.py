@@ -220,7 +220,7 @@ def test_two_echelon_scenario_validation(tmp_path: Path) -> None:
         'kind = "two_echelon"', 'kind = "two_echelon"\nobjective = "service_level"'
     )
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(ScenarioError, match=r"growth\.years") as err:
         scenarios.load_scenario(path)
     text = str(err.value)
     assert "growth.years" in text
