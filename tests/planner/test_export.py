@@ -11,8 +11,10 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from planner import export, run, scenarios
+from planner import export, geodata, run, scenarios
+from planner.models import check_solution
 from planner.run import ScenarioResult
+from tests.planner import _independent as ind
 
 pytestmark = pytest.mark.solver
 
@@ -54,6 +56,39 @@ def test_write_outputs_writes_every_file_and_they_parse(
         __import__("tomllib").loads(paths["scenario"].read_text(encoding="utf-8"))
     )
     assert again.model.p == 4
+
+
+def test_written_results_are_checked_and_recomputed(
+    small_result: ScenarioResult, tmp_path: Path
+) -> None:
+    report = check_solution(small_result.problem, small_result.solution)
+    assert report.ok, report.violations
+    assert report.objective == pytest.approx(small_result.solution.objective, rel=1e-9)
+    export.write_outputs(small_result, tmp_path)
+    farms = ind.farm_table(small_result.inputs.farms, small_result.inputs.weights)
+    travel = small_result.scenario.travel
+    written = ind.check_single_echelon(
+        tmp_path,
+        farms=farms,
+        speed_kmh=travel.speed_kmh,
+        circuity=travel.circuity,
+        p=4,
+        capacitated=small_result.scenario.model.capacitated,
+    )
+    assert written.summary["objective"] == pytest.approx(report.objective, rel=1e-9)
+    # The files describe the solution that was checked.
+    ids = small_result.inputs.sites["site_id"].astype(str).to_numpy()
+    assert set(written.summary["open_sites"]) == set(ids[list(small_result.solution.open_sites)])
+    served = written.assignments.set_index("farm_id")["site_id"]
+    a = small_result.solution.assignment
+    expected = pd.Series(ids[a], index=farms["farm_id"].to_numpy())
+    pd.testing.assert_series_equal(served, expected, check_names=False)
+    ind.check_exports(tmp_path, written, farms, _oblast_names())
+
+
+def _oblast_names() -> dict[str, str]:
+    ob = geodata.load_oblasts()
+    return dict(zip(ob["iso"].astype(str), ob["name_en"].astype(str), strict=True))
 
 
 def test_stored_roundtrip_gives_identical_tables(small_result: ScenarioResult) -> None:
