@@ -281,12 +281,10 @@ def check_single_echelon(
     demand_of = farms.set_index("farm_id")["demand"]
     share_sum = a.loc[served].groupby("farm_id")["share"].sum()
     np.testing.assert_allclose(share_sum.to_numpy(), 1.0, atol=1e-5)
-    np.testing.assert_allclose(
-        a["demand"].to_numpy(),
-        demand_of.loc[a["farm_id"]].to_numpy() * a["share"].to_numpy(),
-        rtol=1e-6,
-        atol=1e-4,
-    )
+    # demand is rounded to 1e-4 and share to 1e-6 in the file.
+    farm_demand = demand_of.loc[a["farm_id"]].to_numpy()
+    off = np.abs(a["demand"].to_numpy() - farm_demand * a["share"].to_numpy())
+    assert (off <= farm_demand * 6e-7 + 1e-4).all()
     assert (a.loc[~served, "demand"] == 0).all()
     assert a.loc[served, "travel_km"].notna().all()
     np.testing.assert_allclose(
@@ -421,8 +419,9 @@ def check_xlsx(path: Path, written: Written, oblasts: pd.DataFrame) -> None:
     """results.xlsx (read with openpyxl) matches summary.json, the CSV files and ``oblasts``."""
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == ["summary", "sites", "assignments", "oblasts"]
-    summary = _xlsx_sheet(book, "summary")
-    as_text = dict(zip(summary["key"], summary["value"], strict=True))
+    rows = list(book["summary"].values)
+    assert rows[0] == ("key", "value")
+    as_text = dict(rows[1:])
     assert set(as_text) == set(written.summary)
     for key, value in written.summary.items():
         cell = as_text[key]
@@ -456,9 +455,9 @@ def check_oblast_rows(table: pd.DataFrame, expected: pd.DataFrame) -> None:
     np.testing.assert_array_equal(table["n_farms"].astype(float), exp["n_farms"])
     np.testing.assert_array_equal(table["open_sites"].astype(float), exp["open_sites"])
     np.testing.assert_allclose(table["demand"].astype(float), exp["demand"], atol=0.06)
-    np.testing.assert_allclose(table["served_share"].astype(float), exp["served_share"], atol=6e-5)
+    np.testing.assert_allclose(table["served_share"].astype(float), exp["served_share"], atol=2e-6)
     np.testing.assert_allclose(
-        table["share_within_3h"].astype(float), exp["share_within_3h"], atol=6e-5
+        table["share_within_3h"].astype(float), exp["share_within_3h"], atol=2e-6
     )
     np.testing.assert_allclose(
         table["mean_travel_km"].astype(float), exp["mean_travel_km"], atol=0.06
@@ -509,10 +508,10 @@ BRIEF_KPIS: dict[str, tuple[str, float]] = {
     "Mean travel, km": ("mean_travel_km", 0.05),
     "95th percentile travel, km": ("p95_travel_km", 0.05),
     "Mean travel time, min": ("mean_travel_time_min", 0.5),
-    "Demand within 1 h": ("share_within_1h", 5e-4),
-    "Demand within 2 h": ("share_within_2h", 5e-4),
-    "Demand within 3 h": ("share_within_3h", 5e-4),
-    "Covered demand": ("covered_demand_share", 5e-4),
+    "Demand within 1 h": ("share_within_1h", 5e-4 + 2e-6),
+    "Demand within 2 h": ("share_within_2h", 5e-4 + 2e-6),
+    "Demand within 3 h": ("share_within_3h", 5e-4 + 2e-6),
+    "Covered demand": ("covered_demand_share", 5e-4 + 2e-6),
     "Total demand, service hours": ("total_demand", 0.5),
     "Farms not served": ("n_unserved_farms", 0.5),
 }
@@ -564,7 +563,8 @@ def check_brief(
         assert parse_en_number(r[1]) == exp["n_farms"]
         if np.isfinite(exp["mean_travel_km"]):
             assert parse_en_number(r[3]) == pytest.approx(exp["mean_travel_km"], abs=0.051)
-        assert parse_en_number(r[4]) == pytest.approx(exp["share_within_3h"], abs=5.1e-4)
+        # Shown to 0.1 %: the displayed share is the true one correctly rounded.
+        assert parse_en_number(r[4]) == pytest.approx(exp["share_within_3h"], abs=5e-4 + 2e-6)
         assert parse_en_number(r[5]) == exp["open_sites"]
 
 
