@@ -119,6 +119,7 @@ def recompute_kpis(
     total_demand: float,
     speed_kmh: float,
     radius_km: float | None = None,
+    any_unserved: bool = False,
 ) -> dict[str, float]:
     """Recompute the travel and service KPIs from an assignment table.
 
@@ -132,6 +133,9 @@ def recompute_kpis(
         Travel speed.
     radius_km
         Service radius of a coverage model (covered share), else ``None``.
+    any_unserved
+        Count as unserved the farms with any unserved row (two-echelon: a zone's unserved
+        share touches each of its farms) instead of the farms with no served row.
 
     Returns
     -------
@@ -152,7 +156,9 @@ def recompute_kpis(
         if served_w
         else math.nan,
         "n_unserved_farms": float(
-            len(set(assignments["farm_id"])) - len(set(assignments.loc[served, "farm_id"]))
+            len(set(assignments.loc[~served, "farm_id"]))
+            if any_unserved
+            else len(set(assignments["farm_id"])) - len(set(assignments.loc[served, "farm_id"]))
         ),
     }
     for hours in (1, 2, 3):
@@ -354,7 +360,7 @@ def check_two_echelon_files(
     centres = set(open_sites.loc[open_sites["role"] == "service_centre", "site_id"])
     assert set(a.loc[served, "site_id"]) <= centres
     assert ((a["served_by"] == "unserved") == ~served).all()
-    kpis = recompute_kpis(a, total_demand=total, speed_kmh=speed_kmh)
+    kpis = recompute_kpis(a, total_demand=total, speed_kmh=speed_kmh, any_unserved=True)
     assert_kpis_match(s, kpis)
     van = a.loc[a["served_by"] == "van", "demand"].sum()
     assert s["van_served_share"] == pytest.approx(van / total, abs=2e-6)
