@@ -86,6 +86,42 @@ def test_written_results_are_checked_and_recomputed(
     ind.check_exports(tmp_path, written, farms, _oblast_names())
 
 
+def test_independent_recomputation_on_a_hand_made_table() -> None:
+    # Served: 30 km x 1 h, 90 km x 2 h, 150 km x 1 h; farm D (1 h of demand) unserved.
+    a = pd.DataFrame(
+        {
+            "farm_id": ["A", "B", "C", "D"],
+            "site_id": ["s1", "s1", "s2", ""],
+            "travel_km": [30.0, 90.0, 150.0, float("nan")],
+            "travel_time_min": [30.0, 90.0, 150.0, float("nan")],
+            "demand": [1.0, 2.0, 1.0, 0.0],
+        }
+    )
+    k = ind.recompute_kpis(a, total_demand=5.0, speed_kmh=60.0)
+    assert k["mean_travel_km"] == pytest.approx((30 + 180 + 150) / 4)
+    assert k["p95_travel_km"] == 150.0  # cumulative shares 0.25, 0.75, 1.0
+    assert ind.quantile_by_weight([30.0, 90.0, 150.0], [1.0, 2.0, 1.0], 0.5) == 90.0
+    assert ind.quantile_by_weight([30.0, 90.0, 150.0], [1.0, 2.0, 1.0], 0.25) == 30.0
+    assert k["mean_travel_time_min"] == pytest.approx(90.0)
+    assert (k["share_within_1h"], k["share_within_2h"], k["share_within_3h"]) == pytest.approx(
+        (0.2, 0.6, 0.8)
+    )
+    assert k["served_demand_share"] == pytest.approx(0.8)
+    assert k["n_unserved_farms"] == 1
+    farms = pd.DataFrame(
+        {"farm_id": ["A", "B", "C", "D"], "oblast_iso": ["X", "X", "Y", "Y"], "demand": 1.0}
+    )
+    farms.loc[1, "demand"] = 2.0
+    sites = pd.DataFrame({"site_id": ["s1", "s2"], "oblast_iso": ["Y", "Y"], "status": "open"})
+    ob = ind.per_oblast(a, farms, sites)
+    assert ob.loc["X", "mean_travel_km"] == pytest.approx((30 + 180) / 3)
+    assert ob.loc["X", "share_within_3h"] == pytest.approx(1.0)
+    assert ob.loc["Y", "served_share"] == pytest.approx(0.5)
+    assert ob.loc["Y", "share_within_3h"] == pytest.approx(0.5)
+    assert list(ob["open_sites"]) == [0.0, 2.0]
+    assert ind.geodesic_km(63.6, 53.2, 69.4, 53.3)[()] == pytest.approx(387.196, abs=1e-3)
+
+
 def _oblast_names() -> dict[str, str]:
     ob = geodata.load_oblasts()
     return dict(zip(ob["iso"].astype(str), ob["name_en"].astype(str), strict=True))
