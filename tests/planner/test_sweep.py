@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -120,3 +121,22 @@ def test_a_model_without_p_is_refused() -> None:
     cflp = TINY.replace(model=ModelSpec(kind="cflp"))
     with pytest.raises(PlannerError, match=r"a sweep over p needs a model with p .*uses `cflp`"):
         sweep_p(cflp, [1, 2])
+
+
+def test_heuristic_sweep_asks_for_the_fast_backend_and_exact_keeps_the_solver(
+    inputs: ScenarioInputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, int, bool]] = []
+    real = run_mod.run_scenario
+
+    def recording(scenario: Scenario, **kwargs: Any) -> Any:  # noqa: ANN401
+        s = scenario.solver
+        asked.append((s.backend, s.n_best, s.compute_regret))
+        return real(scenario, **kwargs)
+
+    monkeypatch.setattr("planner.sweep.run_scenario", recording)
+    sweep_p(TINY, [2], inputs=inputs)
+    assert asked == [("heuristic", 1, False)]
+    asked.clear()
+    sweep_p(TINY, [2], inputs=inputs, heuristic=False)
+    assert asked == [(TINY.solver.backend, TINY.solver.n_best, TINY.solver.compute_regret)]

@@ -529,3 +529,77 @@ def test_two_echelon_bound_above_objective_is_reported() -> None:
     assert check_two_echelon(_instance(), bad) == (
         f"bound 150.0 above the objective {VALID_OBJECTIVE}.",
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Edges that the mutation check (bench/mutation.py) found untested
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("open_sites", [(0, 3), (-1, 2)])
+def test_open_site_out_of_range_is_reported(open_sites: tuple[int, ...]) -> None:
+    report = check_solution(
+        _problem("p_median", p=2), _solution("p_median", open_sites, NEAREST_AC, PMEDIAN_AC)
+    )
+    assert not report.ok
+    assert report.violations == ("open site out of range",)
+
+
+def test_assignment_to_a_site_index_out_of_range_is_reported() -> None:
+    good = _solution("p_median", (0, 2), NEAREST_AC, PMEDIAN_AC)
+    bad = dataclasses.replace(good, assignment=np.array([0, 0, 2, 3]))  # 3 sites: 0..2
+    report = check_solution(_problem("p_median", p=2), bad)
+    assert not report.ok
+    assert report.violations == ("assignment refers to a site index out of range",)
+
+
+def test_assignment_of_the_wrong_length_is_reported() -> None:
+    good = _solution("p_median", (0, 2), NEAREST_AC, PMEDIAN_AC)
+    bad = dataclasses.replace(good, assignment=np.array([0, 0, 2]))
+    report = check_solution(_problem("p_median", p=2), bad)
+    assert not report.ok
+    assert report.violations == ("assignment has wrong length",)
+
+
+@pytest.mark.parametrize("bounds", [{"min_new_sites": 2}, {"max_new_sites": 2}])
+def test_new_site_bounds_met_exactly_pass(bounds: dict[str, int]) -> None:
+    ok = _solution("p_median", (0, 2), NEAREST_AC, PMEDIAN_AC)
+    assert _violations(_problem("p_median", p=2, **bounds), ok) == ()
+
+
+def test_a_proven_bound_on_the_right_side_passes() -> None:
+    # Minimisation: a bound equal to the objective (proven optimal) or below it is fine.
+    for bound in (PMEDIAN_AC, 12.0):
+        ok = _solution("p_median", (0, 2), NEAREST_AC, PMEDIAN_AC, bound=bound)
+        assert _violations(_problem("p_median", p=2), ok) == (), bound
+    # Maximisation (MCLP): a bound equal to or above the covered weight is fine.
+    problem = _problem("mclp", p=2, service_radius=3.0)
+    for bound in (6.0, 7.0):
+        ok = _solution("mclp", (0, 2), (0, -1, 2, 2), 6.0, bound=bound)
+        assert _violations(problem, ok) == (), bound
+    # Within the relative tolerance (1e-6 of the objective) is not a violation either way.
+    ok = _solution("p_median", (0, 2), NEAREST_AC, PMEDIAN_AC, bound=PMEDIAN_AC * (1 + 5e-7))
+    assert _violations(_problem("p_median", p=2), ok) == ()
+    bad = dataclasses.replace(ok, bound=PMEDIAN_AC * (1 + 5e-6))
+    assert len(_violations(_problem("p_median", p=2), bad)) == 1
+
+
+def test_unlisted_pair_is_allowed_only_at_or_above_the_beyond_cost() -> None:
+    cost = COST.copy()
+    cost[3, 0] = np.nan  # pair (row 3, a) pruned from the sparse matrix ...
+    matrix = CostMatrix.from_dense(cost)
+    # ... with the promise that any unlisted site costs row 3 at least 8.
+    matrix = dataclasses.replace(matrix, beyond_cost=np.array([INF, INF, INF, 8.0]))
+    problem = dataclasses.replace(_problem("p_median", cost=cost, p=2), costs=matrix)
+    # Row 3 -> a at 9 (>= 8): allowed; objective 2 + 4 + 9 + 9 = 24.
+    ok = _solution("p_median", (0, 2), (0, 0, 2, 0), 24.0, assignment_cost=(1, 4, 3, 9))
+    assert _violations(problem, ok) == ()
+    # At 7 (< 8) the claimed cost breaks the promise: the pair is not allowed.
+    bad = _solution("p_median", (0, 2), (0, 0, 2, 0), 22.0, assignment_cost=(1, 4, 3, 7))
+    assert _violations(problem, bad)[0] == "row 3 is assigned to site a, a pair that is not allowed"
+
+
+def test_split_flow_shortfall_names_the_short_row() -> None:
+    problem = _problem("cflp", fixed_cost=FIXED, capacity=4.0, single_source=False)
+    # Row 1 gets only half of its demand; every other row is whole.
+    short = _flows([0, 1, 2, 2, 3], [0, 0, 2, 0, 2], [1.0, 0.5, 2 / 3, 1 / 3, 1.0])
+    v = _violations(problem, _solution("cflp", (0, 2), NEAREST_AC, 58.0, flows=short))
+    assert "row 1 receives 0.500000 of its demand, not 1" in v
