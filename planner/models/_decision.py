@@ -16,6 +16,10 @@ model that implements it can use these functions:
 
 A model may pass ``swap_delta`` (objective change of every swap for a fixed open set, e.g.
 from the fast-interchange tables) to avoid one ``evaluate`` per swap.
+
+:func:`with_decision_support` (and :func:`add_decision_support` underneath) is the tail of a
+model's ``solve``: it attaches the regrets and alternatives that ``SolveOptions`` asks for,
+within the time limit, skipping repeated evaluation when it would take too long.
 """
 
 from __future__ import annotations
@@ -24,11 +28,23 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
-from planner.models._base import Alternative, FloatArray, IntArray
+from planner.models._base import (
+    Alternative,
+    Clock,
+    FloatArray,
+    IntArray,
+    LocationProblem,
+    SiteData,
+    Solution,
+)
+
+_REGRET_WORK_LIMIT = 20_000_000  # nonzeros touched by regret via repeated evaluate calls
+_MIP_EVALUATE_FACTOR = 50  # an evaluate that solves an assignment MIP, in nonzero units
 
 SwapDelta = Callable[[tuple[int, ...]], tuple[IntArray, FloatArray]]
 """open set -> (out_sites, delta[k, j] = F(S - out_sites[k] + j) - F(S))."""
@@ -288,3 +304,153 @@ def _neighbours(  # noqa: PLR0917 -- private helper of _swap_search
         neighbours.sort()
         neighbours = neighbours[: 4 * n]
     return neighbours
+
+
+def add_decision_support(
+    solution: Solution,
+    model: Evaluator,
+    clock: Clock,
+    *,
+    sites: SiteData,
+    maximise: bool,
+    swap_delta: SwapDelta | None = None,
+    drop_regret: dict[int, float] | None = None,
+    evaluate_cost: int = 1,
+) -> Solution:
+    """Attach drop-one / swap regret and the N best open sets (via :mod:`._decision`).
+
+    Parameters
+    ----------
+    solution
+        The solution (returned unchanged when it carries none).
+    model
+        Anything with ``evaluate`` in *minimisation* terms (MCLP passes :class:`_Negated`).
+    sites
+        Site data (required / forbidden).
+    clock
+        Options (``compute_regret``, ``n_best``) and the deadline.
+    maximise
+        Convert alternatives back to the maximised objective.
+    swap_delta
+        Fast swap evaluation (uncapacitated MCLP).
+    drop_regret
+        Precomputed drop-one regret (vectorised), used instead of ``evaluate`` calls.
+    evaluate_cost
+        Rough work of one ``evaluate`` (nonzeros); regret by repeated evaluation is skipped
+        when it would take too long (``stats["regret"]`` says so).
+
+    Returns
+    -------
+    solution
+        With ``regret``, ``swap_regret`` and ``alternatives`` filled in as requested.
+    """
+    opts = clock.options
+    if not solution.has_solution or not (opts.compute_regret or opts.n_best > 1):
+        return solution
+    if clock.should_stop:  # the time limit covers decision support too
+        stats0 = dict(solution.stats)
+        stats0["regret"] = "skipped: time limit reached before decision support"
+        return replace(solution, stats=stats0)
+    opened = tuple(int(j) for j in solution.open_sites)
+    sign = -1.0 if maximise else 1.0
+    objective = sign * solution.objective
+    candidates = np.flatnonzero(~sites.forbidden).tolist()
+    stats = dict(solution.stats)
+    cheap = evaluate_cost * max(1, len(opened)) <= _REGRET_WORK_LIMIT
+    regret: dict[int, float] = {}
+    swap: dict[int, float] = {}
+    if opts.compute_regret:
+        if drop_regret is not None:
+            regret = drop_regret
+        elif cheap:
+            regret = drop_one_regret(model, opened, objective)
+        if swap_delta is not None or cheap:
+            swap = swap_regret(
+                model,
+                opened,
+                objective,
+                candidates=candidates,
+                swap_delta=swap_delta,
+                max_evaluations=max(1, _REGRET_WORK_LIMIT // max(1, evaluate_cost)),
+            )
+        if not regret or not swap:
+            stats["regret"] = "skipped: too large for repeated evaluation"
+    alternatives = solution.alternatives
+    if opts.n_best > 1:
+        alts, exact = n_best(
+            model,
+            opened,
+            objective,
+            opts.n_best,
+            required=np.flatnonzero(sites.required).tolist(),
+            candidates=candidates,
+            swap_delta=swap_delta,
+            should_stop=lambda: clock.should_stop,
+        )
+        alternatives = tuple(
+            Alternative(open_sites=a.open_sites, objective=sign * a.objective) for a in alts
+        )
+        stats["alternatives"] = "exact N best" if exact else "best found within single swaps"
+    return replace(
+        solution, regret=regret, swap_regret=swap, alternatives=alternatives, stats=stats
+    )
+
+
+def with_decision_support(
+    solution: Solution,
+    model: Evaluator,
+    problem: LocationProblem,
+    clock: Clock,
+    *,
+    maximise: bool = False,
+    drop_regret: Callable[[Sequence[int]], dict[int, float]] | None = None,
+    swap_delta: SwapDelta | None = None,
+) -> Solution:
+    """Attach decision support at the end of ``solve`` (the tail shared by all three models).
+
+    The vectorised shortcuts ``drop_regret`` and ``swap_delta`` hold only without capacities
+    and are ignored for a capacitated problem, where one ``evaluate`` solves an assignment
+    MIP and counts as :data:`_MIP_EVALUATE_FACTOR` times the nonzeros.
+
+    Parameters
+    ----------
+    solution
+        The solution from the model's own solve.
+    model
+        Anything with ``evaluate`` in minimisation terms (see :func:`add_decision_support`).
+    problem
+        The problem (sites, capacities, size of the cost structure).
+    clock
+        Options (``compute_regret``, ``n_best``) and the deadline.
+    maximise
+        Whether the model maximises.
+    drop_regret
+        Vectorised drop-one regret of an open set (uncapacitated only).
+    swap_delta
+        Fast swap evaluation (uncapacitated only).
+
+    Returns
+    -------
+    solution
+        With ``regret``, ``swap_regret`` and ``alternatives`` filled in as requested.
+    """
+    capacitated = problem.capacitated
+    drop = (
+        drop_regret(solution.open_sites)
+        if drop_regret is not None
+        and solution.has_solution
+        and clock.options.compute_regret
+        and not capacitated
+        and not clock.should_stop
+        else None
+    )
+    return add_decision_support(
+        solution,
+        model,
+        clock,
+        sites=problem.sites,
+        maximise=maximise,
+        swap_delta=None if capacitated else swap_delta,
+        drop_regret=drop,
+        evaluate_cost=problem.costs.nnz * (_MIP_EVALUATE_FACTOR if capacitated else 1),
+    )
