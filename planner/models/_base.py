@@ -31,6 +31,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
+ExactCost = Callable[[IntArray, IntArray], FloatArray]
+"""(rows, sites) -> dense ``len(rows) x len(sites)`` array of true travel costs."""
+EXACT_CHUNK = 200_000  # matrix cells per exact-cost call (p-median and CFLP)
+
 Backend = Literal["auto", "highs", "scip", "cp-sat", "heuristic"]
 BACKENDS: tuple[Backend, ...] = ("auto", "highs", "scip", "cp-sat", "heuristic")
 

@@ -19,7 +19,9 @@ from the fast-interchange tables) to avoid one ``evaluate`` per swap.
 
 :func:`with_decision_support` (and :func:`add_decision_support` underneath) is the tail of a
 model's ``solve``: it attaches the regrets and alternatives that ``SolveOptions`` asks for,
-within the time limit, skipping repeated evaluation when it would take too long.
+within the time limit, skipping repeated evaluation when it would take too long (covering
+models: a work limit in nonzeros). :func:`budgeted_decision_support` (p-median) and
+:func:`timed_decision_support` (CFLP) give it a time budget of its own instead.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -41,10 +44,15 @@ from planner.models._base import (
     LocationProblem,
     SiteData,
     Solution,
+    SolveOptions,
 )
 
 _REGRET_WORK_LIMIT = 20_000_000  # nonzeros touched by regret via repeated evaluate calls
 _MIP_EVALUATE_FACTOR = 50  # an evaluate that solves an assignment MIP, in nonzero units
+# p-median and CFLP: regret and N-best may take this share of the time limit, at least
+# DECISION_MIN_S seconds, on top of the solve.
+DECISION_TIME_SHARE = 0.1
+DECISION_MIN_S = 2.0
 
 SwapDelta = Callable[[tuple[int, ...]], tuple[IntArray, FloatArray]]
 """open set -> (out_sites, delta[k, j] = F(S - out_sites[k] + j) - F(S))."""
@@ -453,4 +461,199 @@ def with_decision_support(
         swap_delta=None if capacitated else swap_delta,
         drop_regret=drop,
         evaluate_cost=problem.costs.nnz * (_MIP_EVALUATE_FACTOR if capacitated else 1),
+    )
+
+
+def budgeted_decision_support(
+    model: Evaluator,
+    open_sites: tuple[int, ...],
+    objective: float,
+    opts: SolveOptions,
+    *,
+    candidates: list[int],
+    required: list[int],
+    swap_delta: SwapDelta | None,
+    notes: list[str],
+) -> tuple[dict[int, float], dict[int, float], tuple[Alternative, ...]]:
+    """Regret and N best within a budget of their own (the p-median's tail of ``solve``).
+
+    Decision support gets its own budget on top of the solve (each evaluation of a
+    capacitated open set is a MIP): ``DECISION_TIME_SHARE`` of the time limit, at least
+    ``DECISION_MIN_S`` seconds; what does not fit is left out and said so in ``notes``.
+
+    Parameters
+    ----------
+    model
+        Anything with ``evaluate`` (minimisation).
+    open_sites
+        The solution's open set.
+    objective
+        Its objective.
+    opts
+        Solve options (``compute_regret``, ``n_best``, ``time_limit_s``, ``cancel``).
+    candidates
+        Sites that may open.
+    required
+        Sites that must stay open.
+    swap_delta
+        Fast swap evaluation, or ``None``.
+    notes
+        Message parts; notes on what was computed are appended.
+
+    Returns
+    -------
+    regret, swap_regret, alternatives
+        As for :class:`~planner.models._base.Solution` (empty when not asked for).
+    """
+    regret: dict[int, float] = {}
+    swap: dict[int, float] = {}
+    alts: tuple[Alternative, ...] = ()
+    deadline = time.perf_counter() + max(DECISION_MIN_S, DECISION_TIME_SHARE * opts.time_limit_s)
+
+    def out_of_time() -> bool:
+        return time.perf_counter() > deadline or (opts.cancel is not None and opts.cancel.cancelled)
+
+    if opts.compute_regret:
+        regret = drop_one_regret(model, open_sites, objective, should_stop=out_of_time)
+        swap = swap_regret(
+            model,
+            open_sites,
+            objective,
+            candidates=candidates,
+            swap_delta=swap_delta,
+            should_stop=out_of_time,
+        )
+        if len(regret) < len(open_sites) or len(swap) < len(open_sites):
+            notes.append(
+                f"Regret computed for {min(len(regret), len(swap))} of {len(open_sites)} "
+                "open sites within the decision-support time budget."
+            )
+    if opts.n_best > 1:
+        alts, exact = n_best(
+            model,
+            open_sites,
+            objective,
+            opts.n_best,
+            required=required,
+            candidates=candidates,
+            swap_delta=swap_delta,
+            should_stop=out_of_time,
+        )
+        notes.append(
+            "Alternatives are the exact N best."
+            if exact
+            else "Alternatives are the best found within single swaps of the solution."
+        )
+    return regret, swap, alts
+
+
+def timed_decision_support(
+    model: Evaluator,
+    sol: Solution,
+    opts: SolveOptions,
+    notes: list[str],
+    *,
+    candidates: list[int],
+    required: list[int],
+) -> Solution:
+    """Add drop-one / swap regret and N-best alternatives within a time budget.
+
+    The CFLP's tail of ``solve``: one ``evaluate`` of the solution is timed to size the
+    work, which may take ``DECISION_TIME_SHARE`` of the time limit (at least
+    ``DECISION_MIN_S`` seconds).
+
+    Parameters
+    ----------
+    model
+        The CFLP (its ``evaluate``).
+    sol
+        The solution of the solve.
+    opts
+        Solve options (``compute_regret``, ``n_best``, ``time_limit_s``).
+    notes
+        Message parts; notes on what was computed are appended.
+    candidates
+        Sites that may open.
+    required
+        Sites that must stay open.
+
+    Returns
+    -------
+    solution
+        With ``regret``, ``swap_regret`` and ``alternatives`` and the joined message.
+    """
+    if not (opts.compute_regret or opts.n_best > 1):
+        return sol
+    budget_s = max(DECISION_MIN_S, DECISION_TIME_SHARE * opts.time_limit_s)
+    t0 = time.perf_counter()
+    model.evaluate(sol.open_sites)
+    t_eval = max(time.perf_counter() - t0, 1e-4)
+    max_evals = int(budget_s / t_eval)
+    opened = sol.open_sites
+    regret: dict[int, float] = {}
+    swap: dict[int, float] = {}
+    alts: tuple[Alternative, ...] = ()
+    if opts.compute_regret:
+        if max_evals >= 2 * len(opened):
+            # Evaluations of other open sets can cost far more than this one's: the
+            # budget is checked per evaluation, and unfinished sites are left out.
+            regret_deadline = time.perf_counter() + budget_s
+
+            def regret_stop() -> bool:
+                return time.perf_counter() > regret_deadline
+
+            regret = drop_one_regret(model, opened, sol.objective, should_stop=regret_stop)
+            swap = swap_regret(
+                model,
+                opened,
+                sol.objective,
+                candidates=candidates,
+                max_evaluations=max(len(opened), max_evals - len(opened)),
+                should_stop=regret_stop,
+            )
+            if len(regret) < len(opened) or len(swap) < len(opened):
+                notes.append(
+                    f"Regret computed for {min(len(regret), len(swap))} of {len(opened)} "
+                    f"open sites within the {budget_s:.0f} s budget."
+                )
+        else:
+            notes.append(
+                f"Regret skipped: {len(opened)} open sites x {t_eval:.2f} s per evaluation "
+                f"exceed the {budget_s:.0f} s budget."
+            )
+    if opts.n_best > 1:
+        deadline = time.perf_counter() + budget_s
+        alts, exact = n_best(
+            model,
+            opened,
+            sol.objective,
+            opts.n_best,
+            required=required,
+            candidates=candidates,
+            enumerate_limit=max(1, min(5_000, max_evals)),
+            max_pops=max(1, min(200, max_evals // max(1, len(candidates)))),
+            should_stop=lambda: time.perf_counter() > deadline,
+        )
+        notes.append(
+            "Alternatives are the exact N best with the same number of sites."
+            if exact
+            else "Alternatives are the best found within single swaps of the solution."
+        )
+    return Solution(
+        model=sol.model,
+        status=sol.status,
+        objective=sol.objective,
+        bound=sol.bound,
+        gap=sol.gap,
+        open_sites=sol.open_sites,
+        assignment=sol.assignment,
+        assignment_cost=sol.assignment_cost,
+        runtime_s=sol.runtime_s + (time.perf_counter() - t0),
+        backend=sol.backend,
+        message=" ".join(notes),
+        flows=sol.flows,
+        alternatives=alts,
+        regret=regret,
+        stats=sol.stats,
+        swap_regret=swap,
     )

@@ -10,8 +10,12 @@ Every exact model hands its MIP to :func:`solve_mip` and reads a :class:`MipResu
 
 Which path a model takes is part of its measured behaviour (speed, tie-breaking), so the two
 model types are kept; the options, the cancellation watcher and the result are shared.
-The CFLP's LP/MIP calls go to :func:`planner.models._mip._highs.solve_highs`, which also
-returns the LP row duals the Lagrangian needs (:class:`HighsResult`).
+The CFLP's array-based LP/MIP calls go to :func:`planner.models._mip._highs.solve_highs`
+(HiGHS; also the LP row duals of its transportation LPs) and
+:func:`planner.models._mip._mathopt.solve_arrays` (SCIP, CP-SAT) and return a
+:class:`HighsResult`. Merging them into :func:`solve_mip` would change the CFLP's measured
+paths: its SCIP call sets an absolute gap that the matrix adapter does not, and its CP-SAT
+call goes through MathOpt (default workers) rather than the 8-worker ``cp_model`` portfolio.
 
 Example::
 
@@ -34,6 +38,7 @@ from planner.models._mip._cpsat import solve_matrix_cpsat
 from planner.models._mip._highs import solve_matrix_highs
 from planner.models._mip._mathopt import solve_matrix_scip, solve_sparse
 from planner.models._mip._model import (
+    HighsResult,
     MatrixMip,
     MipBackend,
     MipResult,
@@ -44,6 +49,7 @@ from planner.models._mip._model import (
 
 __all__ = [
     "ClockLimits",
+    "HighsResult",
     "MatrixMip",
     "MipBackend",
     "MipResult",

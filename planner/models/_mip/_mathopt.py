@@ -1,19 +1,23 @@
 """MathOpt adapters: a :class:`SparseMip` as a ``ModelProto``, a :class:`MatrixMip` on SCIP.
 
-Called through :func:`planner.models._mip.solve_mip`, which picks the adapter.
+Called through :func:`planner.models._mip.solve_mip`, which picks the adapter; the CFLP
+calls :func:`solve_arrays` (its SCIP / CP-SAT path) directly.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import time
 
 import numpy as np
+import scipy.sparse as sp
 from ortools.math_opt.python import mathopt
 from ortools.util.python import solve_interrupter
 
-from planner.models._base import CancelToken, FloatArray
+from planner.models._base import BoolArray, CancelToken, FloatArray
 from planner.models._mip._model import (
+    HighsResult,
     MatrixMip,
     MipBackend,
     MipResult,
@@ -29,6 +33,7 @@ _SOLVER_TYPES = {
     "cp-sat": mathopt.SolverType.CP_SAT,
 }
 _OVERRUN_GRACE_S = 1.0
+INF = float("inf")
 
 
 def solve_sparse(
@@ -269,3 +274,111 @@ def solve_matrix_scip(
     optimal = reason == mathopt.TerminationReason.OPTIMAL
     status = status_of(optimal=optimal, infeasible=infeasible, has_solution=values is not None)
     return MipResult(status, objv, bound, values, backend="scip")
+
+
+def solve_arrays(
+    *,
+    cost: FloatArray,
+    matrix: sp.csc_matrix,
+    row_lo: FloatArray,
+    row_hi: FloatArray,
+    col_lo: FloatArray,
+    col_hi: FloatArray,
+    integer: BoolArray,
+    names: list[str],
+    solver: str,
+    time_limit_s: float,
+    rel_gap: float,
+    abs_gap: float,
+    seed: int,
+    start: FloatArray | None,
+) -> HighsResult:
+    """Solve ``min cost x, row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` through MathOpt.
+
+    The CFLP's SCIP / CP-SAT path; the model is built row by row from the CSC matrix.
+
+    Parameters
+    ----------
+    cost
+        Objective coefficients.
+    matrix
+        Constraint matrix (CSC).
+    row_lo, row_hi
+        Row bounds.
+    col_lo, col_hi
+        Column bounds.
+    integer
+        Integrality per column.
+    names
+        Variable names.
+    solver
+        ``"scip"`` or ``"cp-sat"`` (CP-SAT needs every column integer).
+    time_limit_s
+        Wall-clock limit.
+    rel_gap, abs_gap
+        Gap tolerances.
+    seed
+        Random seed.
+    start
+        Solution hint.
+
+    Returns
+    -------
+    result
+        Outcome in the same shape as the HiGHS one.
+    """
+    mo = mathopt.Model(name="cflp")
+    xs = [
+        mo.add_variable(
+            lb=float(col_lo[k]),
+            ub=float(col_hi[k]),
+            is_integer=bool(integer[k]),
+            name=names[k],
+        )
+        for k in range(len(cost))
+    ]
+    csr = matrix.tocsr()
+    for r in range(csr.shape[0]):
+        lo_, hi_ = csr.indptr[r], csr.indptr[r + 1]
+        expr = mathopt.fast_sum(
+            float(v) * xs[int(c)]
+            for c, v in zip(csr.indices[lo_:hi_], csr.data[lo_:hi_], strict=True)
+        )
+        mo.add_linear_constraint(
+            lb=float(row_lo[r]) if np.isfinite(row_lo[r]) else -math.inf,
+            ub=float(row_hi[r]) if np.isfinite(row_hi[r]) else math.inf,
+            expr=expr,
+        )
+    mo.minimize(mathopt.fast_sum(float(c) * v for c, v in zip(cost, xs, strict=True)))
+    params = mathopt.SolveParameters(
+        time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
+        relative_gap_tolerance=rel_gap,
+        absolute_gap_tolerance=abs_gap,
+        random_seed=int(seed) % 2_147_483_647,
+        threads=1,
+    )
+    model_params = mathopt.ModelSolveParameters()
+    if start is not None:
+        hint = mathopt.SolutionHint(
+            variable_values={v: float(val) for v, val in zip(xs, start, strict=True)}
+        )
+        model_params = mathopt.ModelSolveParameters(solution_hints=[hint])
+    stype = mathopt.SolverType.GSCIP if solver == "scip" else mathopt.SolverType.CP_SAT
+    res = mathopt.solve(mo, stype, params=params, model_params=model_params)
+    reason = res.termination.reason
+    tr = mathopt.TerminationReason
+    if reason == tr.OPTIMAL:
+        status = "optimal"
+    elif reason in (tr.INFEASIBLE, tr.INFEASIBLE_OR_UNBOUNDED):
+        status = "infeasible"
+    elif reason in (tr.FEASIBLE, tr.NO_SOLUTION_FOUND):
+        status = "limit"
+    else:
+        status = "error"
+    has = res.has_primal_feasible_solution()
+    x = np.array([res.variable_values(v) for v in xs]) if has else np.empty(0)
+    objective = float(res.objective_value()) if has else INF
+    bound = float(res.termination.objective_bounds.dual_bound)
+    if status == "infeasible":
+        bound = INF
+    return HighsResult(status=status, objective=objective, bound=bound, x=x, row_dual=np.empty(0))

@@ -6,7 +6,10 @@ Two ways to hand a MIP to a solver, one result:
   to a MathOpt ``ModelProto`` in one go (p-median, two-echelon);
 * :class:`MatrixMip` is a finished CSR model (objective, bounds, matrix, sense), passed
   straight to HiGHS (``passModel``) or CP-SAT (MCLP, set covering, p-center);
-* :class:`MipResult` is what :func:`planner.models._mip.solve_mip` returns for either.
+* :class:`MipResult` is what :func:`planner.models._mip.solve_mip` returns for either;
+* :class:`HighsResult` is what the CFLP's array-based LP/MIP calls return
+  (:func:`planner.models._mip._highs.solve_highs`,
+  :func:`planner.models._mip._mathopt.solve_arrays`).
 
 :func:`cancel_watch` is the one helper thread that stops a running solver on cancellation
 (and, for MathOpt, when it overruns its time limit).
@@ -76,6 +79,38 @@ class MipResult:
     def infeasible(self) -> bool:
         """Whether the solver proved that no (better than cutoff) solution exists."""
         return self.status == "infeasible"
+
+
+@dataclass(frozen=True)
+class HighsResult:
+    """Outcome of the CFLP's array-based LP and MIP calls (HiGHS direct, SCIP/CP-SAT via MathOpt).
+
+    Kept beside :class:`MipResult` because the CFLP code relies on its conventions: LP row
+    duals (the transportation LPs), node counts, ``inf``/``-inf`` instead of ``nan`` and empty
+    arrays instead of ``None``, and a ``"limit"`` status.
+
+    Parameters
+    ----------
+    status
+        ``"optimal"``, ``"infeasible"``, ``"limit"`` (time or interrupt) or ``"error"``.
+    objective
+        Objective of the best solution (``inf`` if none).
+    bound
+        Proven lower bound (MIP dual bound or LP optimum; ``-inf`` if none).
+    x
+        Column values of the best solution (empty if none).
+    row_dual
+        Row duals (LPs only; empty otherwise).
+    nodes
+        Branch-and-bound nodes (MIPs).
+    """
+
+    status: str
+    objective: float
+    bound: float
+    x: FloatArray
+    row_dual: FloatArray
+    nodes: int = 0
 
 
 def status_of(*, optimal: bool, infeasible: bool, has_solution: bool) -> MipStatus:
