@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from planner.errors import ValidationError
 from planner.models._base import (
     EXACT_CHUNK,
     BoolArray,
@@ -93,8 +94,8 @@ class PMedian(GeoBuildMixin):
         initial_multipliers: npt.ArrayLike | None = None,
     ) -> None:
         if problem.kind != "p_median":
-            msg = f"PMedian needs a problem of kind `p_median`, got `{problem.kind}`."
-            raise ValueError(msg)
+            msg = f"PMedian needs a problem of kind 'p_median', got {problem.kind!r}."
+            raise ValidationError(msg, source="PMedian")
         self.problem = problem
         self.exact_cost = exact_cost
         self.initial_sites = tuple(int(s) for s in initial_sites) if initial_sites else ()
@@ -110,7 +111,7 @@ class PMedian(GeoBuildMixin):
                 f"`initial_multipliers` has {len(self.initial_multipliers)} values for "
                 f"{problem.n_demand} demand rows."
             )
-            raise ValueError(msg)
+            raise ValidationError(msg, source="PMedian")
         self._prep = prepare(problem)
         costs = problem.costs
         same_row = costs.row_of_entry[1:] == costs.row_of_entry[:-1]
