@@ -46,6 +46,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from planner.errors import ValidationError
 from planner.models._assign_mip import build_assign_mip
@@ -743,8 +744,6 @@ class PCenter(GeoBuildMixin):
 
     def _solve_direct(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
         """(P1)-(P7) as one MIP (columns: y, x, z)."""
-        import scipy.sparse as sp  # noqa: PLC0415
-
         problem, opts = self.problem, clock.options
         costs, sites = problem.costs, problem.sites
         vals = self._values()

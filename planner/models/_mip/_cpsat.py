@@ -65,9 +65,9 @@ def solve_matrix_cpsat(
     result
         Status, objective, bound and values.
     """
-    # Deferred: cp_model adds 0.4-2.5 s to `import planner.models` (measured under load) and
-    # only the covering models' CP-SAT solves need it.
-    from ortools.sat.python import cp_model  # noqa: PLC0415
+    # Deferred: cp_model adds 0.4-2.7 s to `import planner.models` (measured at load 10) and
+    # only CP-SAT solves of the covering models need it.
+    from ortools.sat.python import cp_model  # noqa: PLC0415 -- see the comment above
 
     model = cp_model.CpModel()
     xs = [

@@ -364,8 +364,6 @@ class CFLP(GeoBuildMixin):
                 yy[extra[: data.min_new - n_new]] = True
             consider(yy, evaluate(yy), phase)
 
-        rng = np.random.default_rng(opts.seed)
-        del rng  # every phase is deterministic; the seed goes to the MIP solver
         if self.initial_sites is not None:
             y_start = np.zeros(data.n_sites, dtype=np.bool_)
             y_start[np.asarray(self.initial_sites, dtype=np.int64)] = True

@@ -11,6 +11,7 @@ Classical formulation (Q_j capacity; (6) of :mod:`._radius_mip`: required / forb
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,3 +132,25 @@ def decode_capacitated(
     obj = float(np.sum(problem.weights[served] * acost[served]))
     obj += float(problem.sites.fixed_cost[opened].sum())
     return obj, assignment, acost
+
+
+def evaluate_capacitated(
+    problem: LocationProblem, prep: Prepared, opened: IntArray
+) -> tuple[float, IntArray, FloatArray]:
+    """Single-source assignment to a fixed open set (a generalised assignment MIP)."""
+    n = problem.n_demand
+    fail = (math.inf, np.full(n, -1, dtype=np.int64), np.full(n, np.nan))
+    open_mask = np.zeros(problem.n_sites, dtype=np.bool_)
+    open_mask[opened] = True
+    result = capacitated_mip(
+        problem,
+        prep,
+        fixed_open=open_mask,
+        time_limit_s=30.0,
+        backend="highs",
+        seed=0,
+        hint=None,
+    )
+    if result is None or result.values is None:
+        return fail
+    return decode_capacitated(problem, result, opened)

@@ -30,7 +30,12 @@ from planner.models._base import (
 from planner.models._build import GeoBuildMixin
 from planner.models._decision import budgeted_decision_support
 from planner.models._mip import MipBackend, solve_mip
-from planner.models.pmedian._capacitated import capacitated_mip, decode_capacitated
+from planner.models.pmedian._capacitated import (
+    capacitated_mip,
+    decode_capacitated,
+    evaluate_capacitated,
+)
+from planner.models.pmedian._evaluate import evaluate_nearest, rows_beyond_lists
 from planner.models.pmedian._heuristics import (
     BeyondFn,
     SparseInstance,
@@ -204,77 +209,10 @@ class PMedian(GeoBuildMixin):
         """
         opened = np.unique(np.asarray(list(open_sites), dtype=np.int64))
         if self.problem.capacitated:
-            return self._evaluate_capacitated(opened)
-        return self._evaluate_nearest(opened)
-
-    def _evaluate_nearest(self, opened: IntArray) -> tuple[float, IntArray, FloatArray]:
-        costs, w = self.problem.costs, self.problem.weights
-        n = costs.n_demand
-        open_mask = np.zeros(costs.n_sites, dtype=np.bool_)
-        open_mask[opened] = True
-        assignment = np.full(n, -1, dtype=np.int64)
-        acost = np.full(n, np.nan)
-        row_of = costs.row_of_entry
-        hit = open_mask[costs.site_index]
-        if hit.any():
-            e = np.flatnonzero(hit)
-            er = row_of[e]
-            if not self._rows_sorted:  # cheapest open listed entry first in each row
-                order = np.lexsort((costs.cost[e], er))
-                e, er = e[order], er[order]
-            first = np.ones(len(e), dtype=np.bool_)
-            first[1:] = er[1:] != er[:-1]
-            assignment[er[first]] = costs.site_index[e[first]]
-            acost[er[first]] = costs.cost[e[first]]
-        unreachable = self._prep.unreachable
-        missing = (assignment < 0) & ~unreachable
-        finite_b = np.isfinite(costs.beyond_cost)
-        beyond_rows = np.flatnonzero(missing & finite_b)
-        if len(beyond_rows) and len(opened):
-            if self.exact_cost is not None:
-                self._assign_exact(beyond_rows, opened, assignment, acost)
-            else:
-                assignment[beyond_rows] = opened[0]
-                acost[beyond_rows] = costs.beyond_cost[beyond_rows]
-        if ((assignment < 0) & ~unreachable).any():
-            return math.inf, assignment, acost
-        served = assignment >= 0
-        objective = float(np.sum(w[served] * acost[served]))
-        objective += float(self.problem.sites.fixed_cost[opened].sum())
-        return objective, assignment, acost
-
-    def _assign_exact(
-        self, rows: IntArray, opened: IntArray, assignment: IntArray, acost: FloatArray
-    ) -> None:
-        assert self.exact_cost is not None
-        step = max(1, EXACT_CHUNK // max(1, len(opened)))
-        beyond = self.problem.costs.beyond_cost
-        for lo in range(0, len(rows), step):
-            chunk = rows[lo : lo + step]
-            mat = np.asarray(self.exact_cost(chunk, opened), dtype=np.float64)
-            k = np.argmin(mat, axis=1)
-            assignment[chunk] = opened[k]
-            # Never below the declared lower bound (keeps bounds and checks consistent).
-            acost[chunk] = np.maximum(mat[np.arange(len(chunk)), k], beyond[chunk])
-
-    def _evaluate_capacitated(self, opened: IntArray) -> tuple[float, IntArray, FloatArray]:
-        """Single-source assignment to a fixed open set (a generalised assignment MIP)."""
-        n = self.problem.n_demand
-        fail = (math.inf, np.full(n, -1, dtype=np.int64), np.full(n, np.nan))
-        open_mask = np.zeros(self.problem.n_sites, dtype=np.bool_)
-        open_mask[opened] = True
-        result = capacitated_mip(
-            self.problem,
-            self._prep,
-            fixed_open=open_mask,
-            time_limit_s=30.0,
-            backend="highs",
-            seed=0,
-            hint=None,
+            return evaluate_capacitated(self.problem, self._prep, opened)
+        return evaluate_nearest(
+            self.problem, self._prep, self.exact_cost, opened, rows_sorted=self._rows_sorted
         )
-        if result is None or result.values is None:
-            return fail
-        return decode_capacitated(self.problem, result, opened)
 
     def lagrangian_multipliers(
         self, open_sites: Sequence[int], *, time_limit_s: float
@@ -907,7 +845,7 @@ class PMedian(GeoBuildMixin):
                 "Capacitated: rows are assigned only to their listed sites, and the bound "
                 "holds for that restriction."
             )
-        beyond_rows = self._rows_beyond_lists(assignment)
+        beyond_rows = rows_beyond_lists(self.problem.costs, assignment)
         if beyond_rows:
             how = (
                 "at their true cost"
@@ -947,13 +885,6 @@ class PMedian(GeoBuildMixin):
             stats=stats,
             swap_regret=swap,
         )
-
-    def _rows_beyond_lists(self, assignment: IntArray) -> int:
-        costs = self.problem.costs
-        row_of = costs.row_of_entry
-        listed = np.zeros(costs.n_demand, dtype=np.bool_)
-        listed[row_of[costs.site_index == assignment[row_of]]] = True
-        return int(((assignment >= 0) & ~listed).sum())
 
     def _swap_delta(self, open_sites: tuple[int, ...]) -> tuple[IntArray, FloatArray]:
         mask = np.zeros(self.problem.n_sites, dtype=np.bool_)
