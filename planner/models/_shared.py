@@ -341,4 +341,5 @@ def pad_open(
 
 
 def fmt_number(x: float) -> str:
+    """Format a number for messages: thousands separators, 6 significant digits."""
     return f"{x:,.6g}"

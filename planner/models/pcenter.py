@@ -31,7 +31,7 @@ LB = max_i min_j v_ij and the best solution found; each feasible answer moves th
 to the *achieved* objective, each proven infeasibility moves the lower end (the bound). (B1)
 is answered by the greedy cover first and only then by the MIP (feasibility mode) on the
 reduced instance (identical rows merged, essential and dominated columns handled, see
-:mod:`planner.models.coverage`). ``method="mip"`` solves (P1)-(P7) directly instead; it is
+:mod:`planner.models.setcover`). ``method="mip"`` solves (P1)-(P7) directly instead; it is
 kept for comparison (see the module's benchmark notes in the report) and for small problems.
 
 Assignment: each reachable row goes to its nearest open site (capacitated: the site chosen

@@ -12,7 +12,6 @@ import numpy.typing as npt
 
 from planner.errors import ValidationError
 from planner.models._base import (
-    EXACT_CHUNK,
     BoolArray,
     Clock,
     CostMatrix,
@@ -47,7 +46,7 @@ from planner.models.pmedian._heuristics import (
     swap_deltas,
 )
 from planner.models.pmedian._lagrangian import LagrangianResult, branch_and_bound, subgradient
-from planner.models.pmedian._prepare import extend_lists, prepare
+from planner.models.pmedian._prepare import beyond_function, extend_lists, prepare
 from planner.models.pmedian._radius_mip import build_radius_mip, radius_hint
 
 _MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
@@ -476,34 +475,7 @@ class PMedian(GeoBuildMixin):
 
     def _beyond_fn(self) -> BeyondFn | None:
         """Return the true-cost function for rows beyond their lists, if one is known."""
-        prep, exact_cost = self._prep, self.exact_cost
-        inst = prep.inst
-        if exact_cost is None or not (np.isfinite(inst.beyond) & (inst.weights > 0)).any():
-            return None
-
-        def fn(
-            rows: IntArray, open_mask: BoolArray
-        ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
-            opened = np.flatnonzero(open_mask)
-            k = len(rows)
-            d1, d2 = np.full(k, prep.penalty), np.full(k, prep.penalty)
-            s1 = np.full(k, inst.n_sites, dtype=np.int64)
-            s2 = s1.copy()
-            step = max(1, EXACT_CHUNK // max(1, len(opened)))
-            for lo in range(0, k, step):
-                sl = slice(lo, lo + step)
-                orig = prep.rows[rows[sl]]
-                mat = np.asarray(exact_cost(orig, opened), dtype=np.float64)
-                mat = np.maximum(mat, self.problem.costs.beyond_cost[orig][:, None])
-                mat *= inst.weights[rows[sl]][:, None]
-                idx = np.argsort(mat, axis=1, kind="stable")[:, :2]
-                ar = np.arange(mat.shape[0])
-                d1[sl], s1[sl] = mat[ar, idx[:, 0]], opened[idx[:, 0]]
-                if len(opened) > 1:
-                    d2[sl], s2[sl] = mat[ar, idx[:, 1]], opened[idx[:, 1]]
-            return d1, s1, d2, s2
-
-        return fn
+        return beyond_function(self._prep, self.exact_cost, self.problem.costs.beyond_cost)
 
     def _initial_mask(self) -> BoolArray | None:
         inst = self._prep.inst

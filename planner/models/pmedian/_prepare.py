@@ -19,7 +19,7 @@ from planner.models._base import (
     IntArray,
     LocationProblem,
 )
-from planner.models.pmedian._heuristics import SparseInstance, extend_rows
+from planner.models.pmedian._heuristics import BeyondFn, SparseInstance, extend_rows
 
 _EXTEND_AT = 0.9  # extend a row's list when u_i >= this x its beyond option
 _EXTEND_ALL_SITES = 1024  # up to this many open-able sites, extended rows list them all
@@ -164,3 +164,40 @@ def extend_lists(
         new_beyond[sl] = mat[ar[:, 0], idx[:, keep]]
     ext = extend_rows(inst, rows, new_site, new_cost, new_beyond, penalty=prep.penalty)
     return ext, len(rows)
+
+
+def beyond_function(
+    prep: Prepared, exact_cost: ExactCost | None, floor: FloatArray
+) -> BeyondFn | None:
+    """Return the true-cost function for rows beyond their lists, if one is known.
+
+    It gives, per instance row, the two cheapest open sites by weighted exact cost (never
+    below ``floor``, the problem's ``beyond_cost`` per original row).
+    """
+    inst = prep.inst
+    if exact_cost is None or not (np.isfinite(inst.beyond) & (inst.weights > 0)).any():
+        return None
+
+    def fn(
+        rows: IntArray, open_mask: BoolArray
+    ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+        opened = np.flatnonzero(open_mask)
+        k = len(rows)
+        d1, d2 = np.full(k, prep.penalty), np.full(k, prep.penalty)
+        s1 = np.full(k, inst.n_sites, dtype=np.int64)
+        s2 = s1.copy()
+        step = max(1, EXACT_CHUNK // max(1, len(opened)))
+        for lo in range(0, k, step):
+            sl = slice(lo, lo + step)
+            orig = prep.rows[rows[sl]]
+            mat = np.asarray(exact_cost(orig, opened), dtype=np.float64)
+            mat = np.maximum(mat, floor[orig][:, None])
+            mat *= inst.weights[rows[sl]][:, None]
+            idx = np.argsort(mat, axis=1, kind="stable")[:, :2]
+            ar = np.arange(mat.shape[0])
+            d1[sl], s1[sl] = mat[ar, idx[:, 0]], opened[idx[:, 0]]
+            if len(opened) > 1:
+                d2[sl], s2[sl] = mat[ar, idx[:, 1]], opened[idx[:, 1]]
+        return d1, s1, d2, s2
+
+    return fn
