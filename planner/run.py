@@ -410,7 +410,7 @@ def build_model(scenario: Scenario, inputs: ScenarioInputs) -> LocationModel:
             inputs.costs, inputs.weights, single_source=m.single_source, **common
         )
     if m.kind == "mclp":
-        from planner.models.coverage import MCLP  # noqa: PLC0415
+        from planner.models.mclp import MCLP  # noqa: PLC0415
 
         return MCLP.from_cost_matrix(
             inputs.costs,
@@ -421,7 +421,7 @@ def build_model(scenario: Scenario, inputs: ScenarioInputs) -> LocationModel:
             **common,
         )
     if m.kind == "set_cover":
-        from planner.models.coverage import SetCover  # noqa: PLC0415
+        from planner.models.setcover import SetCover  # noqa: PLC0415
 
         return SetCover.from_cost_matrix(
             inputs.costs, inputs.weights, service_radius=float(radius or 0.0), **common

@@ -62,10 +62,9 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from planner import geodata
+from planner._types import BoolArray, FloatArray
 from planner.errors import ValidationError
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 Kind = Literal["farms", "sites"]
 
 __all__ = [

@@ -540,7 +540,7 @@ def _scale_other(
 ) -> dict[str, Any]:
     """MCLP on lists by radius (the CFLP has its own pipeline, :func:`_scale_cflp`)."""
     from planner.costs import build_cost_matrix  # noqa: PLC0415
-    from planner.models.coverage import MCLP  # noqa: PLC0415
+    from planner.models.mclp import MCLP  # noqa: PLC0415
 
     # Coverage needs every site within the radius in each list: list by radius (capped).
     kk = k or MCLP_MAX_LIST

@@ -1,7 +1,7 @@
 """Compiled inner loops of the Lagrangian relaxation (numba).
 
-The subgradient method of :mod:`planner.models._lagrangian` evaluates, per iteration and
-for multipliers ``u`` on a :class:`~planner.models._heuristics.SparseInstance`::
+The subgradient method of :mod:`planner.models.pmedian._lagrangian` evaluates, per iteration and
+for multipliers ``u`` on a :class:`~planner.models.pmedian._heuristics.SparseInstance`::
 
     base  = sum_i u_i + min(0, bw_i - u_i)
     rho_j = f_j + sum_{i lists j} min(0, wc_ij - u_i)          (site prices)
@@ -16,7 +16,7 @@ numba compiles the loops on first use (cached on disk next to this module when i
 writable); :func:`kernels` returns them. Numpy versions with the same results are kept as
 the reference (:func:`lagrangian_pass_numpy`, :func:`subgradient_numpy`) for the tests;
 ``assigned_cost`` (the objective of an open set) is checked against
-:func:`planner.models._heuristics.assign_nearest`.
+:func:`planner.models.pmedian._heuristics.assign_nearest`.
 """
 
 from __future__ import annotations

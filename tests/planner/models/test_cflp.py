@@ -531,7 +531,7 @@ def test_zero_demand_rows_do_not_constrain_the_open_set(exact: bool) -> None:
 def test_subgradient_counts_unlisted_pairs_taken_at_beyond_cost() -> None:
     # With multipliers above w_i * beyond_cost, (L1) of every open site that does not list
     # row i takes it at the beyond cost; the subgradient must count those copies.
-    from planner.models._cflp_lagrange import Lagrangian  # noqa: PLC0415
+    from planner.models.cflp._lagrange import Lagrangian  # noqa: PLC0415
 
     rng = np.random.default_rng(2)
     dense = rng.uniform(1, 10, (5, 4))

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from planner.models import CancelToken, CostMatrix, SiteData, SolveOptions, Status, check_solution
-from planner.models import coverage as cov_mod
-from planner.models.coverage import MCLP, SetCover
+from planner.models import mclp as cov_mod
+from planner.models._cover_sets import csr_rows
+from planner.models.mclp import MCLP
+from planner.models.setcover import SetCover
 
 pytestmark = pytest.mark.solver
 
@@ -494,12 +496,12 @@ def test_csr_rows_gathers_rows_in_order() -> None:
     indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     data = rng.random(int(indptr[-1]))
     rows = rng.integers(0, 40, 25).astype(np.int64)
-    sub_indptr, take = cov_mod.csr_rows(indptr, rows)
+    sub_indptr, take = csr_rows(indptr, rows)
     for k, i in enumerate(rows):
         np.testing.assert_array_equal(
             data[take[sub_indptr[k] : sub_indptr[k + 1]]], data[indptr[i] : indptr[i + 1]]
         )
-    empty_indptr, empty_take = cov_mod.csr_rows(indptr, np.zeros(0, dtype=np.int64))
+    empty_indptr, empty_take = csr_rows(indptr, np.zeros(0, dtype=np.int64))
     assert empty_indptr.tolist() == [0]
     assert len(empty_take) == 0
 

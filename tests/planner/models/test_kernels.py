@@ -61,7 +61,7 @@ def test_ties_at_the_multiplier_are_not_negative() -> None:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_assigned_cost_matches_assign_nearest(seed: int) -> None:
-    from planner.models._heuristics import SparseInstance, assign_nearest  # noqa: PLC0415
+    from planner.models.pmedian._heuristics import SparseInstance, assign_nearest  # noqa: PLC0415
 
     indptr, site, wc, _, bw, fixed, open_mask = _instance(seed, n=40, m=9)
     inst = SparseInstance(
