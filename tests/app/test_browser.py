@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 EXCEPTION_MARKERS = ("Traceback (most recent call last)", "StreamlitAPIException")
 DECK_CANVAS = "[data-testid='stDeckGlJsonChart'] canvas"
+EXPECT_TIMEOUT_MS = 30_000
 # Streamlit's app root carries data-test-script-state ("running" during a script or fragment
 # run, "notRunning" after it). This script, installed before the page's own scripts, counts
 # the runs that ended (every change away from "running"), so that a test can wait for the run
@@ -148,6 +149,9 @@ def expect(target: object) -> Any:  # noqa: ANN401 - Playwright's assertion obje
     """Playwright's auto-waiting ``expect`` (imported here: playwright may be absent)."""
     from playwright.sync_api import expect as pw_expect  # noqa: PLC0415
 
+    # Playwright's default of 5 s is short for a loaded 2-core machine; waits that need longer
+    # still pass their own timeout.
+    pw_expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     return pw_expect(target)  # type: ignore[call-overload]
 
 
