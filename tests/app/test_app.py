@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import tomllib
 import typing
 import zipfile
@@ -15,9 +17,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import scenarios
+from planner.models import CancelToken
 from planner.scenarios import ModelKindName, load_scenario
 from planner.store import Workspace, default_path
-from planner.ui import data
+from planner.ui import data, jobs
 from planner.ui.i18n import t
 from planner.ui.scenario import KINDS, NETWORK_KINDS, P_KINDS
 from tests.app.conftest import APP, PAGES, metric, open_page, run, wait_for_solve
@@ -198,6 +201,17 @@ def _compare_and_export(at: AppTest, tmp_path: Path) -> None:
 @pytest.mark.solver
 def test_cancel_keeps_the_app_usable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLANNER_APP_QUICK_WAIT_S", "0")  # the polling panel with Cancel
+    # The first solve starts only once cancelled, so it is still running when the test
+    # cancels it however fast this machine solves (no race with the check below).
+    real_run = jobs.run_scenario
+
+    def run_once_cancelled(*args: object, cancel: CancelToken, **kwargs: object) -> object:
+        deadline = time.monotonic() + 120
+        while not cancel.cancelled and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return real_run(*args, cancel=cancel, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "run_scenario", run_once_cancelled)
     at = open_page("scenario")
     at.number_input(key="sc_time_limit").set_value(30.0)
     at.button(key="sc_run").click()
@@ -207,6 +221,7 @@ def test_cancel_keeps_the_app_usable(monkeypatch: pytest.MonkeyPatch) -> None:
     wait_for_solve(at)
     assert not at.exception
     assert "sc_job" not in at.session_state
+    monkeypatch.setattr(jobs, "run_scenario", real_run)
     at.number_input(key="sc_time_limit").set_value(3.0)
     at.selectbox(key="sc_backend").set_value("heuristic")
     at.button(key="sc_run").click()
@@ -216,7 +231,9 @@ def test_cancel_keeps_the_app_usable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.solver
-def test_a_quick_solve_is_shown_by_the_click_rerun_itself() -> None:
+def test_a_quick_solve_is_shown_by_the_click_rerun_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a quick wait longer than any machine needs for this solve: no race with the machine's speed
+    monkeypatch.setenv("PLANNER_APP_QUICK_WAIT_S", "120")
     at = open_page("scenario")
     at.button(key="sc_run").click()
     run(at)
@@ -234,19 +251,30 @@ def test_a_quick_solve_is_shown_by_the_click_rerun_itself() -> None:
 
 @pytest.mark.solver
 def test_previous_results_stay_while_a_new_solve_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANNER_APP_QUICK_WAIT_S", "120")  # the first result: the click's rerun
     at = open_page("scenario")
     at.button(key="sc_run").click()
     run(at)
     assert metric(at, "Open sites") == "10"
+    # the second solve waits for the test's go, so the page is read while it surely runs
+    go = threading.Event()
+    real_run = jobs.run_scenario
+
+    def run_on_go(*args: object, **kwargs: object) -> object:
+        go.wait(120)
+        return real_run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "run_scenario", run_on_go)
     monkeypatch.setenv("PLANNER_APP_QUICK_WAIT_S", "0")
     at.number_input(key="sc_p").set_value(12)
     at.button(key="sc_run").click()
     run(at)
-    if "sc_job" in at.session_state:  # still running: the old result is shown, marked stale
-        assert metric(at, "Open sites") == "10"
-        assert any("previous result" in c.value for c in at.caption)
-        assert len(at.get("deck_gl_json_chart")) == 1
-        assert at.button(key="sc_run").disabled
+    assert "sc_job" in at.session_state  # still running: the old result is shown, marked stale
+    assert metric(at, "Open sites") == "10"
+    assert any("previous result" in c.value for c in at.caption)
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert at.button(key="sc_run").disabled
+    go.set()
     wait_for_solve(at)
     assert metric(at, "Open sites") == "12"
     assert not any("previous result" in c.value for c in at.caption)
