@@ -13,8 +13,12 @@ iteration therefore costs O(rows + entries with a negative reduced cost), not O(
 entries) -- long site lists (what a strong bound needs at scale) are almost free.
 
 numba compiles the loops on first use (cached on disk next to this module when it is
-writable); :func:`kernels` returns them. Numpy versions with the same results are kept as
-the reference (:func:`lagrangian_pass_numpy`, :func:`subgradient_numpy`) for the tests;
+writable, else in numba's per-user cache directory); :func:`kernels` returns them and
+:func:`warm` compiles (or loads from the disk cache) every loop for the argument types the
+solvers pass, without running them -- the app calls it at server start, so a fresh checkout
+or a wheel install, which has no disk cache yet, does not compile on the first solve. Numpy
+versions with the same results are kept as the reference (:func:`lagrangian_pass_numpy`,
+:func:`subgradient_numpy`) for the tests;
 ``assigned_cost`` (the objective of an open set) is checked against
 :func:`planner.models._heuristics.assign_nearest`.
 """
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -213,6 +217,31 @@ def kernels() -> Kernels:
         cflp_knapsack=cast(CflpKnapsackFn, jit(_cflp_knapsack_py)),
         cflp_served=cast(CflpServedFn, jit(_cflp_served_py)),
     )
+
+
+def warm() -> None:
+    """Compile every kernel for the argument types the solvers pass (nothing is run).
+
+    The first call in a process takes about 1 s of CPU without a disk cache (numba's import
+    and LLVM) and about 0.6 s with one; later calls return at once. A solve calling a kernel
+    with these types then uses the compiled code.
+    """
+    import numba  # noqa: PLC0415 -- only when warming
+
+    typeof = cast(Callable[[object], object], numba.typeof)
+    i = typeof(np.zeros(1, dtype=np.int64))
+    f = typeof(np.zeros(1, dtype=np.float64))
+    b = typeof(np.zeros(1, dtype=np.bool_))
+    k = kernels()
+    signatures = (
+        (k.lagrangian_pass, (i, i, f, f, f, f, f)),
+        (k.subgradient, (i, i, f, f, f, b, f)),
+        (k.assigned_cost, (i, i, f, f, b)),
+        (k.cflp_knapsack, (i, i, f, f, f, f, f, f)),
+        (k.cflp_served, (i, i, f, b, f, f)),
+    )
+    for fn, sig in signatures:
+        cast(Any, fn).compile(sig)  # a numba dispatcher
 
 
 def lagrangian_pass_numpy(  # noqa: PLR0917 -- mirrors the kernel

@@ -1,23 +1,44 @@
 """Server start-up: the ASGI app's lifespan hook and the warm-up it starts.
 
 ``streamlit run app.py`` serves :data:`PAGE_SCRIPT` through ``st.App``. At server start the
-hook starts one background thread that fills the shared caches the first page needs (the
-embedded data, the default synthetic farms and the Explore map's JSON) while the browser is
-still loading Streamlit's JavaScript, so the first session does not wait for them. The
-warm-up only saves time: if it fails, the page computes the same values itself and reports
-any real error there.
+hook starts one background thread that
+
+1. fills the shared caches the first page needs (the embedded data, the default synthetic
+   farms and the Explore map's JSON) while the browser is still loading Streamlit's
+   JavaScript, so the first session does not wait for them; then,
+2. once the server has been idle for a moment (the first page is served), prepares the first
+   solve at a lower CPU priority: it imports the solver stack, compiles the numba kernels
+   (:func:`planner.models._kernels.warm`; a fresh checkout or a wheel install has no disk
+   cache of them yet, and compiling them costs about 4 s of CPU) and builds the default
+   scenario's inputs and candidate sites.
+
+The warm-up only saves time: if it fails, the page computes the same values itself and
+reports any real error there. ``$PLANNER_APP_WARM_SOLVER=0`` skips step 2.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 PAGE_SCRIPT = Path(__file__).resolve().with_name("main.py")
+ENV_WARM_SOLVER = "PLANNER_APP_WARM_SOLVER"
+IDLE_WINDOW_S = 0.5
+"""Length of one sample of the server's own CPU use when waiting for it to be idle."""
+IDLE_CPU_SHARE = 0.05
+"""The server counts as idle when it used less than this share of a core in a window."""
+IDLE_WINDOWS = 2
+"""Consecutive idle windows before step 2 starts."""
+IDLE_TIMEOUT_S = 30.0
+"""Step 2 starts after this long even if the server never looked idle."""
+SOLVER_WARM_NICE = 5
+"""Niceness of the warm-up thread during step 2 (Linux), so it yields to the browser."""
 _LOG = logging.getLogger(__name__)
 
 
@@ -31,9 +52,60 @@ def warm_up() -> None:
         _LOG.warning("warm-up failed; the first page computes its data itself", exc_info=True)
 
 
+def wait_until_idle(
+    window_s: float = IDLE_WINDOW_S,
+    share: float = IDLE_CPU_SHARE,
+    windows: int = IDLE_WINDOWS,
+    timeout_s: float = IDLE_TIMEOUT_S,
+) -> bool:
+    """Block until this process used less than ``share`` of a core for ``windows`` windows.
+
+    Returns ``False`` when ``timeout_s`` passed first. Only this process's CPU time counts,
+    so a busy machine does not look like a busy server.
+    """
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    while time.monotonic() < deadline:
+        cpu0 = time.process_time()
+        time.sleep(window_s)
+        quiet = quiet + 1 if time.process_time() - cpu0 < share * window_s else 0
+        if quiet >= windows:
+            return True
+    return False
+
+
+def _lower_thread_priority(niceness: int) -> None:
+    """Raise this thread's niceness (Linux applies ``setpriority`` to one thread)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
+def warm_solver() -> None:
+    """Prepare the first solve: solver imports, compiled kernels, default inputs and sites."""
+    try:
+        from planner.models import _kernels  # noqa: PLC0415 - the imports are the warm-up
+        from planner.ui import cache, scenario  # noqa: PLC0415
+
+        _kernels.warm()
+        default = scenario.default_scenario()
+        cache.candidate_sites(default)
+        cache.scenario_inputs(default)
+    except Exception:  # noqa: BLE001 - the first solve recomputes and reports real errors
+        _LOG.warning("solver warm-up failed; the first solve prepares itself", exc_info=True)
+
+
+def _warm_all() -> None:
+    warm_up()
+    if os.environ.get(ENV_WARM_SOLVER, "1").strip() == "0":
+        return
+    wait_until_idle()
+    _lower_thread_priority(SOLVER_WARM_NICE)
+    warm_solver()
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:  # noqa: ANN401 - st.App is untyped
     """Start the warm-up thread when the server starts (``st.App`` lifespan hook)."""
     del app
-    threading.Thread(target=warm_up, name="planner-warm-up", daemon=True).start()
+    threading.Thread(target=_warm_all, name="planner-warm-up", daemon=True).start()
     yield
