@@ -218,7 +218,7 @@ def _timed_run(page: Any) -> float:  # noqa: ANN401
     head = page.locator(_HEAD)
     before = head.inner_text() if head.count() else ""
     t1 = time.perf_counter()
-    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("button", name="Run", exact=True).click(timeout=600_000)
     page.wait_for_function(
         "([sel, before]) => { const e = document.querySelector(sel);"
         " return e && e.innerText !== before; }",

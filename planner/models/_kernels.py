@@ -219,12 +219,16 @@ def kernels() -> Kernels:
     )
 
 
-def warm() -> None:
-    """Compile every kernel for the argument types the solvers pass (nothing is run).
+PMEDIAN_KERNELS = ("lagrangian_pass", "subgradient", "assigned_cost")
+"""The kernels the p-median solver calls (the others serve the CFLP)."""
 
-    The first call in a process takes about 1 s of CPU without a disk cache (numba's import
-    and LLVM) and about 0.6 s with one; later calls return at once. A solve calling a kernel
-    with these types then uses the compiled code.
+
+def warm(names: tuple[str, ...] = Kernels._fields) -> None:
+    """Compile the named kernels for the argument types the solvers pass (nothing is run).
+
+    Without a disk cache all five cost about 4 s of CPU (numba's import, type inference and
+    LLVM), with one about 1.4 s (mostly the import); kernels compiled before in the process
+    return at once. A solve calling a kernel with these types then uses the compiled code.
     """
     import numba  # noqa: PLC0415 -- only when warming
 
@@ -233,15 +237,15 @@ def warm() -> None:
     f = typeof(np.zeros(1, dtype=np.float64))
     b = typeof(np.zeros(1, dtype=np.bool_))
     k = kernels()
-    signatures = (
-        (k.lagrangian_pass, (i, i, f, f, f, f, f)),
-        (k.subgradient, (i, i, f, f, f, b, f)),
-        (k.assigned_cost, (i, i, f, f, b)),
-        (k.cflp_knapsack, (i, i, f, f, f, f, f, f)),
-        (k.cflp_served, (i, i, f, b, f, f)),
-    )
-    for fn, sig in signatures:
-        cast(Any, fn).compile(sig)  # a numba dispatcher
+    signatures = {
+        "lagrangian_pass": (i, i, f, f, f, f, f),
+        "subgradient": (i, i, f, f, f, b, f),
+        "assigned_cost": (i, i, f, f, b),
+        "cflp_knapsack": (i, i, f, f, f, f, f, f),
+        "cflp_served": (i, i, f, b, f, f),
+    }
+    for name in names:
+        cast(Any, getattr(k, name)).compile(signatures[name])  # a numba dispatcher
 
 
 def lagrangian_pass_numpy(  # noqa: PLR0917 -- mirrors the kernel

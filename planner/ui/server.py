@@ -7,10 +7,13 @@ hook starts one background thread that
    farms and the Explore map's JSON) while the browser is still loading Streamlit's
    JavaScript, so the first session does not wait for them; then,
 2. once the server has been idle for a moment (the first page is served), prepares the first
-   solve at a lower CPU priority: it imports the solver stack, compiles the numba kernels
-   (:func:`planner.models._kernels.warm`; a fresh checkout or a wheel install has no disk
-   cache of them yet, and compiling them costs about 4 s of CPU) and builds the default
-   scenario's inputs and candidate sites.
+   solve: it imports the solver stack, compiles the numba kernels of the p-median solver,
+   builds the default scenario's inputs and candidate sites, then compiles the remaining
+   kernels (:func:`planner.models._kernels.warm`; a fresh checkout or a wheel install has no
+   disk cache of them yet, and compiling all five costs about 4 s of CPU).
+
+Step 2 runs at normal priority: a lower one (tried: niceness 5) made a solve that waits for
+it (for the cached inputs, or for the GIL) crawl on a loaded machine.
 
 The warm-up only saves time: if it fails, the page computes the same values itself and
 reports any real error there. ``$PLANNER_APP_WARM_SOLVER=0`` skips step 2.
@@ -33,12 +36,10 @@ IDLE_WINDOW_S = 0.5
 """Length of one sample of the server's own CPU use when waiting for it to be idle."""
 IDLE_CPU_SHARE = 0.05
 """The server counts as idle when it used less than this share of a core in a window."""
-IDLE_WINDOWS = 2
+IDLE_WINDOWS = 3
 """Consecutive idle windows before step 2 starts."""
 IDLE_TIMEOUT_S = 30.0
 """Step 2 starts after this long even if the server never looked idle."""
-SOLVER_WARM_NICE = 5
-"""Niceness of the warm-up thread during step 2 (Linux), so it yields to the browser."""
 _LOG = logging.getLogger(__name__)
 
 
@@ -74,22 +75,17 @@ def wait_until_idle(
     return False
 
 
-def _lower_thread_priority(niceness: int) -> None:
-    """Raise this thread's niceness (Linux applies ``setpriority`` to one thread)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-
-
 def warm_solver() -> None:
     """Prepare the first solve: solver imports, compiled kernels, default inputs and sites."""
     try:
         from planner.models import _kernels  # noqa: PLC0415 - the imports are the warm-up
         from planner.ui import cache, scenario  # noqa: PLC0415
 
-        _kernels.warm()
+        _kernels.warm(_kernels.PMEDIAN_KERNELS)  # what the default scenario's solve calls
         default = scenario.default_scenario()
         cache.candidate_sites(default)
         cache.scenario_inputs(default)
+        _kernels.warm()
     except Exception:  # noqa: BLE001 - the first solve recomputes and reports real errors
         _LOG.warning("solver warm-up failed; the first solve prepares itself", exc_info=True)
 
@@ -99,7 +95,6 @@ def _warm_all() -> None:
     if os.environ.get(ENV_WARM_SOLVER, "1").strip() == "0":
         return
     wait_until_idle()
-    _lower_thread_priority(SOLVER_WARM_NICE)
     warm_solver()
 
 
