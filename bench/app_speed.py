@@ -323,13 +323,13 @@ def browser_timings(  # noqa: PLR0915 - one scripted session, step by step
                 out[attempt] = _timed_run(page)
                 after = cpu_by_kind(os.getpid())
                 server_cpu = sum(cpu_by_kind(proc.pid).values()) - server_before
-                browser_cpu = sum(v - before.get(k, 0.0) for k, v in after.items() if k != "other")
+                browser_s = sum(v - before.get(k, 0.0) for k, v in after.items() if k != "other")
                 stem = attempt.removesuffix("_s")
                 out[f"cpu_{stem}_server_s"] = server_cpu
-                out[f"cpu_{stem}_browser_all_s"] = browser_cpu
+                out[f"cpu_{stem}_browser_all_s"] = browser_s
                 print(
                     f"{attempt:34s} {out[attempt]:8.2f}"
-                    f"   (cpu s: server {server_cpu:.2f}, browser {browser_cpu:.2f})",
+                    f"   (cpu s: server {server_cpu:.2f}, browser {browser_s:.2f})",
                     flush=True,
                 )
         finally:
