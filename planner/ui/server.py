@@ -36,8 +36,9 @@ IDLE_WINDOW_S = 0.5
 """Length of one sample of the server's own CPU use when waiting for it to be idle."""
 IDLE_CPU_SHARE = 0.05
 """The server counts as idle when it used less than this share of a core in a window."""
-IDLE_WINDOWS = 3
-"""Consecutive idle windows before step 2 starts."""
+IDLE_WINDOWS = 4
+"""Consecutive idle windows before step 2 starts (2 s: the browser has drawn the first map
+by then on an idle machine; on a loaded one step 2 may still overlap its drawing)."""
 IDLE_TIMEOUT_S = 30.0
 """Step 2 starts after this long even if the server never looked idle."""
 _LOG = logging.getLogger(__name__)
