@@ -401,7 +401,9 @@ def main() -> int:  # noqa: C901 - options, runs and the summary table
                     results[key + "_runs"] = [r[key] for r in runs if key in r]
                     continue
                 values = [round(r[key], 2) for r in runs if key in r]
-                results[key.removesuffix("_s") + "_runs_s"] = values
+                results[key.removesuffix("_s") + ("_runs_s" if key.endswith("_s") else "_runs")] = (
+                    values
+                )
                 if key.startswith(("resolve_app", "first_solve", "cpu_")):
                     results[key] = statistics.median(values)  # each re-solve: its own median
     else:

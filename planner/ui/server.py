@@ -6,11 +6,13 @@ hook starts one background thread that
 1. fills the shared caches the first page needs (the embedded data, the default synthetic
    farms and the Explore map's JSON) while the browser is still loading Streamlit's
    JavaScript, so the first session does not wait for them; then,
-2. once the server has been idle for a moment (the first page is served), prepares the first
-   solve: it imports the solver stack, compiles the numba kernels of the p-median solver,
-   builds the default scenario's inputs and candidate sites, then compiles the remaining
-   kernels (:func:`planner.models._kernels.warm`; a fresh checkout or a wheel install has no
-   disk cache of them yet, and compiling all five costs about 4 s of CPU).
+2. once a session has been sent the Explore page (:func:`planner.ui.cache.first_page_sent`,
+   or after ``FIRST_PAGE_TIMEOUT_S``) and the server has then been idle for 2 s (the browser
+   draws the map meanwhile), prepares the first solve: it imports the solver stack, compiles
+   the numba kernels of the p-median solver, builds the default scenario's inputs and
+   candidate sites, then compiles the remaining kernels (:func:`planner.models._kernels.warm`;
+   a fresh checkout or a wheel install has no disk cache of them yet, and compiling all five
+   costs about 4 s of CPU).
 
 Step 2 runs at normal priority: a lower one (tried: niceness 5) made a solve that waits for
 it (for the cached inputs, or for the GIL) crawl on a loaded machine.
@@ -39,6 +41,8 @@ IDLE_CPU_SHARE = 0.05
 IDLE_WINDOWS = 4
 """Consecutive idle windows before step 2 starts (2 s: the browser has drawn the first map
 by then on an idle machine; on a loaded one step 2 may still overlap its drawing)."""
+FIRST_PAGE_TIMEOUT_S = 60.0
+"""Step 2 starts after this long even if no browser opened the Explore page."""
 IDLE_TIMEOUT_S = 30.0
 """Step 2 starts after this long even if the server never looked idle."""
 _LOG = logging.getLogger(__name__)
@@ -95,6 +99,12 @@ def _warm_all() -> None:
     warm_up()
     if os.environ.get(ENV_WARM_SOLVER, "1").strip() == "0":
         return
+    try:
+        from planner.ui import cache  # noqa: PLC0415 - imported by step 1 already
+
+        cache.first_page_sent().wait(FIRST_PAGE_TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - only a delay
+        _LOG.warning("could not wait for the first page", exc_info=True)
     wait_until_idle()
     warm_solver()
 

@@ -48,3 +48,10 @@ def test_warm_solver_fills_the_default_scenarios_inputs(monkeypatch: pytest.Monk
     default = scenario.default_scenario()
     assert len(cache.scenario_inputs(default).farms) > 0
     assert len(cache.candidate_sites(default)) > 0
+
+
+def test_the_oblast_table_marks_the_first_page_as_sent() -> None:
+    cache.first_page_sent.clear()  # a new event
+    assert not cache.first_page_sent().is_set()
+    cache.oblast_table("en")
+    assert cache.first_page_sent().is_set()
