@@ -219,8 +219,8 @@ def kernels() -> Kernels:
     )
 
 
-PMEDIAN_KERNELS = ("lagrangian_pass", "subgradient", "assigned_cost")
-"""The kernels the p-median solver calls (the others serve the CFLP)."""
+PMEDIAN_KERNELS = ("lagrangian_pass", "subgradient")
+"""The kernels a solve of the default scenario (p-median) calls."""
 
 
 def warm(names: tuple[str, ...] = Kernels._fields) -> None:

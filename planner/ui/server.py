@@ -9,10 +9,11 @@ hook starts one background thread that
 2. once a session has been sent the Explore page (:func:`planner.ui.cache.first_page_sent`,
    or after ``FIRST_PAGE_TIMEOUT_S``) and the server has then been idle for 2 s (the browser
    draws the map meanwhile), prepares the first solve: it imports the solver stack, compiles
-   the numba kernels of the p-median solver, builds the default scenario's inputs and
-   candidate sites, then compiles the remaining kernels (:func:`planner.models._kernels.warm`;
-   a fresh checkout or a wheel install has no disk cache of them yet, and compiling all five
-   costs about 4 s of CPU).
+   the two numba kernels a solve of the default scenario calls
+   (:func:`planner.models._kernels.warm`; a fresh checkout or a wheel install has no disk
+   cache of them yet: about 2 s of CPU, 4 s for all five) and builds the default scenario's
+   inputs and candidate sites. The other kernels compile on first use (CFLP and heuristics),
+   so the warm-up does not compete with a first solve that starts right away.
 
 Step 2 runs at normal priority: a lower one (tried: niceness 5) made a solve that waits for
 it (for the cached inputs, or for the GIL) crawl on a loaded machine.
@@ -90,7 +91,6 @@ def warm_solver() -> None:
         default = scenario.default_scenario()
         cache.candidate_sites(default)
         cache.scenario_inputs(default)
-        _kernels.warm()
     except Exception:  # noqa: BLE001 - the first solve recomputes and reports real errors
         _LOG.warning("solver warm-up failed; the first solve prepares itself", exc_info=True)
 

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
+from planner import run as planner_run
 from planner.ui import cache, scenario, server
+from tests.app.conftest import open_page, run, wait_for_solve
 
 
 def test_wait_until_idle_returns_when_the_process_is_quiet() -> None:
@@ -34,7 +36,6 @@ def test_wait_until_idle_times_out_while_the_process_is_busy() -> None:
 
 
 def test_warm_solver_fills_the_default_scenarios_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner import run  # noqa: PLC0415
 
     cache._inputs_for_key.clear()
     cache._sites_for_key.clear()
@@ -43,8 +44,8 @@ def test_warm_solver_fills_the_default_scenarios_inputs(monkeypatch: pytest.Monk
     def fail(*_: object, **__: object) -> None:
         pytest.fail("the first solve built its inputs again after the warm-up")
 
-    monkeypatch.setattr(run, "build_inputs", fail)
-    monkeypatch.setattr(run, "load_sites", fail)
+    monkeypatch.setattr(planner_run, "build_inputs", fail)
+    monkeypatch.setattr(planner_run, "load_sites", fail)
     default = scenario.default_scenario()
     assert len(cache.scenario_inputs(default).farms) > 0
     assert len(cache.candidate_sites(default)) > 0
@@ -55,3 +56,22 @@ def test_the_oblast_table_marks_the_first_page_as_sent() -> None:
     assert not cache.first_page_sent().is_set()
     cache.oblast_table("en")
     assert cache.first_page_sent().is_set()
+
+
+def test_the_scenario_pages_first_solve_uses_the_warmed_inputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The warm-up builds the inputs under the key the Scenario page's default solve asks for."""
+    cache._inputs_for_key.clear()
+    server.warm_solver()
+
+    def fail(*_: object, **__: object) -> None:
+        msg = "inputs built again"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(planner_run, "build_inputs", fail)
+    at = open_page("scenario")
+    at.button(key="sc_run").click()
+    wait_for_solve(run(at))
+    assert not any("inputs built again" in str(e.value) for e in at.error), at.error
+    assert any("run 1," in c.value for c in at.caption)
