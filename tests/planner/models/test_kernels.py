@@ -121,3 +121,18 @@ def test_cflp_knapsack_is_the_lp_knapsack(seed: int) -> None:
     on = open_mask[site_of]
     np.testing.assert_allclose(served, np.bincount(ent_row[on], weights=take[on], minlength=n))
     np.testing.assert_array_equal(listed, np.bincount(ent_row[on], minlength=n))
+
+
+def test_warm_compiles_the_signatures_the_solvers_use() -> None:
+    """After warm(), calls with the solvers' array types add no new compiled specialisation."""
+    from planner.models._kernels import warm  # noqa: PLC0415
+
+    warm()
+    kern = kernels()
+    before = {name: len(getattr(kern, name).signatures) for name in kern._fields}
+    assert all(n >= 1 for n in before.values()), before
+    test_kernels_match_numpy(0)
+    test_assigned_cost_matches_assign_nearest(0)
+    test_cflp_knapsack_is_the_lp_knapsack(0)
+    after = {name: len(getattr(kern, name).signatures) for name in kern._fields}
+    assert after == before
