@@ -720,6 +720,7 @@ def _results(*, stale: bool = False) -> None:
         views.result_map(tables, key=state.SC_MAP, mode=mode)
         st.caption(t("uncovered_farms"))
     with c_side:
+        views.objective_metric(s, tables.scenario_toml)
         st.markdown(f"**{t('site_table')}**")
         st.dataframe(
             views.open_site_table(tables), hide_index=True, key="sc_site_table", height=300
