@@ -93,7 +93,7 @@ _PLACEMENTS: tuple[tuple[str, float, float, str, str, float], ...] = (
     ("right", 1.0, 0.0, "start", "center", 0.2),
     ("left", -1.0, 0.0, "end", "center", 0.3),
 )
-LABEL_STEPS_PX: tuple[float, ...] = (LABEL_GAP_PX, 9.0, 13.0, 17.0, 21.0)
+LABEL_STEPS_PX: tuple[float, ...] = (LABEL_GAP_PX, 9.0, 13.0, 17.0, 21.0, 25.0, 29.0)
 _FAR_COST_PER_PX = 0.02
 
 
@@ -318,10 +318,19 @@ def farm_site_lines(cells: pd.DataFrame, layer_id: str) -> pdk.Layer:
 
 
 def context_layers(
-    lang: str = "en", *, avoid: pd.DataFrame | None = None, zoom: float | None = None
+    lang: str = "en",
+    *,
+    avoid: pd.DataFrame | None = None,
+    zoom: float | None = None,
+    under_labels: list[pdk.Layer] | None = None,
 ) -> list[pdk.Layer]:
-    """Outline + oblast centres and labels (off the ``avoid`` markers: :func:`oblast_layers`)."""
-    return [*outline_layers(), *oblast_layers(lang, avoid=avoid, zoom=zoom)]
+    """Outline + oblast centres and labels (off the ``avoid`` markers: :func:`oblast_layers`).
+
+    ``under_labels`` (a result's lines and markers) are drawn above the outline and the
+    centres but below the labels, so the labels stay legible where they cross a line.
+    """
+    centres, labels = oblast_layers(lang, avoid=avoid, zoom=zoom)
+    return [*outline_layers(), centres, *(under_labels or []), labels]
 
 
 def grid_demand(

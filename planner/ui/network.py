@@ -1019,10 +1019,12 @@ def _results() -> None:
     c_map, c_side = st.columns([3, 2])
     with c_map:
         # the oblast labels keep clear of the plants and service centres
-        layers = [
-            *maps.context_layers(lg, avoid=site_markers(result, int(year)), zoom=NET_MAP_ZOOM),
-            *network_layers(result, int(year), show, lg),
-        ]
+        layers = maps.context_layers(
+            lg,
+            avoid=site_markers(result, int(year)),
+            zoom=NET_MAP_ZOOM,
+            under_labels=network_layers(result, int(year), show, lg),
+        )
         st.pydeck_chart(maps.deck(layers, zoom=NET_MAP_ZOOM), key=NET_MAP, height=580)
         st.caption(t("net_map_legend"))
     with c_side:

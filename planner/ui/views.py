@@ -139,7 +139,7 @@ def result_map(
     )
     # the oblast labels keep clear of the open-site markers
     markers = maps.site_tooltip_frame(tables.sites, map_labels())
-    layers = [*maps.context_layers(_lang(), avoid=markers, zoom=zoom), *result]
+    layers = maps.context_layers(_lang(), avoid=markers, zoom=zoom, under_labels=result)
     st.pydeck_chart(maps.deck(layers, zoom=zoom), key=key, height=height)
 
 

@@ -132,3 +132,15 @@ def test_short_place_names_and_per_label_placement_in_the_deck() -> None:
     rows = labels["data"]
     assert {r["anchor"] for r in rows} <= {"middle", "start", "end"}
     assert all(abs(dx) + abs(dy) > maps.LABEL_GAP_PX for dx, dy in (r["offset"] for r in rows))
+
+
+def test_result_layers_are_drawn_between_the_centres_and_the_labels() -> None:
+    marker = pd.DataFrame({"lon": [63.6], "lat": [53.2], "radius": [50_000.0]})
+    sites = maps.point_layer(marker, "open-sites", "radius", [0, 0, 255])
+    layers = maps.context_layers("en", avoid=marker, under_labels=[sites])
+    assert [layer.id for layer in layers] == [
+        "kz-outline",
+        "oblast-centres",
+        "open-sites",
+        "oblast-labels",
+    ]
