@@ -232,7 +232,9 @@ def _check_sizes_and_languages(
         for width, height in VIEWPORTS:
             page.set_viewport_size({"width": width, "height": height})
             _assert_nothing_cut_short(page, f"{where}_{lang}_{width}x{height}")
-    page.screenshot(path=str(ARTIFACTS / f"layout_{where}.png"))
+            # for a look: the results from their first KPI tile down
+            page.locator("[data-testid='stMetric']").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"layout_{where}_{lang}_{width}x{height}.png"))
 
 
 @browser_only[0]

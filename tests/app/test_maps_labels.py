@@ -64,7 +64,7 @@ def _boxes_and_circles(
         placements["baseline"],
         strict=True,
     ):
-        w = 0.6 * maps.LABEL_SIZE_PX * len(text)
+        w = maps.label_width_px(text)
         h = maps.LABEL_SIZE_PX
         left = xi + dx - {"middle": w / 2, "start": 0.0, "end": w}[anchor]
         top = yi + dy - {"bottom": h, "top": 0.0, "center": h / 2}[baseline]
