@@ -273,7 +273,7 @@ def test_network_results_read_cleanly(app_url: str, browser: Browser) -> None:
     expect(run).to_be_visible(timeout=60_000)
     _wait_idle(page)
     run.click()
-    expect(page.get_by_text("Planning year")).to_be_visible(timeout=300_000)
+    expect(page.get_by_text("Planning year", exact=True)).to_be_visible(timeout=300_000)
     tiles = page.locator("[data-testid='stMetric']")
     expect(tiles).to_have_count(11, timeout=60_000)
     expect(tiles.filter(has_text="Objective")).to_contain_text("Objective, bn KZT over the horizon")
