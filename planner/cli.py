@@ -34,6 +34,13 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+# Streamlit options of `planner app`, the same as the repository's .streamlit/config.toml
+# (which `streamlit run app.py` reads from the current folder only): users see no Deploy
+# button or developer menu, and no usage statistics are sent (the tool must work offline).
+STREAMLIT_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("client.toolbarMode", "viewer"),
+    ("browser.gatherUsageStats", "false"),
+)
 
 
 def _progress_printer(stream: TextIO) -> object:
@@ -184,8 +191,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if not app.exists():
         sys.stderr.write(f"error: {app} not found; run `planner app` from a source checkout.\n")
         return EXIT_INVALID
-    # Headless: no first-run e-mail prompt; streamlit prints the URL to open. No usage
-    # statistics are sent (the tool must work offline).
+    # Headless: no first-run e-mail prompt; streamlit prints the URL to open.
     cmd = [
         sys.executable,
         "-m",
@@ -196,9 +202,9 @@ def _cmd_app(args: argparse.Namespace) -> int:
         str(args.port),
         "--server.headless",
         "true",
-        "--browser.gatherUsageStats",
-        "false",
     ]
+    for option, value in STREAMLIT_OPTIONS:
+        cmd += [f"--{option}", value]
     if args.address:
         cmd += ["--server.address", args.address]
     sys.stderr.write(f"Starting the planner app on http://localhost:{args.port} …\n")

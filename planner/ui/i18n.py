@@ -372,12 +372,111 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "kpi_2h": ("Demand within 2 h", "Спрос в пределах 2 ч", "2 сағ ішіндегі сұраныс"),
     "kpi_3h": ("Demand within 3 h", "Спрос в пределах 3 ч", "3 сағ ішіндегі сұраныс"),
     "kpi_covered": ("Covered demand", "Покрытый спрос", "Қамтылған сұраныс"),
-    "kpi_unserved": (
-        "Farms not served",
-        "Необслуженные хозяйства",
-        "Қызмет көрсетілмеген шаруашылықтар",
-    ),
+    # short enough for a fifth of the page at 1280 px
+    "kpi_unserved": ("Farms not served", "Хозяйств без сервиса", "Сервиссіз шаруашылық"),
     "kpi_objective": ("Objective", "Целевая функция", "Мақсат функциясы"),
+    # objective tile: "Objective, <unit>" with the unit of each model kind (obj_*) and a
+    # tooltip saying what the number measures (objh_*)
+    "kpi_objective_unit": ("Objective, {unit}", "Целевая функция, {unit}", "Мақсат, {unit}"),
+    "obj_p_median_km": (
+        "demand-weighted road km",
+        "км, взвешенные по спросу",
+        "сұраныспен өлшенген км",
+    ),
+    "obj_p_median_min": (
+        "demand-weighted minutes",
+        "минуты, взвешенные по спросу",
+        "сұраныспен өлшенген мин",
+    ),
+    "obj_cflp": ("KZT/yr", "тенге/год", "теңге/жыл"),
+    "obj_mclp": ("covered service h/yr", "покрытые серв. ч/год", "қамтылған сервис сағ/жыл"),
+    "obj_set_cover_sites": ("open sites", "открытые площадки", "ашық алаңдар"),
+    "obj_set_cover_kzt": (
+        "fixed cost, KZT/yr",
+        "пост. затраты, тенге/год",
+        "тұрақты шығын, теңге/жыл",
+    ),
+    "obj_p_center_km": ("longest road km", "наибольший путь, км", "ең ұзақ жол, км"),
+    "obj_p_center_min": ("longest travel, min", "наибольшее время, мин", "ең ұзақ жол, мин"),
+    "obj_two_echelon_cost": (
+        "bn KZT over the horizon",
+        "млрд тенге за горизонт",
+        "кезеңдегі млрд теңге",
+    ),
+    "obj_two_echelon_service_level": (
+        "unserved service h over the horizon",
+        "необслуженные серв. ч за горизонт",
+        "кезеңдегі қамтылмаған сервис сағ",
+    ),
+    "objh_p_median_km": (
+        "Sum over all farms of their yearly service hours × road km to their centre; "
+        "the model minimises it.",
+        "Сумма по всем хозяйствам: сервисные часы в год × дорожные км до их центра; "
+        "модель её минимизирует.",
+        "Барлық шаруашылықтар бойынша қосынды: жылдық сервистік сағат × орталыққа дейінгі "
+        "жол км; модель оны азайтады.",
+    ),
+    "objh_p_median_min": (
+        "Sum over all farms of their yearly service hours × travel minutes to their centre; "
+        "the model minimises it.",
+        "Сумма по всем хозяйствам: сервисные часы в год × минуты пути до их центра; "
+        "модель её минимизирует.",
+        "Барлық шаруашылықтар бойынша қосынды: жылдық сервистік сағат × орталыққа дейінгі "
+        "жол минуттары; модель оны азайтады.",
+    ),
+    "objh_cflp": (
+        "Yearly fixed cost of the open sites plus the transport cost of the service visits; "
+        "the model minimises it.",
+        "Постоянные затраты открытых площадок в год плюс транспортные затраты на сервисные "
+        "визиты; модель их минимизирует.",
+        "Ашық алаңдардың жылдық тұрақты шығыны және сервистік сапарлардың көлік шығыны; "
+        "модель оны азайтады.",
+    ),
+    "objh_mclp": (
+        "Yearly service hours of the farms within the service radius of an open site; "
+        "the model maximises it.",
+        "Сервисные часы в год хозяйств в радиусе обслуживания открытой площадки; "
+        "модель их максимизирует.",
+        "Ашық алаңның қызмет радиусындағы шаруашылықтардың жылдық сервистік сағаттары; "
+        "модель оны арттырады.",
+    ),
+    "objh_set_cover_sites": (
+        "Number of open sites needed to cover every farm; the model minimises it.",
+        "Число открытых площадок, покрывающих все хозяйства; модель его минимизирует.",
+        "Барлық шаруашылықты қамтитын ашық алаңдар саны; модель оны азайтады.",
+    ),
+    "objh_set_cover_kzt": (
+        "Yearly fixed cost of the open sites that cover every farm; the model minimises it.",
+        "Постоянные затраты в год открытых площадок, покрывающих все хозяйства; "
+        "модель их минимизирует.",
+        "Барлық шаруашылықты қамтитын ашық алаңдардың жылдық тұрақты шығыны; модель оны азайтады.",
+    ),
+    "objh_p_center_km": (
+        "Road km from the farthest farm to its centre; the model minimises it.",
+        "Дорожные км от самого дальнего хозяйства до его центра; модель их минимизирует.",
+        "Ең алыс шаруашылықтан оның орталығына дейінгі жол км; модель оны азайтады.",
+    ),
+    "objh_p_center_min": (
+        "Travel minutes from the farthest farm to its centre; the model minimises it.",
+        "Минуты пути от самого дальнего хозяйства до его центра; модель их минимизирует.",
+        "Ең алыс шаруашылықтан оның орталығына дейінгі жол минуттары; модель оны азайтады.",
+    ),
+    "objh_two_echelon_cost": (
+        "Total cost over the planning horizon (yearly costs × years per period), "
+        "in billion KZT; the model minimises it.",
+        "Общие затраты за горизонт планирования (годовые затраты × лет в периоде), "
+        "млрд тенге; модель их минимизирует.",
+        "Жоспарлау кезеңіндегі жалпы шығын (жылдық шығын × кезеңдегі жылдар), "
+        "млрд теңге; модель оны азайтады.",
+    ),
+    "objh_two_echelon_service_level": (
+        "Service hours left unserved over the planning horizon within the budget; "
+        "the model minimises them.",
+        "Необслуженные сервисные часы за горизонт планирования в рамках бюджета; "
+        "модель их минимизирует.",
+        "Бюджет шегінде жоспарлау кезеңінде қамтылмаған сервистік сағаттар; "
+        "модель оларды азайтады.",
+    ),
     "kpi_fixed": (
         "Fixed cost, KZT/year",
         "Постоянные затраты, тенге/год",
@@ -405,6 +504,22 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     ),
     "d_max": ("Farthest farm, km", "Самое дальнее хозяйство, км", "Ең алыс шаруашылық, км"),
     "d_oblasts": ("Oblasts served", "Обслуживаемые области", "Қызмет көрсетілетін облыстар"),
+    # site dossier table: figure | value and unit
+    "dl_load": ("Load", "Нагрузка", "Жүктеме"),
+    "dl_mean": (
+        "Mean travel of its farms",
+        "Средний путь его хозяйств",
+        "Шаруашылықтарының орташа жолы",
+    ),
+    "dl_max": ("Farthest farm", "Самое дальнее хозяйство", "Ең алыс шаруашылық"),
+    "dl_oblasts": (
+        "Oblasts served (farms)",
+        "Обслуживаемые области (хозяйств)",
+        "Қызмет көрсетілетін облыстар (шаруашылық)",
+    ),
+    "u_machines": ("machines", "ед. техники", "техника бірлігі"),
+    "u_farms": ("farms", "хозяйств", "шаруашылық"),
+    "u_service_h_yr": ("service h/yr", "серв. ч/год", "сервис сағ/жыл"),
     "save": ("Save to workspace", "Сохранить в рабочую область", "Жұмыс аймағына сақтау"),
     "save_def": (
         "Save scenario (without results)",
@@ -746,8 +861,8 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "net_centres": ("Service centres", "Сервисные центры", "Сервис орталықтары"),
     "net_combine_centres": (
         "Combine-capable centres",
-        "Центры с сервисом комбайнов",
-        "Комбайн сервисі бар орталықтар",
+        "Центры для комбайнов",
+        "Комбайн орталықтары",
     ),
     "net_vans_n": ("Vans", "Бригады", "Бригадалар"),
     "net_served": ("Service hours served, %", "Обслужено часов, %", "Қызмет көрсетілген сағ, %"),
@@ -758,18 +873,13 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     ),
     "net_van_machines": (
         "Van-served machines",
-        "Машин обслуживают бригады",
-        "Бригада қызмет ететін машиналар",
+        "Машин у бригад",
+        "Бригада машиналары",
     ),
     "net_unserved_machines": (
         "Unserved machines",
         "Необслуженные машины",
-        "Қызмет көрсетілмеген машиналар",
-    ),
-    "net_objective_bn": (
-        "Objective, bn KZT (horizon)",
-        "Целевая функция, млрд тг (горизонт)",
-        "Мақсат функциясы, млрд тг (кезең)",
+        "Сервиссіз машиналар",
     ),
     "net_year_pick": ("Planning year", "Год плана", "Жоспар жылы"),
     "net_layers": ("Map layers", "Слои карты", "Карта қабаттары"),

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
@@ -31,7 +32,7 @@ from planner import scenarios
 from planner.brief import format_number
 from planner.errors import PlannerError
 from planner.scenarios import Scenario
-from planner.ui import cache, maps, state
+from planner.ui import cache, maps, state, views
 from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
@@ -72,6 +73,8 @@ NET_JOB = "net_job"
 NET_RESULT = "net_result"
 NET_ERROR = "net_error"
 NET_SAVED = "net_saved_inputs"
+NET_MAP_ZOOM = 3.4
+PLANT_HALF_KM = 60.0  # plants are squares this many km from centre to side
 
 INPUT_KEYS: tuple[str, ...] = (
     NET_N_FARMS,
@@ -582,6 +585,27 @@ def _square(lon: float, lat: float, half_km: float) -> list[list[float]]:
 # -- results: map -------------------------------------------------------------------------------
 
 
+def _centre_radius_m(load: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Marker radius (m) of service centres, scaled by load."""
+    top = max(float(load.max()) if len(load) else 1.0, 1e-9)
+    return 9000 + 45000 * np.sqrt(load / top)
+
+
+def site_markers(result: dict[str, Any], year: int) -> pd.DataFrame:
+    """Plants and service centres of ``year`` as circles (``lon``, ``lat``, ``radius`` m).
+
+    The map's oblast labels keep clear of them (a plant's square counts as its outer circle).
+    """
+    sites = year_sites(result, year)
+    is_plant = (sites["role"] == "assembly_plant").to_numpy()
+    radius = np.full(len(sites), PLANT_HALF_KM * 1000.0 * np.sqrt(2.0))
+    load = sites["load"].to_numpy(dtype=np.float64)
+    radius[~is_plant] = _centre_radius_m(load[~is_plant])
+    return pd.DataFrame(
+        {"lon": sites["lon"].to_numpy(), "lat": sites["lat"].to_numpy(), "radius": radius}
+    )
+
+
 def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -> list[pdk.Layer]:
     """Layers of the plan in ``year``: service lines, van reach, flows, centres, plants.
 
@@ -726,12 +750,11 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
                 )
             )
     if len(centres):
-        top = max(float(centres["load"].max()), 1e-9)
         cd = pd.DataFrame(
             {
                 "lon": centres["lon"].to_numpy(),
                 "lat": centres["lat"].to_numpy(),
-                "radius": 9000 + 45000 * np.sqrt(centres["load"].to_numpy() / top),
+                "radius": _centre_radius_m(centres["load"].to_numpy(dtype=np.float64)),
                 "color": [
                     list(CAPABILITY_COLORS.get(str(c), CAPABILITY_COLORS["tractor"]))
                     for c in centres["capability"]
@@ -764,7 +787,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
         pdf = pd.DataFrame(
             {
                 "polygon": [
-                    _square(float(x), float(y), 60.0)
+                    _square(float(x), float(y), PLANT_HALF_KM)
                     for x, y in zip(plants["lon"], plants["lat"], strict=True)
                 ],
                 "color": [
@@ -952,29 +975,22 @@ def _kpis(result: dict[str, Any]) -> None:
         f"{t('gap')}: {pct(s.get('gap'), 2)} · "
         f"{t('net_kpi_year', year=last)}"
     )
-    c = st.columns(6)
+    # four tiles a row: every label and value stays whole at 1280 px in all three languages
+    c = st.columns(4)
     c[0].metric(t("net_plants"), num(s.get("n_plants")))
     c[1].metric(t("net_centres"), num(s.get("n_centres")))
     c[2].metric(t("net_combine_centres"), num(s.get("n_combine_centres")))
     c[3].metric(t("net_vans_n"), num(s.get("n_vans")))
-    c[4].metric(t("net_served"), pct(s.get("served_demand_share")))
-    c[5].metric(t("net_van_share"), pct(s.get("van_served_share")))
-    c = st.columns(6)
-    c[0].metric(t("kpi_mean"), num(s.get("mean_travel_km"), 1))
-    c[1].metric(t("kpi_3h"), pct(s.get("share_within_3h")))
+    c = st.columns(4)
+    c[0].metric(t("net_served"), pct(s.get("served_demand_share")))
+    c[1].metric(t("net_van_share"), pct(s.get("van_served_share")))
     c[2].metric(t("net_van_machines"), num(s.get("van_served_machines")))
     c[3].metric(t("net_unserved_machines"), num(s.get("unserved_machines")))
-    if s.get("objective_mode") == "cost":
-        c[4].metric(
-            t("net_objective_bn"),
-            num((s.get("objective") or 0) / 1e9, 2),
-            help=str(s.get("objective_unit", "")),
-        )
-    else:
-        c[4].metric(
-            t("kpi_objective"), num(s.get("objective")), help=str(s.get("objective_unit", ""))
-        )
-    c[5].metric(t("gap"), pct(s.get("gap"), 2))
+    c = st.columns([1, 1, 2])  # the objective's label and value are long
+    c[0].metric(t("kpi_mean"), num(s.get("mean_travel_km"), 1))
+    c[1].metric(t("kpi_3h"), pct(s.get("share_within_3h")))
+    with c[2]:
+        views.objective_metric(s, "")
 
 
 def _results() -> None:
@@ -1002,8 +1018,14 @@ def _results() -> None:
     show = set(st.session_state.get(NET_MAP_LAYERS) or [])
     c_map, c_side = st.columns([3, 2])
     with c_map:
-        layers = [*maps.context_layers(lg), *network_layers(result, int(year), show, lg)]
-        st.pydeck_chart(maps.deck(layers, zoom=3.4), key=NET_MAP, height=580)
+        # the oblast labels keep clear of the plants and service centres
+        layers = maps.context_layers(
+            lg,
+            avoid=site_markers(result, int(year)),
+            zoom=NET_MAP_ZOOM,
+            under_labels=network_layers(result, int(year), show, lg),
+        )
+        st.pydeck_chart(maps.deck(layers, zoom=NET_MAP_ZOOM), key=NET_MAP, height=580)
         st.caption(t("net_map_legend"))
     with c_side:
         st.plotly_chart(breakdown_figure(result["breakdown"]), key="net_breakdown_chart")

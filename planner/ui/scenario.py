@@ -750,6 +750,7 @@ def _results(*, stale: bool = False) -> None:
         views.result_map(tables, key=state.SC_MAP, mode=mode)
         st.caption(t("uncovered_farms"))
     with c_side:
+        views.objective_metric(s, tables.scenario_toml)
         st.markdown(f"**{t('site_table')}**")
         st.dataframe(
             views.open_site_table(tables), hide_index=True, key="sc_site_table", height=300
@@ -757,10 +758,10 @@ def _results(*, stale: bool = False) -> None:
         views.dossier(tables, key=state.SC_DOSSIER)
     views.data_notes(s)
     st.divider()
-    c = st.columns([3, 3, 2])
+    c = st.columns([3, 2], vertical_alignment="bottom")
     c[0].text_input(t("save_as"), key=state.SC_SAVE_NAME, max_chars=120)
-    c[1].checkbox(t("overwrite"), key=state.SC_OVERWRITE)
-    c[2].button(t("save"), key=state.SC_SAVE, on_click=_save, args=(result,), type="primary")
+    c[1].button(t("save"), key=state.SC_SAVE, on_click=_save, args=(result,), type="primary")
+    st.checkbox(t("overwrite"), key=state.SC_OVERWRITE)  # full width: its label is long
     if not result.get("saved"):
         st.caption(t("unsaved"))
 
@@ -876,12 +877,12 @@ def render() -> None:
         if job is not None and job.done:
             _finish(job)
         running = st.session_state.get(state.SC_JOB) is not None
-        with buttons:
-            c = st.columns([1, 2, 5])
-            c[0].button(
+        # buttons as wide as their labels (fixed columns cut the Russian labels short)
+        with buttons, st.container(horizontal=True):
+            st.button(
                 t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running
             )
-            c[1].button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
+            st.button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
         with progress:
             _flash()  # what _finish reported (a cancelled run)
             if running:
