@@ -187,9 +187,11 @@ def _cmd_check_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    app = Path(__file__).resolve().parents[1] / "app.py"
+    # The entry script ships in the package (planner/ui/entry.py), so this works from a wheel.
+    # Found by path, not imported: only planner/ui may import streamlit.
+    app = Path(__file__).resolve().parent / "ui" / "entry.py"
     if not app.exists():
-        sys.stderr.write(f"error: {app} not found; run `planner app` from a source checkout.\n")
+        sys.stderr.write(f"error: {app} not found; reinstall the package (`pip install .`).\n")
         return EXIT_INVALID
     # Headless: no first-run e-mail prompt; streamlit prints the URL to open.
     cmd = [

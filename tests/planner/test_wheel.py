@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 import tomllib
+import urllib.request
 import zipfile
 from importlib.metadata import version
 from pathlib import Path
@@ -99,6 +102,7 @@ def test_wheel_holds_the_data_files_and_no_top_level_geodata(wheel: Path) -> Non
         assert f"planner/_geodata/{name}" in names
     assert not any(n.startswith(("geodata/", "planner/_geodata/build/")) for n in names)
     assert "planner/scenario_files/default.toml" in names
+    assert "planner/ui/entry.py" in names  # the script `planner app` serves
 
 
 def test_wheel_runs_data_verify_and_solve_outside_the_checkout(venv: Path, tmp_path: Path) -> None:
@@ -133,3 +137,46 @@ def test_wheel_runs_data_verify_and_solve_outside_the_checkout(venv: Path, tmp_p
     notes = " ".join(summary["data_notes"])
     assert "farms are synthetic" in notes
     assert "oblasts.csv" in notes  # the note names the embedded data the farms came from
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_wheel_serves_the_app_outside_the_checkout(venv: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "app.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [str(venv / "bin" / "planner"), "app", "--port", str(port)],
+            cwd=tmp_path,
+            env=_outside_env(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        health = ""
+        deadline = time.monotonic() + 120.0
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=5
+                ) as resp:
+                    health = resp.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert proc.poll() is None, log.read_text()
+        assert health == "ok", log.read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
+            assert resp.status == 200
+            assert "<html" in resp.read().decode().lower()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
