@@ -7,11 +7,12 @@ checker), applies one small change at a time to a function body (``<`` for ``<=`
 runs the tests that cover the module. A mutant is *killed* when a test fails (or the run
 exceeds its time budget), and *survives* when every test still passes.
 
-How it runs, and why it is fast enough for 2 cores: the parent process imports the planner and
-runs the selected tests once (the baseline, which must pass; it also warms numba's kernels and
-every import). Each mutant then runs in a ``fork()`` of that warm parent: the child swaps the
-mutated function's ``__code__`` into the live function object (so every caller, including code
-that did ``from module import name``, sees the mutant), runs the same tests with
+How it runs, and why it is fast enough for 2 cores: the parent process imports the planner (not
+the tests) and runs the selected tests once in a ``fork()`` (the baseline, which must pass; it
+also fills numba's disk cache). Each mutant then runs in a ``fork()`` of that warm parent, which
+never ran a test itself, so no cache of the baseline leaks into a mutant's run. The child swaps
+the mutated function's ``__code__`` into the live function object (so every caller, including
+code that did ``from module import name``, sees the mutant), runs the same tests with
 ``pytest.main(["-x", ...])`` and exits with pytest's status. Tests that start a *subprocess*
 (``python -m planner.cli ...``) do not see the mutant; they count as passing for it, so the
 score is a lower bound.
@@ -327,9 +328,14 @@ def _run_tests(tests: list[str]) -> int:
 
 
 def run_mutant(
-    module_name: str, mutant: Mutant, new_source: str, tests: list[str], timeout_s: float
+    module_name: str, mutant: Mutant | None, new_source: str, tests: list[str], timeout_s: float
 ) -> str:
-    """Run ``tests`` against one mutant in a forked child; return killed/survived/timeout."""
+    """Run ``tests`` in a forked child, against one mutant (or none: the baseline).
+
+    Returns ``killed``, ``survived``, ``timeout`` or ``skipped`` (the mutant cannot be applied).
+    The baseline runs in a child too, so the parent never imports the test modules or fills a
+    cache that a mutant's run would then inherit: every run starts from the same state.
+    """
     pid = os.fork()
     if pid == 0:  # child
         code = 3
@@ -337,10 +343,11 @@ def run_mutant(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
-            try:
-                apply_mutant(module_name, mutant, new_source)
-            except LookupError:
-                os._exit(5)  # not a plain Python function (e.g. numba): not applicable
+            if mutant is not None:
+                try:
+                    apply_mutant(module_name, mutant, new_source)
+                except LookupError:
+                    os._exit(5)  # not a plain Python function (e.g. numba): not applicable
             code = _run_tests(tests)
         except BaseException:  # noqa: BLE001 - any crash of the mutant kills it
             code = 4
@@ -381,7 +388,7 @@ def run_module(
         print(f"{module_name}: skipped, test files missing: {missing}")
         return None
     t0 = time.perf_counter()
-    if _run_tests(tests) != 0:
+    if run_mutant(module_name, None, "", tests, 3600.0) != "survived":
         print(f"{module_name}: the baseline tests fail; fix them first")
         return None
     baseline_s = time.perf_counter() - t0
