@@ -1,10 +1,11 @@
 """The Streamlit entry script that ``planner app`` serves, shipped inside the package.
 
-``streamlit run`` finds the ASGI app below and serves the app's script,
-``planner/ui/main.py``; the app's start-up hook prepares the first map in the background
-while the browser loads (see :mod:`planner.ui.server`). It lives in the package (not only as
-the repository's top-level ``app.py``, which re-exports it) so that ``planner app`` also works
-from an installed wheel, outside a checkout.
+``streamlit run`` finds the ASGI app below by reading this source for the ``st.App(...)``
+call, and serves the app's script, ``planner/ui/main.py``; the app's start-up hook prepares
+the first map in the background while the browser loads (see :mod:`planner.ui.server`). It
+lives in the package so that ``planner app`` also works from an installed wheel, outside a
+checkout; the repository's top-level ``app.py`` constructs the same app for
+``streamlit run app.py``.
 """
 
 from __future__ import annotations
