@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import subprocess
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -210,7 +210,10 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if args.address:
         cmd += ["--server.address", args.address]
     sys.stderr.write(f"Starting the planner app on http://localhost:{args.port} …\n")
-    return subprocess.call(cmd)  # noqa: S603
+    sys.stderr.flush()
+    # Replace this process with the server (no child left behind): stopping `planner app`
+    # (Ctrl-C, SIGTERM from a service manager or a test) stops the server itself.
+    os.execv(sys.executable, cmd)  # noqa: S606 - argv list, no shell
 
 
 def build_parser() -> argparse.ArgumentParser:

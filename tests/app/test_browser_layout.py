@@ -184,7 +184,7 @@ def test_launcher_and_config_hide_the_developer_toolbar() -> None:
 
 def test_launcher_passes_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.setattr(cli.os, "execv", lambda path, cmd: calls.append(cmd))
     assert cli.main(["app", "--port", "8765"]) == 0
     (cmd,) = calls
     for option, value in cli.STREAMLIT_OPTIONS:

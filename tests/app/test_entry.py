@@ -28,11 +28,11 @@ def test_entry_script_is_discovered_as_the_planner_app(script: str) -> None:
 def test_planner_app_serves_the_packaged_entry_script(monkeypatch: pytest.MonkeyPatch) -> None:
     launched: list[list[str]] = []
 
-    def fake_call(cmd: list[str]) -> int:
+    def fake_execv(path: str, cmd: list[str]) -> None:
+        assert path == cmd[0]
         launched.append(cmd)
-        return 0
 
-    monkeypatch.setattr(cli.subprocess, "call", fake_call)
+    monkeypatch.setattr(cli.os, "execv", fake_execv)
     assert cli.main(["app", "--port", "8765"]) == 0
     (cmd,) = launched
     assert cmd[1:4] == ["-m", "streamlit", "run"]

@@ -180,3 +180,40 @@ def test_wheel_serves_the_app_outside_the_checkout(venv: Path, tmp_path: Path) -
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_stopping_planner_app_stops_its_server(venv: Path, tmp_path: Path) -> None:
+    """`planner app` becomes the server process: a SIGTERM to it leaves no server behind."""
+    port = _free_port()
+    with (tmp_path / "app.log").open("w") as sink:
+        proc = subprocess.Popen(
+            [str(venv / "bin" / "planner"), "app", "--port", str(port)],
+            cwd=tmp_path,
+            env=_outside_env(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120.0
+        up = False
+        while time.monotonic() < deadline and not up:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=5
+                ) as resp:
+                    up = resp.read().decode() == "ok"
+            except OSError:
+                time.sleep(0.5)
+        assert up
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    # Nothing answers on the port any more (no orphaned streamlit child).
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        time.sleep(0.5)
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "a server still listens after stop"
