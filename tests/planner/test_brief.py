@@ -135,3 +135,26 @@ def test_map_png_empty_farms(tables: ResultTables) -> None:
         sites=pd.DataFrame({c: [] for c in tables.sites.columns}),
     )
     assert brief.map_png(empty).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("lang", "existing", "new"),
+    [
+        ("en", "existing", "new"),
+        ("ru", "действующая", "новая"),
+        ("kk", "жұмыс істеп тұрған", "жаңа"),
+    ],
+)
+def test_site_table_marks_the_existing_centre_and_the_new_ones(
+    tables: ResultTables, lang: str, existing: str, new: str
+) -> None:
+    html = brief.brief_html(tables, lang=lang)
+    open_sites = tables.sites.loc[tables.sites["status"] != "closed"]
+    assert len(open_sites) == 3
+    for _, site in open_sites.iterrows():
+        row = re.search(rf"<tr><td>[^<]*</td><td>{re.escape(site['site_id'])}</td>.*?</tr>", html)
+        assert row is not None, site["site_id"]
+        cells = re.findall(r"<td>(.*?)</td>", row.group(0))
+        want = existing if site["status"] == "existing" else new
+        assert cells[3] == want, (site["site_id"], cells)
+    assert (open_sites["status"] == "existing").sum() >= 1  # the required Kostanay plant

@@ -167,3 +167,93 @@ def test_oblast_breakdown_names_follow_language(small_result: ScenarioResult, la
 )
 def test_safe_filename(name: str, expected: str) -> None:
     assert export.safe_filename(name) == expected
+
+
+# ------------------------------------------------------------------------------------------
+# Values the mutation check (bench/mutation.py) found unchecked
+# ------------------------------------------------------------------------------------------
+def test_site_status_and_origin_name_the_existing_plant(small_result: ScenarioResult) -> None:
+    sites = export.result_tables(small_result).sites.set_index("site_id")
+    ids = small_result.inputs.sites["site_id"].astype(str).to_numpy()
+    opened = {ids[j] for j in small_result.solution.open_sites}
+    existing = set(
+        small_result.inputs.sites.loc[small_result.inputs.sites["role"] == "existing", "site_id"]
+    )
+    # The default's existing Belarusian operations; only the required plant is sure to be open.
+    assert {"mtz_kz_kostanay", "agromash_essil_kostanay", "mtz_trading_house_astana"} == existing
+    assert "mtz_kz_kostanay" in opened
+    for site_id, row in sites.iterrows():
+        if site_id not in opened:
+            assert row["status"] == "closed", site_id
+        elif site_id in existing:
+            assert (row["status"], row["origin"]) == ("existing", "existing"), site_id
+        else:
+            assert row["status"] == "open", site_id
+            assert row["origin"] != "existing", site_id
+    assert (sites["status"] != "closed").sum() == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "unit"),
+    [
+        ("p_median", "service hours x road km"),
+        ("cflp", "KZT per year (fixed + transport)"),
+        ("mclp", "covered service hours"),
+        ("set_cover", "sites (or KZT of fixed cost)"),
+        ("p_center", "worst travel (km)"),
+    ],
+)
+def test_summary_names_the_objective_unit_of_each_model(
+    small_result: ScenarioResult, kind: str, unit: str
+) -> None:
+    scenario = small_result.scenario
+    relabelled = dataclasses.replace(
+        small_result,
+        scenario=scenario.replace(model=dataclasses.replace(scenario.model, kind=kind)),
+    )
+    assert export.summary_dict(relabelled)["objective_unit"] == unit
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_json_ready_turns_non_finite_numbers_into_null(value: float) -> None:
+    assert export.json_ready(value) is None
+    assert export.json_ready([1.5, value]) == [1.5, None]
+    assert export.json_ready(2.5) == 2.5
+
+
+def test_xlsx_sheets_have_the_csv_columns_and_no_index(
+    small_result: ScenarioResult, tmp_path: Path
+) -> None:
+    paths = export.write_outputs(small_result, tmp_path)
+    xlsx = pd.read_excel(paths["xlsx"], sheet_name=None)
+    for sheet in ("sites", "assignments"):
+        csv = pd.read_csv(paths[sheet], nrows=1)
+        assert list(xlsx[sheet].columns) == list(csv.columns), sheet
+    assert list(xlsx["summary"].columns) == ["key", "value"]
+
+
+def test_oblast_shares_are_empty_not_infinite_where_an_oblast_has_no_demand(
+    small_result: ScenarioResult,
+) -> None:
+    tables = export.result_tables(small_result)
+    zero = tables.farms["oblast_iso"] == tables.farms["oblast_iso"].iloc[0]
+    farms = tables.farms.assign(demand=tables.farms["demand"].where(~zero, 0.0))
+    assign = tables.assignments.merge(
+        tables.farms[["farm_id", "oblast_iso"]], on="farm_id", how="left"
+    )
+    in_zero = assign["oblast_iso"] == tables.farms["oblast_iso"].iloc[0]
+    assignments = tables.assignments.assign(
+        demand=tables.assignments["demand"].where(~in_zero.to_numpy(), 0.0)
+    )
+    ob = export.oblast_breakdown(
+        dataclasses.replace(tables, farms=farms, assignments=assignments)
+    ).set_index("oblast_iso")
+    row = ob.loc[tables.farms["oblast_iso"].iloc[0]]
+    assert row["demand"] == 0.0
+    assert pd.isna(row["served_share"])
+    assert pd.isna(row["share_within_3h"])
+    assert pd.isna(row["mean_travel_km"])
+    others = ob.drop(index=tables.farms["oblast_iso"].iloc[0])
+    assert others["served_share"].between(0.0, 1.0).all()
+    assert (others["open_sites"] >= 0).all()
+    assert others["open_sites"].sum() + row["open_sites"] == 4
