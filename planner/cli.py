@@ -188,7 +188,7 @@ def _cmd_check_data(args: argparse.Namespace) -> int:
 
 def _cmd_app(args: argparse.Namespace) -> int:
     # The entry script ships in the package (planner/ui/entry.py), so this works from a wheel.
-    # Found by path, not imported: only planner/ui may import streamlit.
+    # Found by path, not imported: the streamlit boundary stays at planner/ui.
     app = Path(__file__).resolve().parent / "ui" / "entry.py"
     if not app.exists():
         sys.stderr.write(f"error: {app} not found; reinstall the package (`pip install .`).\n")

@@ -45,9 +45,12 @@ EXPECT_TIMEOUT_MS = 30_000
 # appears only 500 ms into a run.)
 RUN_COUNTER_JS = """
 window.__plannerRunsEnded = 0;
+window.__plannerRunsStarted = 0;
 new MutationObserver((records) => {
   for (const r of records) {
     if (r.oldValue === "running") window.__plannerRunsEnded += 1;
+    else if (r.target.getAttribute("data-test-script-state") === "running")
+      window.__plannerRunsStarted += 1;
   }
 }).observe(document, {
   subtree: true, attributes: true, attributeOldValue: true,
@@ -164,6 +167,10 @@ def _new_page(browser: object, width: int, height: int) -> Any:  # noqa: ANN401
 
 def _runs_ended(page: Any) -> int:  # noqa: ANN401
     return int(page.evaluate("window.__plannerRunsEnded"))
+
+
+def _runs_started(page: Any) -> int:  # noqa: ANN401
+    return int(page.evaluate("window.__plannerRunsStarted"))
 
 
 def _wait_idle(page: Any, *, after: int = 0, timeout_ms: int = 60_000) -> None:  # noqa: ANN401
@@ -395,19 +402,28 @@ def test_pick_a_required_site_on_the_map(server: str, browser: object) -> None:
     ax, ay = _mercator_px(71.4704, 51.1605, zoom)  # Astana
     x, y = box["x"] + box["width"] / 2 + ax - cx, box["y"] + box["height"] / 2 + ay - cy
     # A click picks a site only once deck.gl has drawn the candidate layer; a click that
-    # picks nothing changes no selection and starts no run, so click until one starts.
+    # picks nothing changes no selection and starts no run, so click until one starts, then
+    # wait (however long the loaded machine takes) for that run to end. Never click again
+    # once a run started: a second click on Astana would unpick it.
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: PLC0415
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while True:
-        before = _runs_ended(page)
+        started, ended = _runs_started(page), _runs_ended(page)
         page.mouse.click(x, y)
         try:
-            _wait_idle(page, after=before, timeout_ms=5_000)
-            break
+            page.wait_for_function(
+                "(n) => window.__plannerRunsStarted > n || window.__plannerRunsEnded > "
+                + str(ended),
+                arg=started,
+                timeout=5_000,
+            )
         except PlaywrightTimeoutError:
             if time.monotonic() > deadline:
                 raise
+            continue
+        _wait_idle(page, after=ended)
+        break
     required = page.locator("[data-testid='stMultiSelect']", has_text="Required sites")
     expect(required).to_contain_text("Astana (gn:1526273)", timeout=30_000)
     _no_exception(page)
