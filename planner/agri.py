@@ -3,7 +3,7 @@
 :func:`run_two_echelon` turns a scenario of model kind ``two_echelon`` into a
 :class:`~planner.models.two_echelon.TwoEchelonInstance`, solves it and returns a
 :class:`TwoEchelonResult` whose tables are tidy DataFrames (easy to map and plot);
-:func:`write_two_echelon_outputs` writes the output contract of ``planner solve``.
+:func:`planner.export.write_outputs` writes its files, as for every model kind.
 
 Pipeline
 --------
@@ -55,26 +55,20 @@ Cost assumptions (no Kazakhstan source; every one is a scenario key):
 
 from __future__ import annotations
 
-import difflib
-import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from planner import __version__, geodata
+from planner import __version__, geodata, references
 from planner import costs as costs_mod
-from planner import sites as sites_mod
 from planner.errors import ScenarioError
-from planner.export import json_ready
 from planner.growth import GrowthParameters, GrowthProjection, project_growth
+from planner.location import demand_parameters, load_farms
 from planner.models._base import (
     BoolArray,
     CancelToken,
@@ -91,9 +85,9 @@ from planner.models.two_echelon import (
     TwoEchelonSolution,
 )
 from planner.results import weighted_quantile
-from planner.run import demand_parameters, load_farms
-from planner.scenarios import Scenario, save_scenario
+from planner.scenarios import Scenario
 from planner.seasons import PROFILES, profile_index, profile_matrix, region_of
+from planner.tables import json_ready
 
 DEFAULT_DIRECT_RADIUS_KM: Final[float] = 150.0
 """Direct service radius when the scenario sets none (assumption: farms haul a machine to a
@@ -106,10 +100,7 @@ KIT_ORIGINS: Final[tuple[tuple[str, float, float], ...]] = (
 """Kit origin per machine type (name, lat, lon): Minsk Tractor Works for tractors, Gomselmash
 in Gomel for combines (GeoNames city coordinates; the factory as origin is an assumption)."""
 
-_SERVICE_KINDS: Final[tuple[str, ...]] = ("trading_house", "service_centre")
 _MIN_SHARE: Final[float] = 1e-7
-_EXISTING_PLANT_KIND: Final[str] = "assembly_plant"
-_PLANT_PREFIX: Final[str] = "plant_"
 _MACHINE_COLUMN: Final[tuple[str, str]] = ("tractors", "combines")
 SITES_COLUMNS: Final[tuple[str, ...]] = (
     "site_id", "name", "oblast_iso", "lat", "lon", "role", "status", "assigned_demand",
@@ -224,106 +215,6 @@ class TwoEchelonResult:
 # ----------------------------------------------------------------------------------------
 # Inputs
 # ----------------------------------------------------------------------------------------
-def _load_centres(scenario: Scenario) -> gpd.GeoDataFrame:
-    d = scenario.data
-    if d.sites != "settlements":
-        return sites_mod.read_sites(scenario.resolve_path(d.sites))
-    facilities = None
-    if d.include_existing:
-        fac = geodata.load_existing_facilities()
-        keep = (fac["status"] == "running") & fac["kind"].isin(_SERVICE_KINDS)
-        facilities = fac.loc[keep]
-    return sites_mod.candidate_sites(
-        geodata.load_settlements(),
-        facilities,
-        min_population=d.min_site_population,
-        max_sites=d.max_sites,
-    )
-
-
-def _resolve(
-    names: tuple[str, ...], ids: list[str], labels: list[str], existing: BoolArray, what: str
-) -> list[int]:
-    index = {sid: i for i, sid in enumerate(ids)}
-    lower = [x.lower() for x in labels]
-    out: list[int] = []
-    problems = []
-    for name in names:
-        if name == "existing":
-            out.extend(np.flatnonzero(np.asarray(existing, dtype=np.bool_)).tolist())
-        elif name in index:
-            out.append(index[name])
-        elif lower.count(name.lower()) == 1:
-            out.append(lower.index(name.lower()))
-        else:
-            close = difflib.get_close_matches(name, ids + labels, n=3)
-            hint = f" Close matches: {', '.join(close)}." if close else ""
-            problems.append(f"`{what}` names `{name}`, which is not a candidate id or name.{hint}")
-    if problems:
-        raise ScenarioError(problems, source="scenario sites")
-    return sorted(set(out))
-
-
-def _plant_candidates(scenario: Scenario) -> pd.DataFrame:
-    pl = scenario.plants
-    rows: list[dict[str, Any]] = []
-    if pl.include_existing:
-        fac = geodata.load_existing_facilities()
-        fac = fac.loc[(fac["status"] == "running") & (fac["kind"] == _EXISTING_PLANT_KIND)]
-        for _, f in fac.iterrows():
-            cap = float(f["capacity_units_per_year"])
-            rows.append(
-                {
-                    "site_id": str(f["facility_id"]),
-                    "name": str(f["name"]),
-                    "oblast_iso": str(f["oblast_iso"]),
-                    "lat": float(f["lat"]),
-                    "lon": float(f["lon"]),
-                    "existing": True,
-                    "makes": str(f["machines"]),
-                    "capacity_machines_per_year": cap
-                    if math.isfinite(cap)
-                    else pl.existing_capacity_machines_per_year,
-                    "capacity_source": "facts 5" if math.isfinite(cap) else "assumption",
-                    "fixed_cost_kzt": pl.existing_fixed_cost_kzt,
-                }
-            )
-    settlements = geodata.load_settlements()
-    chosen = settlements["population"] >= pl.min_population if pl.min_population > 0 else None
-    mask = chosen.to_numpy() if chosen is not None else np.zeros(len(settlements), dtype=np.bool_)
-    if pl.candidates:
-        idx = _resolve(
-            pl.candidates,
-            settlements["settlement_id"].astype(str).tolist(),
-            settlements["name"].astype(str).tolist(),
-            np.zeros(len(settlements), dtype=np.bool_),
-            "plants.candidates",
-        )
-        mask[idx] = True
-    for _, s in settlements.loc[mask].sort_values("population", ascending=False).iterrows():
-        rows.append(
-            {
-                "site_id": _PLANT_PREFIX + str(s["settlement_id"]),
-                "name": f"{s['name']} (new plant)",
-                "oblast_iso": str(s["oblast_iso"]),
-                "lat": float(s["lat"]),
-                "lon": float(s["lon"]),
-                "existing": False,
-                "makes": "tractor+combine",
-                "capacity_machines_per_year": pl.capacity_machines_per_year,
-                "capacity_source": "scenario",
-                "fixed_cost_kzt": pl.fixed_cost_kzt,
-            }
-        )
-    if not rows:
-        msg = (
-            "no assembly-plant candidate: set `plants.include_existing = true`, "
-            "`plants.min_population` > 0 or list `plants.candidates`."
-        )
-        raise ScenarioError(msg, source="scenario plants")
-    return pd.DataFrame(rows)
-
-
 def _direct_radius_km(scenario: Scenario) -> float:
     m, t = scenario.model, scenario.travel
     if m.service_radius_km is not None:
@@ -479,7 +370,7 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     notes: list[str] = []
     farms = load_farms(scenario)
     notes.extend(farms.attrs.get("data_notes", []))
-    params = demand_parameters(scenario)  # validated overrides (planner.run)
+    params = demand_parameters(scenario)  # validated overrides (planner.location)
     g = scenario.growth
     growth = GrowthParameters(
         years=g.years,
@@ -496,8 +387,8 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         " (scenario parameter; facts 3e: no sourced share), constant fleet size (assumption)"
     )
     zones, farm_zone, zarr = _zones(farms, projection, scenario)
-    centres = _load_centres(scenario)
-    plants = _plant_candidates(scenario)
+    centres = references.candidate_sites(scenario)
+    plants = references.plant_candidates(scenario)
     entries = pd.DataFrame(geodata.load_rail_entry_points().drop(columns="geometry"))
     t = scenario.travel
     travel = costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
@@ -539,20 +430,17 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     centre_fixed = np.where(
         existing_c, scenario.sites.existing_fixed_cost_kzt, scenario.sites.fixed_cost_kzt
     )
-    c_ids = centres["site_id"].astype(str).tolist()
-    c_names = centres["name"].astype(str).tolist()
     c_req = np.zeros(len(centres), dtype=np.bool_)
-    c_req[_resolve(scenario.sites.required, c_ids, c_names, existing_c, "sites.required")] = True
     c_forb = np.zeros(len(centres), dtype=np.bool_)
-    c_forb[_resolve(scenario.sites.forbidden, c_ids, c_names, existing_c, "sites.forbidden")] = True
-    p_ids = plants["site_id"].tolist()
+    required, forbidden = references.site_references(scenario, centres)
+    c_req[required] = True
+    c_forb[forbidden] = True
     p_existing = plants["existing"].to_numpy(dtype=np.bool_)
     p_req = np.zeros(len(plants), dtype=np.bool_)
-    p_req[_resolve(scenario.plants.required, p_ids, plants["name"].tolist(), p_existing,
-                   "plants.required")] = True  # fmt: skip
     p_forb = np.zeros(len(plants), dtype=np.bool_)
-    p_forb[_resolve(scenario.plants.forbidden, p_ids, plants["name"].tolist(), p_existing,
-                    "plants.forbidden")] = True  # fmt: skip
+    required, forbidden = references.plant_references(scenario, plants)
+    p_req[required] = True
+    p_forb[forbidden] = True
     p_lat = plants["lat"].to_numpy(dtype=np.float64)
     p_lon = plants["lon"].to_numpy(dtype=np.float64)
     inbound = np.full((len(plants), 2), np.inf)
@@ -598,7 +486,7 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         profiles=profiles,
         zone_hours_year=zarr["hours"],
         zone_new_machines=zarr["new"],
-        centre_ids=tuple(c_ids),
+        centre_ids=tuple(centres["site_id"].astype(str)),
         centre_fixed_cost_kzt=centre_fixed.astype(np.float64),
         centre_capacity_hours_per_week=centre_cap,
         centre_combine_cost_kzt=np.full(len(centres), cap.combine_extra_cost_kzt),
@@ -611,7 +499,7 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         pair_centre=cm.site_index.copy(),
         pair_km=pair_km,
         pair_van=pair_km > direct_km,
-        plant_ids=tuple(p_ids),
+        plant_ids=tuple(plants["site_id"].astype(str)),
         plant_fixed_cost_kzt=plants["fixed_cost_kzt"].to_numpy(dtype=np.float64),
         plant_capacity_machines_per_year=plants["capacity_machines_per_year"].to_numpy(
             dtype=np.float64
@@ -1143,7 +1031,7 @@ def run_two_echelon(
     if scenario.model.kind != "two_echelon":
         msg = (
             f'run_two_echelon needs `model.kind = "two_echelon"`, got `{scenario.model.kind}`; '
-            "use planner.run.run_scenario for single-echelon models."
+            "use planner.run_scenario for every model kind."
         )
         raise ScenarioError(msg, source=scenario.name)
     start = time.perf_counter()
@@ -1278,83 +1166,3 @@ def two_echelon_summary(result: TwoEchelonResult) -> dict[str, Any]:
         "profiles": [f"{r}/{m}" for r, m in PROFILES],
     }
     return {k: json_ready(v) for k, v in summary.items()}
-
-
-def _lines(a_xy: FloatArray, b_xy: FloatArray) -> Any:  # noqa: ANN401
-    return shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
-
-
-def write_two_echelon_outputs(result: TwoEchelonResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write summary.json, sites.csv, assignments.csv, weekly_load.csv, flows.csv and the GPKG.
-
-    Parameters
-    ----------
-    result
-        A solved two-echelon scenario.
-    out_dir
-        Folder (created if missing).
-
-    Returns
-    -------
-    paths
-        The written files by name (``scenario.toml`` reproduces the run).
-        ``recommendations.gpkg`` holds the layers ``sites``
-        (points), ``assignments`` (farm -> centre lines, final period) and ``flows``
-        (entry -> plant and plant -> centre lines, every period), EPSG:4326.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "summary": out / "summary.json",
-        "sites": out / "sites.csv",
-        "assignments": out / "assignments.csv",
-        "weekly_load": out / "weekly_load.csv",
-        "flows": out / "flows.csv",
-        "gpkg": out / "recommendations.gpkg",
-        "scenario": out / "scenario.toml",
-    }
-    paths["summary"].write_text(
-        json.dumps(two_echelon_summary(result), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-    save_scenario(result.scenario, paths["scenario"])
-    if not result.solution.has_solution:
-        for key in ("sites", "assignments", "weekly_load", "flows"):
-            paths[key].write_text("", encoding="utf-8")
-        return {"summary": paths["summary"], "scenario": paths["scenario"]}
-    result.sites.to_csv(paths["sites"], index=False)
-    result.assignments.to_csv(paths["assignments"], index=False)
-    result.weekly_load.to_csv(paths["weekly_load"], index=False)
-    result.flows.to_csv(paths["flows"], index=False)
-    if paths["gpkg"].exists():
-        paths["gpkg"].unlink()
-    sites = result.sites
-    gpd.GeoDataFrame(
-        sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326"
-    ).to_file(paths["gpkg"], layer="sites", driver="GPKG")
-    xy: dict[str, tuple[float, float]] = {}
-    for _, r in sites.iterrows():
-        xy.setdefault(str(r["site_id"]), (float(r["lon"]), float(r["lat"])))
-    for _, r in result.inputs.entries.iterrows():
-        xy[str(r["entry_id"])] = (float(r["lon"]), float(r["lat"]))
-    farms = result.inputs.farms
-    f_xy = dict(
-        zip(farms["farm_id"].astype(str), zip(farms["lon"], farms["lat"], strict=True), strict=True)
-    )
-    a = result.assignments.loc[result.assignments["site_id"] != ""].reset_index(drop=True)
-    a_geom = _lines(
-        np.array([f_xy[f] for f in a["farm_id"]], dtype=np.float64).reshape(-1, 2),
-        np.array([xy[s] for s in a["site_id"]], dtype=np.float64).reshape(-1, 2),
-    )
-    gpd.GeoDataFrame(a, geometry=a_geom, crs="EPSG:4326").to_file(
-        paths["gpkg"], layer="assignments", driver="GPKG"
-    )
-    fl = result.flows.loc[result.flows["kind"] != "service"].reset_index(drop=True)
-    fl = fl.loc[fl["from_id"].isin(xy) & fl["to_id"].isin(xy)].reset_index(drop=True)
-    f_geom = _lines(
-        np.array([xy[s] for s in fl["from_id"]], dtype=np.float64).reshape(-1, 2),
-        np.array([xy[s] for s in fl["to_id"]], dtype=np.float64).reshape(-1, 2),
-    )
-    gpd.GeoDataFrame(fl, geometry=f_geom, crs="EPSG:4326").to_file(
-        paths["gpkg"], layer="flows", driver="GPKG"
-    )
-    return paths

@@ -15,15 +15,16 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from planner.geodata import load_country_outline, load_oblasts
+from planner.i18n import format_number, format_share, name_column
+from planner.tables import ResultTables, oblast_breakdown
+
 if TYPE_CHECKING:
     import pandas as pd
-
-    from planner.export import ResultTables
 
 LANGUAGES = ("en", "ru", "kk")
 
@@ -154,45 +155,6 @@ def tr(key: str, lang: str) -> str:
     return entry.get(lang) or entry["en"]
 
 
-def format_number(value: Any, lang: str = "en", digits: int = 0) -> str:  # noqa: ANN401
-    """Format a number the way the language expects.
-
-    Parameters
-    ----------
-    value
-        A number (``None``/NaN give an en dash).
-    lang
-        ``"en"``: ``1,234.5``; ``"ru"``/``"kk"``: ``1 234,5`` (narrow no-break space).
-    digits
-        Decimal places.
-
-    Returns
-    -------
-    text
-        The formatted number.
-    """
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if math.isnan(x) or math.isinf(x):
-        return "–"
-    text = f"{x:,.{digits}f}"
-    if lang in ("ru", "kk"):
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
-
-
-def format_share(value: Any, lang: str = "en", digits: int = 1) -> str:  # noqa: ANN401
-    """Format a 0..1 share as a percentage in the language's number format."""
-    try:
-        x = float(value) * 100.0
-    except (TypeError, ValueError):
-        return "–"
-    text = format_number(x, lang, digits)
-    return text if text == "–" else f"{text}\u00a0%"
-
-
 def _fmt(value: Any, kind: str, lang: str) -> str:  # noqa: ANN401
     if kind == "pct":
         return format_share(value, lang)
@@ -218,9 +180,8 @@ def map_png(tables: ResultTables, lang: str = "en", *, width_in: float = 9.0) ->
     png
         The image.
     """
+    # matplotlib costs ~0.3 s to import; only the brief and its map image need it.
     from matplotlib.figure import Figure  # noqa: PLC0415
-
-    from planner.geodata import load_country_outline, load_oblasts  # noqa: PLC0415
 
     fig = Figure(figsize=(width_in, width_in * 0.55), dpi=100)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
@@ -261,7 +222,7 @@ def map_png(tables: ResultTables, lang: str = "en", *, width_in: float = 9.0) ->
             zorder=4,
         )
     oblasts = load_oblasts()
-    col = {"ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
+    col = name_column(lang)
     for _, row in oblasts.iterrows():
         ax.text(
             float(row["lon"]),
@@ -340,15 +301,12 @@ def brief_html(tables: ResultTables, *, lang: str = "en") -> str:
     html
         The document; user-supplied strings are escaped.
     """
-    from planner.export import oblast_breakdown  # noqa: PLC0415
-    from planner.geodata import load_oblasts  # noqa: PLC0415
-
     lang = lang if lang in LANGUAGES else "en"
     s = tables.summary
     esc = html.escape
     png = base64.b64encode(map_png(tables, lang)).decode("ascii")
     oblasts = load_oblasts()
-    col = {"ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
+    col = name_column(lang)
     oblast_names = dict(zip(oblasts["iso"].astype(str), oblasts[col].astype(str), strict=True))
     kpi_rows = [[tr(k, lang), _fmt(s.get(k), kind, lang)] for k, kind in _KPI_ROWS if k in s]
     kpi_rows.append(

@@ -19,7 +19,7 @@ import dataclasses
 import subprocess
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -28,7 +28,7 @@ from planner.errors import PlannerError
 from planner.models._base import Progress
 
 if TYPE_CHECKING:
-    from planner.scenarios import Scenario
+    from planner.agri import TwoEchelonResult
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -36,7 +36,7 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
-def _progress_printer(stream: TextIO) -> object:
+def _progress_printer(stream: TextIO) -> Callable[[Progress], None]:
     last = [-1.0]
 
     def report(p: Progress) -> None:
@@ -55,8 +55,7 @@ def _progress_printer(stream: TextIO) -> object:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from planner.export import write_outputs  # noqa: PLC0415
-    from planner.run import run_scenario  # noqa: PLC0415
+    from planner.run import TwoEchelonResult, run_scenario, write_outputs  # noqa: PLC0415
     from planner.scenarios import load_scenario  # noqa: PLC0415
 
     scenario = load_scenario(args.scenario)
@@ -71,14 +70,14 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         out.write(f"Solving scenario `{scenario.name}` ({scenario.model.kind}) …\n")
     progress = None if args.quiet else _progress_printer(out)
-    if scenario.model.kind == "two_echelon":
-        return _solve_two_echelon(scenario, args, progress)
     result = run_scenario(
         scenario,
         time_limit_s=args.time_limit,
-        progress=progress,  # type: ignore[arg-type]
+        progress=progress,
     )
     paths = write_outputs(result, args.out)
+    if isinstance(result, TwoEchelonResult):
+        return _report_two_echelon(result, paths)
     sol, k = result.solution, result.kpis
     lines = [
         f"status      {sol.status}   objective {sol.objective:,.2f}   bound {sol.bound:,.2f}   "
@@ -98,16 +97,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK if sol.has_solution else EXIT_INVALID
 
 
-def _solve_two_echelon(scenario: Scenario, args: argparse.Namespace, progress: object) -> int:
-    """Solve a two-echelon scenario (plants + service centres) and write its outputs."""
-    from planner.agri import run_two_echelon, write_two_echelon_outputs  # noqa: PLC0415
-
-    result = run_two_echelon(
-        scenario,
-        progress=progress,  # type: ignore[arg-type]
-        time_limit_s=args.time_limit,
-    )
-    paths = write_two_echelon_outputs(result, args.out)
+def _report_two_echelon(result: TwoEchelonResult, paths: dict[str, Path]) -> int:
+    """Print the summary of a solved two-echelon scenario (plants + service centres)."""
     sol, k = result.solution, result.kpis
     if not sol.has_solution:
         sys.stdout.write(f"status      {sol.status}\nnote        {sol.message}\n")

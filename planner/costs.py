@@ -338,7 +338,7 @@ def read_od_matrix(
         df = pd.read_parquet(p)
     else:
         # Same reader as farm and site files: encoding, separator, decimal comma, XLSX.
-        from planner.validation import read_table  # noqa: PLC0415
+        from planner.io import read_table  # noqa: PLC0415
 
         df, _ = read_table(p)
         df.columns = [str(c).strip().lower() for c in df.columns]
@@ -354,7 +354,7 @@ def read_od_matrix(
     s_ids = pd.Index(np.asarray(site_ids).astype(str))
     rows = d_ids.get_indexer(df["farm_id"].astype(str).str.strip())
     cols = s_ids.get_indexer(df["site_id"].astype(str).str.strip())
-    from planner.validation import parse_numbers  # noqa: PLC0415
+    from planner.io import parse_numbers  # noqa: PLC0415
 
     vals = parse_numbers(df[col])[0]
     problems = []

@@ -45,8 +45,9 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from planner import geodata, validation
+from planner import geodata
 from planner.errors import ValidationError
+from planner.io import BELARUS_BRANDS, ValidationReport, validate_farms
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -384,7 +385,7 @@ def read_farms(
 ) -> gpd.GeoDataFrame:
     """Read a farm registry (CSV/XLSX with lat/lon columns, GeoJSON, GeoPackage).
 
-    The file is checked by :func:`planner.validation.validate_farms` (formats, encodings,
+    The file is checked by :func:`planner.validate_farms` (formats, encodings,
     separators, decimal commas, English/Russian/Kazakh column names and every rule are
     described there). Required: an id column, coordinates (``lat``/``lon`` columns, or point
     geometry), and at least one of tractors, combines, sown area (ha) or service hours.
@@ -423,7 +424,7 @@ def read_farms(
     if not 0.0 <= belarus_share <= 1.0:
         msg = f"`belarus_share` must be between 0 and 1, got {belarus_share}."
         raise ValidationError(msg, source=str(path))
-    report = validation.validate_farms(path)
+    report = validate_farms(path)
     report.raise_if_invalid()
     assert report.data is not None  # a valid report always has data
     for text in report.warnings:
@@ -442,7 +443,7 @@ def _age_classes(age: FloatArray, counts: IntArray) -> IntArray:
 
 def _assemble(
     path: Path,
-    report: validation.ValidationReport,
+    report: ValidationReport,
     *,
     belarus_share: float,
     seed: int,
@@ -502,7 +503,7 @@ def _assemble(
             out[bel] = np.nan_to_num(values[bel]).astype(np.int64)
         elif brand is not None:
             known = (brand != "").to_numpy()
-            is_bel = brand.str.contains(validation.BELARUS_BRANDS).to_numpy()
+            is_bel = brand.str.contains(BELARUS_BRANDS).to_numpy()
             drawn = rng.binomial(counts[machine], belarus_share).astype(np.int64)
             out[bel] = np.where(known, np.where(is_bel, counts[machine], 0), drawn)
             notes.append(f"{bel} from the `brand` column (draw with belarus_share where blank)")

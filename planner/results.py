@@ -12,7 +12,7 @@ import shapely
 from planner.models._base import FloatArray, LocationProblem, Solution
 
 if TYPE_CHECKING:
-    from planner.run import ScenarioInputs, ScenarioResult
+    from planner.location import ScenarioInputs, ScenarioResult
     from planner.scenarios import Scenario
 
 _MIN_SHARE = 1e-9

@@ -19,7 +19,7 @@ from planner import demand, farms, geodata, scenarios
 from planner.scenarios import ModelSpec, Scenario, SolverSpec
 
 if TYPE_CHECKING:
-    from planner import agri, export, run, store
+    from planner import export, run, store
     from planner.sweep import SweepPoint
 
 # planner.run / export / store / sweep pull in scipy, OR-Tools and friends; they are imported
@@ -130,7 +130,7 @@ def inputs_key(scenario: Scenario) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
-def _inputs_for_key(key: str) -> run.ScenarioInputs:
+def _inputs_for_key(key: str) -> run.AnyInputs:
     from planner import run  # noqa: PLC0415
 
     raw = tomllib.loads(key)
@@ -138,8 +138,13 @@ def _inputs_for_key(key: str) -> run.ScenarioInputs:
     return run.build_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
 
 
-def scenario_inputs(scenario: Scenario) -> run.ScenarioInputs:
-    """Return a scenario's prepared inputs, cached per data-relevant part (read-only)."""
+def scenario_inputs(scenario: Scenario) -> run.AnyInputs:
+    """Return a scenario's prepared inputs (any model kind), cached per data-relevant part.
+
+    The inputs are shared between sessions: read-only.
+    """
+    if scenario.model.kind == "two_echelon":
+        return two_echelon_inputs(scenario)
     return _inputs_for_key(inputs_key(scenario))
 
 
@@ -206,15 +211,15 @@ def sweep(scenario_toml: str, ps: tuple[int, ...], time_limit_s: float) -> list[
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _two_echelon_inputs_for_key(key: str) -> agri.TwoEchelonInputs:
-    from planner import agri  # noqa: PLC0415
+def _two_echelon_inputs_for_key(key: str) -> run.AnyInputs:
+    from planner import run  # noqa: PLC0415
 
     raw = tomllib.loads(key)
     base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
-    return agri.build_two_echelon_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
+    return run.build_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
 
 
-def two_echelon_inputs(scenario: Scenario) -> agri.TwoEchelonInputs:
+def two_echelon_inputs(scenario: Scenario) -> run.AnyInputs:
     """Return the prepared two-echelon inputs (farms, growth, zones, arrays); cached, read-only.
 
     Keyed on the whole scenario except name, title and solver options, so re-running with

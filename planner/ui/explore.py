@@ -10,8 +10,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from planner.brief import format_number
 from planner.errors import PlannerError
+from planner.i18n import format_number
 from planner.scenarios import DataSpec, Scenario
 from planner.ui import cache, maps, state
 from planner.ui.i18n import labeller, lang, md, name_column, num, t

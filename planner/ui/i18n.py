@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from planner.brief import format_number, format_share
+from planner.i18n import format_number, format_share
 from planner.ui import state
 
 LANGUAGES: Mapping[str, str] = MappingProxyType({"en": "English", "ru": "Русский", "kk": "Қазақша"})

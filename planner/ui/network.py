@@ -1,7 +1,7 @@
 """Network page: assembly plants and service centres planned together (two echelons, issue 6).
 
 The planner sets the growth, service, van, centre and plant assumptions, runs
-:func:`planner.agri.run_two_echelon` in a background thread (progress, Cancel) and reads the
+:func:`planner.run.run_scenario` in a background thread (progress, Cancel) and reads the
 plan: KPIs, a map of plants, centres, van reach and the flows entry -> plant -> centre ->
 farms for any planning year, the week-by-week load of a centre, peak utilisation across
 centres, openings per year and the output files of ``planner solve`` as one ZIP.
@@ -28,8 +28,8 @@ import pydeck as pdk
 import streamlit as st
 
 from planner import scenarios
-from planner.brief import format_number
 from planner.errors import PlannerError
+from planner.i18n import format_number
 from planner.scenarios import Scenario
 from planner.ui import cache, maps, state
 from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, status_label, t
@@ -341,17 +341,9 @@ class NetworkJob(SolveJob):
 
     thread_name: ClassVar[str] = "planner-network-solve"
 
-    def _solve(self, inputs: Any, time_limit_s: float) -> dict[str, Any]:  # noqa: ANN401
-        """Solve, then tabulate and write the output files (still in the worker thread)."""
-        from planner.agri import run_two_echelon  # noqa: PLC0415
-
-        res = run_two_echelon(
-            self.scenario,
-            inputs=inputs,
-            time_limit_s=time_limit_s,
-            progress=self._progress,
-            cancel=self.token,
-        )
+    def _solve(self, inputs: Any, time_limit_s: float) -> dict[str, Any]:  # type: ignore[override]  # noqa: ANN401
+        """Solve (the one pipeline), then tabulate and write the files (in the worker thread)."""
+        res = super()._solve(inputs, time_limit_s)
         self.phase = "writing"
         return package_result(res)
 
@@ -362,12 +354,12 @@ def package_result(res: Any) -> dict[str, Any]:  # noqa: ANN401
     ``res`` is a :class:`planner.agri.TwoEchelonResult`. Returns the summary, the tables, the
     farm rows of every year (for the year selector) and the ZIP of the output files.
     """
-    from planner import agri  # noqa: PLC0415
+    from planner import agri, export  # noqa: PLC0415
 
     summary = agri.two_echelon_summary(res)
     out: dict[str, Any] = {"summary": summary, "has_solution": res.solution.has_solution}
     with tempfile.TemporaryDirectory(prefix="planner-network-") as tmp:
-        paths = agri.write_two_echelon_outputs(res, tmp)
+        paths = export.write_outputs(res, tmp)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(paths.values()):
@@ -416,7 +408,7 @@ def _start_run() -> None:
         st.session_state[NET_ERROR] = str(exc)
         return
     job = NetworkJob(scenario)
-    job.start(lambda: cache.two_echelon_inputs(scenario), scenario.solver.time_limit_s)
+    job.start(lambda: cache.scenario_inputs(scenario), scenario.solver.time_limit_s)
     st.session_state[NET_JOB] = job
 
 
