@@ -64,8 +64,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner import __version__, geodata, references
-from planner import costs as costs_mod
+from planner import __version__, costs, geodata, references
+from planner import travel as travel_mod
 from planner.errors import ScenarioError
 from planner.growth import GrowthParameters, GrowthProjection, project_growth
 from planner.location import demand_parameters, load_farms
@@ -217,11 +217,15 @@ class TwoEchelonResult:
 # ----------------------------------------------------------------------------------------
 def _direct_radius_km(scenario: Scenario) -> float:
     m, t = scenario.model, scenario.travel
-    if m.service_radius_km is not None:
-        return float(m.service_radius_km)
-    if m.service_time_min is not None:
-        return float(m.service_time_min) / 60.0 * t.speed_kmh
-    return DEFAULT_DIRECT_RADIUS_KM
+    radius = travel_mod.service_radius(
+        m.service_radius_km, m.service_time_min, unit="km", speed_kmh=t.speed_kmh
+    )
+    return DEFAULT_DIRECT_RADIUS_KM if radius is None else float(radius)
+
+
+def _travel(scenario: Scenario) -> travel_mod.TravelModel:
+    t = scenario.travel
+    return travel_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
 
 
 def _zones(
@@ -229,6 +233,7 @@ def _zones(
 ) -> tuple[pd.DataFrame, IntArray, dict[str, FloatArray]]:
     """Aggregate farms into zones (settlement x region x machine)."""
     calendar = scenario.seasons.calendar
+    travel = _travel(scenario)
     region = np.array([region_of(c, calendar) for c in farms["oblast_iso"].astype(str)])
     settlement = farms["settlement_id"].astype(str).to_numpy()
     lon = farms["lon"].to_numpy(dtype=np.float64)
@@ -249,13 +254,13 @@ def _zones(
         nz = len(uniques)
         farm_zone[rows, m] = code + offset
         weight = hours[rows, -1] + 1e-9
-        xyz = costs_mod._unit_vectors(lon[rows], lat[rows])  # shared helper of planner.costs
+        xyz = travel_mod.unit_vectors(lon[rows], lat[rows])
         acc = np.zeros((nz, 3))
         np.add.at(acc, code, xyz * weight[:, None])
         acc /= np.linalg.norm(acc, axis=1, keepdims=True)
         z_lat = np.degrees(np.arcsin(np.clip(acc[:, 2], -1, 1)))
         z_lon = np.degrees(np.arctan2(acc[:, 1], acc[:, 0]))
-        dist = costs_mod.geodesic_km(lon[rows], lat[rows], z_lon[code], z_lat[code])
+        dist = travel.road_km_between(lon[rows], lat[rows], z_lon[code], z_lat[code])
         radius = np.zeros(nz)
         np.maximum.at(radius, code, dist)
         h = np.zeros((nz, hours.shape[1]))
@@ -276,7 +281,7 @@ def _zones(
                     "lat": z_lat,
                     "lon": z_lon,
                     "n_farms": np.bincount(code, minlength=nz),
-                    "radius_km": radius * scenario.travel.circuity,
+                    "radius_km": radius,
                 }
             )
         )
@@ -307,7 +312,7 @@ def _pair_mean_km(
     pair_zone: IntArray,
     pair_centre: IntArray,
     centres: pd.DataFrame,
-    circuity: float,
+    travel: travel_mod.TravelModel,
 ) -> FloatArray:
     """Hours-weighted mean road km from a zone's farms to a centre, per pair."""
     rows, machine, zone = _zone_members(farm_zone)
@@ -325,14 +330,14 @@ def _pair_mean_km(
     pair_rep = np.repeat(np.arange(len(pair_zone)), counts)
     j = pair_centre[pair_rep]
     f = rows[member]
-    km = costs_mod.geodesic_km(
+    km = travel.road_km_between(
         farms["lon"].to_numpy(dtype=np.float64)[f],
         farms["lat"].to_numpy(dtype=np.float64)[f],
         centres["lon"].to_numpy(dtype=np.float64)[j],
         centres["lat"].to_numpy(dtype=np.float64)[j],
     )
     w = weight[member]
-    num = np.bincount(pair_rep, weights=w * km * circuity, minlength=len(pair_zone))
+    num = np.bincount(pair_rep, weights=w * km, minlength=len(pair_zone))
     den = np.bincount(pair_rep, weights=w, minlength=len(pair_zone))
     out: FloatArray = num / np.maximum(den, 1e-300)
     return out
@@ -346,8 +351,8 @@ def _nearest_entry(
     _, o_lat, o_lon = KIT_ORIGINS[machine]
     e_lat = entries["lat"].to_numpy(dtype=np.float64)
     e_lon = entries["lon"].to_numpy(dtype=np.float64)
-    to_entry = costs_mod.geodesic_km(o_lon, o_lat, e_lon, e_lat) * pl.rail_circuity
-    leg = costs_mod.geodesic_km(lon[:, None], lat[:, None], e_lon[None, :], e_lat[None, :])
+    to_entry = travel_mod.geodesic_km(o_lon, o_lat, e_lon, e_lat) * pl.rail_circuity
+    leg = travel_mod.geodesic_km(lon[:, None], lat[:, None], e_lon[None, :], e_lat[None, :])
     total = (to_entry[None, :] + leg * pl.rail_circuity) * pl.inbound_cost_kzt_per_machine_km
     best = np.argmin(total, axis=1)
     origin_cost = to_entry * pl.inbound_cost_kzt_per_machine_km
@@ -390,12 +395,11 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     centres = references.candidate_sites(scenario)
     plants = references.plant_candidates(scenario)
     entries = pd.DataFrame(geodata.load_rail_entry_points().drop(columns="geometry"))
-    t = scenario.travel
-    travel = costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
+    travel = _travel(scenario)
     direct_km = _direct_radius_km(scenario)
     vans = scenario.vans
     reach_km = max(direct_km, vans.radius_km) if vans.enabled else direct_km
-    cm = costs_mod.build_cost_matrix(
+    cm = costs.build_cost_matrix(
         zones["lon"].to_numpy(),
         zones["lat"].to_numpy(),
         centres["lon"].to_numpy(),
@@ -413,7 +417,7 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         pair_zone=pair_zone,
         pair_centre=cm.site_index,
         centres=centres,
-        circuity=t.circuity,
+        travel=travel,
     )
     # Profiles: one row per (region, machine) of planner.seasons.PROFILES.
     dparams = params
@@ -459,17 +463,16 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
         if pl.allow_direct_import:
             _, _, origin = _nearest_entry(entries, c_lat, c_lon, m, scenario)
             road = (
-                costs_mod.geodesic_km(
+                travel.road_km_between(
                     c_lon[:, None], c_lat[:, None],
                     entries["lon"].to_numpy()[None, :], entries["lat"].to_numpy()[None, :],
-                ) * t.circuity * pl.outbound_cost_kzt_per_machine_km
+                ) * pl.outbound_cost_kzt_per_machine_km
             )  # fmt: skip
             imp[:, m] = (origin[None, :] + road).min(
                 axis=1
             ) + pl.direct_import_premium_kzt_per_machine
     outbound = (
-        costs_mod.geodesic_km(p_lon[:, None], p_lat[:, None], c_lon[None, :], c_lat[None, :])
-        * t.circuity
+        travel.road_km_between(p_lon[:, None], p_lat[:, None], c_lon[None, :], c_lat[None, :])
         * pl.outbound_cost_kzt_per_machine_km
     )
     # Sparse arcs: each centre is supplied by its k nearest plant candidates (existing always).
@@ -477,7 +480,9 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     rank = np.argsort(np.argsort(outbound, axis=0, kind="stable"), axis=0, kind="stable")
     outbound = np.where((rank < k_keep) | p_existing[:, None], outbound, np.inf)
     st = scenario.sites
-    service_rate = 2.0 * st.travel_cost_kzt_per_km / st.service_hours_per_visit
+    service_rate = travel_mod.service_cost_kzt_per_hour_km(
+        st.travel_cost_kzt_per_km, st.service_hours_per_visit
+    )
     m_spec = scenario.model
     instance = TwoEchelonInstance(
         zone_ids=tuple(zones["zone_id"].astype(str)),
@@ -596,6 +601,7 @@ def _farm_rows(
 ) -> pd.DataFrame:
     """Farm -> centre rows of period ``t`` (split zones give several rows per farm)."""
     inst = inputs.instance
+    travel = _travel(scenario)
     farms = inputs.farms
     ids = farms["farm_id"].astype(str).to_numpy()
     f_lon = farms["lon"].to_numpy(dtype=np.float64)
@@ -620,15 +626,14 @@ def _farm_rows(
         keep = share > _MIN_SHARE
         f_rep, p_rep, share = f_rep[keep], p_rep[keep], share[keep]
         j = inst.pair_centre[p_rep]
-        km = costs_mod.geodesic_km(f_lon[f_rep], f_lat[f_rep], c_lon[j], c_lat[j])
-        km = km * scenario.travel.circuity
+        km = travel.road_km_between(f_lon[f_rep], f_lat[f_rep], c_lon[j], c_lat[j])
         parts.append(
             pd.DataFrame(
                 {
                     "farm_id": ids[f_rep],
                     "site_id": np.asarray(inst.centre_ids, dtype=object)[j],
                     "travel_km": np.round(km, 3),
-                    "travel_time_min": np.round(km / scenario.travel.speed_kmh * 60.0, 2),
+                    "travel_time_min": np.round(travel.minutes(km), 2),
                     "demand": hours[f_rep] * share,
                     "machine": machine,
                     "served_by": np.where(inst.pair_van[p_rep], "van", "direct"),

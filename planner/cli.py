@@ -21,14 +21,14 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from planner import __version__
+from planner import __version__, geodata, io, references
+from planner.bench.cli import add_bench_parser
 from planner.errors import PlannerError
 from planner.models._base import Progress
-
-if TYPE_CHECKING:
-    from planner.agri import TwoEchelonResult
+from planner.run import TwoEchelonResult, run_scenario, write_outputs
+from planner.scenarios import builtin_scenarios, load_scenario
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -55,9 +55,6 @@ def _progress_printer(stream: TextIO) -> Callable[[Progress], None]:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from planner.run import TwoEchelonResult, run_scenario, write_outputs  # noqa: PLC0415
-    from planner.scenarios import load_scenario  # noqa: PLC0415
-
     scenario = load_scenario(args.scenario)
     if args.farms or args.sites:
         data = scenario.data
@@ -133,8 +130,6 @@ def _report_two_echelon(result: TwoEchelonResult, paths: dict[str, Path]) -> int
 
 
 def _cmd_scenarios(_: argparse.Namespace) -> int:
-    from planner.scenarios import builtin_scenarios, load_scenario  # noqa: PLC0415
-
     for name in builtin_scenarios():
         s = load_scenario(name)
         sys.stdout.write(f"{name:<22} {s.model.kind:<10} {s.title}\n")
@@ -142,8 +137,6 @@ def _cmd_scenarios(_: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from planner import geodata  # noqa: PLC0415
-
     for name, info in geodata.load_manifest().items():
         sys.stdout.write(
             f"{name:<22} {info.file:<28} {info.year!s:<10} {info.licence:<18} {info.source}\n"
@@ -158,14 +151,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_data(args: argparse.Namespace) -> int:
-    from planner import validation  # noqa: PLC0415
-
-    limits = validation.Limits(max_bytes=round(args.max_mb * 1024 * 1024), max_rows=args.max_rows)
-    report: validation.ValidationReport | validation.ScenarioReport
+    limits = io.Limits(max_bytes=round(args.max_mb * 1024 * 1024), max_rows=args.max_rows)
+    report: io.ValidationReport | references.ScenarioReport
     if args.kind == "scenario":
-        report = validation.validate_scenario(args.file, limits=limits)
+        report = references.validate_scenario(args.file, limits=limits)
     else:
-        report = validation.validate_table(args.file, args.kind, limits=limits)
+        report = io.validate_table(args.file, args.kind, limits=limits)
     sys.stdout.write(report.format())
     return EXIT_OK if report.ok else EXIT_INVALID
 
@@ -244,12 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None, help="interface to listen on (default: all)")
     p.set_defaults(func=_cmd_app)
 
-    try:
-        from planner.bench.cli import add_bench_parser  # noqa: PLC0415
-    except ImportError:
-        pass
-    else:
-        add_bench_parser(sub)
+    add_bench_parser(sub)
     return parser
 
 

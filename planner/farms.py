@@ -48,6 +48,7 @@ import shapely
 from planner import geodata
 from planner.errors import ValidationError
 from planner.io import BELARUS_BRANDS, ValidationReport, validate_farms
+from planner.travel import nearest_point
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -359,22 +360,14 @@ _AGE_CLASS_BOUNDS: Final = (10.0, 17.0)
 
 def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd.DataFrame]:
     """Index of the nearest GeoNames settlement of each point (unit-vector k-d tree)."""
-    # scipy loads in about 0.5 s: only registries that need it pay (not the first map).
-    from scipy.spatial import cKDTree  # noqa: PLC0415
-
     towns = geodata.load_settlements()
-
-    def _unit(lo: FloatArray, la: FloatArray) -> FloatArray:
-        lo_r, la_r = np.radians(lo), np.radians(la)
-        return np.column_stack(
-            (np.cos(la_r) * np.cos(lo_r), np.cos(la_r) * np.sin(lo_r), np.sin(la_r))
-        )
-
-    tree = cKDTree(
-        _unit(towns["lon"].to_numpy(dtype=np.float64), towns["lat"].to_numpy(dtype=np.float64))
+    idx = nearest_point(
+        lon,
+        lat,
+        towns["lon"].to_numpy(dtype=np.float64),
+        towns["lat"].to_numpy(dtype=np.float64),
     )
-    _, idx = tree.query(_unit(lon, lat))
-    return np.asarray(idx, dtype=np.int64), towns
+    return idx, towns
 
 
 def read_farms(

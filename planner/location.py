@@ -19,10 +19,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner import costs as costs_mod
+from planner import costs, geodata, references
 from planner import demand as demand_mod
 from planner import farms as farms_mod
-from planner import geodata, references
+from planner import travel as travel_mod
 from planner.errors import ScenarioError
 from planner.models import CFLP, MCLP, PCenter, PMedian, SetCover
 from planner.models._base import (
@@ -164,15 +164,9 @@ def _site_data(scenario: Scenario, sites: gpd.GeoDataFrame) -> SiteData:
 
 def _service_radius(scenario: Scenario) -> float | None:
     m, t = scenario.model, scenario.travel
-    if m.service_radius_km is None and m.service_time_min is None:
-        return None
-    if t.unit == "km":
-        if m.service_radius_km is not None:
-            return m.service_radius_km
-        return float(m.service_time_min or 0.0) / 60.0 * t.speed_kmh
-    if m.service_time_min is not None:
-        return m.service_time_min
-    return float(m.service_radius_km or 0.0) / t.speed_kmh * 60.0
+    return travel_mod.service_radius(
+        m.service_radius_km, m.service_time_min, unit=t.unit, speed_kmh=t.speed_kmh
+    )
 
 
 def _build_costs(
@@ -182,10 +176,10 @@ def _build_costs(
     notes: list[str],
 ) -> tuple[CostMatrix, float]:
     t = scenario.travel
-    travel = costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
+    travel = travel_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
     km_per_unit = 1.0 if t.unit == "km" else t.speed_kmh / 60.0
     if t.od_matrix:
-        cm = costs_mod.read_od_matrix(
+        cm = costs.read_od_matrix(
             scenario.resolve_path(t.od_matrix),
             demand_ids=farms["farm_id"].astype(str).to_numpy(),
             site_ids=sites["site_id"].astype(str).to_numpy(),
@@ -201,7 +195,7 @@ def _build_costs(
     k = t.k_nearest
     max_cost_km = t.max_km
     while True:
-        cm = costs_mod.build_cost_matrix(
+        cm = costs.build_cost_matrix(
             farms["lon"].to_numpy(),
             farms["lat"].to_numpy(),
             sites["lon"].to_numpy(),
@@ -276,7 +270,9 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
     if scenario.model.kind == "cflp":
         st = scenario.sites
         # KZT per (service hour of demand x road km): one round trip per visit.
-        kzt_per_hour_km = 2.0 * st.travel_cost_kzt_per_km / st.service_hours_per_visit
+        kzt_per_hour_km = travel_mod.service_cost_kzt_per_hour_km(
+            st.travel_cost_kzt_per_km, st.service_hours_per_visit
+        )
         scale = kzt_per_hour_km * cost_to_km
         cm = CostMatrix(
             indptr=cm.indptr.copy(),
@@ -295,12 +291,12 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
     exact = None
     if not scenario.travel.od_matrix:
         t = scenario.travel
-        exact = costs_mod.exact_cost_function(
+        exact = costs.exact_cost_function(
             farms["lon"].to_numpy(),
             farms["lat"].to_numpy(),
             sites["lon"].to_numpy(),
             sites["lat"].to_numpy(),
-            travel=costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh),
+            travel=travel_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh),
             unit=t.unit,
             scale=scale,
         )

@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from planner.bench.orlib import load_pmed, run_pmed_instance, write_json
+
 INSTALL_HINT = "spopt is not installed; install the optional peer with `pip install spopt pulp`."
 
 
@@ -35,10 +37,9 @@ def run_peer(args: argparse.Namespace, out: TextIO) -> int:
     if importlib.util.find_spec("spopt") is None or importlib.util.find_spec("pulp") is None:
         out.write(INSTALL_HINT + "\n")
         return 1
+    # Optional extra (`pip install -e ".[peer]"`): imported only when installed.
     import pulp  # noqa: PLC0415
     from spopt.locate import PMedian as SpoptPMedian  # noqa: PLC0415
-
-    from planner.bench.orlib import load_pmed, run_pmed_instance, write_json  # noqa: PLC0415
 
     rows: list[dict[str, Any]] = []
     names = [s.strip() for s in args.instances.split(",") if s.strip()]

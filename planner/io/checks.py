@@ -23,7 +23,6 @@ from planner.io.columns import (
     _FIRST_MODEL_YEAR,
     _GEO_PREFIX,
     _INTEGER_COLUMNS,
-    _KM_PER_DEG,
     _LATEST_YEAR,
     _MAX_AGE_YEARS,
     _MAX_LAT,
@@ -55,6 +54,7 @@ from planner.io.report import (
     ValidationReport,
     _format_rows,
 )
+from planner.travel import great_circle_km
 
 # --------------------------------------------------------------------------- validation
 
@@ -413,10 +413,10 @@ def _where(lon: FloatArray, lat: FloatArray) -> str:
     names = [*(p[0] for p in _REFERENCE_PLACES)]
     plat = np.array([p[1] for p in _REFERENCE_PLACES])
     plon = np.array([p[2] for p in _REFERENCE_PLACES])
-    d_ref = _km(clat, clon, plat, plon)
+    d_ref = great_circle_km(clat, clon, plat, plon)
     olat = oblasts["lat"].to_numpy(dtype=np.float64)
     olon = oblasts["lon"].to_numpy(dtype=np.float64)
-    d_obl = _km(clat, clon, olat, olon)
+    d_obl = great_circle_km(clat, clon, olat, olon)
     k = int(np.argmin(d_obl))
     near = f"nearest oblast centre {oblasts['centre_en'].iloc[k]} ({oblasts['name_en'].iloc[k]})"
     near += f" {d_obl[k]:,.0f} km away"
@@ -424,14 +424,6 @@ def _where(lon: FloatArray, lat: FloatArray) -> str:
     if d_ref[j] < d_obl[k]:
         near = f"near {names[j]}; {near}"
     return f"{box} ({near})"
-
-
-def _km(lat0: float, lon0: float, lat: FloatArray, lon: FloatArray) -> FloatArray:
-    p0, p1 = np.radians(lat0), np.radians(lat)
-    dl = np.radians(lon - lon0)
-    c = np.sin(p0) * np.sin(p1) + np.cos(p0) * np.cos(p1) * np.cos(dl)
-    out: FloatArray = np.degrees(np.arccos(np.clip(c, -1.0, 1.0))) * _KM_PER_DEG
-    return out
 
 
 def _quantities(
