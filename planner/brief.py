@@ -18,6 +18,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from planner.geodata import load_country_outline, load_oblasts
 from planner.i18n import format_number, format_share, name_column
@@ -180,9 +181,6 @@ def map_png(tables: ResultTables, lang: str = "en", *, width_in: float = 9.0) ->
     png
         The image.
     """
-    # matplotlib costs ~0.3 s to import; only the brief and its map image need it.
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
     fig = Figure(figsize=(width_in, width_in * 0.55), dpi=100)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
     outline = load_country_outline()

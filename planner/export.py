@@ -26,7 +26,6 @@ does.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -42,15 +41,16 @@ from planner.brief import brief_html
 from planner.location import ScenarioResult
 from planner.results import assignment_table, site_table
 from planner.scenarios import scenario_to_toml
-from planner.store import StoredResults
 from planner.tables import (
     FARM_COLUMNS,
     ResultTables,
     assignments_gdf,
     flows_gdf,
+    from_stored,
     json_ready,
     oblast_breakdown,
     sites_gdf,
+    to_stored,
 )
 
 __all__ = [
@@ -247,62 +247,6 @@ def _two_echelon_tables(result: TwoEchelonResult) -> ResultTables:
         scenario_toml=scenario_to_toml(result.scenario),
         extra={name: getattr(result, name) for name in EXTRA_TABLES} if has else {},
         places=places,
-    )
-
-
-def to_stored(tables: ResultTables) -> StoredResults:
-    """Turn result tables into the text the workspace stores.
-
-    Parameters
-    ----------
-    tables
-        Result tables.
-
-    Returns
-    -------
-    stored
-        JSON and CSV text.
-    """
-    return StoredResults(
-        summary_json=json.dumps(tables.summary, ensure_ascii=False),
-        sites_csv=tables.sites.to_csv(index=False),
-        assignments_csv=tables.assignments.to_csv(index=False),
-        farms_csv=tables.farms.to_csv(index=False),
-    )
-
-
-def from_stored(stored: StoredResults, scenario_toml: str) -> ResultTables:
-    """Rebuild result tables from the workspace's text.
-
-    Parameters
-    ----------
-    stored
-        Text read from the workspace.
-    scenario_toml
-        The scenario's TOML text.
-
-    Returns
-    -------
-    tables
-        The tables as :func:`result_tables` produced them.
-    """
-    text_cols = {"site_id": str, "farm_id": str, "name": str, "oblast_iso": str}
-    sites = pd.read_csv(io.StringIO(stored.sites_csv), dtype=text_cols, keep_default_na=False)
-    for col in sites.columns:
-        if col not in text_cols and col not in ("role", "status", "origin"):
-            sites[col] = pd.to_numeric(sites[col], errors="coerce")
-    assignments = pd.read_csv(
-        io.StringIO(stored.assignments_csv), dtype=text_cols, keep_default_na=False
-    )
-    for col in ("travel_km", "travel_time_min", "demand", "share"):
-        assignments[col] = pd.to_numeric(assignments[col], errors="coerce")
-    farms = pd.read_csv(io.StringIO(stored.farms_csv), dtype=text_cols, keep_default_na=False)
-    return ResultTables(
-        summary=json.loads(stored.summary_json),
-        sites=sites,
-        assignments=assignments,
-        farms=farms,
-        scenario_toml=scenario_toml,
     )
 
 

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ import shapely
 
 from planner.geodata import load_oblasts
 from planner.i18n import name_column
+from planner.store import StoredResults
 
 FARM_COLUMNS: tuple[str, ...] = ("farm_id", "lon", "lat", "oblast_iso", "machines", "demand")
 
@@ -206,3 +209,59 @@ def flows_gdf(tables: ResultTables) -> gpd.GeoDataFrame | None:
     b = np.array([xy[s] for s in fl["to_id"]], dtype=np.float64).reshape(-1, 2)
     lines = shapely.linestrings(np.stack([a, b], axis=1))
     return gpd.GeoDataFrame(fl, geometry=lines, crs="EPSG:4326")
+
+
+def to_stored(tables: ResultTables) -> StoredResults:
+    """Turn result tables into the text the workspace stores.
+
+    Parameters
+    ----------
+    tables
+        Result tables.
+
+    Returns
+    -------
+    stored
+        JSON and CSV text.
+    """
+    return StoredResults(
+        summary_json=json.dumps(tables.summary, ensure_ascii=False),
+        sites_csv=tables.sites.to_csv(index=False),
+        assignments_csv=tables.assignments.to_csv(index=False),
+        farms_csv=tables.farms.to_csv(index=False),
+    )
+
+
+def from_stored(stored: StoredResults, scenario_toml: str) -> ResultTables:
+    """Rebuild result tables from the workspace's text.
+
+    Parameters
+    ----------
+    stored
+        Text read from the workspace.
+    scenario_toml
+        The scenario's TOML text.
+
+    Returns
+    -------
+    tables
+        The tables as :func:`result_tables` produced them.
+    """
+    text_cols = {"site_id": str, "farm_id": str, "name": str, "oblast_iso": str}
+    sites = pd.read_csv(io.StringIO(stored.sites_csv), dtype=text_cols, keep_default_na=False)
+    for col in sites.columns:
+        if col not in text_cols and col not in ("role", "status", "origin"):
+            sites[col] = pd.to_numeric(sites[col], errors="coerce")
+    assignments = pd.read_csv(
+        io.StringIO(stored.assignments_csv), dtype=text_cols, keep_default_na=False
+    )
+    for col in ("travel_km", "travel_time_min", "demand", "share"):
+        assignments[col] = pd.to_numeric(assignments[col], errors="coerce")
+    farms = pd.read_csv(io.StringIO(stored.farms_csv), dtype=text_cols, keep_default_na=False)
+    return ResultTables(
+        summary=json.loads(stored.summary_json),
+        sites=sites,
+        assignments=assignments,
+        farms=farms,
+        scenario_toml=scenario_toml,
+    )

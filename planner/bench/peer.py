@@ -39,7 +39,7 @@ def run_peer(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     # Optional extra (`pip install -e ".[peer]"`): imported only when installed.
     import pulp  # noqa: PLC0415
-    from spopt.locate import PMedian as SpoptPMedian  # noqa: PLC0415
+    from spopt.locate import PMedian as SpoptPMedian  # noqa: PLC0415 - optional extra too
 
     rows: list[dict[str, Any]] = []
     names = [s.strip() for s in args.instances.split(",") if s.strip()]

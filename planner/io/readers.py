@@ -397,7 +397,7 @@ def _unique_names(header: Sequence[object], notes: list[str]) -> list[str]:
 
 
 def _read_xlsx(path: Path, limits: Limits, kind: Kind | None) -> tuple[pd.DataFrame, ReadInfo]:
-    import openpyxl  # noqa: PLC0415
+    import openpyxl  # noqa: PLC0415 - only XLSX files need it; the first map does not
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -511,7 +511,7 @@ def _pick_header(buffered: Sequence[tuple[int, Sequence[object]]], kind: Kind | 
 def _read_geo(
     path: Path, limits: Limits, kind: Kind | None, fmt: str
 ) -> tuple[pd.DataFrame, ReadInfo]:
-    import pyogrio  # noqa: PLC0415
+    import pyogrio  # noqa: PLC0415 - only GeoJSON/GPKG files need it; the first map does not
 
     if fmt == "geojson":
         _check_json(path)

@@ -12,7 +12,7 @@ from planner import scenarios
 from planner.errors import PlannerError
 from planner.export import ResultTables
 from planner.sweep import SWEEP_KINDS
-from planner.ui import cache, state, views
+from planner.ui import cache, solving, state, views
 from planner.ui.i18n import md, num, t
 
 MAX_COMPARE = 4
@@ -94,7 +94,7 @@ def _sweep() -> None:
     if run:
         scenario = ws.load_scenario(base)
         with st.spinner(t("sweep_run") + " …"):
-            points = cache.sweep(
+            points = solving.sweep(
                 scenarios.scenario_to_toml(scenario), tuple(range(lo, hi + 1)), 3.0
             )
         st.session_state[state.CMP_SWEEP_RESULT] = {"key": key, "points": points}

@@ -27,11 +27,11 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from planner import scenarios
+from planner import agri, export, scenarios
 from planner.errors import PlannerError
 from planner.i18n import format_number
 from planner.scenarios import Scenario
-from planner.ui import cache, maps, state
+from planner.ui import maps, solving, state
 from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
@@ -354,8 +354,6 @@ def package_result(res: Any) -> dict[str, Any]:  # noqa: ANN401
     ``res`` is a :class:`planner.agri.TwoEchelonResult`. Returns the summary, the tables, the
     farm rows of every year (for the year selector) and the ZIP of the output files.
     """
-    from planner import agri, export  # noqa: PLC0415
-
     summary = agri.two_echelon_summary(res)
     out: dict[str, Any] = {"summary": summary, "has_solution": res.solution.has_solution}
     with tempfile.TemporaryDirectory(prefix="planner-network-") as tmp:
@@ -408,7 +406,7 @@ def _start_run() -> None:
         st.session_state[NET_ERROR] = str(exc)
         return
     job = NetworkJob(scenario)
-    job.start(lambda: cache.scenario_inputs(scenario), scenario.solver.time_limit_s)
+    job.start(lambda: solving.scenario_inputs(scenario), scenario.solver.time_limit_s)
     st.session_state[NET_JOB] = job
 
 
@@ -802,9 +800,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
 
 def breakdown_figure(breakdown: dict[str, float]) -> go.Figure:
     """Objective components over the horizon, billion KZT, as a horizontal bar chart."""
-    from planner.models.two_echelon import COST_COMPONENTS  # noqa: PLC0415 -- solver module
-
-    keys = [k for k in COST_COMPONENTS if k in breakdown]
+    keys = [k for k in agri.COST_COMPONENTS if k in breakdown]
     keys += [k for k in breakdown if k not in keys]
     values = [float(breakdown[k]) / 1e9 for k in keys]
     order = np.argsort(values)

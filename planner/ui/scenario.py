@@ -18,8 +18,8 @@ from planner.demand import DemandParameters
 from planner.errors import PlannerError
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
-from planner.ui import cache, maps, state, views
-from planner.ui.i18n import STRINGS, labeller, md, num, pct, status_label, t
+from planner.ui import cache, maps, solving, state, views
+from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
 KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
@@ -503,8 +503,6 @@ def _kind_label(kind: str, lg: str) -> str:
 
 
 def _lang() -> str:
-    from planner.ui.i18n import lang  # noqa: PLC0415
-
     return lang()
 
 
@@ -537,7 +535,7 @@ def _start_run() -> None:
         return
     st.session_state.pop(state.SC_LAST_ERROR, None)
     job = SolveJob(scenario)
-    job.start(lambda: cache.scenario_inputs(scenario), scenario.solver.time_limit_s)
+    job.start(lambda: solving.scenario_inputs(scenario), scenario.solver.time_limit_s)
     st.session_state[state.SC_JOB] = job
 
 

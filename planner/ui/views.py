@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import streamlit as st
 
 from planner.export import ResultTables
 from planner.ui import cache, maps
-from planner.ui.i18n import md, name_column, num, pct, t
+from planner.ui.i18n import lang, md, name_column, num, pct, t
 
 KPI_KEYS: tuple[tuple[str, str, str], ...] = (
     ("n_open_sites", "kpi_open", "int"),
@@ -56,8 +57,6 @@ def map_labels() -> dict[str, str]:
 
 def radius_km(summary: dict[str, Any], scenario_toml: str) -> float | None:
     """Service radius in km of a coverage scenario (for 'uncovered' farms), else None."""
-    import tomllib  # noqa: PLC0415
-
     raw = tomllib.loads(scenario_toml)
     model = raw.get("model", {})
     if model.get("kind") not in ("mclp", "set_cover"):
@@ -95,8 +94,6 @@ def result_map(
 
 
 def _lang() -> str:
-    from planner.ui.i18n import lang  # noqa: PLC0415
-
     return lang()
 
 
