@@ -21,7 +21,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("planner.farms", "planner.sites", "planner.demand", "planner.seasons", "planner.growth"),
     ("planner.costs", "planner.models"),
     ("planner.scenarios", "planner.references", "planner.store"),
-    ("planner.tables", "planner.results", "planner.location", "planner.agri"),
+    (
+        "planner.tables",
+        "planner.results",
+        "planner.location",
+        "planner.agri_inputs",
+        "planner.agri",
+    ),
     ("planner.export", "planner.brief"),
     ("planner.run", "planner.sweep"),
     ("planner.cli", "planner.bench", "planner.ui", "planner.validation"),
@@ -223,3 +229,13 @@ def test_deferred_imports_within_budget_and_explained() -> None:
         if not reason:
             unexplained.append(entry)
     assert not unexplained, "say why each import is deferred:\n" + "\n".join(unexplained)
+
+
+def test_every_model_kind_shares_the_common_columns() -> None:
+    from planner import agri, results  # noqa: PLC0415 - tests may defer
+
+    n = len(results.ASSIGNMENT_COLUMNS) - 1  # the two-echelon table puts `share` later
+    assert agri.NETWORK_ASSIGNMENT_COLUMNS[:n] == results.ASSIGNMENT_COLUMNS[:n]
+    assert set(results.ASSIGNMENT_COLUMNS) <= set(agri.NETWORK_ASSIGNMENT_COLUMNS)
+    m = len(results.SITE_TABLE_COLUMNS)
+    assert agri.NETWORK_SITES_COLUMNS[:m] == results.SITE_TABLE_COLUMNS

@@ -58,10 +58,11 @@ def border_band() -> BaseGeometry:
     laea = "+proj=laea +lat_0=48 +lon_0=67 +datum=WGS84 +units=m"
     fwd = Transformer.from_crs("EPSG:4326", laea, always_xy=True).transform
     back = Transformer.from_crs(laea, "EPSG:4326", always_xy=True).transform
-    shape = shapely.transform(outline(), fwd, interleaved=False)
-    return shapely.transform(
-        shape.difference(shape.buffer(-BORDER_WIDTH_M)), back, interleaved=False
-    )
+    # pyproj's overloaded transform satisfies shapely's (x, y) -> (x, y) callable; the
+    # stubs cannot match an overload against it.
+    shape = shapely.transform(outline(), fwd, interleaved=False)  # type: ignore[arg-type]
+    band = shape.difference(shape.buffer(-BORDER_WIDTH_M))
+    return shapely.transform(band, back, interleaved=False)  # type: ignore[arg-type]
 
 
 @st.cache_resource(show_spinner=False)

@@ -51,10 +51,12 @@ def outline_layers() -> list[pdk.Layer]:
     bench/app_speed.py), while the polygon shader is shared with the demand cells.
     """
     rows = [
-        {"polygon": polygon, "color": [240, 236, 220, 120]} for polygon in _rings(cache.outline())
+        {"polygon": polygon, "color": [240, 236, 220, 120]}
+        for polygon in _rings(cache.outline())  # type: ignore[arg-type]
     ]
     rows += [
-        {"polygon": polygon, "color": [90, 90, 90, 220]} for polygon in _rings(cache.border_band())
+        {"polygon": polygon, "color": [90, 90, 90, 220]}
+        for polygon in _rings(cache.border_band())  # type: ignore[arg-type]
     ]
     return [
         pdk.Layer(
@@ -282,7 +284,7 @@ def site_tooltip_frame(sites: pd.DataFrame, labels: dict[str, str]) -> pd.DataFr
             s["name"],
             s["site_id"],
             s["assigned_demand"],
-            pd.to_numeric(s.get("n_farms", 0), errors="coerce").fillna(0),
+            pd.to_numeric(s.get("n_farms", 0), errors="coerce").fillna(0),  # type: ignore[union-attr]
             strict=True,
         )
     ]

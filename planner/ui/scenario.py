@@ -312,7 +312,7 @@ def _editor() -> None:  # noqa: PLR0915
     c2.text_input(t("title"), key=state.SC_TITLE, max_chars=200)
 
     with st.expander(t("sec_model"), expanded=True):
-        c = st.columns([3, 1, 1, 1])
+        c = list(st.columns([3, 1, 1, 1]))
         c[0].selectbox(
             t("model_kind"),
             KINDS,
@@ -345,7 +345,7 @@ def _editor() -> None:  # noqa: PLR0915
                     step=10.0,
                     key=state.SC_RADIUS_MIN,
                 )
-        c = st.columns(4)
+        c = list(st.columns(4))
         if kind == "cflp":
             c[0].checkbox(t("single_source"), key=state.SC_SINGLE_SOURCE)
         if kind in ("p_median", "mclp"):
@@ -357,7 +357,7 @@ def _editor() -> None:  # noqa: PLR0915
 
     with st.expander(t("sec_demand"), expanded=False):
         options, labels = _source_options("farms", SYNTHETIC, g[state.SC_FARMS_SOURCE])
-        c = st.columns(3)
+        c = list(st.columns(3))
         c[0].selectbox(
             t("farms_source"), options, format_func=lambda k: labels[k], key=state.SC_FARMS_SOURCE
         )
@@ -366,7 +366,7 @@ def _editor() -> None:  # noqa: PLR0915
                 t("n_farms"), min_value=100, max_value=1_000_000, step=1000, key=state.SC_N_FARMS
             )
             c[2].number_input(t("farm_seed"), min_value=0, step=1, key=state.SC_FARM_SEED)
-        c = st.columns(3)
+        c = list(st.columns(3))
         c[0].slider(t("belarus_share"), 0.0, 1.0, step=0.05, key=state.SC_SHARE)
         c[1].checkbox(t("belarus_only"), key=state.SC_BELARUS_ONLY)
         c[2].radio(
@@ -378,7 +378,7 @@ def _editor() -> None:  # noqa: PLR0915
 
     with st.expander(t("sec_demand_params"), expanded=False):
         st.caption(t("demand_params_note"))
-        cols = st.columns(4)
+        cols = list(st.columns(4))
         for i, name in enumerate(state.DEMAND_PARAMS):
             cols[i % 4].number_input(
                 name.replace("_", " "),
@@ -388,7 +388,7 @@ def _editor() -> None:  # noqa: PLR0915
             )
 
     with st.expander(t("sec_travel"), expanded=False):
-        c = st.columns(4)
+        c = list(st.columns(4))
         c[0].slider(t("circuity"), 1.0, 3.0, step=0.05, key=state.SC_CIRCUITY)
         c[1].number_input(t("speed"), min_value=5.0, max_value=200.0, step=5.0, key=state.SC_SPEED)
         c[2].radio(
@@ -403,7 +403,7 @@ def _editor() -> None:  # noqa: PLR0915
 
     with st.expander(t("sec_sites"), expanded=False):
         options, labels = _source_options("sites", SETTLEMENTS, g[state.SC_SITES_SOURCE])
-        c = st.columns(3)
+        c = list(st.columns(3))
         c[0].selectbox(
             t("sites_source"), options, format_func=lambda k: labels[k], key=state.SC_SITES_SOURCE
         )
@@ -422,7 +422,7 @@ def _editor() -> None:  # noqa: PLR0915
             g[key] = [x for x in g[key] if x in valid or x == "existing"]
         options_ids = ["existing", *ids]
         names["existing"] = t("facilities")
-        c = st.columns(2)
+        c = list(st.columns(2))
         c[0].multiselect(
             t("required"),
             options_ids,
@@ -454,7 +454,7 @@ def _editor() -> None:  # noqa: PLR0915
                 selection_mode="multi-object",
                 height=480,
             )
-        c = st.columns(4)
+        c = list(st.columns(4))
         c[0].number_input(
             t("capacity"), min_value=0.0, step=10_000.0, key=state.SC_CAPACITY, format="%.0f"
         )
@@ -475,7 +475,7 @@ def _editor() -> None:  # noqa: PLR0915
             key=state.SC_EXISTING_FIXED_COST,
             format="%.0f",
         )
-        c = st.columns(4)
+        c = list(st.columns(4))
         c[0].number_input(
             t("travel_cost"), min_value=0.0, step=10.0, key=state.SC_TRAVEL_COST, format="%.0f"
         )
@@ -484,7 +484,7 @@ def _editor() -> None:  # noqa: PLR0915
         )
 
     with st.expander(t("sec_solver"), expanded=False):
-        c = st.columns(6)
+        c = list(st.columns(6))
         c[0].number_input(
             t("time_limit"), min_value=1.0, max_value=3600.0, step=5.0, key=state.SC_TIME_LIMIT
         )
@@ -514,7 +514,7 @@ def _current_sites() -> pd.DataFrame:
             min_site_population=int(g[state.SC_MIN_POP]),
             include_existing=bool(g[state.SC_INCLUDE_EXISTING]),
         )
-        return cache.candidate_sites(Scenario(name="sites", data=data, model=ModelSpec(p=1)))
+        return cache.candidate_sites(Scenario(name="sites", data=data, model=ModelSpec(p=1)))  # type: ignore[no-any-return]
     except PlannerError as exc:
         st.error(md(str(exc)))
         return pd.DataFrame({"site_id": [], "name": [], "lon": [], "lat": [], "role": []})
@@ -622,14 +622,13 @@ def _progress_panel() -> None:
     if job.done:
         _finish(job)
         st.rerun()
-        return
     limit = job.scenario.solver.time_limit_s
     if job.phase == "preparing":
         st.progress(0.0, text=t("preparing"))
     else:
         st.progress(min(job.elapsed / max(limit, 1e-9), 1.0), text=t("running", s=job.elapsed))
     last = job.latest()
-    c = st.columns([1, 1, 1, 1])
+    c = list(st.columns([1, 1, 1, 1]))
     c[0].metric(t("incumbent"), num(last.incumbent if last else None))
     c[1].metric(t("bound"), num(last.bound if last else None))
     c[2].metric(t("gap"), pct(last.gap if last else None, 2))
@@ -725,7 +724,7 @@ def _results(*, stale: bool = False) -> None:
         views.dossier(tables, key=state.SC_DOSSIER)
     views.data_notes(s)
     st.divider()
-    c = st.columns([3, 3, 2])
+    c = list(st.columns([3, 3, 2]))
     c[0].text_input(t("save_as"), key=state.SC_SAVE_NAME, max_chars=120)
     c[1].checkbox(t("overwrite"), key=state.SC_OVERWRITE)
     c[2].button(t("save"), key=state.SC_SAVE, on_click=_save, args=(result,), type="primary")
@@ -776,10 +775,10 @@ def _workspace_panel() -> None:
             names = [r.name for r in records]
             if st.session_state.get(state.WS_SELECTED) not in names:
                 st.session_state[state.WS_SELECTED] = names[0]
-            c = st.columns([3, 3])
+            c = list(st.columns([3, 3]))
             c[0].selectbox(t("ws_pick"), names, key=state.WS_SELECTED)
             c[1].text_input(t("ws_new_name"), key=state.WS_NEW_NAME, max_chars=120)
-            c = st.columns(4)
+            c = list(st.columns(4))
             c[0].button(t("rename"), key=state.WS_RENAME, on_click=_ws_action, args=("rename",))
             c[1].button(
                 t("duplicate"), key=state.WS_DUPLICATE, on_click=_ws_action, args=("duplicate",)
@@ -789,7 +788,7 @@ def _workspace_panel() -> None:
         trash = ws.list_scenarios(trash=True)
         if trash:
             labels = {r.id: f"{r.name} ({r.updated_at[:16]})" for r in trash}
-            c = st.columns([3, 1])
+            c = list(st.columns([3, 1]))
             c[0].selectbox(
                 t("trash"), list(labels), format_func=lambda i: labels[i], key=state.WS_TRASH
             )
@@ -813,7 +812,7 @@ def render() -> None:
         ws = cache.workspace()
         sources = [f"builtin:{n}" for n in scenarios.builtin_scenarios()]
         sources += [f"saved:{r.name}" for r in ws.list_scenarios()]
-        c = st.columns([4, 1])
+        c = list(st.columns([4, 1]))
         c[0].selectbox(
             t("start_from"),
             sources,
@@ -845,7 +844,7 @@ def render() -> None:
             _finish(job)
         running = st.session_state.get(state.SC_JOB) is not None
         with buttons:
-            c = st.columns([1, 2, 5])
+            c = list(st.columns([1, 2, 5]))
             c[0].button(
                 t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running
             )

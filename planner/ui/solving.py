@@ -40,9 +40,9 @@ def sweep(
 ) -> list[sweep_mod.SweepPoint]:
     """Trade-off sweep over p with the scenario's cached inputs (read-only, shared)."""
     scenario = scenarios.scenario_from_dict(tomllib.loads(scenario_toml))
-    return sweep_mod.sweep_p(
-        scenario, ps, inputs=scenario_inputs(scenario), time_limit_s=time_limit_s
-    )
+    inputs = scenario_inputs(scenario)
+    assert isinstance(inputs, run.ScenarioInputs)  # sweeps are single-echelon
+    return sweep_mod.sweep_p(scenario, ps, inputs=inputs, time_limit_s=time_limit_s)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -133,7 +133,7 @@ def dossier(tables: ResultTables, key: str) -> None:
         key=key,
     )
     if site_id is None:
-        return
+        return  # type: ignore[unreachable]
     row = s.loc[s["site_id"] == site_id].iloc[0]
     a = tables.assignments.loc[tables.assignments["site_id"] == site_id]
     farms = tables.farms.set_index("farm_id")
