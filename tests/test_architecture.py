@@ -15,7 +15,7 @@ PACKAGE = ROOT / "planner"
 
 # Lowest first. A module may import modules of its own layer or of a lower one.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("planner.errors", "planner.i18n", "planner.models._base"),
+    ("planner.errors", "planner._types", "planner.i18n", "planner.models._base"),
     ("planner.geodata", "planner.travel"),
     ("planner.io",),
     ("planner.farms", "planner.sites", "planner.demand", "planner.seasons", "planner.growth"),

@@ -8,8 +8,10 @@ the data's ``name_en`` / ``name_ru`` / ``name_kk`` columns (:func:`name_column`)
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -19,6 +21,39 @@ NAME_COLUMN: Mapping[str, str] = MappingProxyType(
     {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
 )
 """Language code -> column of place names in the geodata tables."""
+
+
+STRINGS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
+    {
+        key: (en, ru, kk)
+        for key, (en, ru, kk) in json.loads(
+            (Path(__file__).with_name("strings.json")).read_text(encoding="utf-8")
+        ).items()
+    }
+)
+"""Every interface text: key -> (English, Russian, Kazakh); an empty text falls back to English.
+
+Keys starting with ``brief_`` are the decision brief's own wording; the brief also uses the
+app's keys where the wording is the same (:data:`planner.brief._KEYS`)."""
+
+
+def text(key: str, lang: str) -> str:
+    """Return the text for ``key`` in ``lang`` (English when the language has none).
+
+    Parameters
+    ----------
+    key
+        A key of :data:`STRINGS`.
+    lang
+        ``"en"``, ``"ru"`` or ``"kk"``.
+
+    Returns
+    -------
+    text
+        The text, unformatted.
+    """
+    en, ru, kk = STRINGS[key]
+    return {"en": en, "ru": ru, "kk": kk}.get(lang, en) or en
 
 
 def name_column(lang: str) -> str:

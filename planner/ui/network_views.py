@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 import pydeck as pdk
 
 from planner import agri
+from planner.i18n import STRINGS
 from planner.ui import maps
-from planner.ui.i18n import STRINGS, num, pct, t
+from planner.ui.i18n import num, pct, t
 
 CAPABILITY_COLORS: MappingProxyType[str, tuple[int, ...]] = MappingProxyType(
     {"tractor": (31, 119, 180, 220), "tractor+combine": (148, 52, 160, 230)}

@@ -16,10 +16,11 @@ import streamlit as st
 from planner import export, scenarios
 from planner.demand import DemandParameters
 from planner.errors import PlannerError
+from planner.i18n import STRINGS
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
 from planner.ui import cache, maps, solving, state, views
-from planner.ui.i18n import STRINGS, labeller, lang, md, num, pct, status_label, t
+from planner.ui.i18n import labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
 KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
