@@ -16,6 +16,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from planner import demand, farms, geodata, references, scenarios, store, tables
+from planner.i18n import name_column
 from planner.scenarios import ModelSpec, Scenario, SolverSpec
 
 # The solve's modules (planner.run, planner.sweep: scipy, OR-Tools and friends) are cached in
@@ -90,7 +91,7 @@ def synthetic_farms(n_farms: int, seed: int, belarus_share: float) -> gpd.GeoDat
 def oblast_table(lang: str = "en") -> pd.DataFrame:
     """Oblast figures for the side table, with names in the chosen language."""
     o = oblasts()
-    name = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
+    name = name_column(lang)
     return pd.DataFrame(
         {
             "iso": o["iso"],

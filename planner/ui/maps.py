@@ -17,10 +17,10 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from planner.i18n import name_column
 from planner.ui import cache
 
 KZ_VIEW = pdk.ViewState(latitude=48.2, longitude=67.5, zoom=3.3, pitch=0)
-NAME_COLUMN = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
 DEFAULT_TOOLTIP: Mapping[str, str] = MappingProxyType({"html": "{label}"})
 
 
@@ -79,7 +79,7 @@ def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
         {
             "lon": o["lon"],
             "lat": o["lat"],
-            "label": o[NAME_COLUMN.get(lang, "name_en")].astype(str),
+            "label": o[name_column(lang)].astype(str),
             "iso": o["iso"],
         }
     )
