@@ -1,14 +1,11 @@
-"""Streamlit entry point: ``streamlit run app.py`` (or ``planner app``).
+"""Streamlit entry point of a checkout: ``streamlit run app.py`` (``planner app`` does the same).
 
-Thin by design. ``streamlit run`` finds the ASGI app below and serves the app's script,
-``planner/ui/main.py``; the app's start-up hook prepares the first map in the background
-while the browser loads (see :mod:`planner.ui.server`).
+Thin by design: the app object lives in :mod:`planner.ui.entry`, the script that
+``planner app`` serves (inside the package, so that it also works from an installed wheel).
 """
 
 from __future__ import annotations
 
-import streamlit as st
+from planner.ui.entry import app
 
-from planner.ui.server import PAGE_SCRIPT, lifespan
-
-app = st.App(PAGE_SCRIPT, lifespan=lifespan)
+__all__ = ["app"]

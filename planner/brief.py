@@ -47,7 +47,7 @@ _KEYS: dict[str, str] = {
     "share_within_3h": "brief_share_within_3h",
     "covered_demand_share": "kpi_covered",
     "total_demand": "brief_total_demand",
-    "n_unserved_farms": "kpi_unserved",
+    "n_unserved_farms": "brief_n_unserved_farms",
     "objective": "kpi_objective",
     "sites": "kpi_open",
     "col_site": "col_site",

@@ -34,6 +34,13 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+# Streamlit options of `planner app`, the same as the repository's .streamlit/config.toml
+# (which `streamlit run app.py` reads from the current folder only): users see no Deploy
+# button or developer menu, and no usage statistics are sent (the tool must work offline).
+STREAMLIT_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("client.toolbarMode", "viewer"),
+    ("browser.gatherUsageStats", "false"),
+)
 
 
 def _progress_printer(stream: TextIO) -> Callable[[Progress], None]:
@@ -162,12 +169,13 @@ def _cmd_check_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    app = Path(__file__).resolve().parents[1] / "app.py"
+    # The entry script ships in the package (planner/ui/entry.py), so this works from a wheel.
+    # Found by path, not imported: only planner/ui may load streamlit.
+    app = Path(__file__).resolve().parent / "ui" / "entry.py"
     if not app.exists():
-        sys.stderr.write(f"error: {app} not found; run `planner app` from a source checkout.\n")
+        sys.stderr.write(f"error: {app} not found; reinstall the package (`pip install .`).\n")
         return EXIT_INVALID
-    # Headless: no first-run e-mail prompt; streamlit prints the URL to open. No usage
-    # statistics are sent (the tool must work offline).
+    # Headless: no first-run e-mail prompt; streamlit prints the URL to open.
     cmd = [
         sys.executable,
         "-m",
@@ -178,9 +186,9 @@ def _cmd_app(args: argparse.Namespace) -> int:
         str(args.port),
         "--server.headless",
         "true",
-        "--browser.gatherUsageStats",
-        "false",
     ]
+    for option, value in STREAMLIT_OPTIONS:
+        cmd += [f"--{option}", value]
     if args.address:
         cmd += ["--server.address", args.address]
     sys.stderr.write(f"Starting the planner app on http://localhost:{args.port} …\n")

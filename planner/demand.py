@@ -29,13 +29,12 @@ from dataclasses import dataclass, fields
 from typing import Final, Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from planner._types import FloatArray
 from planner.errors import ValidationError
 
 Machine = Literal["tractor", "combine"]
-FloatArray = npt.NDArray[np.float64]
 
 WEEKS_PER_YEAR: Final[int] = 52
 AGE_CLASSES: Final[tuple[str, str, str]] = ("0_10", "10_17", "17p")

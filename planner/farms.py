@@ -46,12 +46,10 @@ import pandas as pd
 import shapely
 
 from planner import geodata
+from planner._types import FloatArray, IntArray
 from planner.errors import ValidationError
 from planner.io import BELARUS_BRANDS, ValidationReport, validate_farms
 from planner.travel import nearest_point
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 TRACTOR_AGE_SHARES: Final[tuple[float, float, float]] = (0.20, 0.15, 0.65)
 """Tractor shares in age classes 0-10, 10-17 and >17 years.

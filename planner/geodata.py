@@ -6,9 +6,12 @@ each one from its packaged source). The loaders here are the only way the planne
 files: each checks the file's sha256 against the manifest and the columns against the schema
 below, and returns a GeoDataFrame in EPSG:4326.
 
-The folder is ``GEODATA_DIR`` (the repository's ``geodata/``) unless the environment variable
-``PLANNER_GEODATA_DIR`` names another folder with the same layout; it is read at every call,
-so nothing here is module state.
+The folder is ``GEODATA_DIR`` unless the environment variable ``PLANNER_GEODATA_DIR`` names
+another folder with the same layout; the variable is read at every call, so nothing here is
+module state. ``GEODATA_DIR`` is ``planner/_geodata`` inside an installed wheel (the build maps
+the repository's top-level ``geodata/`` there, see ``setup.py``), found with
+:mod:`importlib.resources`, else the ``geodata/`` folder beside ``planner/`` in a checkout or an
+editable install.
 
 Datasets
 --------
@@ -29,6 +32,7 @@ rail_entry_points
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import json
 import os
 import tomllib
@@ -46,8 +50,21 @@ from pyproj import Transformer
 
 from planner.errors import GeodataError, ValidationError
 
-GEODATA_DIR: Final[Path] = Path(__file__).resolve().parents[1] / "geodata"
-"""Default location of the embedded data: the repository's ``geodata/`` folder."""
+PACKAGED_GEODATA: Final[str] = "_geodata"
+"""Subpackage of ``planner`` that holds the embedded data in a wheel (built from ``geodata/``)."""
+
+
+def _default_geodata_dir() -> Path:
+    """Return ``planner/_geodata`` when the package ships it, else the checkout's ``geodata/``."""
+    packaged = importlib.resources.files("planner") / PACKAGED_GEODATA
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "geodata"
+
+
+GEODATA_DIR: Final[Path] = _default_geodata_dir()
+"""Default location of the embedded data: ``planner/_geodata`` in an installed wheel, else the
+repository's top-level ``geodata/`` folder (checkout, editable install)."""
 
 GEODATA_ENV_VAR: Final[str] = "PLANNER_GEODATA_DIR"
 """Environment variable that, when set, replaces ``GEODATA_DIR`` (read at call time)."""
@@ -172,8 +189,11 @@ def load_manifest() -> dict[str, DatasetInfo]:
     path = geodata_dir() / "MANIFEST.toml"
     if not path.is_file():
         msg = (
-            f"geodata manifest not found at {path}. Run from a full checkout of the repository "
-            f"or point `{GEODATA_ENV_VAR}` at a folder holding MANIFEST.toml and its files."
+            f"geodata manifest not found at {path}. The planner reads its embedded data from "
+            f"`planner/{PACKAGED_GEODATA}` in an installed package or from `geodata/` beside "
+            "`planner/` in a checkout: reinstall the package (`pip install .`), restore the "
+            f"folder from git, or point `{GEODATA_ENV_VAR}` at a folder holding MANIFEST.toml "
+            "and its files."
         )
         raise GeodataError(msg)
     try:

@@ -32,13 +32,11 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from planner._types import FloatArray
 from planner.demand import AGE_CLASSES, DemandParameters, Machine
 from planner.errors import ValidationError
-
-FloatArray = npt.NDArray[np.float64]
 
 _CLASS_WIDTH_YEARS: Final[tuple[float, float]] = (10.0, 7.0)
 """Widths of age classes 0-10 and 10-17 years (the >17 class is open)."""

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from planner._types import FloatArray, IntArray
 from planner.demand import (
     SOUTH_OBLASTS,
     WEEKS_PER_YEAR,
@@ -37,9 +38,6 @@ from planner.demand import (
     weekly_profile,
 )
 from planner.errors import ValidationError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 Region = Literal["north", "south"]
 CalendarChoice = Literal["auto", "north", "south"]

@@ -148,11 +148,13 @@ def oblast_breakdown(tables: ResultTables, lang: str = "en") -> pd.DataFrame:
     open_sites = tables.sites.loc[tables.sites["status"] != "closed"]
     out["open_sites"] = open_sites.groupby("oblast_iso").size().reindex(out.index).fillna(0)
     demand = out["demand"].where(out["demand"] > 0)
-    out["served_share"] = (out["served_demand"] / demand).round(4)
+    # Six decimals (as in summary.json): the brief rounds these again to 0.1 %, and a
+    # four-decimal value rounded again can be off by more than half a display unit.
+    out["served_share"] = (out["served_demand"] / demand).round(6)
     out["mean_travel_km"] = (
         out["km_x_demand"] / out["served_demand"].where(out["served_demand"] > 0)
     ).round(1)
-    out["share_within_3h"] = (out["within_3h"] / demand).round(4)
+    out["share_within_3h"] = (out["within_3h"] / demand).round(6)
     names = load_oblasts()
     col = name_column(lang)
     name_of = dict(zip(names["iso"].astype(str), names[col].astype(str), strict=True))

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from planner._types import FloatArray, IntArray
 from planner.errors import ValidationError
 
 WGS84_A_M = 6_378_137.0
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
 CostUnit = Literal["km", "min"]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,14 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_check() -> None:
-    res = _run(str(BIN / "ruff"), "check", "planner", "app.py", "tests", "bench", "geodata")
+    res = _run(
+        str(BIN / "ruff"), "check", "planner", "app.py", "setup.py", "tests", "bench", "geodata"
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_ruff_format() -> None:
-    res = _run(str(BIN / "ruff"), "format", "--check", "planner", "app.py", "tests")
+    res = _run(str(BIN / "ruff"), "format", "--check", "planner", "app.py", "setup.py", "tests")
     assert res.returncode == 0, res.stdout + res.stderr
 
 

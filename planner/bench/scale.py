@@ -62,7 +62,7 @@ from planner.geodata import load_settlements
 from planner.models._base import CostMatrix, FloatArray, IntArray, SiteData, SolveOptions
 from planner.models.cflp import CFLP
 from planner.models.check import check_solution
-from planner.models.coverage import MCLP
+from planner.models.mclp import MCLP
 from planner.models.pmedian import PMedian
 from planner.travel import TravelModel, unit_vectors
 

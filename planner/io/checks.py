@@ -16,6 +16,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from planner import geodata
+from planner._types import BoolArray, FloatArray
 from planner.errors import ValidationError
 from planner.io.columns import (
     _DEMAND_COLUMNS,
@@ -45,8 +46,6 @@ from planner.io.columns import (
 from planner.io.readers import read_table
 from planner.io.report import (
     _SEPARATOR_NAMES,
-    BoolArray,
-    FloatArray,
     Kind,
     Limits,
     Problem,

@@ -11,8 +11,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from planner._types import BoolArray, FloatArray
 from planner.errors import ValidationError
-from planner.io.report import BoolArray, FloatArray, Kind
+from planner.io.report import Kind
 
 # --------------------------------------------------------------------------- column aliases
 

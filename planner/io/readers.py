@@ -20,6 +20,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from planner import geodata
+from planner._types import FloatArray
 from planner.errors import ValidationError
 from planner.io.columns import (
     _GEO_PREFIX,
@@ -39,7 +40,7 @@ from planner.io.columns import (
     _has_required,
     _match_columns,
 )
-from planner.io.report import FloatArray, Kind, Limits, ReadInfo, _format_rows
+from planner.io.report import Kind, Limits, ReadInfo, _format_rows
 
 # --------------------------------------------------------------------------- sniffing
 

@@ -7,13 +7,9 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import geopandas as gpd
-import numpy as np
-import numpy.typing as npt
 
 from planner.errors import ValidationError
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 Kind = Literal["farms", "sites"]
 
 

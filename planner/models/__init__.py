@@ -29,9 +29,10 @@ from planner.models._base import (
 )
 from planner.models.cflp import CFLP
 from planner.models.check import CheckReport, check_solution
-from planner.models.coverage import MCLP, SetCover
+from planner.models.mclp import MCLP
 from planner.models.pcenter import PCenter
 from planner.models.pmedian import PMedian
+from planner.models.setcover import SetCover
 
 __all__ = [
     "CFLP",

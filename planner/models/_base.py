@@ -25,11 +25,36 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from planner._types import BoolArray, FloatArray, IntArray
 from planner.errors import ValidationError
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+__all__ = [
+    "BACKENDS",
+    "EXACT_CHUNK",
+    "Alternative",
+    "Backend",
+    "BoolArray",
+    "CancelToken",
+    "Clock",
+    "CostMatrix",
+    "ExactCost",
+    "FloatArray",
+    "IntArray",
+    "LocationProblem",
+    "ModelKind",
+    "Progress",
+    "SiteData",
+    "Solution",
+    "SolveOptions",
+    "Status",
+    "as_cost_matrix",
+    "as_weights",
+    "relative_gap",
+]
+
+ExactCost = Callable[[IntArray, IntArray], FloatArray]
+"""(rows, sites) -> dense ``len(rows) x len(sites)`` array of true travel costs."""
+EXACT_CHUNK = 200_000  # matrix cells per exact-cost call (p-median and CFLP)
 
 Backend = Literal["auto", "highs", "scip", "cp-sat", "heuristic"]
 BACKENDS: tuple[Backend, ...] = ("auto", "highs", "scip", "cp-sat", "heuristic")

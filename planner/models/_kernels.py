@@ -1,7 +1,7 @@
 """Compiled inner loops of the Lagrangian relaxation (numba).
 
-The subgradient method of :mod:`planner.models._lagrangian` evaluates, per iteration and
-for multipliers ``u`` on a :class:`~planner.models._heuristics.SparseInstance`::
+The subgradient method of :mod:`planner.models.pmedian._lagrangian` evaluates, per iteration and
+for multipliers ``u`` on a :class:`~planner.models.pmedian._heuristics.SparseInstance`::
 
     base  = sum_i u_i + min(0, bw_i - u_i)
     rho_j = f_j + sum_{i lists j} min(0, wc_ij - u_i)          (site prices)
@@ -13,17 +13,21 @@ iteration therefore costs O(rows + entries with a negative reduced cost), not O(
 entries) -- long site lists (what a strong bound needs at scale) are almost free.
 
 numba compiles the loops on first use (cached on disk next to this module when it is
-writable); :func:`kernels` returns them. Numpy versions with the same results are kept as
-the reference (:func:`lagrangian_pass_numpy`, :func:`subgradient_numpy`) for the tests;
+writable, else in numba's per-user cache directory); :func:`kernels` returns them and
+:func:`warm` compiles (or loads from the disk cache) every loop for the argument types the
+solvers pass, without running them -- the app calls it at server start, so a fresh checkout
+or a wheel install, which has no disk cache yet, does not compile on the first solve. Numpy
+versions with the same results are kept as the reference (:func:`lagrangian_pass_numpy`,
+:func:`subgradient_numpy`) for the tests;
 ``assigned_cost`` (the objective of an open set) is checked against
-:func:`planner.models._heuristics.assign_nearest`.
+:func:`planner.models.pmedian._heuristics.assign_nearest`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -213,6 +217,34 @@ def kernels() -> Kernels:
         cflp_knapsack=cast(CflpKnapsackFn, jit(_cflp_knapsack_py)),
         cflp_served=cast(CflpServedFn, jit(_cflp_served_py)),
     )
+
+
+PMEDIAN_KERNELS = ("lagrangian_pass", "subgradient")
+"""The kernels a solve of the default scenario (p-median) calls."""
+
+
+def warm(names: tuple[str, ...] = Kernels._fields) -> None:
+    """Compile the named kernels for the argument types the solvers pass (nothing is run).
+
+    Without a disk cache all five cost about 4 s of CPU (numba's import, type inference and
+    LLVM), with one about 1.4 s (mostly the import); kernels compiled before in the process
+    return at once. A solve calling a kernel with these types then uses the compiled code.
+    """
+    k = kernels()
+    # numba's typeof, through a dispatcher (numba is imported by kernels() alone)
+    typeof = cast(Callable[[object], object], cast(Any, k.lagrangian_pass).typeof_pyval)
+    i = typeof(np.zeros(1, dtype=np.int64))
+    f = typeof(np.zeros(1, dtype=np.float64))
+    b = typeof(np.zeros(1, dtype=np.bool_))
+    signatures = {
+        "lagrangian_pass": (i, i, f, f, f, f, f),
+        "subgradient": (i, i, f, f, f, b, f),
+        "assigned_cost": (i, i, f, f, b),
+        "cflp_knapsack": (i, i, f, f, f, f, f, f),
+        "cflp_served": (i, i, f, b, f, f),
+    }
+    for name in names:
+        cast(Any, getattr(k, name)).compile(signatures[name])  # a numba dispatcher
 
 
 def lagrangian_pass_numpy(  # noqa: PLR0917 -- mirrors the kernel

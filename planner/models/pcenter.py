@@ -31,7 +31,7 @@ LB = max_i min_j v_ij and the best solution found; each feasible answer moves th
 to the *achieved* objective, each proven infeasibility moves the lower end (the bound). (B1)
 is answered by the greedy cover first and only then by the MIP (feasibility mode) on the
 reduced instance (identical rows merged, essential and dominated columns handled, see
-:mod:`planner.models.coverage`). ``method="mip"`` solves (P1)-(P7) directly instead; it is
+:mod:`planner.models.setcover`). ``method="mip"`` solves (P1)-(P7) directly instead; it is
 kept for comparison (see the module's benchmark notes in the report) and for small problems.
 
 Assignment: each reachable row goes to its nearest open site (capacitated: the site chosen
@@ -46,8 +46,10 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from planner.errors import ValidationError
+from planner.models._assign_mip import build_assign_mip
 from planner.models._base import (
     BoolArray,
     Clock,
@@ -64,28 +66,20 @@ from planner.models._base import (
     relative_gap,
 )
 from planner.models._build import GeoBuildMixin
-from planner.models.coverage import (
-    CoverCore,
-    MatrixMip,
-    build_assign_mip,
+from planner.models._cover_sets import coverage_sets, csr_rows, reachable_rows
+from planner.models._decision import with_decision_support
+from planner.models._mip import MatrixMip, clock_limits, lp_bound, solve_mip
+from planner.models._shared import (
     choose_backend,
-    cover_mip,
-    coverage_sets,
-    csr_rows,
-    greedy_cover,
     infeasible_solution,
-    lp_bound,
     make_solution,
     nearest_open,
     new_sites_for_p,
     pad_open,
     pair_costs,
-    reachable_rows,
-    reduce_cover,
     site_mask,
-    solve_mip,
-    with_decision_support,
 )
+from planner.models.setcover import CoverCore, cover_mip, greedy_cover, reduce_cover
 
 Method = Literal["auto", "binary_search", "mip"]
 
@@ -690,12 +684,14 @@ class PCenter(GeoBuildMixin):
             )
         mip = cover_mip(core, (0, k), zero_objective=False)
         if backend == "heuristic":
-            lb = lp_bound(mip, clock, clock.remaining_s)
+            lb = lp_bound(mip, **clock_limits(clock, clock.remaining_s, keep_margin=False))
             if np.isfinite(lb) and lb > k + 1e-6:
                 return "infeasible", None, "lp"
             return "unknown-heuristic", None, "lp"
         feas = replace(mip, objective=np.zeros(core.n_cand))
-        res = solve_mip(feas, backend, clock, time_limit_s=clock.remaining_s, feasibility_only=True)
+        res = solve_mip(
+            feas, backend=backend, **clock_limits(clock, clock.remaining_s), feasibility_only=True
+        )
         if res.values is not None:
             cols = np.flatnonzero(res.values > 0.5)  # noqa: PLR2004
             return (
@@ -737,7 +733,10 @@ class PCenter(GeoBuildMixin):
             fixed_open=fixed_open,
         )
         res = solve_mip(
-            model.mip, backend, clock, time_limit_s=clock.remaining_s, feasibility_only=True
+            model.mip,
+            backend=backend,
+            **clock_limits(clock, clock.remaining_s),
+            feasibility_only=True,
         )
         if res.values is None:
             return None
@@ -745,8 +744,6 @@ class PCenter(GeoBuildMixin):
 
     def _solve_direct(self, k: int, clock: Clock, stats: dict[str, float | int | str]) -> Solution:
         """(P1)-(P7) as one MIP (columns: y, x, z)."""
-        import scipy.sparse as sp  # noqa: PLC0415
-
         problem, opts = self.problem, clock.options
         costs, sites = problem.costs, problem.sites
         vals = self._values()
@@ -798,7 +795,7 @@ class PCenter(GeoBuildMixin):
             mip = replace(
                 mip, upper=np.ceil(mip.upper), integer=np.ones(mip.n_cols, dtype=np.bool_)
             )
-        res = solve_mip(mip, backend, clock, time_limit_s=clock.remaining_s)
+        res = solve_mip(mip, backend=backend, **clock_limits(clock, clock.remaining_s))
         if res.values is None:
             if res.infeasible:
                 return infeasible_solution(

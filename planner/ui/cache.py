@@ -6,6 +6,7 @@ Cached values are treated as read-only by every page: Streamlit shares them acro
 from __future__ import annotations
 
 import dataclasses
+import threading
 import tomllib
 
 import geopandas as gpd
@@ -88,8 +89,20 @@ def synthetic_farms(n_farms: int, seed: int, belarus_share: float) -> gpd.GeoDat
     return out
 
 
+@st.cache_resource(show_spinner=False)
+def first_page_sent() -> threading.Event:
+    """Return the event set once a session has been sent the Explore page (shared).
+
+    :func:`oblast_table` sets it: the oblast table is the Explore page's last element. The
+    server's start-up warm-up waits for it before preparing the first solve, so that work
+    does not compete with the first page (:mod:`planner.ui.server`).
+    """
+    return threading.Event()
+
+
 def oblast_table(lang: str = "en") -> pd.DataFrame:
     """Oblast figures for the side table, with names in the chosen language."""
+    first_page_sent().set()
     o = oblasts()
     name = name_column(lang)
     return pd.DataFrame(

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pydeck as pdk
 import shapely
@@ -72,18 +73,187 @@ def outline_layers() -> list[pdk.Layer]:
     ]
 
 
-def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
-    """Oblast administrative centres with labels in the chosen language."""
+# Oblast labels: small enough for the country view, and moved off the open-site markers.
+LABEL_SIZE_PX = 11
+LABEL_GAP_PX = 5.0
+# width of one glyph of deck.gl's default monospace font, in font sizes (Cyrillic glyphs come
+# from a wider fallback font: measured 0.6 and 0.7 in Debian's chromium)
+_GLYPH_WIDTH_EM = 0.6
+_WIDE_GLYPH_WIDTH_EM = 0.7
+_EARTH_CIRCUMFERENCE_M = 40_075_016.686
+# short forms of the words every Russian / Kazakh oblast name repeats
+_SHORT_FORMS: tuple[tuple[str, str], ...] = (
+    ("область", "обл."),
+    ("облысы", "обл."),
+    ("город ", "г. "),
+    ("қаласы", "қ."),
+)
+# where a label may go relative to its oblast centre: direction of the pixel offset, text
+# anchor, baseline, and a small cost so that "above" wins when every side is free; each is
+# tried at growing distances (LABEL_STEPS_PX) to clear a marker drawn on the centre itself
+_PLACEMENTS: tuple[tuple[str, float, float, str, str, float], ...] = (
+    ("above", 0.0, -1.0, "middle", "bottom", 0.0),
+    ("below", 0.0, 1.0, "middle", "top", 0.1),
+    ("right", 1.0, 0.0, "start", "center", 0.2),
+    ("left", -1.0, 0.0, "end", "center", 0.3),
+)
+LABEL_STEPS_PX: tuple[float, ...] = (LABEL_GAP_PX, 9.0, 13.0, 17.0, 21.0, 25.0, 29.0)
+_FAR_COST_PER_PX = 0.02
+
+
+def short_place_name(name: str) -> str:
+    """Return an oblast name with "область"/"облысы"/"город"/"қаласы" abbreviated."""
+    for long, short in _SHORT_FORMS:
+        name = name.replace(long, short)
+    return name
+
+
+def mercator_px(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, zoom: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return deck.gl's Web-Mercator pixel coordinates (512-px world at zoom 0)."""
+    world = 512.0 * 2.0**zoom
+    lon_ = np.asarray(lon, dtype=np.float64)
+    lat_ = np.radians(np.asarray(lat, dtype=np.float64))
+    x = (lon_ + 180.0) / 360.0 * world
+    y = (1.0 - np.log(np.tan(np.pi / 4.0 + lat_ / 2.0)) / np.pi) / 2.0 * world
+    return x, y
+
+
+def label_width_px(text: str, size_px: float = LABEL_SIZE_PX) -> float:
+    """Return the drawn width of a label in pixels (estimated from its glyphs)."""
+    wide = sum(1 for ch in text if not ch.isascii())
+    return size_px * (_GLYPH_WIDTH_EM * (len(text) - wide) + _WIDE_GLYPH_WIDTH_EM * wide)
+
+
+def _label_box(
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    *,
+    place: tuple[str, float, float, str, str, float],
+    gap: float,
+) -> tuple[float, float, float, float]:
+    """Return (left, top, right, bottom) of a label drawn at ``place``, ``gap`` px from (x, y)."""
+    _, ux, uy, anchor, baseline, _ = place
+    dx, dy = ux * gap, uy * gap
+    left = {"middle": x + dx - width / 2, "start": x + dx, "end": x + dx - width}[anchor]
+    top = {"bottom": y + dy - height, "top": y + dy, "center": y + dy - height / 2}[baseline]
+    return left, top, left + width, top + height
+
+
+def _circle_overlap(
+    box: tuple[float, float, float, float], cx: float, cy: float, r: float
+) -> float:
+    """Return how deep (px) a circle reaches into a box (0 when apart)."""
+    left, top, right, bottom = box
+    nx = min(max(cx, left), right)
+    ny = min(max(cy, top), bottom)
+    return max(0.0, r - float(np.hypot(cx - nx, cy - ny)))
+
+
+def _box_overlap(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> float:
+    """Return the overlap area of two boxes in px²."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(0.0, w) * max(0.0, h)
+
+
+def label_placements(
+    points: pd.DataFrame, markers: pd.DataFrame | None, zoom: float, size_px: float = LABEL_SIZE_PX
+) -> pd.DataFrame:
+    """Place each label above, below, right or left of its point, off the markers.
+
+    Parameters
+    ----------
+    points
+        Columns ``lon``, ``lat`` and ``label`` (the text drawn).
+    markers
+        Circles to keep clear: ``lon``, ``lat`` and ``radius`` in metres (None: none).
+    zoom
+        The map's zoom (the labels are placed for it; other zooms keep the same offsets).
+    size_px
+        Font size of the labels.
+
+    Returns
+    -------
+    placements
+        Columns ``place`` (``above``/``below``/``right``/``left``), ``offset`` ([dx, dy] px),
+        ``anchor`` and ``baseline`` (deck.gl TextLayer text anchor and alignment baseline),
+        and ``overlap`` (px a marker still reaches into the label; 0 when clear), in the
+        order of ``points``.
+    """
+    px, py = mercator_px(points["lon"], points["lat"], zoom)
+    circles: list[tuple[float, float, float]] = []
+    if markers is not None and len(markers):
+        mx, my = mercator_px(markers["lon"], markers["lat"], zoom)
+        m_per_px = (
+            _EARTH_CIRCUMFERENCE_M
+            * np.cos(np.radians(markers["lat"].to_numpy(dtype=np.float64)))
+            / (512.0 * 2.0**zoom)
+        )
+        radius = markers["radius"].to_numpy(dtype=np.float64) / m_per_px + 1.5  # + outline
+        circles = list(zip(mx.tolist(), my.tolist(), radius.tolist(), strict=True))
+    placed: list[tuple[float, float, float, float]] = []
+    rows: list[dict[str, Any]] = []
+    for x, y, text in zip(px.tolist(), py.tolist(), points["label"].astype(str), strict=True):
+        width = label_width_px(text, size_px)
+        scored = []
+        for place in _PLACEMENTS:
+            for gap in LABEL_STEPS_PX:
+                box = _label_box(x, y, width, size_px, place=place, gap=gap)
+                depth = sum(_circle_overlap(box, cx, cy, r) for cx, cy, r in circles)
+                crowd = sum(_box_overlap(box, other) for other in placed) / size_px
+                cost = depth + crowd + place[5] + _FAR_COST_PER_PX * (gap - LABEL_GAP_PX)
+                scored.append((cost, depth, gap, place))
+        _, depth, gap, place = min(scored, key=lambda c: c[0])
+        placed.append(_label_box(x, y, width, size_px, place=place, gap=gap))
+        rows.append(
+            {
+                "place": place[0],
+                "offset": [place[1] * gap, place[2] * gap],
+                "anchor": place[3],
+                "baseline": place[4],
+                "overlap": depth,
+            }
+        )
+    return pd.DataFrame(rows, index=points.index)
+
+
+def oblast_layers(
+    lang: str = "en", *, avoid: pd.DataFrame | None = None, zoom: float | None = None
+) -> list[pdk.Layer]:
+    """Oblast administrative centres with labels in the chosen language.
+
+    Parameters
+    ----------
+    lang
+        Language of the labels (Russian and Kazakh names are abbreviated: "обл.").
+    avoid
+        Markers the labels should not cover: ``lon``, ``lat``, ``radius`` (m).
+    zoom
+        Zoom of the map (default: the country view).
+
+    Returns
+    -------
+    layers
+        The centres (dots) and their labels.
+    """
     o = cache.oblasts()
     df = pd.DataFrame(
         {
             "lon": o["lon"],
             "lat": o["lat"],
-            "label": o[name_column(lang)].astype(str),
+            "label": o[name_column(lang)].astype(str).map(short_place_name),
             "iso": o["iso"],
         }
     )
     df = escape_columns(df, ["label", "iso"])
+    where = label_placements(df, avoid, float(KZ_VIEW.zoom if zoom is None else zoom))
+    labels = pd.concat([df, where.loc[:, ["offset", "anchor", "baseline"]]], axis=1)
     return [
         pdk.Layer(
             "ScatterplotLayer",
@@ -97,13 +267,15 @@ def oblast_layers(lang: str = "en") -> list[pdk.Layer]:
         ),
         pdk.Layer(
             "TextLayer",
-            data=df,
+            data=labels,
             id="oblast-labels",
             get_position=["lon", "lat"],
             get_text="label",
-            get_size=12,
+            get_size=LABEL_SIZE_PX,
             get_color=[40, 40, 40, 230],
-            get_pixel_offset=[0, -14],
+            get_pixel_offset="offset",
+            get_text_anchor="anchor",
+            get_alignment_baseline="baseline",
             # A plain string would be read by pydeck as an accessor expression and break the
             # layer; String() keeps it literal ("auto" = every glyph used, Cyrillic included).
             character_set=pdk.types.String("auto"),
@@ -155,9 +327,20 @@ def farm_site_lines(cells: pd.DataFrame, layer_id: str) -> pdk.Layer:
     )
 
 
-def context_layers(lang: str = "en") -> list[pdk.Layer]:
-    """Outline + oblast centres and labels."""
-    return [*outline_layers(), *oblast_layers(lang)]
+def context_layers(
+    lang: str = "en",
+    *,
+    avoid: pd.DataFrame | None = None,
+    zoom: float | None = None,
+    under_labels: list[pdk.Layer] | None = None,
+) -> list[pdk.Layer]:
+    """Outline + oblast centres and labels (off the ``avoid`` markers: :func:`oblast_layers`).
+
+    ``under_labels`` (a result's lines and markers) are drawn above the outline and the
+    centres but below the labels, so the labels stay legible where they cross a line.
+    """
+    centres, labels = oblast_layers(lang, avoid=avoid, zoom=zoom)
+    return [*outline_layers(), centres, *(under_labels or []), labels]
 
 
 def grid_demand(

@@ -27,7 +27,7 @@ from planner import agri, export, scenarios
 from planner.errors import PlannerError
 from planner.i18n import format_number
 from planner.scenarios import Scenario
-from planner.ui import maps, solving, state
+from planner.ui import maps, solving, state, views
 from planner.ui.i18n import labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 from planner.ui.network_views import (
@@ -36,6 +36,7 @@ from planner.ui.network_views import (
     network_layers,
     openings_table,
     per_year_table,
+    site_markers,
     weekly_figure,
     year_sites,
 )
@@ -77,6 +78,7 @@ NET_JOB = "net_job"
 NET_RESULT = "net_result"
 NET_ERROR = "net_error"
 NET_SAVED = "net_saved_inputs"
+NET_MAP_ZOOM = 3.4
 
 INPUT_KEYS: tuple[str, ...] = (
     NET_N_FARMS,
@@ -485,29 +487,22 @@ def _kpis(result: dict[str, Any]) -> None:
         f"{t('gap')}: {pct(s.get('gap'), 2)} · "
         f"{t('net_kpi_year', year=last)}"
     )
-    c = st.columns(6)
+    # four tiles a row: every label and value stays whole at 1280 px in all three languages
+    c = list(st.columns(4))
     c[0].metric(t("net_plants"), num(s.get("n_plants")))
     c[1].metric(t("net_centres"), num(s.get("n_centres")))
     c[2].metric(t("net_combine_centres"), num(s.get("n_combine_centres")))
     c[3].metric(t("net_vans_n"), num(s.get("n_vans")))
-    c[4].metric(t("net_served"), pct(s.get("served_demand_share")))
-    c[5].metric(t("net_van_share"), pct(s.get("van_served_share")))
-    c = st.columns(6)
-    c[0].metric(t("kpi_mean"), num(s.get("mean_travel_km"), 1))
-    c[1].metric(t("kpi_3h"), pct(s.get("share_within_3h")))
+    c = list(st.columns(4))
+    c[0].metric(t("net_served"), pct(s.get("served_demand_share")))
+    c[1].metric(t("net_van_share"), pct(s.get("van_served_share")))
     c[2].metric(t("net_van_machines"), num(s.get("van_served_machines")))
     c[3].metric(t("net_unserved_machines"), num(s.get("unserved_machines")))
-    if s.get("objective_mode") == "cost":
-        c[4].metric(
-            t("net_objective_bn"),
-            num((s.get("objective") or 0) / 1e9, 2),
-            help=str(s.get("objective_unit", "")),
-        )
-    else:
-        c[4].metric(
-            t("kpi_objective"), num(s.get("objective")), help=str(s.get("objective_unit", ""))
-        )
-    c[5].metric(t("gap"), pct(s.get("gap"), 2))
+    c = list(st.columns([1, 1, 2]))  # the objective's label and value are long
+    c[0].metric(t("kpi_mean"), num(s.get("mean_travel_km"), 1))
+    c[1].metric(t("kpi_3h"), pct(s.get("share_within_3h")))
+    with c[2]:
+        views.objective_metric(s, "")
 
 
 def _results() -> None:
@@ -535,8 +530,14 @@ def _results() -> None:
     show = set(st.session_state.get(NET_MAP_LAYERS) or [])
     c_map, c_side = st.columns([3, 2])
     with c_map:
-        layers = [*maps.context_layers(lg), *network_layers(result, int(year), show, lg)]
-        st.pydeck_chart(maps.deck(layers, zoom=3.4), key=NET_MAP, height=580)
+        # the oblast labels keep clear of the plants and service centres
+        layers = maps.context_layers(
+            lg,
+            avoid=site_markers(result, int(year)),
+            zoom=NET_MAP_ZOOM,
+            under_labels=network_layers(result, int(year), show, lg),
+        )
+        st.pydeck_chart(maps.deck(layers, zoom=NET_MAP_ZOOM), key=NET_MAP, height=580)
         st.caption(t("net_map_legend"))
     with c_side:
         st.plotly_chart(breakdown_figure(result["breakdown"]), key="net_breakdown_chart")

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
@@ -30,6 +31,7 @@ SERVED_COLORS: MappingProxyType[str, tuple[int, ...]] = MappingProxyType(
 MACHINE_COLORS: MappingProxyType[str, tuple[int, ...]] = MappingProxyType(
     {"tractor": (192, 57, 43, 200), "combine": (211, 160, 0, 210)}
 )
+PLANT_HALF_KM = 60.0  # plants are squares this many km from centre to side
 
 
 # -- results: tables for one year ---------------------------------------------------------------
@@ -123,6 +125,27 @@ def _square(lon: float, lat: float, half_km: float) -> list[list[float]]:
 
 
 # -- results: map -------------------------------------------------------------------------------
+
+
+def _centre_radius_m(load: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Marker radius (m) of service centres, scaled by load."""
+    top = max(float(load.max()) if len(load) else 1.0, 1e-9)
+    return 9000 + 45000 * np.sqrt(load / top)
+
+
+def site_markers(result: dict[str, Any], year: int) -> pd.DataFrame:
+    """Plants and service centres of ``year`` as circles (``lon``, ``lat``, ``radius`` m).
+
+    The map's oblast labels keep clear of them (a plant's square counts as its outer circle).
+    """
+    sites = year_sites(result, year)
+    is_plant = (sites["role"] == "assembly_plant").to_numpy()
+    radius = np.full(len(sites), PLANT_HALF_KM * 1000.0 * np.sqrt(2.0))
+    load = sites["load"].to_numpy(dtype=np.float64)
+    radius[~is_plant] = _centre_radius_m(load[~is_plant])
+    return pd.DataFrame(
+        {"lon": sites["lon"].to_numpy(), "lat": sites["lat"].to_numpy(), "radius": radius}
+    )
 
 
 def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -> list[pdk.Layer]:
@@ -269,12 +292,11 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
                 )
             )
     if len(centres):
-        top = max(float(centres["load"].max()), 1e-9)
         cd = pd.DataFrame(
             {
                 "lon": centres["lon"].to_numpy(),
                 "lat": centres["lat"].to_numpy(),
-                "radius": 9000 + 45000 * np.sqrt(centres["load"].to_numpy() / top),
+                "radius": _centre_radius_m(centres["load"].to_numpy(dtype=np.float64)),
                 "color": [
                     list(CAPABILITY_COLORS.get(str(c), CAPABILITY_COLORS["tractor"]))
                     for c in centres["capability"]
@@ -307,7 +329,7 @@ def network_layers(result: dict[str, Any], year: int, show: set[str], lg: str) -
         pdf = pd.DataFrame(
             {
                 "polygon": [
-                    _square(float(x), float(y), 60.0)
+                    _square(float(x), float(y), PLANT_HALF_KM)
                     for x, y in zip(plants["lon"], plants["lat"], strict=True)
                 ],
                 "color": [

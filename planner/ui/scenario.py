@@ -24,6 +24,9 @@ from planner.ui.i18n import labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
 KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
+# A cflp scenario needs a fixed cost or a capacity; the editor's default has neither, so
+# switching to cflp takes the fixed cost of this built-in scenario.
+_CFLP_COSTS_FROM = "capacitated"
 P_KINDS = ("p_median", "mclp", "p_center")
 DEFAULT_DEMAND = DemandParameters()
 BACKENDS = ("auto", "highs", "scip", "cp-sat", "heuristic")
@@ -319,6 +322,7 @@ def _editor() -> None:  # noqa: PLR0915
             KINDS,
             format_func=labeller(_kind_label),
             key=state.SC_KIND,
+            on_change=_on_kind_change,
         )
         kind = g[state.SC_KIND]
         if kind in P_KINDS:
@@ -355,6 +359,14 @@ def _editor() -> None:  # noqa: PLR0915
             c[0].checkbox(t("weighted"), key=state.SC_WEIGHTED)
         c[1].number_input(t("min_new"), min_value=0, max_value=500, step=1, key=state.SC_MIN_NEW)
         c[2].number_input(t("max_new"), min_value=0, max_value=500, step=1, key=state.SC_MAX_NEW)
+        if kind == "cflp":
+            st.caption(
+                t(
+                    "cflp_costs_note",
+                    fixed=num(g[state.SC_FIXED_COST]),
+                    capacity=num(g[state.SC_CAPACITY]),
+                )
+            )
 
     with st.expander(t("sec_demand"), expanded=False):
         options, labels = _source_options("farms", SYNTHETIC, g[state.SC_FARMS_SOURCE])
@@ -496,6 +508,15 @@ def _editor() -> None:  # noqa: PLR0915
         c[2].number_input(t("n_best"), min_value=1, max_value=10, step=1, key=state.SC_N_BEST)
         c[3].number_input(t("seed"), min_value=0, step=1, key=state.SC_SEED)
         c[4].checkbox(t("regret"), key=state.SC_REGRET)
+
+
+def _on_kind_change() -> None:
+    """Switching to cflp with neither a fixed cost nor a capacity: take the built-in cost."""
+    g = st.session_state
+    if g[state.SC_KIND] == "cflp" and g[state.SC_FIXED_COST] == 0 and g[state.SC_CAPACITY] == 0:
+        g[state.SC_FIXED_COST] = float(
+            scenarios.load_scenario(_CFLP_COSTS_FROM).sites.fixed_cost_kzt
+        )
 
 
 def _kind_label(kind: str, lg: str) -> str:
@@ -718,6 +739,7 @@ def _results(*, stale: bool = False) -> None:
         views.result_map(tables, key=state.SC_MAP, mode=mode)
         st.caption(t("uncovered_farms"))
     with c_side:
+        views.objective_metric(s, tables.scenario_toml)
         st.markdown(f"**{t('site_table')}**")
         st.dataframe(
             views.open_site_table(tables), hide_index=True, key="sc_site_table", height=300
@@ -725,10 +747,10 @@ def _results(*, stale: bool = False) -> None:
         views.dossier(tables, key=state.SC_DOSSIER)
     views.data_notes(s)
     st.divider()
-    c = list(st.columns([3, 3, 2]))
+    c = list(st.columns([3, 2], vertical_alignment="bottom"))
     c[0].text_input(t("save_as"), key=state.SC_SAVE_NAME, max_chars=120)
-    c[1].checkbox(t("overwrite"), key=state.SC_OVERWRITE)
-    c[2].button(t("save"), key=state.SC_SAVE, on_click=_save, args=(result,), type="primary")
+    c[1].button(t("save"), key=state.SC_SAVE, on_click=_save, args=(result,), type="primary")
+    st.checkbox(t("overwrite"), key=state.SC_OVERWRITE)  # full width: its label is long
     if not result.get("saved"):
         st.caption(t("unsaved"))
 
@@ -844,12 +866,12 @@ def render() -> None:
         if job is not None and job.done:
             _finish(job)
         running = st.session_state.get(state.SC_JOB) is not None
-        with buttons:
-            c = list(st.columns([1, 2, 5]))
-            c[0].button(
+        # buttons as wide as their labels (fixed columns cut the Russian labels short)
+        with buttons, st.container(horizontal=True):
+            st.button(
                 t("run"), key=state.SC_RUN, on_click=_start_run, type="primary", disabled=running
             )
-            c[1].button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
+            st.button(t("save_def"), key=state.SC_SAVE_DEF, on_click=_save_definition)
         with progress:
             _flash()  # what _finish reported (a cancelled run)
             if running:

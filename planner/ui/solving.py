@@ -13,6 +13,7 @@ import streamlit as st
 
 from planner import run, scenarios
 from planner import sweep as sweep_mod
+from planner.models import _kernels
 from planner.scenarios import Scenario, SolverSpec
 from planner.ui.cache import inputs_key
 
@@ -32,6 +33,16 @@ def scenario_inputs(scenario: Scenario) -> run.AnyInputs:
     if scenario.model.kind == "two_echelon":
         return two_echelon_inputs(scenario)
     return _inputs_for_key(inputs_key(scenario))
+
+
+def warm(scenario: Scenario) -> None:
+    """Prepare a first solve of ``scenario``: compile its kernels and build its inputs.
+
+    Compiles the numba kernels a p-median solve (the default scenario's model) calls,
+    ``planner.models._kernels.PMEDIAN_KERNELS``, and fills :func:`scenario_inputs`.
+    """
+    _kernels.warm(_kernels.PMEDIAN_KERNELS)
+    scenario_inputs(scenario)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -36,18 +36,65 @@ def fmt_kpi(value: Any, kind: str) -> str:  # noqa: ANN401
 
 
 def kpi_metrics(summary: dict[str, Any]) -> None:
-    """KPI metric tiles (two rows)."""
-    cols = st.columns(5)
-    for i, (k, label, kind) in enumerate(KPI_KEYS[:5]):
-        cols[i].metric(t(label), fmt_kpi(summary.get(k), kind))
-    cols = st.columns(5)
-    for i, (k, label, kind) in enumerate(KPI_KEYS[5:]):
-        cols[i].metric(t(label), fmt_kpi(summary.get(k), kind))
-    cols[4].metric(
-        t("kpi_objective"),
-        num(summary.get("objective")),
-        help=str(summary.get("objective_unit", "")),
-    )
+    """KPI metric tiles: two rows of five columns (the objective has its own tile).
+
+    Five columns keep every label and value whole at 1280 px in all three languages; the
+    objective, whose value and unit are long, is drawn by :func:`objective_metric` in a
+    wider column.
+    """
+    for row in (KPI_KEYS[:5], KPI_KEYS[5:]):
+        cols = st.columns(5)
+        for col, (k, label, kind) in zip(cols, row, strict=False):
+            col.metric(t(label), fmt_kpi(summary.get(k), kind))
+
+
+def objective_kind(summary: dict[str, Any], scenario_toml: str) -> str:
+    """Which objective a result has: the suffix of its ``obj_*`` and ``objh_*`` strings.
+
+    Parameters
+    ----------
+    summary
+        The result's ``summary.json`` content.
+    scenario_toml
+        The scenario as TOML text (travel unit, fixed costs).
+
+    Returns
+    -------
+    kind
+        ``p_median_km``, ``p_median_min``, ``cflp``, ``mclp``, ``set_cover_sites``,
+        ``set_cover_kzt``, ``p_center_km``, ``p_center_min``, ``two_echelon_cost`` or
+        ``two_echelon_service_level``.
+    """
+    model = str(summary.get("model", ""))
+    if model == "two_echelon":
+        mode = str(summary.get("objective_mode") or "cost")
+        return f"two_echelon_{mode if mode == 'service_level' else 'cost'}"
+    raw = tomllib.loads(scenario_toml) if scenario_toml else {}
+    minutes = raw.get("travel", {}).get("unit", "km") != "km"
+    if model in ("p_median", "p_center"):
+        return f"{model}_{'min' if minutes else 'km'}"
+    if model == "set_cover":
+        sites = raw.get("sites", {})
+        fixed = float(sites.get("fixed_cost_kzt", 0)) + float(
+            sites.get("existing_fixed_cost_kzt", 0)
+        )
+        return "set_cover_kzt" if fixed > 0 else "set_cover_sites"
+    return model if model in ("cflp", "mclp") else "p_median_km"
+
+
+def objective_label(kind: str) -> str:
+    """Label of the objective tile: what the objective is and its unit."""
+    return t("kpi_objective_unit", unit=t(f"obj_{kind}"))
+
+
+def objective_metric(summary: dict[str, Any], scenario_toml: str) -> None:
+    """Draw the objective tile: its unit in the label, what it measures in the tooltip."""
+    kind = objective_kind(summary, scenario_toml)
+    value = summary.get("objective")
+    shown = num(value)
+    if kind == "two_echelon_cost":  # billions of KZT, two decimals
+        shown = num(float(value) / 1e9, 2) if value is not None else num(None)
+    st.metric(objective_label(kind), shown, help=t(f"objh_{kind}"))
 
 
 def map_labels() -> dict[str, str]:
@@ -80,16 +127,16 @@ def result_map(
     zoom: float | None = None,
 ) -> None:
     """Solution map: context, catchments or lines, uncovered farms, open sites by load."""
-    layers = maps.context_layers(_lang())
-    layers.extend(
-        maps.result_layers(
-            tables,
-            map_labels(),
-            mode=mode,
-            base_open=base_open,
-            radius_km=radius_km(tables.summary, tables.scenario_toml),
-        )
+    result = maps.result_layers(
+        tables,
+        map_labels(),
+        mode=mode,
+        base_open=base_open,
+        radius_km=radius_km(tables.summary, tables.scenario_toml),
     )
+    # the oblast labels keep clear of the open-site markers
+    markers = maps.site_tooltip_frame(tables.sites, map_labels())
+    layers = maps.context_layers(_lang(), avoid=markers, zoom=zoom, under_labels=result)
     st.pydeck_chart(maps.deck(layers, zoom=zoom), key=key, height=height)
 
 
@@ -118,8 +165,58 @@ def open_site_table(tables: ResultTables) -> pd.DataFrame:
     )
 
 
+def dossier_table(tables: ResultTables, site_id: str) -> pd.DataFrame:
+    """Figures of one open site as rows of (figure, value with its unit), translated.
+
+    Parameters
+    ----------
+    tables
+        A solved scenario.
+    site_id
+        An open site of ``tables``.
+
+    Returns
+    -------
+    table
+        Columns ``figure`` and ``value`` (the whole number and its unit).
+    """
+    row = tables.sites.loc[tables.sites["site_id"].astype(str) == site_id].iloc[0]
+    a = tables.assignments.loc[tables.assignments["site_id"].astype(str) == site_id]
+    farms = tables.farms.set_index("farm_id")
+    machines = float((farms.loc[a["farm_id"], "machines"].to_numpy() * a["share"].to_numpy()).sum())
+    w = a["demand"].to_numpy(dtype=np.float64)
+    mean_km = float(np.average(a["travel_km"], weights=w)) if w.sum() > 0 else float("nan")
+    max_km = float(a["travel_km"].max()) if len(a) else float("nan")
+    obl = farms.loc[a["farm_id"], "oblast_iso"].value_counts()
+    oblasts = cache.oblasts()
+    names = dict(zip(oblasts["iso"], oblasts[name_column()], strict=True))
+    obj_unit = t(f"obj_{objective_kind(tables.summary, tables.scenario_toml)}")
+    rows = [
+        (t("d_machines"), f"{num(machines)} {t('u_machines')}"),
+        (t("d_farms"), f"{num(len(a))} {t('u_farms')}"),
+        (t("dl_load"), f"{num(row['assigned_demand'])} {t('u_service_h_yr')}"),
+        (t("d_util"), pct(row.get("utilisation"))),
+        (t("d_regret"), _with_unit(num(row.get("regret")), obj_unit)),
+        (t("dl_mean"), _with_unit(num(mean_km, 1), t("u_km"))),
+        (t("dl_max"), _with_unit(num(max_km, 1), t("u_km"))),
+        (
+            t("dl_oblasts"),
+            ", ".join(f"{names.get(i, i)} ({num(n)})" for i, n in obl.head(5).items()),
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["figure", "value"])
+
+
+def _with_unit(value: str, unit: str) -> str:
+    """``value unit``, or the bare dash of a missing value."""
+    return value if value == "–" else f"{value} {unit}"
+
+
 def dossier(tables: ResultTables, key: str) -> None:
-    """Per-site dossier: machines served, farms, load, utilisation, regret, travel, oblasts."""
+    """Per-site dossier: a compact table of whole numbers with their units.
+
+    A table, not metric tiles: a narrow column cuts long metric values short ("17,…").
+    """
     s = tables.sites.loc[tables.sites["status"] != "closed"].sort_values(
         "assigned_demand", ascending=False
     )
@@ -134,28 +231,9 @@ def dossier(tables: ResultTables, key: str) -> None:
     )
     if site_id is None:
         return  # type: ignore[unreachable]
-    row = s.loc[s["site_id"] == site_id].iloc[0]
-    a = tables.assignments.loc[tables.assignments["site_id"] == site_id]
-    farms = tables.farms.set_index("farm_id")
-    machines = float((farms.loc[a["farm_id"], "machines"].to_numpy() * a["share"].to_numpy()).sum())
-    c = st.columns(4)
-    c[0].metric(t("d_machines"), num(machines))
-    c[1].metric(t("d_farms"), num(len(a)))
-    c[2].metric(t("d_load"), num(row["assigned_demand"]))
-    c[3].metric(t("d_util"), pct(row.get("utilisation")))
-    c = st.columns(4)
-    c[0].metric(t("d_regret"), num(row.get("regret")))
-    w = a["demand"].to_numpy(dtype=np.float64)
-    mean_km = float(np.average(a["travel_km"], weights=w)) if w.sum() > 0 else float("nan")
-    c[1].metric(t("d_mean"), num(mean_km, 1))
-    c[2].metric(t("d_max"), num(a["travel_km"].max() if len(a) else float("nan"), 1))
-    obl = farms.loc[a["farm_id"], "oblast_iso"].value_counts()
-    oblasts = cache.oblasts()
-    names = dict(zip(oblasts["iso"], oblasts[name_column()], strict=True))
-    c[3].markdown(
-        f"**{t('d_oblasts')}**  \n"
-        + ", ".join(f"{md(names.get(i, i))} ({n})" for i, n in obl.head(5).items())
-    )
+    table = dossier_table(tables, str(site_id))
+    with st.container(key=f"{key}_table"):
+        st.table(table, hide_index=True, hide_header=True, border="horizontal")
 
 
 def data_notes(summary: dict[str, Any]) -> None:

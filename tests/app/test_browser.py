@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +36,28 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 EXCEPTION_MARKERS = ("Traceback (most recent call last)", "StreamlitAPIException")
+DECK_CANVAS = "[data-testid='stDeckGlJsonChart'] canvas"
+EXPECT_TIMEOUT_MS = 30_000
+# Streamlit's app root carries data-test-script-state ("running" during a script or fragment
+# run, "notRunning" after it). This script, installed before the page's own scripts, counts
+# the runs that ended (every change away from "running"), so that a test can wait for the run
+# its action started instead of guessing with a sleep. (The status widget is no signal: it
+# appears only 500 ms into a run.)
+RUN_COUNTER_JS = """
+window.__plannerRunsEnded = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.oldValue === "running") window.__plannerRunsEnded += 1;
+  }
+}).observe(document, {
+  subtree: true, attributes: true, attributeOldValue: true,
+  attributeFilter: ["data-test-script-state"],
+});
+"""
+IDLE_JS = """(after) => window.__plannerRunsEnded > after
+  && document.querySelector("[data-testid='stApp']")
+       ?.getAttribute("data-test-script-state") === "notRunning"
+"""
 
 pytestmark = [
     pytest.mark.slow,
@@ -121,46 +145,75 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def _no_exception(page: object) -> None:
-    text = page.inner_text("body")  # type: ignore[attr-defined]
+def expect(target: object) -> Any:  # noqa: ANN401 - Playwright's assertion object
+    """Playwright's auto-waiting ``expect`` (imported here: playwright may be absent)."""
+    from playwright.sync_api import expect as pw_expect  # noqa: PLC0415
+
+    # Playwright's default of 5 s is short for a loaded 2-core machine; waits that need longer
+    # still pass their own timeout.
+    pw_expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    return pw_expect(target)  # type: ignore[call-overload]
+
+
+def _new_page(browser: object, width: int, height: int) -> Any:  # noqa: ANN401
+    """A page of ``browser`` that counts Streamlit's finished script runs."""
+    page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+    page.add_init_script(RUN_COUNTER_JS)
+    return page
+
+
+def _runs_ended(page: Any) -> int:  # noqa: ANN401
+    return int(page.evaluate("window.__plannerRunsEnded"))
+
+
+def _wait_idle(page: Any, *, after: int = 0, timeout_ms: int = 60_000) -> None:  # noqa: ANN401
+    """Wait until a script run has ended since ``after`` runs and no run is going on.
+
+    ``after=0`` (just after ``goto``): the page's first run has ended.
+    """
+    page.wait_for_function(IDLE_JS, arg=after, timeout=timeout_ms)
+
+
+def _act(page: Any, action: Callable[[], object], timeout_ms: int = 60_000) -> None:  # noqa: ANN401
+    """Do ``action``, which makes Streamlit re-run the script, and wait until that run ended."""
+    before = _runs_ended(page)
+    action()
+    _wait_idle(page, after=before, timeout_ms=timeout_ms)
+
+
+def _no_exception(page: Any) -> None:  # noqa: ANN401
+    """No exception on the page (call it once the run that could raise one has ended)."""
+    text = page.inner_text("body")
     for marker in EXCEPTION_MARKERS:
         assert marker not in text, text[:2000]
-    assert page.locator("[data-testid='stException']").count() == 0  # type: ignore[attr-defined]
-
-
-def _wait_idle(page: object, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit stops running the script."""
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout_ms,
-    )
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 
 def test_open_run_default_scenario_and_see_map_and_kpis(server: str, browser: object) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})  # type: ignore[attr-defined]
+    page = _new_page(browser, 1500, 1000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(server, wait_until="domcontentloaded")
     page.wait_for_selector("text=Explore the Kazakhstan data", timeout=60_000)
-    page.wait_for_selector("canvas", timeout=60_000)
     _wait_idle(page)
-    page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
+    expect(page.locator(DECK_CANVAS).first).to_be_visible(timeout=60_000)
+    expect(page.locator("[data-testid='stMetric']").first).to_be_visible(timeout=30_000)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
 
     page.goto(f"{server}/scenario", wait_until="domcontentloaded")
     page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
     _wait_idle(page)
+    expect(page.locator(DECK_CANVAS)).to_have_count(0)  # no map before the first result
+    before = _runs_ended(page)
     page.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_selector("text=Open sites", timeout=120_000)
-    _wait_idle(page, 120_000)
-    metrics = page.locator("[data-testid='stMetric']")
-    assert metrics.count() >= 9
     open_sites = page.locator("[data-testid='stMetric']", has_text="Open sites")
-    assert "10" in open_sites.first.inner_text()
-    assert page.locator("canvas").count() >= 1
+    expect(open_sites.locator("[data-testid='stMetricValue']")).to_have_text("10", timeout=120_000)
+    _wait_idle(page, after=before, timeout_ms=120_000)
+    # the KPI tiles (two rows) and the result map, each waited for until it is drawn
+    expect(page.locator("[data-testid='stMetric']").nth(8)).to_be_visible(timeout=30_000)
+    expect(page.locator(DECK_CANVAS).first).to_be_visible(timeout=60_000)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "scenario.png"), full_page=True)
     assert not [e for e in errors if "alert" in e], errors
@@ -168,7 +221,7 @@ def test_open_run_default_scenario_and_see_map_and_kpis(server: str, browser: ob
 
 def test_every_page_loads_without_exception(server: str, browser: object) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})  # type: ignore[attr-defined]
+    page = _new_page(browser, 1500, 1000)
     for path, title in (
         ("compare", "Compare saved scenarios"),
         ("data", "Your own data"),
@@ -182,14 +235,15 @@ def test_every_page_loads_without_exception(server: str, browser: object) -> Non
 
 
 def test_language_switch_in_the_browser(server: str, browser: object) -> None:
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})  # type: ignore[attr-defined]
+    page = _new_page(browser, 1500, 1000)
     page.goto(server, wait_until="domcontentloaded")
     page.wait_for_selector("text=Explore the Kazakhstan data", timeout=60_000)
     _wait_idle(page)
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
-    page.get_by_role("option", name="Русский").click()
-    page.wait_for_selector("text=Обзор данных по Казахстану", timeout=30_000)
-    _wait_idle(page)
+    _act(page, page.get_by_role("option", name="Русский").click)
+    expect(page.get_by_role("heading", name="Обзор данных по Казахстану")).to_be_visible(
+        timeout=30_000
+    )
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "explore_ru.png"), full_page=True)
 
@@ -228,10 +282,10 @@ def test_docs_screenshots(browser: object, tmp_path: Path) -> None:  # noqa: PLR
         "PLANNER_APP_TIME_LIMIT": "5",
     }
     with streamlit_server(env) as url:
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})  # type: ignore[attr-defined]
+        page = _new_page(browser, 1500, 1100)
         page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_selector("canvas", timeout=60_000)
         _wait_idle(page)
+        expect(page.locator(DECK_CANVAS).first).to_be_visible(timeout=60_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(DOCS / "explore.png"))
 
@@ -241,7 +295,8 @@ def test_docs_screenshots(browser: object, tmp_path: Path) -> None:  # noqa: PLR
         _wait_idle(page)
         page.get_by_role("button", name="Run", exact=True).click()
         page.wait_for_selector("text=Open sites", timeout=180_000)
-        _wait_idle(page, 180_000)
+        _wait_idle(page, timeout_ms=180_000)
+        expect(page.locator(DECK_CANVAS).first).to_be_visible(timeout=60_000)
         page.locator("text=Results").first.scroll_into_view_if_needed()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(DOCS / "scenario.png"))
@@ -251,7 +306,7 @@ def test_docs_screenshots(browser: object, tmp_path: Path) -> None:  # noqa: PLR
         _wait_idle(page)
         page.get_by_role("button", name="Compute curve").click()
         page.wait_for_selector(".js-plotly-plot", timeout=300_000)
-        _wait_idle(page, 300_000)
+        _wait_idle(page, timeout_ms=300_000)
         page.wait_for_timeout(1500)
         page.set_viewport_size({"width": 1500, "height": 2300})
         page.wait_for_timeout(1000)
@@ -280,7 +335,7 @@ def test_docs_screenshots(browser: object, tmp_path: Path) -> None:  # noqa: PLR
 
 def test_progress_and_cancel_in_the_browser(server: str, browser: object) -> None:
     """A long solve shows live progress; Cancel stops it and keeps the best solution."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1400})  # type: ignore[attr-defined]
+    page = _new_page(browser, 1500, 1400)
     page.goto(f"{server}/scenario", wait_until="domcontentloaded")
     page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
     _wait_idle(page)
@@ -288,26 +343,26 @@ def test_progress_and_cancel_in_the_browser(server: str, browser: object) -> Non
     # is proven optimal in about a second now, the capacitated (single-source CFLP) built-in
     # scenario on 20,000 farms takes tens of seconds.
     page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first.click()
-    page.get_by_role("option", name="capacitated (built-in)").click()
-    _wait_idle(page)
-    page.get_by_role("button", name="Load", exact=True).click()
-    _wait_idle(page)
+    _act(page, page.get_by_role("option", name="capacitated (built-in)").click)
+    _act(page, page.get_by_role("button", name="Load", exact=True).click)
+    expect(page.get_by_label("Scenario name")).to_have_value("capacitated")
     page.get_by_text("Solver", exact=True).click()
     limit = page.get_by_label("Time limit, s")
     limit.fill("120")
-    limit.press("Enter")
-    _wait_idle(page)
+    _act(page, lambda: limit.press("Enter"))
+    expect(limit).to_have_value(re.compile(r"^120(\.0+)?$"))  # as the app formats it
     page.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
+    expect(page.locator("[data-testid='stProgress']").first).to_be_visible(timeout=60_000)
     cancel = page.get_by_role("button", name="Cancel", exact=True)
-    cancel.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)
+    expect(cancel).to_be_visible(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "scenario_running.png"))
-    started = time.monotonic()
     cancel.click()
-    page.wait_for_selector("[data-testid='stProgress']", state="detached", timeout=90_000)
-    assert time.monotonic() - started < 90
-    page.wait_for_selector("text=Open sites", timeout=60_000)
+    # the solve stops: the progress panel goes and the best solution so far is shown
+    expect(page.locator("[data-testid='stProgress']")).to_have_count(0, timeout=90_000)
+    open_sites = page.locator("[data-testid='stMetric']", has_text="Open sites")
+    expect(open_sites.locator("[data-testid='stMetricValue']")).to_have_text(
+        re.compile(r"^\d+$"), timeout=60_000
+    )
     _wait_idle(page)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "scenario_cancelled.png"))
@@ -323,24 +378,37 @@ def _mercator_px(lon: float, lat: float, zoom: float) -> tuple[float, float]:
 
 def test_pick_a_required_site_on_the_map(server: str, browser: object) -> None:
     """Clicking Astana on the candidate map adds it to the required sites."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1600})  # type: ignore[attr-defined]
+    page = _new_page(browser, 1500, 1600)
     page.goto(f"{server}/scenario", wait_until="domcontentloaded")
     page.wait_for_selector("text=Build and run a scenario", timeout=60_000)
     _wait_idle(page)
-    page.get_by_text("Sites, capacities and costs").click()
-    _wait_idle(page)
-    page.get_by_text("Pick sites on the map").click()
-    page.wait_for_timeout(3000)
-    _wait_idle(page)
-    box = page.locator("canvas").last.bounding_box()
+    page.get_by_text("Sites, capacities and costs").click()  # an expander: no rerun
+    _act(page, page.get_by_text("Pick sites on the map").click)
+    pick_map = page.locator(DECK_CANVAS).last  # the only map on the page before a result
+    expect(pick_map).to_be_visible(timeout=60_000)
+    box = pick_map.bounding_box()
     assert box is not None
     from planner.ui.maps import KZ_VIEW  # noqa: PLC0415
 
     zoom = float(KZ_VIEW.zoom)
     cx, cy = _mercator_px(float(KZ_VIEW.longitude), float(KZ_VIEW.latitude), zoom)
     ax, ay = _mercator_px(71.4704, 51.1605, zoom)  # Astana
-    page.mouse.click(box["x"] + box["width"] / 2 + ax - cx, box["y"] + box["height"] / 2 + ay - cy)
-    page.wait_for_selector("text=Astana (gn:1526273)", timeout=30_000)
-    _wait_idle(page)
+    x, y = box["x"] + box["width"] / 2 + ax - cx, box["y"] + box["height"] / 2 + ay - cy
+    # A click picks a site only once deck.gl has drawn the candidate layer; a click that
+    # picks nothing changes no selection and starts no run, so click until one starts.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: PLC0415
+
+    deadline = time.monotonic() + 60
+    while True:
+        before = _runs_ended(page)
+        page.mouse.click(x, y)
+        try:
+            _wait_idle(page, after=before, timeout_ms=5_000)
+            break
+        except PlaywrightTimeoutError:
+            if time.monotonic() > deadline:
+                raise
+    required = page.locator("[data-testid='stMultiSelect']", has_text="Required sites")
+    expect(required).to_contain_text("Astana (gn:1526273)", timeout=30_000)
     _no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "scenario_pick.png"))

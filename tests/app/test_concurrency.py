@@ -53,6 +53,7 @@ def _session(
         while "sc_job" in at.session_state and time.monotonic() < deadline:
             time.sleep(0.2)
             step(at)
+        assert "sc_job" not in at.session_state, f"session {k}: the solve did not finish in time"
         step(at)
         result = at.session_state["sc_result"]
         summary = result["tables"].summary

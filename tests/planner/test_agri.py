@@ -8,7 +8,9 @@ combine demand only at combine-capable centres, consistent assignments.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -16,12 +18,13 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from planner import scenarios
-from planner.agri import run_two_echelon
+from planner import agri, cli, run, scenarios
+from planner.agri import TwoEchelonResult, run_two_echelon
 from planner.cli import main
 from planner.errors import ScenarioError
 from planner.models.two_echelon import check_two_echelon
 from planner.run import build_inputs, build_model
+from tests.planner import _independent as ind
 
 SUMMARY_KEYS = {
     "scenario", "model", "status", "objective", "bound", "gap", "runtime_s", "n_open_sites",
@@ -161,20 +164,86 @@ def _check_contract(out: Path) -> None:  # noqa: PLR0915
     assert g.crs.to_epsg() == 4326
 
 
+def _solve(argv: Sequence[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, TwoEchelonResult]:
+    """Run `planner` with ``argv`` and return its exit code and the result it computed.
+
+    The CLI solves through the one pipeline (:func:`planner.run.run_scenario`, recorded where
+    the CLI looks it up), which runs the two-echelon stage :func:`planner.agri.run_two_echelon`
+    once; both return the same result.
+    """
+    seen: list[TwoEchelonResult] = []
+    piped: list[object] = []
+    real = agri.run_two_echelon
+    real_pipeline = run.run_scenario
+    assert cli.run_scenario is real_pipeline
+
+    def recording(*args: Any, **kwargs: Any) -> TwoEchelonResult:  # noqa: ANN401
+        result = real(*args, **kwargs)
+        seen.append(result)
+        return result
+
+    def pipeline(*args: Any, **kwargs: Any) -> object:  # noqa: ANN401
+        result = real_pipeline(*args, **kwargs)
+        piped.append(result)
+        return result
+
+    monkeypatch.setattr(agri, "run_two_echelon", recording)
+    monkeypatch.setattr(cli, "run_scenario", pipeline)
+    code = main(list(argv))
+    assert len(seen) == 1
+    assert len(piped) == 1
+    assert piped[0] is seen[0]
+    return code, seen[0]
+
+
+def _check_by_value(out: Path, result: TwoEchelonResult) -> None:
+    """The solution passes the checker and the files match it, KPIs recomputed from them."""
+    inst, sol = result.inputs.instance, result.solution
+    assert check_two_echelon(inst, sol) == ()
+    travel = result.scenario.travel
+    farms = result.inputs.farms
+    written = ind.check_two_echelon_files(
+        out,
+        farms=pd.DataFrame(
+            {
+                "farm_id": farms["farm_id"].astype(str).to_numpy(),
+                "lon": farms["lon"].to_numpy(dtype=float),
+                "lat": farms["lat"].to_numpy(dtype=float),
+            }
+        ),
+        speed_kmh=travel.speed_kmh,
+        circuity=travel.circuity,
+    )
+    s = written.summary
+    assert s["objective"] == pytest.approx(sol.objective, rel=1e-12)
+    t = inst.n_periods - 1
+    opened = {inst.plant_ids[k] for k in np.flatnonzero(sol.plant_open[:, t])}
+    opened |= {inst.centre_ids[j] for j in np.flatnonzero(sol.centre_open[:, t])}
+    assert set(s["open_sites"]) == opened
+    # Served share of the final year from the solution's zone shares.
+    hours = inst.zone_hours_year[:, t]
+    served = float((hours[inst.pair_zone] * sol.pair_share[:, t]).sum())
+    assert s["served_demand_share"] == pytest.approx(served / hours.sum(), abs=2e-6)
+    assert s["total_demand"] == pytest.approx(hours.sum(), rel=1e-6)
+
+
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TwoEchelonResult]:
     folder = tmp_path_factory.mktemp("small")
     path = folder / "small.toml"
     path.write_text(SMALL, encoding="utf-8")
     out = folder / "out"
-    code = main(["solve", str(path), "--out", str(out), "--quiet"])
+    with pytest.MonkeyPatch.context() as mp:
+        code, result = _solve(["solve", str(path), "--out", str(out), "--quiet"], mp)
     assert code == 0
-    return out
+    return out, result
 
 
 @pytest.mark.solver
-def test_small_scenario_writes_the_contract(small_run: Path) -> None:
-    _check_contract(small_run)
+def test_small_scenario_writes_the_contract(small_run: tuple[Path, TwoEchelonResult]) -> None:
+    out, result = small_run
+    _check_contract(out)
+    _check_by_value(out, result)
 
 
 @pytest.mark.solver
@@ -196,11 +265,13 @@ def test_result_object_is_checked_and_tidy(tmp_path: Path) -> None:
 
 @pytest.mark.solver
 @pytest.mark.slow
-def test_builtin_two_echelon_via_cli(tmp_path: Path) -> None:
+def test_builtin_two_echelon_via_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
-    code = main(["solve", "two_echelon", "--out", str(out), "--time-limit", "40", "--quiet"])
+    argv = ["solve", "two_echelon", "--out", str(out), "--time-limit", "40", "--quiet"]
+    code, result = _solve(argv, monkeypatch)
     assert code == 0
     _check_contract(out)
+    _check_by_value(out, result)
 
 
 def test_build_model_rejects_two_echelon() -> None:
@@ -220,7 +291,7 @@ def test_two_echelon_scenario_validation(tmp_path: Path) -> None:
         'kind = "two_echelon"', 'kind = "two_echelon"\nobjective = "service_level"'
     )
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(ScenarioError, match=r"growth\.years") as err:
         scenarios.load_scenario(path)
     text = str(err.value)
     assert "growth.years" in text

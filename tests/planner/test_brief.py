@@ -6,12 +6,16 @@ import base64
 import dataclasses
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from planner import brief, export, run, scenarios
+from planner import brief, export, geodata, run, scenarios
 from planner.export import ResultTables
+from planner.models import check_solution
+from planner.run import ScenarioResult
+from tests.planner import _independent as ind
 
 pytestmark = pytest.mark.solver
 
@@ -19,7 +23,7 @@ EVIL = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 
 
 @pytest.fixture(scope="module")
-def tables() -> ResultTables:
+def result() -> ScenarioResult:
     s = scenarios.load_scenario("default")
     s = s.replace(
         title=EVIL[0],
@@ -27,7 +31,12 @@ def tables() -> ResultTables:
         model=dataclasses.replace(s.model, p=3),
         solver=dataclasses.replace(s.solver, backend="heuristic", n_best=1),
     )
-    t = export.result_tables(run.run_scenario(s, time_limit_s=2))
+    return run.run_scenario(s, time_limit_s=2)
+
+
+@pytest.fixture(scope="module")
+def tables(result: ScenarioResult) -> ResultTables:
+    t = export.result_tables(result)
     sites = t.sites.copy()
     open_rows = sites.index[sites["status"] != "closed"]
     sites.loc[open_rows[0], "name"] = EVIL[0]
@@ -79,6 +88,26 @@ def test_brief_language_changes_labels_and_numbers(tables: ResultTables) -> None
     assert "Ключевые показатели" in ru
     assert "Негізгі көрсеткіштер" in kk
     assert "Костанайская область" in ru
+
+
+def test_brief_numbers_match_the_recomputed_results(result: ScenarioResult, tmp_path: Path) -> None:
+    report = check_solution(result.problem, result.solution)
+    assert report.ok, report.violations
+    paths = export.write_outputs(result, tmp_path, lang="en")
+    farms = ind.farm_table(result.inputs.farms, result.inputs.weights)
+    travel = result.scenario.travel
+    written = ind.check_single_echelon(
+        tmp_path,
+        farms=farms,
+        speed_kmh=travel.speed_kmh,
+        circuity=travel.circuity,
+        p=3,
+        capacitated=result.scenario.model.capacitated,
+    )
+    ob = geodata.load_oblasts()
+    names = dict(zip(ob["iso"].astype(str), ob["name_en"].astype(str), strict=True))
+    oblasts = ind.per_oblast(written.assignments, farms, written.sites)
+    ind.check_brief(paths["brief"].read_text(encoding="utf-8"), written, oblasts, names)
 
 
 @pytest.mark.parametrize(

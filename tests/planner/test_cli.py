@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 
+from planner import cli, geodata, run
 from planner.cli import main
+from planner.models import check_solution
+from planner.run import ScenarioResult
+from tests.planner import _independent as ind
 
 SUMMARY_KEYS = {
     "scenario",
@@ -44,18 +51,91 @@ SITES_COLUMNS = [
 ASSIGNMENT_COLUMNS = ["farm_id", "site_id", "travel_km", "travel_time_min", "demand"]
 
 
+def _solve(argv: Sequence[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, ScenarioResult]:
+    """Run `planner` with ``argv`` and return its exit code and the result it computed.
+
+    The CLI solves through the one pipeline, :func:`planner.run.run_scenario` (recorded where
+    the CLI looks it up).
+    """
+    seen: list[ScenarioResult] = []
+    real = run.run_scenario
+    assert cli.run_scenario is real
+
+    def recording(*args: Any, **kwargs: Any) -> ScenarioResult:  # noqa: ANN401
+        result = real(*args, **kwargs)
+        assert isinstance(result, ScenarioResult)
+        seen.append(result)
+        return result
+
+    monkeypatch.setattr(cli, "run_scenario", recording)
+    code = main(list(argv))
+    assert len(seen) == 1
+    return code, seen[0]
+
+
+def _recomputed_objective(result: ScenarioResult, written: ind.Written) -> float:
+    """The model's objective from the written files and the scenario's cost inputs."""
+    a, sites = written.assignments, written.sites
+    served = a["site_id"] != ""
+    w, km = a["demand"].to_numpy(), a["travel_km"].to_numpy()
+    kind = result.scenario.model.kind
+    fixed = pd.Series(result.inputs.site_data.fixed_cost, index=list(result.inputs.site_data.ids))
+    open_fixed = float(fixed[sites.loc[sites["status"] != "closed", "site_id"]].sum())
+    if kind == "p_median":
+        return float((w * km)[served].sum()) + open_fixed
+    if kind == "cflp":
+        st = result.scenario.sites
+        kzt_per_hour_km = 2.0 * st.travel_cost_kzt_per_km / st.service_hours_per_visit
+        return open_fixed + kzt_per_hour_km * float((w * km)[served].sum())
+    if kind == "mclp":
+        radius = result.scenario.model.service_radius_km
+        return float(w[served & (km <= radius + 5e-4)].sum())
+    if kind == "set_cover":
+        return open_fixed if (fixed > 0).any() else float(len(written.summary["open_sites"]))
+    if result.scenario.model.weighted:
+        return float((w * km)[served].max())
+    return float(km[served].max())
+
+
+def _check_run(out: Path, result: ScenarioResult, *, p: int | None) -> ind.Written:
+    """Check the solution, then every written file by value, independently of results.py."""
+    report = check_solution(result.problem, result.solution)
+    assert report.ok, report.violations
+    model, travel = result.scenario.model, result.scenario.travel
+    farms = ind.farm_table(result.inputs.farms, result.inputs.weights)
+    written = ind.check_single_echelon(
+        out,
+        farms=farms,
+        speed_kmh=travel.speed_kmh,
+        circuity=travel.circuity,
+        p=p,
+        capacitated=model.capacitated or model.kind == "cflp",
+        radius_km=model.service_radius_km if model.kind in ("mclp", "set_cover") else None,
+    )
+    assert written.summary["objective"] == pytest.approx(report.objective, rel=1e-9)
+    assert _recomputed_objective(result, written) == pytest.approx(report.objective, rel=1e-5)
+    ob = geodata.load_oblasts()
+    names = dict(zip(ob["iso"].astype(str), ob["name_en"].astype(str), strict=True))
+    ind.check_exports(out, written, farms, names)
+    return written
+
+
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ScenarioResult]:
     out = tmp_path_factory.mktemp("out")
-    code = main(["solve", "default", "--out", str(out), "--time-limit", "20", "--quiet"])
+    with pytest.MonkeyPatch.context() as mp:
+        code, result = _solve(
+            ["solve", "default", "--out", str(out), "--time-limit", "20", "--quiet"], mp
+        )
     assert code == 0
-    return out
+    return out, result
 
 
 @pytest.mark.solver
 @pytest.mark.slow
-def test_solve_default_writes_the_contract(default_run: Path) -> None:
-    summary = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
+def test_solve_default_writes_the_contract(default_run: tuple[Path, ScenarioResult]) -> None:
+    out, result = default_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert set(summary) >= SUMMARY_KEYS
     assert summary["scenario"] == "default"
     assert summary["model"] == "p_median"
@@ -67,7 +147,7 @@ def test_solve_default_writes_the_contract(default_run: Path) -> None:
     assert summary["covered_demand_share"] == pytest.approx(1.0)
     assert 10 < summary["mean_travel_km"] < summary["p95_travel_km"] < 1500
 
-    sites = pd.read_csv(default_run / "sites.csv")
+    sites = pd.read_csv(out / "sites.csv")
     assert list(sites.columns[: len(SITES_COLUMNS)]) == SITES_COLUMNS
     assert set(sites["status"]) <= {"open", "closed", "existing"}
     assert (sites["status"] != "closed").sum() == 10
@@ -75,7 +155,7 @@ def test_solve_default_writes_the_contract(default_run: Path) -> None:
     assert sites["assigned_demand"].sum() == pytest.approx(summary["total_demand"], rel=1e-6)
     assert (sites.loc[sites["status"] == "closed", "assigned_demand"] == 0).all()
 
-    assign = pd.read_csv(default_run / "assignments.csv", dtype={"site_id": str})
+    assign = pd.read_csv(out / "assignments.csv", dtype={"site_id": str})
     assert list(assign.columns[: len(ASSIGNMENT_COLUMNS)]) == ASSIGNMENT_COLUMNS
     assert len(assign) == 20_000
     assert assign["farm_id"].is_unique
@@ -84,14 +164,15 @@ def test_solve_default_writes_the_contract(default_run: Path) -> None:
     weighted = (assign["travel_km"] * assign["demand"]).sum() / assign["demand"].sum()
     assert weighted == pytest.approx(summary["mean_travel_km"], rel=1e-3)
 
-    layers = {name for name, _ in pyogrio.list_layers(default_run / "recommendations.gpkg")}
+    layers = {name for name, _ in pyogrio.list_layers(out / "recommendations.gpkg")}
     assert {"sites", "assignments"} <= layers
-    g_sites = gpd.read_file(default_run / "recommendations.gpkg", layer="sites")
-    g_lines = gpd.read_file(default_run / "recommendations.gpkg", layer="assignments")
+    g_sites = gpd.read_file(out / "recommendations.gpkg", layer="sites")
+    g_lines = gpd.read_file(out / "recommendations.gpkg", layer="assignments")
     assert g_sites.crs.to_epsg() == 4326
     assert len(g_sites) == len(sites)
     assert len(g_lines) == 20_000
     assert (g_lines.geometry.geom_type == "LineString").all()
+    _check_run(out, result, p=10)
 
 
 def test_scenarios_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,7 +224,9 @@ def test_unknown_required_site_is_explained(
 
 
 @pytest.mark.solver
-def test_user_farm_registry_replaces_synthetic_farms(tmp_path: Path) -> None:
+def test_user_farm_registry_replaces_synthetic_farms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     farms = tmp_path / "farms.csv"
     farms.write_text(
         "farm_id,lat,lon,tractors,combines\n"
@@ -157,12 +240,14 @@ def test_user_farm_registry_replaces_synthetic_farms(tmp_path: Path) -> None:
         '[model]\nkind = "p_median"\np = 2\n[solver]\ntime_limit_s = 10\n'
     )
     out = tmp_path / "out"
-    assert main(["solve", str(s), "--out", str(out), "--quiet"]) == 0
+    code, result = _solve(["solve", str(s), "--out", str(out), "--quiet"], monkeypatch)
+    assert code == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["n_farms"] == 4
     assert not any("synthetic" in n for n in summary["data_notes"])
     assign = pd.read_csv(out / "assignments.csv")
     assert sorted(assign["farm_id"]) == ["F1", "F2", "F3", "F4"]
+    _check_run(out, result, p=2)
 
 
 def test_unknown_demand_parameter_is_explained(
@@ -191,9 +276,14 @@ MODEL_SECTIONS = {
 }
 
 
+MODEL_P = {"p_median": 3, "mclp": 3, "p_center": 4, "p_center_weighted": 4}
+
+
 @pytest.mark.solver
 @pytest.mark.parametrize("name", list(MODEL_SECTIONS))
-def test_every_model_runs_from_a_scenario_file(name: str, tmp_path: Path) -> None:
+def test_every_model_runs_from_a_scenario_file(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = tmp_path / "s.toml"
     s.write_text(
         f'schema_version = 1\nname = "{name}"\n[data]\nn_farms = 300\nmin_site_population = 20000\n'
@@ -203,12 +293,22 @@ def test_every_model_runs_from_a_scenario_file(name: str, tmp_path: Path) -> Non
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    assert main(["solve", str(s), "--out", str(out), "--quiet"]) == 0
+    code, result = _solve(["solve", str(s), "--out", str(out), "--quiet"], monkeypatch)
+    assert code == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] in ("optimal", "feasible")
     assert summary["model"] == MODEL_SECTIONS[name].split('"')[1]
-    assert summary["n_open_sites"] >= 1
-    sites = pd.read_csv(out / "sites.csv")
-    assert (sites["status"] != "closed").sum() == summary["n_open_sites"]
-    assign = pd.read_csv(out / "assignments.csv", dtype={"site_id": str})
-    assert set(assign["farm_id"]) <= {f"SYN-{i:07d}" for i in range(1, 301)}
+    assert summary["model"] == result.problem.kind
+    written = _check_run(out, result, p=MODEL_P.get(name))
+    assert set(written.assignments["farm_id"]) == {f"SYN-{i:07d}" for i in range(1, 301)}
+    if name == "cflp_split":
+        assert not result.problem.single_source
+    if name == "set_cover":
+        # Every farm with a candidate within 250 km is covered.
+        costs = result.inputs.costs
+        coverable = np.zeros(costs.n_demand, dtype=bool)
+        coverable[costs.row_of_entry[costs.cost <= 250.0]] = True
+        w = result.inputs.weights
+        assert summary["covered_demand_share"] == pytest.approx(
+            w[coverable].sum() / w.sum(), abs=2e-6
+        )

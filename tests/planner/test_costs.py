@@ -84,11 +84,17 @@ def test_minutes_unit() -> None:
         [53.2],
         [69.4, 71.4],
         [53.3, 51.2],
-        travel=costs.TravelModel(speed_kmh=60.0),
+        travel=costs.TravelModel(speed_kmh=45.0),
         unit="min",
     )
-    np.testing.assert_allclose(cm_min.cost, cm_km.cost)  # 60 km/h: minutes == road km
     assert cm_min.unit == "min"
+    assert list(cm_min.site_index) == [0, 1]
+    # By hand (pyproj WGS84 geodesic): Kostanay -> (69.4, 53.3) is 387.196 km, x 1.3 circuity
+    # = 503.355 road km, at 45 km/h = 671.14 min; -> (71.4, 51.2) 577.481 km -> 750.725 road
+    # km -> 1000.97 min. At 45 km/h minutes are 4/3 of the road km, so a unit mix-up shows.
+    np.testing.assert_allclose(cm_km.cost, [503.355, 750.725], rtol=1e-5)
+    np.testing.assert_allclose(cm_min.cost, [671.140, 1000.967], rtol=1e-5)
+    np.testing.assert_allclose(cm_min.cost, cm_km.cost / 45.0 * 60.0, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +153,7 @@ def test_read_od_matrix(tmp_path: Path, fmt: str) -> None:
 def test_read_od_matrix_reports_unknown_ids_and_bad_values(tmp_path: Path) -> None:
     path = tmp_path / "od.csv"
     path.write_text("farm_id,site_id,travel_km\nf1,s1,4\nfX,s1,2\nf1,sY,1\nf1,s1,-3\n")
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match="fX") as err:
         costs.read_od_matrix(path, demand_ids=["f1"], site_ids=["s1"])
     text = str(err.value)
     assert "fX" in text

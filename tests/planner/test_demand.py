@@ -127,7 +127,7 @@ def test_demand_on_synthetic_farms_is_sane() -> None:
 def test_demand_rejects_missing_columns_and_bad_parameters() -> None:
     with pytest.raises(ValidationError, match="belarus_tractors"):
         demand.compute_demand(_farm_table().drop(columns=["belarus_tractors"]))
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match="tractor_operating_hours") as err:
         demand.DemandParameters(tractor_operating_hours=-1, combine_peak_share_north=1.5)
     assert len(err.value.problems) == 2
 

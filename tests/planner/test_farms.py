@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -125,13 +124,11 @@ def test_same_seed_same_farms_and_other_seed_differs() -> None:
     assert not np.array_equal(a["lat"].to_numpy(), c["lat"].to_numpy())
 
 
-def test_scales_to_200k_quickly(oblasts: pd.DataFrame) -> None:
+def test_200k_farms_match_the_oblast_totals(oblasts: pd.DataFrame) -> None:
+    # how long this takes is measured by bench/farms_speed.py, not asserted here
     towns = geodata.load_settlements()
-    start = time.perf_counter()
     f = farms.generate_farms(200_000, seed=5, oblasts=oblasts, settlements=towns)
-    elapsed = time.perf_counter() - start
     assert len(f) == 200_000
-    assert elapsed < 20.0  # ~2 s on one core; generous for shared CI machines
     assert _max_rel_error(f, oblasts, "tractors") <= 0.02
     assert _max_rel_error(f, oblasts, "combines") <= 0.02
 
@@ -153,7 +150,7 @@ def test_small_custom_tables() -> None:
 
 
 def test_generator_rejects_bad_arguments() -> None:
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"generate_farms: 2 problems found") as err:
         farms.generate_farms(0, belarus_share=1.5)
     assert len(err.value.problems) == 2
     obl = pd.DataFrame(
@@ -221,7 +218,7 @@ def test_read_lists_every_problem_with_rows(tmp_path: Path) -> None:
         "A,63.6,53.2,-1,2,0\n"
         ",,71,2.5,1,0\n",
     )
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"8 problems found") as err:
         farms.read_farms(path)
     text = "\n".join(err.value.problems)
     assert len(err.value.problems) == 8
@@ -239,7 +236,7 @@ def test_read_lists_every_problem_with_rows(tmp_path: Path) -> None:
 
 def test_read_requires_id_coordinates_and_some_demand(tmp_path: Path) -> None:
     path = _write(tmp_path, "bare.csv", "name_of_farm,x_coord\nA,1\n")
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"4 problems found") as err:
         farms.read_farms(path)
     text = " ".join(err.value.problems)
     assert "farm_id" in text
@@ -255,7 +252,7 @@ def test_read_rejects_inconsistent_ages_and_unknown_iso(tmp_path: Path) -> None:
         "farm_id,lat,lon,tractors,tractors_0_10,tractors_10_17,tractors_17p,combines_0_10,oblast_iso\n"
         "A,53.2,63.6,5,1,1,1,1,KZ-99\n",
     )
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"do not add up") as err:
         farms.read_farms(path)
     text = " ".join(err.value.problems)
     assert "do not add up" in text

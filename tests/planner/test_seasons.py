@@ -41,7 +41,7 @@ def test_region_of_and_forced_calendar() -> None:
     assert seasons.region_of("KZ-39") == "north"
     assert seasons.region_of("KZ-61") == "south"
     assert seasons.region_of("KZ-61", "north") == "north"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="`region` must be 'north' or 'south', got 'east'"):
         seasons.service_calendar("east", "tractor")  # type: ignore[arg-type]
 
 

@@ -79,7 +79,7 @@ def test_read_sites_geojson_projected(tmp_path: Path) -> None:
 def test_read_sites_reports_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("site_id,lat,lon\na,53,63\na,xx,64\n", encoding="utf-8")
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match="duplicate site_id") as err:
         sites.read_sites(path)
     text = str(err.value)
     assert "duplicate site_id" in text

@@ -69,9 +69,16 @@ def test_rename_duplicate_delete_restore(ws: Workspace) -> None:
     assert ws.list_scenarios(trash=True) == []
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 500])
-def test_bad_names(ws: Workspace, name: str) -> None:
-    with pytest.raises(StoreError):
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("x" * 500, "must be at most 120 characters, got 500"),
+    ],
+)
+def test_bad_names(ws: Workspace, name: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
         ws.save(name, "t")
 
 
@@ -122,7 +129,7 @@ def test_uploads_dedupe_and_materialise(ws: Workspace) -> None:
     path.unlink()
     assert ws.upload_path(a).is_file()
     assert [u.kind for u in ws.list_uploads("farms")] == ["farms"]
-    with pytest.raises(StoreError):
+    with pytest.raises(StoreError, match=r"upload kind must be one of .*got 'bad'"):
         ws.add_upload("bad", "x", b"")
     ws.delete_upload(a)
     assert ws.list_uploads() == []

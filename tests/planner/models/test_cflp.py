@@ -531,7 +531,7 @@ def test_zero_demand_rows_do_not_constrain_the_open_set(exact: bool) -> None:
 def test_subgradient_counts_unlisted_pairs_taken_at_beyond_cost() -> None:
     # With multipliers above w_i * beyond_cost, (L1) of every open site that does not list
     # row i takes it at the beyond cost; the subgradient must count those copies.
-    from planner.models._cflp_lagrange import Lagrangian  # noqa: PLC0415
+    from planner.models.cflp._lagrange import Lagrangian  # noqa: PLC0415
 
     rng = np.random.default_rng(2)
     dense = rng.uniform(1, 10, (5, 4))
@@ -586,14 +586,59 @@ def test_regret_and_n_best(single: bool) -> None:
     sites = SiteData.default(5, capacity=cap, fixed_cost=fixed)
     model = CFLP.from_cost_matrix(cost, w, sites=sites, single_source=single)
     sol = solve_and_check(model, n_best=3, compute_regret=True)
+
+    def value(open_set: Sequence[int]) -> float:
+        """Fixed + best assignment cost of an open set, computed apart from the model."""
+        if not open_set:
+            return math.inf
+        transport = (_single_best if single else _transport_lp)(cost, w, cap, open_set)
+        return float(fixed[list(open_set)].sum()) + transport
+
+    assert sol.objective == pytest.approx(value(sol.open_sites))
     assert set(sol.regret) == set(sol.open_sites)
-    for j, value in sol.regret.items():
+    for j, regret in sol.regret.items():
         rest = [s for s in sol.open_sites if s != j]
-        expected = model.evaluate(rest)[0] - sol.objective if rest else math.inf
-        assert value == pytest.approx(expected) or (math.isinf(value) and math.isinf(expected))
-        assert value >= -1e-6  # closing a site cannot beat the proven optimum
-    assert sol.alternatives
-    assert sol.alternatives[0].objective == pytest.approx(sol.objective)
-    objs = [a.objective for a in sol.alternatives]
-    assert objs == sorted(objs)
+        exact = value(rest) - sol.objective
+        assert regret >= -1e-6  # closing a site cannot beat the proven optimum
+        if single:
+            # single-source re-assigns the other farms heuristically (CFLP.evaluate), so the
+            # regret is an upper bound of the exact one, and equal to the model's own figure
+            assert regret >= exact - 1e-6, (j, regret, exact)
+            expected = model.evaluate(rest)[0] - sol.objective if rest else math.inf
+        else:
+            expected = exact  # split: the transportation LP is exact
+        if math.isinf(expected):
+            assert math.isinf(regret), (j, regret)
+        else:
+            assert regret == pytest.approx(expected)
+    # the N best: the cheapest open sets with as many sites as the optimum, by enumeration
+    size = len(sol.open_sites)
+    values = sorted(
+        v for combo in itertools.combinations(range(5), size) if math.isfinite(v := value(combo))
+    )
+    assert len(values) >= 3
+    assert "exact N best with the same number of sites" in sol.message
+    assert len(sol.alternatives) == 3
+    assert [a.objective for a in sol.alternatives] == pytest.approx(values[:3])
+    for alt in sol.alternatives:
+        assert len(alt.open_sites) == size
+        assert alt.objective == pytest.approx(value(alt.open_sites))
     assert len({a.open_sites for a in sol.alternatives}) == len(sol.alternatives)
+
+
+@pytest.mark.solver
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="single-source drop-one regret re-assigns heuristically (CFLP.evaluate): closing "
+    "site 4 here reports 40.45 against an exact 36.87 (issue 18 finding)",
+)
+def test_single_source_regret_is_exact() -> None:
+    cost, w, cap, fixed = random_instance(31, n=6, m=5, cap_scale=1.0)
+    sites = SiteData.default(5, capacity=cap, fixed_cost=fixed)
+    model = CFLP.from_cost_matrix(cost, w, sites=sites, single_source=True)
+    sol = solve_and_check(model, compute_regret=True)
+    for j, regret in sol.regret.items():
+        rest = [s for s in sol.open_sites if s != j]
+        exact = float(fixed[rest].sum()) + _single_best(cost, w, cap, rest) - sol.objective
+        assert regret == pytest.approx(exact), j

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from planner.models import CancelToken, CostMatrix, SiteData, SolveOptions, Status, check_solution
-from planner.models import coverage as cov_mod
-from planner.models.coverage import MCLP, SetCover
+from planner.models import mclp as cov_mod
+from planner.models._cover_sets import csr_rows
+from planner.models.mclp import MCLP
+from planner.models.setcover import SetCover
 
 pytestmark = pytest.mark.solver
 
@@ -201,8 +203,12 @@ def test_mclp_backends_agree(backend: str) -> None:
     model = MCLP.from_cost_matrix(costs, weights, p=3, service_radius=8.0)
     sol = model.solve(SolveOptions(time_limit_s=30, backend=backend))
     assert_checked(model, sol)
-    ref = model.solve(SolveOptions(time_limit_s=30, backend="highs"))
-    assert sol.objective == pytest.approx(ref.objective)
+    # every backend reaches the optimum found by enumerating all C(15, 3) = 455 open sets
+    best = max(
+        float(weights[(costs[:, list(s)] <= 8.0).any(axis=1)].sum())
+        for s in itertools.combinations(range(15), 3)
+    )
+    assert sol.objective == pytest.approx(best)
     assert sol.status == Status.OPTIMAL
 
 
@@ -391,10 +397,14 @@ def test_evaluate_matches_solution() -> None:
     sol = model.solve()
     obj, a, _ = model.evaluate(sol.open_sites)
     assert obj == sol.objective
+    assert obj == pytest.approx(brute_mclp(t, 2, capacitated=False))
+    cover = np.nan_to_num(t.costs, nan=np.inf) <= RADIUS
+    assert obj == pytest.approx(float(t.weights[cover[:, list(sol.open_sites)].any(axis=1)].sum()))
     np.testing.assert_array_equal(a, sol.assignment)
-    cover = SetCover.from_cost_matrix(t.costs, t.weights, service_radius=RADIUS)
-    sc = cover.solve()
-    assert cover.evaluate(sc.open_sites)[0] == sc.objective
+    set_cover = SetCover.from_cost_matrix(t.costs, t.weights, service_radius=RADIUS)
+    sc = set_cover.solve()
+    assert set_cover.evaluate(sc.open_sites)[0] == sc.objective
+    assert sc.objective == pytest.approx(brute_set_cover(t, capacitated=False))
 
 
 @pytest.mark.parametrize("backend", ["auto", "heuristic"])
@@ -429,17 +439,23 @@ def test_mclp_regret_and_n_best_match_enumeration() -> None:
     model = MCLP.from_cost_matrix(costs, weights, p=3, service_radius=6.0)
     sol = model.solve(SolveOptions(n_best=4, compute_regret=True))
     assert_checked(model, sol)
-    # drop-one regret = coverage lost when the site alone closes
+    cover = costs <= 6.0
+
+    def covered(open_set: tuple[int, ...]) -> float:
+        return float(weights[cover[:, list(open_set)].any(axis=1)].sum())
+
+    # drop-one regret = coverage lost when the site alone closes (recomputed here)
+    assert set(sol.regret) == set(sol.open_sites)
     for j, r in sol.regret.items():
-        rest = [s for s in sol.open_sites if s != j]
-        assert r == pytest.approx(sol.objective - model.evaluate(rest)[0])
+        rest = tuple(s for s in sol.open_sites if s != j)
+        assert r == pytest.approx(covered(sol.open_sites) - covered(rest))
     # the optimum has no improving swap
     assert min(sol.swap_regret.values()) >= -1e-9
-    values = sorted(
-        (model.evaluate(s)[0] for s in itertools.combinations(range(7), 3)), reverse=True
-    )
+    values = sorted((covered(s) for s in itertools.combinations(range(7), 3)), reverse=True)
     assert [a.objective for a in sol.alternatives] == pytest.approx(values[:4])
     assert len({a.open_sites for a in sol.alternatives}) == 4
+    for alt in sol.alternatives:
+        assert alt.objective == pytest.approx(covered(alt.open_sites))
     assert sol.alternatives[0].objective == pytest.approx(sol.objective)
 
 
@@ -480,12 +496,12 @@ def test_csr_rows_gathers_rows_in_order() -> None:
     indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     data = rng.random(int(indptr[-1]))
     rows = rng.integers(0, 40, 25).astype(np.int64)
-    sub_indptr, take = cov_mod.csr_rows(indptr, rows)
+    sub_indptr, take = csr_rows(indptr, rows)
     for k, i in enumerate(rows):
         np.testing.assert_array_equal(
             data[take[sub_indptr[k] : sub_indptr[k + 1]]], data[indptr[i] : indptr[i + 1]]
         )
-    empty_indptr, empty_take = cov_mod.csr_rows(indptr, np.zeros(0, dtype=np.int64))
+    empty_indptr, empty_take = csr_rows(indptr, np.zeros(0, dtype=np.int64))
     assert empty_indptr.tolist() == [0]
     assert len(empty_take) == 0
 

@@ -61,7 +61,7 @@ def test_ties_at_the_multiplier_are_not_negative() -> None:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_assigned_cost_matches_assign_nearest(seed: int) -> None:
-    from planner.models._heuristics import SparseInstance, assign_nearest  # noqa: PLC0415
+    from planner.models.pmedian._heuristics import SparseInstance, assign_nearest  # noqa: PLC0415
 
     indptr, site, wc, _, bw, fixed, open_mask = _instance(seed, n=40, m=9)
     inst = SparseInstance(
@@ -121,3 +121,18 @@ def test_cflp_knapsack_is_the_lp_knapsack(seed: int) -> None:
     on = open_mask[site_of]
     np.testing.assert_allclose(served, np.bincount(ent_row[on], weights=take[on], minlength=n))
     np.testing.assert_array_equal(listed, np.bincount(ent_row[on], minlength=n))
+
+
+def test_warm_compiles_the_signatures_the_solvers_use() -> None:
+    """After warm(), calls with the solvers' array types add no new compiled specialisation."""
+    from planner.models._kernels import warm  # noqa: PLC0415
+
+    warm()
+    kern = kernels()
+    before = {name: len(getattr(kern, name).signatures) for name in kern._fields}
+    assert all(n >= 1 for n in before.values()), before
+    test_kernels_match_numpy(0)
+    test_assigned_cost_matches_assign_nearest(0)
+    test_cflp_knapsack_is_the_lp_knapsack(0)
+    after = {name: len(getattr(kern, name).signatures) for name in kern._fields}
+    assert after == before

@@ -20,8 +20,8 @@ from planner.models import (
     Status,
     check_solution,
 )
-from planner.models._heuristics import extend_rows
 from planner.models.pmedian import PMedian
+from planner.models.pmedian._heuristics import extend_rows
 
 ORLIB = Path(__file__).resolve().parents[3].parent / "shared" / "benchmarks" / "orlib"
 

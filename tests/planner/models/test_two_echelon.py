@@ -360,9 +360,11 @@ def test_dominant_weeks_are_sufficient() -> None:
         h = rng.random(3) * rng.integers(0, 2, 3)
         load = h @ profiles
         assert load.max() == pytest.approx(load[weeks].max())
-    # A week equal to another is kept once.
+    # A week equal to another is kept once: the first of the two copies (week 0, not 2).
     dup = np.column_stack([profiles[:, :2], profiles[:, :1]])
-    assert list(dominant_weeks(dup)) == [0, 1] or len(dominant_weeks(dup)) <= 2
+    assert not (profiles[:, 0] >= profiles[:, 1]).all()  # neither week dominates the other
+    assert not (profiles[:, 1] >= profiles[:, 0]).all()
+    assert [int(w) for w in dominant_weeks(dup)] == [0, 1]
 
 
 @pytest.mark.solver
@@ -380,16 +382,18 @@ def test_checker_catches_violations() -> None:
     bad = TwoEchelonSolution(
         **{**sol.__dict__, "centre_combine": np.zeros_like(sol.centre_combine)}
     )
+    assert check_two_echelon(inst, sol) == ()
+    # this instance serves combine demand, so stripping the combine capability must show
     served_combine = any(
         sol.pair_share[p, 0] > 1e-6 and inst.zone_machine[inst.pair_zone[p]] == 1
         for p in range(inst.n_pairs)
     )
-    if served_combine:
-        assert any("tractor-only" in m for m in check_two_echelon(inst, bad))
+    assert served_combine
+    assert any("served by tractor-only centre" in m for m in check_two_echelon(inst, bad))
     bad = TwoEchelonSolution(**{**sol.__dict__, "objective": sol.objective + 1.0})
-    assert any("objective" in m for m in check_two_echelon(inst, bad))
+    assert any(m.startswith("objective ") for m in check_two_echelon(inst, bad))
     closed = TwoEchelonSolution(**{**sol.__dict__, "centre_open": np.zeros_like(sol.centre_open)})
-    assert check_two_echelon(inst, closed) != ()
+    assert any("served by closed centre" in m for m in check_two_echelon(inst, closed))
 
 
 @pytest.mark.solver
@@ -407,7 +411,10 @@ def test_heuristic_backend_progress_and_cancel() -> None:
     token = CancelToken()
     token.cancel()
     sol = TwoEchelonModel(inst).solve(SolveOptions(time_limit_s=10.0, cancel=token))
-    assert sol.status in (Status.FEASIBLE, Status.OPTIMAL, Status.ERROR)
+    # cancelled before it started: the heuristic's first plan, feasible and checked
+    assert sol.status == Status.FEASIBLE
+    assert "cancelled" in sol.message
+    assert check_two_echelon(inst, sol) == ()
 
 
 @pytest.mark.solver

@@ -1,6 +1,6 @@
 """Lagrangian relaxation of the p-median assignment constraints, with site fixing.
 
-On a :class:`~planner.models._heuristics.SparseInstance` (weighted costs wc_ij, the
+On a :class:`~planner.models.pmedian._heuristics.SparseInstance` (weighted costs wc_ij, the
 always-available "beyond" option bw_i, fixed costs f_j), relaxing sum_j x_ij = 1 with
 multipliers u_i gives (Beasley 1985; Cornuejols, Fisher & Nemhauser 1977)::
 
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
-from planner.models._heuristics import SparseInstance, objective_of, restrict
 from planner.models._kernels import kernels
+from planner.models.pmedian._heuristics import SparseInstance, objective_of, restrict
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,7 +273,7 @@ def branch_and_bound(
     Each node re-optimises the multipliers (warm-started from its parent), applies the
     reduced-cost fixing tests, tries its relaxed open set as a primal solution, and is
     pruned when its bound reaches the threshold. Children work on a structure shrunk with
-    the node's multipliers (:func:`~planner.models._heuristics.restrict`). Branching: the
+    the node's multipliers (:func:`~planner.models.pmedian._heuristics.restrict`). Branching: the
     free open site of the relaxed solution that is cheapest to close, closed in one child
     and open in the other. Depth-first: with a good incumbent the explored set is the same
     as best-first, and memory stays proportional to the depth.

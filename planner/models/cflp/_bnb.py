@@ -8,7 +8,7 @@ Problem (formulation (0)-(9) of :mod:`planner.models.cflp`)::
          x_ij <= y_j,  sum_j s_j y_j >= D,  new-site count bounds, y binary     (3)-(9)
 
 Bound at a node (fixings ``y_j = 0`` for ``j`` in C, ``y_j = 1`` for ``j`` in O): the
-Lagrangian relaxation of (1) in :mod:`planner.models._cflp_lagrange`::
+Lagrangian relaxation of (1) in :mod:`planner.models.cflp._lagrange`::
 
     L(lambda) = sum_i lambda_i + min { sum_j v_j(lambda) y_j : (7), counts, y_C = 0, y_O = 1 }
 
@@ -53,8 +53,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
-from planner.models._cflp_data import CflpData
-from planner.models._cflp_lagrange import ZERO_NORM2, Lagrangian, _SubResult
+from planner.models.cflp._data import CflpData
+from planner.models.cflp._lagrange import ZERO_NORM2, Lagrangian, _SubResult
 
 INF = float("inf")
 # Subgradient iterations per node (the root of the tree is the already optimised root).

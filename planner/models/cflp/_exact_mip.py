@@ -7,8 +7,6 @@ fixed open (sites fixed closed are left out), then ``x[i,j]`` for the entries to
 
 from __future__ import annotations
 
-import datetime
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,8 +14,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner.models._base import BoolArray, FloatArray, IntArray
-from planner.models._cflp_data import CflpData
-from planner.models._cflp_highs import HighsResult, solve_highs
+from planner.models._mip import HighsResult
+from planner.models._mip._highs import solve_highs
+from planner.models._mip._mathopt import solve_arrays
+from planner.models.cflp._data import CflpData
 
 INF = float("inf")
 
@@ -343,61 +343,24 @@ def solve_mip_mathopt(
     result
         Outcome in the same shape as the HiGHS one.
     """
-    from ortools.math_opt.python import mathopt  # noqa: PLC0415
-
-    mo = mathopt.Model(name="cflp")
     n_y = model.n_y
-    xs = [
-        mo.add_variable(
-            lb=float(model.col_lo[k]),
-            ub=float(model.col_hi[k]),
-            is_integer=bool(model.integer[k]),
-            name=f"y[{model.sites[k]}]" if k < n_y else f"x[{model.entries[k - n_y]}]",
-        )
+    names = [
+        f"y[{model.sites[k]}]" if k < n_y else f"x[{model.entries[k - n_y]}]"
         for k in range(len(model.cost))
     ]
-    csr = model.matrix.tocsr()
-    for r in range(csr.shape[0]):
-        lo_, hi_ = csr.indptr[r], csr.indptr[r + 1]
-        expr = mathopt.fast_sum(
-            float(v) * xs[int(c)]
-            for c, v in zip(csr.indices[lo_:hi_], csr.data[lo_:hi_], strict=True)
-        )
-        mo.add_linear_constraint(
-            lb=float(model.row_lo[r]) if np.isfinite(model.row_lo[r]) else -math.inf,
-            ub=float(model.row_hi[r]) if np.isfinite(model.row_hi[r]) else math.inf,
-            expr=expr,
-        )
-    mo.minimize(mathopt.fast_sum(float(c) * v for c, v in zip(model.cost, xs, strict=True)))
-    params = mathopt.SolveParameters(
-        time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
-        relative_gap_tolerance=rel_gap,
-        absolute_gap_tolerance=abs_gap,
-        random_seed=int(seed) % 2_147_483_647,
-        threads=1,
+    return solve_arrays(
+        cost=model.cost,
+        matrix=model.matrix,
+        row_lo=model.row_lo,
+        row_hi=model.row_hi,
+        col_lo=model.col_lo,
+        col_hi=model.col_hi,
+        integer=model.integer,
+        names=names,
+        solver=solver,
+        time_limit_s=time_limit_s,
+        rel_gap=rel_gap,
+        abs_gap=abs_gap,
+        seed=seed,
+        start=start,
     )
-    model_params = mathopt.ModelSolveParameters()
-    if start is not None:
-        hint = mathopt.SolutionHint(
-            variable_values={v: float(val) for v, val in zip(xs, start, strict=True)}
-        )
-        model_params = mathopt.ModelSolveParameters(solution_hints=[hint])
-    stype = mathopt.SolverType.GSCIP if solver == "scip" else mathopt.SolverType.CP_SAT
-    res = mathopt.solve(mo, stype, params=params, model_params=model_params)
-    reason = res.termination.reason
-    tr = mathopt.TerminationReason
-    if reason == tr.OPTIMAL:
-        status = "optimal"
-    elif reason in (tr.INFEASIBLE, tr.INFEASIBLE_OR_UNBOUNDED):
-        status = "infeasible"
-    elif reason in (tr.FEASIBLE, tr.NO_SOLUTION_FOUND):
-        status = "limit"
-    else:
-        status = "error"
-    has = res.has_primal_feasible_solution()
-    x = np.array([res.variable_values(v) for v in xs]) if has else np.empty(0)
-    objective = float(res.objective_value()) if has else INF
-    bound = float(res.termination.objective_bounds.dual_bound)
-    if status == "infeasible":
-        bound = INF
-    return HighsResult(status=status, objective=objective, bound=bound, x=x, row_dual=np.empty(0))

@@ -1,6 +1,6 @@
 """Kernel search: restricted MIPs over promising sites (a primal heuristic for the CFLP).
 
-Sites are ranked by their Lagrangian value ``v_j`` (:mod:`planner.models._cflp_lagrange`):
+Sites are ranked by their Lagrangian value ``v_j`` (:mod:`planner.models.cflp._lagrange`):
 the *kernel* is the incumbent's open sites plus the best-ranked ones, and each row keeps
 only its ``ROW_PAIRS`` cheapest pairs to kernel sites. The MIP (0)-(9) over that small
 model is solved with HiGHS for a few seconds; further *buckets* of sites (next in the
@@ -16,9 +16,9 @@ from collections.abc import Callable
 import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
-from planner.models._cflp_assign import Assignment
-from planner.models._cflp_data import CflpData
-from planner.models._cflp_mip import build_mip, solve_mip_highs
+from planner.models.cflp._assign import Assignment
+from planner.models.cflp._data import CflpData
+from planner.models.cflp._exact_mip import build_mip, solve_mip_highs
 
 # Pairs kept per row in the restricted model (cheapest first).
 ROW_PAIRS = 5

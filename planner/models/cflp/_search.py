@@ -3,7 +3,7 @@
 Moves are ranked by a cheap estimate that ignores capacities (closing ``j`` saves ``f_j``
 and moves its rows to their next-cheapest open site; opening ``j`` costs ``f_j`` and
 attracts the rows it serves more cheaply), then the best few are evaluated exactly with
-:func:`planner.models._cflp_assign.assign` and the first improving one is taken.
+:func:`planner.models.cflp._assign.assign` and the first improving one is taken.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
-from planner.models._cflp_assign import Assignment
-from planner.models._cflp_data import CAPACITY_RTOL, CflpData, group_first
+from planner.models.cflp._assign import Assignment
+from planner.models.cflp._data import CAPACITY_RTOL, CflpData, group_first
 
 INF = float("inf")
 # Exact evaluations per move type and round.

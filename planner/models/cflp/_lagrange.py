@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
-from planner.models._cflp_data import CflpData
 from planner.models._kernels import kernels
+from planner.models.cflp._data import CflpData
 
 INF = float("inf")
 # Largest relative distance between the Polyak target and the best bound.

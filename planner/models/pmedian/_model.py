@@ -1,58 +1,21 @@
-"""p-median: open p sites so that the demand-weighted travel cost is smallest.
-
-Solve pipeline (uncapacitated), every phase honouring the time limit and cancellation:
-
-1. greedy + fast interchange on the sparse structure (:mod:`planner.models._heuristics`);
-2. Lagrangian relaxation of the assignment constraints (:mod:`planner.models._lagrangian`)
-   with reduced-cost site fixing and an exact reduction of the structure to what a
-   solution cheaper than the incumbent can use; interchange restarts from relaxed sets;
-3. an exact phase on the reduced problem, chosen by ``SolveOptions.backend``:
-   ``"auto"`` runs a Lagrangian branch-and-bound when at most ``_BNB_MAX_FREE_OPEN``
-   sites remain to be chosen, the radius (covering) formulation (Elloumi 2010; García,
-   Labbé & Marín 2011) on HiGHS otherwise, and only more Lagrangian iterations when the
-   reduced structure exceeds ``_EXACT_MAX_ENTRIES`` pairs (measurements in
-   ``bench/README.md``); ``"highs"``, ``"scip"``, ``"cp-sat"`` force the radius MIP on
-   that backend; ``"heuristic"`` stops after phase 2.
-
-The capacitated (single-source) variant uses the classical assignment formulation on the
-chosen MathOpt backend (HiGHS by default), restricted to listed pairs.
-
-Decision support: ``Solution.regret`` is the drop-one regret (objective increase when only
-that site closes, p - 1 sites remain); ``Solution.swap_regret`` the increase when it is
-swapped for the best other site (p sites remain); ``Solution.alternatives`` the N best
-distinct open sets (exact by enumeration on small instances, else the best within single
-swaps of the solution; the message says which).
-
-Infeasibility convention (shared with the other models): ``from_cost_matrix`` and the
-constructor raise :class:`~planner.errors.ValidationError` only for malformed input;
-a well-formed problem with no feasible solution makes ``solve`` return a
-``Status.INFEASIBLE`` solution whose ``message`` explains why, with numbers.
-
-Unlisted pairs (``CostMatrix.beyond_cost`` finite, e.g. k-nearest lists): the relaxations
-treat "unlisted" as an option costing ``beyond_cost[i]``, a lower bound on every unlisted
-site, so every bound holds for the full problem. A row whose listed sites are all closed
-is served by its nearest open site at its true cost when an ``exact_cost`` callback is
-given; otherwise its cost is reported as the lower estimate ``beyond_cost[i]`` (the
-message says how many rows that affects).
-"""
+"""The :class:`PMedian` class: evaluation and the solve pipeline of the p-median."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from planner.errors import ValidationError
 from planner.models._base import (
-    Alternative,
     BoolArray,
-    CancelToken,
     Clock,
     CostMatrix,
+    ExactCost,
     FloatArray,
     IntArray,
     LocationProblem,
@@ -64,166 +27,37 @@ from planner.models._base import (
     relative_gap,
 )
 from planner.models._build import GeoBuildMixin
-from planner.models._decision import drop_one_regret, n_best, swap_regret
-from planner.models._heuristics import (
+from planner.models._decision import budgeted_decision_support
+from planner.models._mip import MipBackend, solve_mip
+from planner.models.pmedian._capacitated import (
+    capacitated_mip,
+    decode_capacitated,
+    evaluate_capacitated,
+)
+from planner.models.pmedian._evaluate import evaluate_nearest, rows_beyond_lists
+from planner.models.pmedian._heuristics import (
     BeyondFn,
     SparseInstance,
     assign_nearest,
-    extend_rows,
     fast_interchange,
     greedy,
     objective_of,
     restrict,
     swap_deltas,
 )
-from planner.models._lagrangian import LagrangianResult, branch_and_bound, subgradient
-from planner.models._mip import MipBackend, SparseMip, solve_mip
+from planner.models.pmedian._lagrangian import LagrangianResult, branch_and_bound, subgradient
+from planner.models.pmedian._prepare import beyond_function, extend_lists, prepare
+from planner.models.pmedian._radius_mip import build_radius_mip, radius_hint
 
-ExactCost = Callable[[IntArray, IntArray], FloatArray]
-"""(rows, sites) -> dense ``len(rows) x len(sites)`` array of true travel costs."""
-
-_EXACT_CHUNK = 200_000  # matrix cells per exact-cost call
 _MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
 _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
-_DECISION_TIME_SHARE = 0.1  # regret and N-best may take this share of the time limit ...
-_DECISION_MIN_S = 2.0  # ... but at least this many seconds
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
 _LR_STAGES = (40, 120, 400, 1500)
 _EXACT_MAX_ENTRIES = 400_000  # auto: larger reduced structures stay Lagrangian-only
-_EXTEND_AT = 0.9  # extend a row's list when u_i >= this x its beyond option
-_EXTEND_ALL_SITES = 1024  # up to this many open-able sites, extended rows list them all
-_EXTEND_MIN_LIST = 64  # else an extended list holds at least this many sites
-_EXTEND_MAX_CELLS = 20_000_000  # exact costs priced per extension round
 _BNB_MAX_FREE_OPEN = 12  # auto: Lagrangian B&B when at most this many sites remain to choose
-
-# Formulation (uncapacitated; w_i demand weight, c_ij cost, f_j fixed cost):
-#
-# Data. For row i, L_i^1 < ... < L_i^K are the distinct weighted costs w_i c_ij of the
-#   listed sites within the row's radius R_i; N_i^k = sites at exactly L_i^k;
-#   B_i = weighted cost of the cheapest option beyond the radius (next listed site, or
-#   w_i * beyond_cost[i]; infinite when unlisted sites are not allowed).
-# Variables. y_j in {0, 1}: site j open.
-#   z_i^k in [0, 1]: 1 when row i has no open site at weighted cost <= L_i^k.
-# Model.
-#   (1) min  sum_i [ L_i^1 + sum_{k<K} (L_i^{k+1} - L_i^k) z_i^k + (B_i - L_i^K) z_i^K ]
-#            + sum_j f_j y_j
-#   (2) sum_j y_j = p
-#   (3) z_i^1 + sum_{j in N_i^1} y_j >= 1                     for every row i
-#   (4) z_i^k + sum_{j in N_i^k} y_j >= z_i^{k-1}             for every row i, k = 2..K
-#   (5) z_i^K = 0 when B_i is infinite (the row must be served within its list)
-#   (6) y_j = 1 for required (and Lagrangian-fixed open) sites;
-#       y_j = 0 for forbidden (and Lagrangian-fixed closed) sites (left out of the model)
-# (4) is (3) for level k written as a difference, so the matrix has one entry per listed
-# pair instead of one per (level, pair). Because R_i truncates the lists and B_i is a lower
-# bound on everything beyond, the optimum of (1)-(6) is a lower bound for the full problem;
-# it is exact once no row of the MIP's solution lies beyond its radius.
-#
-# Capacitated single-source variant (Q_j capacity), classical formulation on listed pairs:
-#   (C1) min  sum_{i,j} w_i c_ij x_ij + sum_j f_j y_j
-#   (C2) sum_j x_ij = 1                  for every reachable row i
-#   (C3) x_ij <= y_j                     for every listed pair
-#   (C4) sum_i w_i x_ij <= Q_j y_j       for every site j
-#   (C5) sum_j y_j = p,  (6) as above,  x, y binary
-
-
-@dataclass(frozen=True, eq=False)
-class _CapResult:
-    """A capacitated MIP outcome with the pairs its x variables stand for (private)."""
-
-    status: str
-    values: FloatArray | None
-    bound: float
-    e_row: IntArray
-    e_site: IntArray
-    e_cost: FloatArray
-    n_y: int
-
-
-@dataclass(frozen=True, eq=False)
-class _Prepared:
-    """The surrogate sparse instance over reachable rows (private)."""
-
-    inst: SparseInstance
-    rows: IntArray  # original row of each instance row
-    unreachable: BoolArray  # per original row
-    stranded: IntArray  # original rows that must be served but only list forbidden sites
-    penalty: float
-    integral: bool
-
-
-def _is_integral(values: FloatArray) -> bool:
-    finite = values[np.isfinite(values)]
-    return bool(np.all(finite == np.round(finite)))
-
-
-def _prepare(problem: LocationProblem) -> _Prepared:
-    """Build the surrogate instance (drop forbidden sites, weight costs, add penalties)."""
-    costs, sites, w = problem.costs, problem.sites, problem.weights
-    row_len = np.diff(costs.indptr)
-    unreachable = (row_len == 0) & ~np.isfinite(costs.beyond_cost)
-    # Rows of weight 0 that may go unlisted cost nothing wherever they are served: the
-    # surrogate leaves them out (evaluate() still assigns them).
-    idle = (w == 0) & np.isfinite(costs.beyond_cost)
-    rows = np.flatnonzero(~unreachable & ~idle).astype(np.int64)
-    row_of = costs.row_of_entry
-    keep = ~sites.forbidden[costs.site_index] & ~(unreachable | idle)[row_of]
-    e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
-    new_id = np.full(costs.n_demand, -1, dtype=np.int64)
-    new_id[rows] = np.arange(len(rows))
-    e_row = new_id[e_row]
-    wr = w[rows]
-    beyond = costs.beyond_cost[rows].astype(np.float64)
-    e_wcost = wr[e_row] * e_cost
-    max_row = np.zeros(len(rows))
-    if len(e_row):
-        starts = np.flatnonzero(np.r_[True, e_row[1:] != e_row[:-1]])
-        max_row[e_row[starts]] = np.maximum.reduceat(e_wcost, starts)
-    finite_b = np.isfinite(beyond)
-    scale = float(max_row.sum() + (wr[finite_b] * beyond[finite_b]).sum())
-    scale += float(np.sort(sites.fixed_cost)[-max(problem.p or 1, 1) :].sum())
-    penalty = 10.0 * (scale + 1.0)
-    beyond_w = np.where(finite_b, wr * np.where(finite_b, beyond, 0.0), penalty)
-    # Entries dearer than the always-available beyond option can never help the surrogate.
-    useful = e_wcost <= beyond_w[e_row]
-    e_row, e_site, e_cost, e_wcost = e_row[useful], e_site[useful], e_cost[useful], e_wcost[useful]
-    same_row = e_row[1:] == e_row[:-1]
-    if (same_row & (e_wcost[1:] < e_wcost[:-1])).any():  # lists not sorted by cost: sort
-        order = np.lexsort((e_site, e_wcost, e_row))
-        e_row, e_site, e_cost, e_wcost = e_row[order], e_site[order], e_cost[order], e_wcost[order]
-    del same_row
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(e_row, minlength=len(rows)), out=indptr[1:])
-    stranded_local = np.flatnonzero((np.diff(indptr) == 0) & ~finite_b)
-    inst = SparseInstance(
-        indptr=indptr,
-        site=e_site.astype(np.int64),
-        wcost=e_wcost,
-        cost=e_cost,
-        beyond_w=beyond_w,
-        beyond=beyond,
-        weights=wr,
-        fixed_cost=sites.fixed_cost.astype(np.float64),
-        required=sites.required.copy(),
-        allowed=~sites.forbidden,
-        p=int(problem.p or 0),
-    )
-    integral = (
-        _is_integral(wr)
-        and _is_integral(costs.cost)
-        and _is_integral(beyond)
-        and _is_integral(sites.fixed_cost)
-    )
-    return _Prepared(
-        inst=inst,
-        rows=rows,
-        unreachable=unreachable,
-        stranded=rows[stranded_local],
-        penalty=penalty,
-        integral=integral,
-    )
 
 
 class PMedian(GeoBuildMixin):
@@ -264,8 +98,8 @@ class PMedian(GeoBuildMixin):
         initial_multipliers: npt.ArrayLike | None = None,
     ) -> None:
         if problem.kind != "p_median":
-            msg = f"PMedian needs a problem of kind `p_median`, got `{problem.kind}`."
-            raise ValueError(msg)
+            msg = f"PMedian needs a problem of kind 'p_median', got {problem.kind!r}."
+            raise ValidationError(msg, source="PMedian")
         self.problem = problem
         self.exact_cost = exact_cost
         self.initial_sites = tuple(int(s) for s in initial_sites) if initial_sites else ()
@@ -281,8 +115,8 @@ class PMedian(GeoBuildMixin):
                 f"`initial_multipliers` has {len(self.initial_multipliers)} values for "
                 f"{problem.n_demand} demand rows."
             )
-            raise ValueError(msg)
-        self._prep = _prepare(problem)
+            raise ValidationError(msg, source="PMedian")
+        self._prep = prepare(problem)
         costs = problem.costs
         same_row = costs.row_of_entry[1:] == costs.row_of_entry[:-1]
         # Whether every row lists its sites cheapest first (k-nearest structures do):
@@ -374,71 +208,10 @@ class PMedian(GeoBuildMixin):
         """
         opened = np.unique(np.asarray(list(open_sites), dtype=np.int64))
         if self.problem.capacitated:
-            return self._evaluate_capacitated(opened)
-        return self._evaluate_nearest(opened)
-
-    def _evaluate_nearest(self, opened: IntArray) -> tuple[float, IntArray, FloatArray]:
-        costs, w = self.problem.costs, self.problem.weights
-        n = costs.n_demand
-        open_mask = np.zeros(costs.n_sites, dtype=np.bool_)
-        open_mask[opened] = True
-        assignment = np.full(n, -1, dtype=np.int64)
-        acost = np.full(n, np.nan)
-        row_of = costs.row_of_entry
-        hit = open_mask[costs.site_index]
-        if hit.any():
-            e = np.flatnonzero(hit)
-            er = row_of[e]
-            if not self._rows_sorted:  # cheapest open listed entry first in each row
-                order = np.lexsort((costs.cost[e], er))
-                e, er = e[order], er[order]
-            first = np.ones(len(e), dtype=np.bool_)
-            first[1:] = er[1:] != er[:-1]
-            assignment[er[first]] = costs.site_index[e[first]]
-            acost[er[first]] = costs.cost[e[first]]
-        unreachable = self._prep.unreachable
-        missing = (assignment < 0) & ~unreachable
-        finite_b = np.isfinite(costs.beyond_cost)
-        beyond_rows = np.flatnonzero(missing & finite_b)
-        if len(beyond_rows) and len(opened):
-            if self.exact_cost is not None:
-                self._assign_exact(beyond_rows, opened, assignment, acost)
-            else:
-                assignment[beyond_rows] = opened[0]
-                acost[beyond_rows] = costs.beyond_cost[beyond_rows]
-        if ((assignment < 0) & ~unreachable).any():
-            return math.inf, assignment, acost
-        served = assignment >= 0
-        objective = float(np.sum(w[served] * acost[served]))
-        objective += float(self.problem.sites.fixed_cost[opened].sum())
-        return objective, assignment, acost
-
-    def _assign_exact(
-        self, rows: IntArray, opened: IntArray, assignment: IntArray, acost: FloatArray
-    ) -> None:
-        assert self.exact_cost is not None
-        step = max(1, _EXACT_CHUNK // max(1, len(opened)))
-        beyond = self.problem.costs.beyond_cost
-        for lo in range(0, len(rows), step):
-            chunk = rows[lo : lo + step]
-            mat = np.asarray(self.exact_cost(chunk, opened), dtype=np.float64)
-            k = np.argmin(mat, axis=1)
-            assignment[chunk] = opened[k]
-            # Never below the declared lower bound (keeps bounds and checks consistent).
-            acost[chunk] = np.maximum(mat[np.arange(len(chunk)), k], beyond[chunk])
-
-    def _evaluate_capacitated(self, opened: IntArray) -> tuple[float, IntArray, FloatArray]:
-        """Single-source assignment to a fixed open set (a generalised assignment MIP)."""
-        n = self.problem.n_demand
-        fail = (math.inf, np.full(n, -1, dtype=np.int64), np.full(n, np.nan))
-        open_mask = np.zeros(self.problem.n_sites, dtype=np.bool_)
-        open_mask[opened] = True
-        result = self._capacitated_mip(
-            fixed_open=open_mask, time_limit_s=30.0, backend="highs", seed=0, hint=None
+            return evaluate_capacitated(self.problem, self._prep, opened)
+        return evaluate_nearest(
+            self.problem, self._prep, self.exact_cost, opened, rows_sorted=self._rows_sorted
         )
-        if result is None or result.values is None:
-            return fail
-        return self._decode_capacitated(result, opened)
 
     def lagrangian_multipliers(
         self, open_sites: Sequence[int], *, time_limit_s: float
@@ -702,34 +475,7 @@ class PMedian(GeoBuildMixin):
 
     def _beyond_fn(self) -> BeyondFn | None:
         """Return the true-cost function for rows beyond their lists, if one is known."""
-        prep, exact_cost = self._prep, self.exact_cost
-        inst = prep.inst
-        if exact_cost is None or not (np.isfinite(inst.beyond) & (inst.weights > 0)).any():
-            return None
-
-        def fn(
-            rows: IntArray, open_mask: BoolArray
-        ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
-            opened = np.flatnonzero(open_mask)
-            k = len(rows)
-            d1, d2 = np.full(k, prep.penalty), np.full(k, prep.penalty)
-            s1 = np.full(k, inst.n_sites, dtype=np.int64)
-            s2 = s1.copy()
-            step = max(1, _EXACT_CHUNK // max(1, len(opened)))
-            for lo in range(0, k, step):
-                sl = slice(lo, lo + step)
-                orig = prep.rows[rows[sl]]
-                mat = np.asarray(exact_cost(orig, opened), dtype=np.float64)
-                mat = np.maximum(mat, self.problem.costs.beyond_cost[orig][:, None])
-                mat *= inst.weights[rows[sl]][:, None]
-                idx = np.argsort(mat, axis=1, kind="stable")[:, :2]
-                ar = np.arange(mat.shape[0])
-                d1[sl], s1[sl] = mat[ar, idx[:, 0]], opened[idx[:, 0]]
-                if len(opened) > 1:
-                    d2[sl], s2[sl] = mat[ar, idx[:, 1]], opened[idx[:, 1]]
-            return d1, s1, d2, s2
-
-        return fn
+        return beyond_function(self._prep, self.exact_cost, self.problem.costs.beyond_cost)
 
     def _initial_mask(self) -> BoolArray | None:
         inst = self._prep.inst
@@ -806,7 +552,9 @@ class PMedian(GeoBuildMixin):
             )
             # Rows whose multiplier presses against their beyond lower bound hold the
             # bound down: price more of their sites exactly (the bound can then rise).
-            extended = self._extend_lists(reduced, lr.multipliers)
+            extended = extend_lists(
+                self._prep, self.exact_cost, self.problem.costs.beyond_cost, reduced, lr.multipliers
+            )
             if extended is not None:
                 reduced, n_ext = extended
                 stats["extended_rows"] = int(stats.get("extended_rows", 0)) + n_ext
@@ -848,58 +596,6 @@ class PMedian(GeoBuildMixin):
         stats["lagrangian_restarts_objective"] = best_f
         return lr, reduced, best_mask, best_f, min(threshold, self._threshold(best_f, tol))
 
-    def _extend_lists(
-        self, inst: SparseInstance, u: FloatArray
-    ) -> tuple[SparseInstance, int] | None:
-        """Lengthen the lists of rows whose multiplier reaches their beyond option.
-
-        In L(u) a row contributes at most its beyond lower bound ``bw_i``; when the
-        multiplier ``u_i`` presses against it, the truncated list (not the problem) caps
-        the bound. Such rows get exact costs to more sites (all sites that may open, when
-        there are at most ``_EXTEND_ALL_SITES``; else the ``2 x`` longest list cheapest
-        ones) and a higher beyond bound (:func:`~planner.models._heuristics.extend_rows`).
-        Needs the exact-cost callback and non-integral data (exact costs are real-valued).
-        """
-        prep = self._prep
-        exact_cost = self.exact_cost
-        if exact_cost is None or prep.integral:
-            return None
-        need = np.isfinite(inst.beyond) & (inst.weights > 0) & (u >= _EXTEND_AT * inst.beyond_w)
-        rows = np.flatnonzero(need)
-        cand = np.flatnonzero(inst.allowed)
-        if len(rows) == 0 or len(cand) == 0:
-            return None
-        if len(rows) * len(cand) > _EXTEND_MAX_CELLS:  # the rows pressing hardest first
-            ratio = u[rows] / np.maximum(inst.beyond_w[rows], 1e-300)
-            top = np.argsort(-ratio, kind="stable")[: max(1, _EXTEND_MAX_CELLS // len(cand))]
-            rows = np.sort(rows[top])
-        longest = int(np.diff(inst.indptr)[rows].max())
-        keep = len(cand)
-        if len(cand) > _EXTEND_ALL_SITES:
-            keep = min(len(cand), max(2 * longest, _EXTEND_MIN_LIST))
-        new_site = np.empty((len(rows), keep), dtype=np.int64)
-        new_cost = np.empty((len(rows), keep))
-        new_beyond = np.full(len(rows), np.inf)
-        floor = self.problem.costs.beyond_cost
-        step = max(1, _EXACT_CHUNK // len(cand))
-        for lo in range(0, len(rows), step):
-            sl = slice(lo, lo + step)
-            orig = prep.rows[rows[sl]]
-            mat = np.asarray(exact_cost(orig, cand), dtype=np.float64)
-            # Never below the declared lower bound (as evaluate() charges unlisted rows).
-            mat = np.maximum(mat, floor[orig][:, None])
-            if keep == len(cand):
-                new_site[sl] = cand[None, :]
-                new_cost[sl] = mat
-                continue
-            idx = np.argpartition(mat, keep, axis=1)
-            ar = np.arange(mat.shape[0])[:, None]
-            new_site[sl] = cand[idx[:, :keep]]
-            new_cost[sl] = mat[ar, idx[:, :keep]]
-            new_beyond[sl] = mat[ar[:, 0], idx[:, keep]]
-        ext = extend_rows(inst, rows, new_site, new_cost, new_beyond, penalty=prep.penalty)
-        return ext, len(rows)
-
     # ------------------------------------------------------------------ radius MIP
 
     def _radius_mip_loop(
@@ -932,8 +628,8 @@ class PMedian(GeoBuildMixin):
         proven = False
         while not clock.should_stop:
             rounds += 1
-            mip, y_ids, z_info = _build_radius_mip(model_inst, radius, fo, fc, backend)
-            hint = _radius_hint(model_inst, best_mask, y_ids, z_info, mip.n_variables)
+            mip, y_ids, z_info = build_radius_mip(model_inst, radius, fo, fc, backend)
+            hint = radius_hint(model_inst, best_mask, y_ids, z_info, mip.n_variables)
             res = solve_mip(
                 mip,
                 backend=backend,
@@ -987,109 +683,12 @@ class PMedian(GeoBuildMixin):
 
     # ------------------------------------------------------------------ capacitated
 
-    def _capacitated_mip(
-        self,
-        *,
-        fixed_open: BoolArray | None,
-        time_limit_s: float,
-        backend: MipBackend,
-        seed: int,
-        hint: BoolArray | None,
-        gap_tolerance: float = 1e-6,
-        cancel: CancelToken | None = None,
-    ) -> _CapResult | None:
-        """Solve (C1)-(C5); with ``fixed_open`` only those sites may (and must) open."""
-        pr = self.problem
-        costs, sites, w = pr.costs, pr.sites, pr.weights
-        prep = self._prep
-        m = costs.n_sites
-        row_of = costs.row_of_entry
-        allowed = ~sites.forbidden if fixed_open is None else fixed_open.copy()
-        keep = allowed[costs.site_index] & ~prep.unreachable[row_of]
-        e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
-        rows = np.flatnonzero(~prep.unreachable)
-        if np.setdiff1d(rows, e_row).size:
-            return None
-        mip = SparseMip()
-        lo = sites.required.astype(np.float64)
-        if fixed_open is not None:
-            lo = fixed_open.astype(np.float64)
-        y = mip.add_variables(
-            m,
-            lower=lo,
-            upper=allowed.astype(np.float64),
-            integer=True,
-            objective=sites.fixed_cost,
-            name="y",
-        )
-        x = mip.add_variables(
-            len(e_row), upper=1.0, integer=True, objective=w[e_row] * e_cost, name="x"
-        )
-        # (C5) cardinality
-        n_open = len(np.flatnonzero(fixed_open)) if fixed_open is not None else int(pr.p or 0)
-        mip.add_constraints(
-            lower=[n_open], upper=[n_open], rows=np.zeros(m), cols=y, coefs=np.ones(m)
-        )
-        # (C2) each reachable row assigned once
-        local = np.searchsorted(rows, e_row)
-        mip.add_constraints(
-            lower=np.ones(len(rows)),
-            upper=np.ones(len(rows)),
-            rows=local,
-            cols=x,
-            coefs=np.ones(len(x)),
-        )
-        # (C3) x_ij <= y_j
-        k = np.arange(len(x))
-        mip.add_constraints(
-            lower=np.full(len(x), -np.inf),
-            upper=np.zeros(len(x)),
-            rows=np.concatenate([k, k]),
-            cols=np.concatenate([x, y[e_site]]),
-            coefs=np.concatenate([np.ones(len(x)), -np.ones(len(x))]),
-        )
-        # (C4) capacity
-        cap = np.where(np.isfinite(sites.capacity), sites.capacity, w.sum() + 1.0)
-        mip.add_constraints(
-            lower=np.full(m, -np.inf),
-            upper=np.zeros(m),
-            rows=np.concatenate([e_site, np.arange(m)]),
-            cols=np.concatenate([x, y]),
-            coefs=np.concatenate([w[e_row], -cap]),
-        )
-        del hint  # a feasible single-source assignment is not known cheaply
-        res = solve_mip(
-            mip,
-            backend=backend,
-            time_limit_s=time_limit_s,
-            gap_tolerance=gap_tolerance,
-            seed=seed,
-            cancel=cancel,
-        )
-        return _CapResult(res.status, res.values, res.bound, e_row, e_site, e_cost, len(y))
-
-    def _decode_capacitated(
-        self, res: _CapResult, opened: IntArray | None = None
-    ) -> tuple[float, IntArray, FloatArray]:
-        assert res.values is not None
-        values, e_row, e_site, e_cost, n_y = res.values, res.e_row, res.e_site, res.e_cost, res.n_y
-        n = self.problem.n_demand
-        xv = values[n_y : n_y + len(e_row)] > 0.5  # noqa: PLR2004
-        assignment = np.full(n, -1, dtype=np.int64)
-        acost = np.full(n, np.nan)
-        assignment[e_row[xv]] = e_site[xv]
-        acost[e_row[xv]] = e_cost[xv]
-        if opened is None:
-            opened = np.flatnonzero(values[:n_y] > 0.5)  # noqa: PLR2004
-        served = assignment >= 0
-        obj = float(np.sum(self.problem.weights[served] * acost[served]))
-        obj += float(self.problem.sites.fixed_cost[opened].sum())
-        return obj, assignment, acost
-
     def _solve_capacitated(self, clock: Clock) -> Solution:
         opts = clock.options
         backend = self._mip_backend(clock) or "highs"
-        res = self._capacitated_mip(
+        res = capacitated_mip(
+            self.problem,
+            self._prep,
             fixed_open=None,
             time_limit_s=clock.remaining_s,
             backend=backend,
@@ -1111,7 +710,7 @@ class PMedian(GeoBuildMixin):
         if values is None:
             return self._error(clock, f"{backend} found no solution in the time limit.", backend)
         opened = np.flatnonzero(values[: self.problem.n_sites] > 0.5)  # noqa: PLR2004
-        obj, assignment, acost = self._decode_capacitated(res, opened)
+        obj, assignment, acost = decode_capacitated(self.problem, res, opened)
         clock.report(incumbent=obj, bound=bound, phase=backend)
         proven = status == "optimal"
         return self._package(
@@ -1218,7 +817,7 @@ class PMedian(GeoBuildMixin):
                 "Capacitated: rows are assigned only to their listed sites, and the bound "
                 "holds for that restriction."
             )
-        beyond_rows = self._rows_beyond_lists(assignment)
+        beyond_rows = rows_beyond_lists(self.problem.costs, assignment)
         if beyond_rows:
             how = (
                 "at their true cost"
@@ -1230,54 +829,17 @@ class PMedian(GeoBuildMixin):
             cancel = opts.cancel
             why = "cancelled" if cancel is not None and cancel.cancelled else "time limit"
             notes.append(f"Stopped by {why}; gap {gap:.4%}.")
-        regret: dict[int, float] = {}
-        swap: dict[int, float] = {}
-        alts: tuple[Alternative, ...] = ()
-        candidates = np.flatnonzero(~self.problem.sites.forbidden).tolist()
         opened_t = tuple(int(s) for s in opened)
-        delta_fn = None if self.problem.capacitated else self._swap_delta
-        # Decision support gets its own budget on top of the solve (each evaluation of a
-        # capacitated open set is a MIP): what does not fit is left out and said so.
-        deadline = time.perf_counter() + max(
-            _DECISION_MIN_S, _DECISION_TIME_SHARE * opts.time_limit_s
+        regret, swap, alts = budgeted_decision_support(
+            self,
+            opened_t,
+            objective,
+            opts,
+            candidates=np.flatnonzero(~self.problem.sites.forbidden).tolist(),
+            required=np.flatnonzero(self.problem.sites.required).tolist(),
+            swap_delta=None if self.problem.capacitated else self._swap_delta,
+            notes=notes,
         )
-
-        def out_of_time() -> bool:
-            return time.perf_counter() > deadline or (
-                opts.cancel is not None and opts.cancel.cancelled
-            )
-
-        if opts.compute_regret:
-            regret = drop_one_regret(self, opened_t, objective, should_stop=out_of_time)
-            swap = swap_regret(
-                self,
-                opened_t,
-                objective,
-                candidates=candidates,
-                swap_delta=delta_fn,
-                should_stop=out_of_time,
-            )
-            if len(regret) < len(opened_t) or len(swap) < len(opened_t):
-                notes.append(
-                    f"Regret computed for {min(len(regret), len(swap))} of {len(opened_t)} "
-                    "open sites within the decision-support time budget."
-                )
-        if opts.n_best > 1:
-            alts, exact = n_best(
-                self,
-                opened_t,
-                objective,
-                opts.n_best,
-                required=np.flatnonzero(self.problem.sites.required).tolist(),
-                candidates=candidates,
-                swap_delta=delta_fn,
-                should_stop=out_of_time,
-            )
-            notes.append(
-                "Alternatives are the exact N best."
-                if exact
-                else "Alternatives are the best found within single swaps of the solution."
-            )
         return Solution(
             model=self.kind,
             status=status,
@@ -1296,120 +858,9 @@ class PMedian(GeoBuildMixin):
             swap_regret=swap,
         )
 
-    def _rows_beyond_lists(self, assignment: IntArray) -> int:
-        costs = self.problem.costs
-        row_of = costs.row_of_entry
-        listed = np.zeros(costs.n_demand, dtype=np.bool_)
-        listed[row_of[costs.site_index == assignment[row_of]]] = True
-        return int(((assignment >= 0) & ~listed).sum())
-
     def _swap_delta(self, open_sites: tuple[int, ...]) -> tuple[IntArray, FloatArray]:
         mask = np.zeros(self.problem.n_sites, dtype=np.bool_)
         mask[list(open_sites)] = True
         out, delta = swap_deltas(self._prep.inst, mask)
         # Required sites may not be swapped out; deltas use the surrogate costs.
         return out, np.where(np.isfinite(delta), delta, np.inf)
-
-
-def _build_radius_mip(
-    inst: SparseInstance,
-    radius: FloatArray,
-    fixed_open: BoolArray,
-    fixed_closed: BoolArray,
-    backend: MipBackend,
-) -> tuple[SparseMip, IntArray, tuple[IntArray, IntArray, FloatArray]]:
-    """Build (1)-(6); returns the model, y variable -> site, and z (row, var id, level)."""
-    m = inst.n_sites
-    row = inst.row
-    cand = ~fixed_closed
-    e_ok = cand[inst.site]
-    # Truncate each row at its radius and at its cheapest fixed-open site.
-    fo_cost = np.full(inst.n_rows, np.inf)
-    fo_e = e_ok & fixed_open[inst.site]
-    np.minimum.at(fo_cost, row[fo_e], inst.wcost[fo_e])
-    lim = np.minimum(radius, fo_cost)
-    inside = e_ok & (inst.wcost <= lim[row] * (1 + 1e-12) + 1e-12)
-    # B_i: cheapest candidate entry beyond the limit, else the row's beyond option.
-    b = inst.beyond_w.copy()
-    out_e = e_ok & ~inside
-    np.minimum.at(b, row[out_e], inst.wcost[out_e])
-    covered_by_fixed = np.isfinite(fo_cost) & (fo_cost <= lim * (1 + 1e-12) + 1e-12)
-    e = np.flatnonzero(inside)
-    er, wc, es = row[e], inst.wcost[e], inst.site[e]
-    # Level index within each row (entries are sorted by weighted cost per row).
-    new_level = np.ones(len(e), dtype=np.bool_)
-    new_level[1:] = (er[1:] != er[:-1]) | (wc[1:] != wc[:-1])
-    level_id = np.cumsum(new_level) - 1  # global level id
-    lv_row = er[new_level]
-    lv_cost = wc[new_level]
-    n_lv = len(lv_row)
-    last = np.ones(n_lv, dtype=np.bool_)
-    last[:-1] = lv_row[1:] != lv_row[:-1]
-    first = np.ones(n_lv, dtype=np.bool_)
-    first[1:] = lv_row[1:] != lv_row[:-1]
-    nxt = np.empty(n_lv)
-    nxt[:-1] = lv_cost[1:]
-    nxt[last] = b[lv_row[last]]
-    # (5): rows that may not go unlisted and have no candidate beyond their limit.
-    must_cover = ~np.isfinite(inst.beyond) & (b >= inst.beyond_w)
-    forced_zero = last & (covered_by_fixed[lv_row] | must_cover[lv_row])
-    coef = np.where(forced_zero, 0.0, nxt - lv_cost)
-    mip = SparseMip()
-    cand_sites = np.flatnonzero(cand).astype(np.int64)
-    col_of_site = np.full(m, -1, dtype=np.int64)
-    lo = fixed_open[cand_sites].astype(np.float64)
-    y = mip.add_variables(
-        len(cand_sites),
-        lower=lo,
-        upper=1.0,
-        integer=True,
-        objective=inst.fixed_cost[cand_sites],
-        name="y",
-    )
-    col_of_site[cand_sites] = y
-    z = mip.add_variables(
-        n_lv,
-        lower=0.0,
-        upper=np.where(forced_zero, 0.0, 1.0),
-        integer=backend == "cp-sat",
-        objective=coef,
-        name="z",
-    )
-    # Constant part of (1): L_i^1 for rows with levels, B_i for rows without any.
-    has_lv = np.zeros(inst.n_rows, dtype=np.bool_)
-    has_lv[lv_row] = True
-    const = float(lv_cost[first].sum()) + float(b[~has_lv].sum())
-    mip.objective_offset = const
-    # (2) cardinality
-    mip.add_constraints(
-        lower=[inst.p], upper=[inst.p], rows=np.zeros(len(y)), cols=y, coefs=np.ones(len(y))
-    )
-    # (3)/(4): one row per level: z_k + sum_{N_k} y - z_{k-1} >= [k == 1]
-    prev = np.flatnonzero(~first)
-    rows_c = np.concatenate([np.arange(n_lv), level_id, prev])
-    cols_c = np.concatenate([z, col_of_site[es], z[prev - 1]])
-    coefs_c = np.concatenate([np.ones(n_lv), np.ones(len(e)), -np.ones(len(prev))])
-    mip.add_constraints(
-        lower=first.astype(np.float64),
-        upper=np.full(n_lv, np.inf),
-        rows=rows_c,
-        cols=cols_c,
-        coefs=coefs_c,
-    )
-    return mip, cand_sites, (lv_row, z, lv_cost)
-
-
-def _radius_hint(
-    inst: SparseInstance,
-    open_mask: BoolArray,
-    y_sites: IntArray,
-    z_info: tuple[IntArray, IntArray, FloatArray],
-    n_vars: int,
-) -> FloatArray:
-    """Variable values of an open set in (1)-(6): y_j and z_i^k = [d1_i > L_i^k]."""
-    d1, _, _, _ = assign_nearest(inst, open_mask)
-    lv_row, z_ids, lv_cost = z_info
-    hint = np.zeros(n_vars)
-    hint[: len(y_sites)] = open_mask[y_sites].astype(np.float64)
-    hint[z_ids] = (d1[lv_row] > lv_cost * (1 + 1e-12) + 1e-12).astype(np.float64)
-    return hint

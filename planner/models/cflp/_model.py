@@ -1,40 +1,13 @@
-"""Capacitated fixed-charge facility location (CFLP), single-source and split demand.
+"""The :class:`CFLP` class: evaluation and the solve pipeline of :mod:`planner.models.cflp`.
 
-Choose which sites to open and how to serve every farm so that opening costs plus
-demand-weighted travel costs are minimal, within site capacities. With every capacity
-``inf`` this is the uncapacitated facility location problem.
-
-Solve pipeline (``backend="auto"``):
-
-1. :func:`~planner.models._cflp_data.diagnose` -- contradictions found before solving
-   (total capacity < demand, a farm larger than every site it can reach in the
-   single-source variant, farms whose sites are all forbidden, ...) give an INFEASIBLE
-   solution whose message names them with numbers.
-2. Lagrangian relaxation of (1) with subgradient optimisation
-   (:mod:`~planner.models._cflp_lagrange`): a lower bound at least as strong as the LP
-   bound with (7)-(8), candidate site sets for the primal heuristic, and reduced-cost
-   fixing of sites.
-3. Primal heuristic: each candidate site set is repaired (reachability, capacity) and
-   assigned (split: transportation LP; single-source: regret assignment + shift moves),
-   then greedy drop/add/swap local search (:mod:`~planner.models._cflp_search`).
-4. Exact phase over the sites not fixed closed. Under ``"auto"``: the Lagrangian
-   branch-and-bound of :mod:`~planner.models._cflp_bnb` (Goertz & Klose 2012) when at
-   most ``BNB_MAX_FREE_SITES`` free sites remain in a model of at least
-   ``BNB_MIN_ENTRIES`` pairs (the kernel search of restricted MIPs is then skipped), else
-   the MIP (0)-(9) warm-started with the incumbent on HiGHS;
-   ``backend="highs"|"scip"|"cp-sat"`` forces that MIP. Skipped for
-   ``backend="heuristic"`` and, under ``"auto"``, when the model has more than
-   ``MIP_MAX_ENTRIES`` pairs.
-
-The result is always a :class:`~planner.models._base.Solution`; a time limit or a
-cancellation returns the incumbent with its proven gap.
+The formulation (0)-(9) is below; the phases live in the sibling modules.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -42,11 +15,11 @@ import numpy.typing as npt
 
 from planner.errors import ValidationError
 from planner.models._base import (
-    Alternative,
     Backend,
     BoolArray,
     Clock,
     CostMatrix,
+    ExactCost,
     FloatArray,
     IntArray,
     LocationProblem,
@@ -57,25 +30,22 @@ from planner.models._base import (
     relative_gap,
 )
 from planner.models._build import GeoBuildMixin
-from planner.models._cflp_assign import Assignment, assign
-from planner.models._cflp_bnb import branch_and_bound, restrict
-from planner.models._cflp_data import CflpData, diagnose, group_first
-from planner.models._cflp_kernel import kernel_search
-from planner.models._cflp_lagrange import (
+from planner.models._decision import timed_decision_support
+from planner.models.cflp._assign import Assignment, assign, single_source_ok
+from planner.models.cflp._bnb import branch_and_bound, restrict
+from planner.models.cflp._data import CflpData, diagnose
+from planner.models.cflp._exact_mip import build_mip, solve_mip_highs, solve_mip_mathopt
+from planner.models.cflp._kernel import kernel_search
+from planner.models.cflp._lagrange import (
     LagrangeState,
     Lagrangian,
     initial_multipliers,
     run_subgradient,
 )
-from planner.models._cflp_mip import build_mip, solve_mip_highs, solve_mip_mathopt
-from planner.models._cflp_search import local_search, repair_sites
-from planner.models._decision import drop_one_regret, n_best, swap_regret
+from planner.models.cflp._result import assign_loose, assignment_arrays, cflp_solution
+from planner.models.cflp._search import local_search, repair_sites
 
 INF = float("inf")
-ExactCost = Callable[[IntArray, IntArray], FloatArray]
-"""(rows, sites) -> dense ``len(rows) x len(sites)`` array of true travel costs."""
-# Matrix cells per exact-cost call.
-EXACT_CHUNK = 200_000
 # Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
 # about 2 columns... rows per pair; beyond this HiGHS does not finish its root LP in 60 s).
 MIP_MAX_ENTRIES = 400_000
@@ -92,7 +62,7 @@ KERNEL_SEED_SOLUTIONS = 5
 FIXING_RTOL = 1e-11
 # A gap at or below this counts as proven optimal.
 PROVEN_RTOL = 1e-9
-# Under backend="auto", use the Lagrangian branch-and-bound (_cflp_bnb) as the exact phase
+# Under backend="auto", use the Lagrangian branch-and-bound (cflp._bnb) as the exact phase
 # when at most this many free sites are left after the root fixing.
 BNB_MAX_FREE_SITES = 100
 # ... and when the model has at least this many pairs (smaller ones: the MIP is faster;
@@ -103,10 +73,6 @@ BNB_MIN_ENTRIES = 20_000
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
 HEURISTIC_EVAL_SHARE = 0.5
-# Time allowed for regret and N-best after the solve: this share of the time limit, at
-# least DECISION_MIN_S seconds.
-DECISION_TIME_SHARE = 0.1
-DECISION_MIN_S = 2.0
 
 
 # Formulation (data: w_i demand of row i, c_ij unit travel cost, s_j capacity,
@@ -124,7 +90,7 @@ DECISION_MIN_S = 2.0
 #   (9) y_j in {0, 1}; x_ij in [0, 1] (split) or {0, 1} (single source);
 #       single source also drops pairs with w_i > s_j.
 # Rows with no listed pair and beyond_cost = inf are unreachable: left unassigned (-1).
-# Zero-demand rows with a finite beyond_cost ("loose", see _cflp_data) are not in (1)-(3):
+# Zero-demand rows with a finite beyond_cost ("loose", see cflp._data) are not in (1)-(3):
 # they cost nothing and load no site, so they are assigned to their nearest open site after
 # the solve (listed, else through ``exact_cost``, else at the estimate beyond_cost).
 
@@ -298,115 +264,8 @@ class CFLP(GeoBuildMixin):
         mask = np.zeros(data.n_sites, dtype=np.bool_)
         mask[np.asarray(list(open_sites), dtype=np.int64)] = True
         a = assign(data, mask)
-        assignment, _, cost = self._assignment_arrays(a, mask)
+        assignment, _, cost = assignment_arrays(self.problem.costs, data, self.exact_cost, a, mask)
         return a.objective, assignment, cost
-
-    # ------------------------------------------------------------------------------------
-    def _assignment_arrays(self, a: Assignment, y: BoolArray) -> tuple[IntArray, int, FloatArray]:
-        """Site and cost per row, and how many loose rows carry only an estimated cost."""
-        data = self._data
-        assignment = np.full(data.n_rows, -1, dtype=np.int64)
-        cost = np.full(data.n_rows, np.nan)
-        if not a.feasible:
-            return assignment, 0, cost
-        n_est = self._assign_loose(y, assignment, cost)
-        idx = np.flatnonzero(a.entry_frac > 0)
-        # Largest share per row (ties: cheapest, entries are cost-sorted within a row).
-        order = np.lexsort((idx, -a.entry_frac[idx], data.e_row[idx]))
-        idx = idx[order]
-        rows, first = np.unique(data.e_row[idx], return_index=True)
-        best = idx[first]
-        assignment[rows] = data.e_site[best]
-        cost[rows] = data.e_cost[best]
-        return assignment, n_est, cost
-
-    def _assign_loose(self, y: BoolArray, assignment: IntArray, cost: FloatArray) -> int:
-        """Assign loose rows to their nearest open site in place; return how many are estimates.
-
-        Listed open sites first (cheapest); rows listing none go to the nearest open site by
-        ``exact_cost`` (never below ``beyond_cost``), or, without the callback, to an open
-        site at the lower estimate ``beyond_cost``.
-        """
-        data = self._data
-        loose = data.reachable & ~data.served
-        opened = np.flatnonzero(y)
-        if not loose.any() or not len(opened):
-            return 0
-        costs = self.problem.costs
-        er = costs.row_of_entry
-        cand = np.flatnonzero(loose[er] & y[costs.site_index])
-        if len(cand):
-            cand = cand[np.lexsort((costs.cost[cand], er[cand]))]
-            rows, first, _ = group_first(er[cand])
-            assignment[rows] = costs.site_index[cand[first]]
-            cost[rows] = costs.cost[cand[first]]
-        rest = np.flatnonzero(loose & (assignment < 0))
-        if not len(rest):
-            return 0
-        beyond = costs.beyond_cost
-        if self.exact_cost is None:
-            assignment[rest] = opened[0]
-            cost[rest] = beyond[rest]
-            return len(rest)
-        step = max(1, EXACT_CHUNK // len(opened))
-        for lo in range(0, len(rest), step):
-            chunk = rest[lo : lo + step]
-            mat = np.asarray(self.exact_cost(chunk, opened), dtype=np.float64)
-            k = np.argmin(mat, axis=1)
-            assignment[chunk] = opened[k]
-            cost[chunk] = np.maximum(mat[np.arange(len(chunk)), k], beyond[chunk])
-        return 0
-
-    def _solution(
-        self,
-        *,
-        status: Status,
-        y: BoolArray | None,
-        a: Assignment | None,
-        bound: float,
-        clock: Clock,
-        backend: str,
-        message: str,
-        stats: dict[str, float | int | str],
-    ) -> Solution:
-        data = self._data
-        if y is None or a is None or not a.feasible:
-            return Solution(
-                model="cflp",
-                status=status,
-                objective=float("nan"),
-                bound=bound,
-                gap=float("nan"),
-                open_sites=(),
-                assignment=np.full(data.n_rows, -1, dtype=np.int64),
-                assignment_cost=np.full(data.n_rows, np.nan),
-                runtime_s=clock.elapsed_s,
-                backend=backend,
-                message=message,
-                stats=stats,
-            )
-        assignment, _, cost = self._assignment_arrays(a, y)
-        flows = None
-        if not data.single_source:
-            idx = np.flatnonzero(a.entry_frac > 0)
-            flows = (data.e_row[idx].copy(), data.e_site[idx].copy(), a.entry_frac[idx].copy())
-        objective = a.objective
-        bound = min(bound, objective) if np.isfinite(bound) else bound
-        return Solution(
-            model="cflp",
-            status=status,
-            objective=objective,
-            bound=bound,
-            gap=relative_gap(objective, bound),
-            open_sites=tuple(int(j) for j in np.flatnonzero(y)),
-            assignment=assignment,
-            assignment_cost=cost,
-            runtime_s=clock.elapsed_s,
-            backend=backend,
-            message=message,
-            flows=flows,
-            stats=stats,
-        )
 
     # ------------------------------------------------------------------------------------
     def solve(self, options: SolveOptions | None = None) -> Solution:  # noqa: C901, PLR0912, PLR0915
@@ -429,7 +288,10 @@ class CFLP(GeoBuildMixin):
         stats: dict[str, float | int | str] = {}
         problems = diagnose(self.problem, data)
         if problems:
-            return self._solution(
+            return cflp_solution(
+                self.problem.costs,
+                self._data,
+                self.exact_cost,
                 status=Status.INFEASIBLE,
                 y=None,
                 a=None,
@@ -502,8 +364,6 @@ class CFLP(GeoBuildMixin):
                 yy[extra[: data.min_new - n_new]] = True
             consider(yy, evaluate(yy), phase)
 
-        rng = np.random.default_rng(opts.seed)
-        del rng  # every phase is deterministic; the seed goes to the MIP solver
         if self.initial_sites is not None:
             y_start = np.zeros(data.n_sites, dtype=np.bool_)
             y_start[np.asarray(self.initial_sites, dtype=np.int64)] = True
@@ -659,7 +519,7 @@ class CFLP(GeoBuildMixin):
                         float(data.fixed_cost[y_leaf].sum()),
                         frac,
                     )
-                    if _single_ok(data, y_leaf, a_leaf):
+                    if single_source_ok(data, y_leaf, a_leaf):
                         consider(y_leaf, a_leaf, "branch-and-bound")
 
             t_bnb = time.perf_counter()
@@ -758,7 +618,7 @@ class CFLP(GeoBuildMixin):
                         np.round(frac),
                     )
                 )
-                if data.single_source and not _single_ok(data, y_mip, a_mip):
+                if data.single_source and not single_source_ok(data, y_mip, a_mip):
                     a_mip = evaluate(y_mip)
                 consider(y_mip, a_mip, "mip")
             if res.status == "infeasible" and best_a is None:
@@ -776,7 +636,10 @@ class CFLP(GeoBuildMixin):
                 if opts.cancel is not None and opts.cancel.cancelled
                 else ("time limit reached")
             )
-            return self._solution(
+            return cflp_solution(
+                self.problem.costs,
+                self._data,
+                self.exact_cost,
                 status=Status.ERROR,
                 y=None,
                 a=None,
@@ -789,8 +652,13 @@ class CFLP(GeoBuildMixin):
         obj = best_a.objective
         n_est = 0
         if self.exact_cost is None:
-            n_est = self._assign_loose(
-                best_y, np.full(data.n_rows, -1, dtype=np.int64), np.full(data.n_rows, np.nan)
+            n_est = assign_loose(
+                self.problem.costs,
+                data,
+                self.exact_cost,
+                best_y,
+                assignment=np.full(data.n_rows, -1, dtype=np.int64),
+                cost=np.full(data.n_rows, np.nan),
             )
         if n_est:
             notes.append(
@@ -818,7 +686,10 @@ class CFLP(GeoBuildMixin):
             )
             notes.append(f"Not proven optimal ({why}); gap {gap:.4%}.")
         clock.report(incumbent=obj, bound=bound, phase="done")
-        sol = self._solution(
+        sol = cflp_solution(
+            self.problem.costs,
+            self._data,
+            self.exact_cost,
             status=status,
             y=best_y,
             a=best_a,
@@ -828,7 +699,14 @@ class CFLP(GeoBuildMixin):
             message=" ".join(notes),
             stats=stats,
         )
-        return self._with_decision_support(sol, opts, notes)
+        return timed_decision_support(
+            self,
+            sol,
+            opts,
+            notes,
+            candidates=[int(j) for j in np.flatnonzero(self._data.allowed)],
+            required=[int(j) for j in np.flatnonzero(self._data.required)],
+        )
 
     def _exact_backend(
         self, backend: Backend, lag: Lagrangian, state: LagrangeState
@@ -859,7 +737,10 @@ class CFLP(GeoBuildMixin):
         self, prover: str, clock: Clock, backend: str, stats: dict[str, float | int | str]
     ) -> Solution:
         """Return the INFEASIBLE solution when ``prover`` closed the search without a solution."""
-        return self._solution(
+        return cflp_solution(
+            self.problem.costs,
+            self._data,
+            self.exact_cost,
             status=Status.INFEASIBLE,
             y=None,
             a=None,
@@ -872,98 +753,3 @@ class CFLP(GeoBuildMixin):
             ),
             stats=stats,
         )
-
-    def _with_decision_support(
-        self, sol: Solution, opts: SolveOptions, notes: list[str]
-    ) -> Solution:
-        """Add drop-one / swap regret and N-best alternatives within a time budget."""
-        if not (opts.compute_regret or opts.n_best > 1):
-            return sol
-        data = self._data
-        budget_s = max(DECISION_MIN_S, DECISION_TIME_SHARE * opts.time_limit_s)
-        t0 = time.perf_counter()
-        self.evaluate(sol.open_sites)
-        t_eval = max(time.perf_counter() - t0, 1e-4)
-        max_evals = int(budget_s / t_eval)
-        opened = sol.open_sites
-        regret: dict[int, float] = {}
-        swap: dict[int, float] = {}
-        alts: tuple[Alternative, ...] = ()
-        candidates = [int(j) for j in np.flatnonzero(data.allowed)]
-        if opts.compute_regret:
-            if max_evals >= 2 * len(opened):
-                # Evaluations of other open sets can cost far more than this one's: the
-                # budget is checked per evaluation, and unfinished sites are left out.
-                regret_deadline = time.perf_counter() + budget_s
-
-                def regret_stop() -> bool:
-                    return time.perf_counter() > regret_deadline
-
-                regret = drop_one_regret(self, opened, sol.objective, should_stop=regret_stop)
-                swap = swap_regret(
-                    self,
-                    opened,
-                    sol.objective,
-                    candidates=candidates,
-                    max_evaluations=max(len(opened), max_evals - len(opened)),
-                    should_stop=regret_stop,
-                )
-                if len(regret) < len(opened) or len(swap) < len(opened):
-                    notes.append(
-                        f"Regret computed for {min(len(regret), len(swap))} of {len(opened)} "
-                        f"open sites within the {budget_s:.0f} s budget."
-                    )
-            else:
-                notes.append(
-                    f"Regret skipped: {len(opened)} open sites x {t_eval:.2f} s per evaluation "
-                    f"exceed the {budget_s:.0f} s budget."
-                )
-        if opts.n_best > 1:
-            deadline = time.perf_counter() + budget_s
-            alts, exact = n_best(
-                self,
-                opened,
-                sol.objective,
-                opts.n_best,
-                required=[int(j) for j in np.flatnonzero(data.required)],
-                candidates=candidates,
-                enumerate_limit=max(1, min(5_000, max_evals)),
-                max_pops=max(1, min(200, max_evals // max(1, len(candidates)))),
-                should_stop=lambda: time.perf_counter() > deadline,
-            )
-            notes.append(
-                "Alternatives are the exact N best with the same number of sites."
-                if exact
-                else "Alternatives are the best found within single swaps of the solution."
-            )
-        return Solution(
-            model=sol.model,
-            status=sol.status,
-            objective=sol.objective,
-            bound=sol.bound,
-            gap=sol.gap,
-            open_sites=sol.open_sites,
-            assignment=sol.assignment,
-            assignment_cost=sol.assignment_cost,
-            runtime_s=sol.runtime_s + (time.perf_counter() - t0),
-            backend=sol.backend,
-            message=" ".join(notes),
-            flows=sol.flows,
-            alternatives=alts,
-            regret=regret,
-            stats=sol.stats,
-            swap_regret=swap,
-        )
-
-
-def _single_ok(data: CflpData, y: BoolArray, a: Assignment) -> bool:
-    """Whether a rounded single-source MIP assignment is complete and within capacity."""
-    per_row = np.bincount(data.e_row, weights=a.entry_frac, minlength=data.n_rows)
-    if not np.allclose(per_row[data.served], 1.0):
-        return False
-    if (a.entry_frac[~y[data.e_site]] > 0).any():
-        return False
-    load = np.bincount(
-        data.e_site, weights=a.entry_frac * data.weight[data.e_row], minlength=data.n_sites
-    )
-    return bool((load <= data.capacity * (1 + 1e-9) + 1e-9).all())

@@ -1,50 +1,45 @@
-"""Small shared MathOpt helpers: build a sparse MIP from numpy arrays and solve it.
+"""The MIP models and result shared by every solver adapter in :mod:`planner.models._mip`.
 
-Building a MathOpt model one Python expression at a time costs seconds for a few hundred
-thousand non-zeros, so :class:`SparseMip` collects variables and constraints as numpy
-arrays and writes a ``ModelProto`` in one go. :func:`solve_mip` runs it on HiGHS, SCIP or
-CP-SAT with the common options (time limit, gap, seed, hint, cutoff, cancellation) and
-returns the primal values as a numpy array, whatever happened.
+Two ways to hand a MIP to a solver, one result:
 
-Any model author may import these helpers::
+* :class:`SparseMip` collects variables and constraints as numpy blocks (COO) and is written
+  to a MathOpt ``ModelProto`` in one go (p-median, two-echelon);
+* :class:`MatrixMip` is a finished CSR model (objective, bounds, matrix, sense), passed
+  straight to HiGHS (``passModel``) or CP-SAT (MCLP, set covering, p-center);
+* :class:`MipResult` is what :func:`planner.models._mip.solve_mip` returns for either;
+* :class:`HighsResult` is what the CFLP's array-based LP/MIP calls return
+  (:func:`planner.models._mip._highs.solve_highs`,
+  :func:`planner.models._mip._mathopt.solve_arrays`).
 
-    mip = SparseMip()
-    y = mip.add_variables(3, upper=1.0, integer=True, objective=[4.0, 2.0, 3.0], name="y")
-    mip.add_constraints(lower=[2.0], upper=[2.0], rows=[0, 0, 0], cols=y, coefs=[1.0] * 3)
-    result = solve_mip(mip, backend="highs", time_limit_s=5.0)
+:func:`cancel_watch` is the one helper thread that stops a running solver on cancellation
+(and, for MathOpt, when it overruns its time limit).
 """
 
 from __future__ import annotations
 
-import datetime
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from ortools.math_opt import model_pb2
-from ortools.math_opt.python import mathopt
-from ortools.util.python import solve_interrupter
 
-from planner.models._base import CancelToken, FloatArray, IntArray
+from planner.models._base import BoolArray, CancelToken, FloatArray, IntArray
 
 MipBackend = Literal["highs", "scip", "cp-sat"]
 MipStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
 
-_SOLVER_TYPES = {
-    "highs": mathopt.SolverType.HIGHS,
-    "scip": mathopt.SolverType.GSCIP,
-    "cp-sat": mathopt.SolverType.CP_SAT,
-}
 _CANCEL_POLL_S = 0.05
-_OVERRUN_GRACE_S = 1.0
 
 
 @dataclass(frozen=True, eq=False)
 class MipResult:
-    """Outcome of :func:`solve_mip`.
+    """Outcome of :func:`planner.models._mip.solve_mip`.
 
     Parameters
     ----------
@@ -53,23 +48,131 @@ class MipResult:
         solution), ``"infeasible"`` (proven; with a cutoff this means "nothing better than
         the cutoff"), ``"no_solution"`` (a limit stopped it first) or ``"error"``.
     objective
-        Objective of the returned values (``nan`` without a solution).
+        Objective of the returned values, offset included (``nan`` without a solution).
     bound
-        Best proven dual bound (``nan`` if the solver gave none).
+        Best proven dual bound, offset included (``nan`` if the solver gave none).
     values
-        Primal values per variable id, or ``None``.
+        Primal values per variable (column), or ``None``.
     runtime_s
-        Wall-clock seconds spent in the solver (model conversion included).
+        Wall-clock seconds spent in the solver (model conversion included; ``nan`` when
+        not measured).
     message
-        The solver's termination detail.
+        The solver's termination detail (may be empty).
+    backend
+        Solver name (``"highs"``, ``"scip"`` or ``"cp-sat"``).
     """
 
     status: MipStatus
     objective: float
     bound: float
     values: FloatArray | None
-    runtime_s: float
-    message: str
+    runtime_s: float = float("nan")
+    message: str = ""
+    backend: str = ""
+
+    @property
+    def optimal(self) -> bool:
+        """Whether the solver proved optimality within its tolerance."""
+        return self.status == "optimal"
+
+    @property
+    def infeasible(self) -> bool:
+        """Whether the solver proved that no (better than cutoff) solution exists."""
+        return self.status == "infeasible"
+
+
+@dataclass(frozen=True)
+class HighsResult:
+    """Outcome of the CFLP's array-based LP and MIP calls (HiGHS direct, SCIP/CP-SAT via MathOpt).
+
+    Kept beside :class:`MipResult` because the CFLP code relies on its conventions: LP row
+    duals (the transportation LPs), node counts, ``inf``/``-inf`` instead of ``nan`` and empty
+    arrays instead of ``None``, and a ``"limit"`` status.
+
+    Parameters
+    ----------
+    status
+        ``"optimal"``, ``"infeasible"``, ``"limit"`` (time or interrupt) or ``"error"``.
+    objective
+        Objective of the best solution (``inf`` if none).
+    bound
+        Proven lower bound (MIP dual bound or LP optimum; ``-inf`` if none).
+    x
+        Column values of the best solution (empty if none).
+    row_dual
+        Row duals (LPs only; empty otherwise).
+    nodes
+        Branch-and-bound nodes (MIPs).
+    """
+
+    status: str
+    objective: float
+    bound: float
+    x: FloatArray
+    row_dual: FloatArray
+    nodes: int = 0
+
+
+def status_of(*, optimal: bool, infeasible: bool, has_solution: bool) -> MipStatus:
+    """Return the :data:`MipStatus` of a direct-API solve from its three flags.
+
+    Parameters
+    ----------
+    optimal
+        The solver proved optimality.
+    infeasible
+        The solver proved infeasibility.
+    has_solution
+        A primal solution came back.
+
+    Returns
+    -------
+    status
+        ``"optimal"``, ``"infeasible"``, ``"feasible"`` or ``"no_solution"``.
+    """
+    if optimal:
+        return "optimal"
+    if infeasible:
+        return "infeasible"
+    return "feasible" if has_solution else "no_solution"
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixMip:
+    """A MIP in matrix form: optimise ``c x + offset`` s.t. ``row_lo <= A x <= row_hi``.
+
+    Parameters
+    ----------
+    objective
+        Per-column objective coefficient.
+    lower, upper
+        Column bounds.
+    integer
+        Per column, whether it is integer.
+    matrix
+        Constraint matrix (rows x columns).
+    row_lower, row_upper
+        Row bounds (``-inf``/``inf`` for one-sided rows).
+    maximise
+        Sense.
+    offset
+        Constant added to the objective.
+    """
+
+    objective: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    integer: BoolArray
+    matrix: sp.csr_matrix
+    row_lower: FloatArray
+    row_upper: FloatArray
+    maximise: bool
+    offset: float = 0.0
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns."""
+        return len(self.objective)
 
 
 class SparseMip:
@@ -249,160 +352,41 @@ class SparseMip:
         return proto
 
 
-def _watch_cancel(
-    cancel: CancelToken | None,
-    interrupter: solve_interrupter.SolveInterrupter,
-    done: threading.Event,
-    deadline: float,
-) -> None:
-    """Interrupt the solver on cancellation or when it overruns its time limit."""
-    while not done.wait(_CANCEL_POLL_S):
-        if (cancel is not None and cancel.cancelled) or time.perf_counter() > deadline:
-            interrupter.interrupt()
-            return
-
-
-def solve_mip(
-    mip: SparseMip,
-    *,
-    backend: MipBackend = "highs",
-    time_limit_s: float = 60.0,
-    gap_tolerance: float = 1e-6,
-    seed: int = 0,
-    hint: FloatArray | None = None,
-    cutoff: float | None = None,
-    cancel: CancelToken | None = None,
-    threads: int = 1,
-) -> MipResult:
-    """Solve a :class:`SparseMip` with a MathOpt backend.
+@contextmanager
+def cancel_watch(
+    cancel: CancelToken | None, stop: Callable[[], None], *, deadline: float = float("inf")
+) -> Iterator[None]:
+    """Call ``stop`` from a helper thread on cancellation or once ``deadline`` has passed.
 
     Parameters
     ----------
-    mip
-        The model.
-    backend
-        ``"highs"``, ``"scip"`` or ``"cp-sat"``.
-    time_limit_s
-        Wall-clock limit for the solver.
-    gap_tolerance
-        Relative gap at which the solver may stop.
-    seed
-        Random seed handed to the solver.
-    hint
-        A (feasible) value per variable to start from; ignored by solvers that cannot use it.
-    cutoff
-        Only look for solutions strictly better than this; ``"infeasible"`` then means none
-        exists.
     cancel
-        Token polled while the solver runs; cancellation interrupts it.
-    threads
-        Worker threads for solvers that accept the setting (HiGHS runs on its default).
+        Token polled every 50 ms (``None``: only the deadline is watched).
+    stop
+        Interrupts the running solver (called at most once).
+    deadline
+        ``time.perf_counter()`` value after which the solver is stopped (default: never).
 
-    Returns
-    -------
-    result
-        Status, objective, bound and values.
+    Yields
+    ------
+    None
+        While the solver runs inside the ``with`` block.
     """
-    start = time.perf_counter()
-    all_int = backend == "cp-sat"
-    try:
-        model = mathopt.Model.from_model_proto(mip.to_proto(all_integer=all_int))
-    except Exception as exc:  # noqa: BLE001 -- any conversion failure becomes an error result
-        return MipResult(
-            "error",
-            float("nan"),
-            float("nan"),
-            None,
-            time.perf_counter() - start,
-            f"model conversion failed: {exc}",
-        )
-    params = mathopt.SolveParameters(
-        time_limit=datetime.timedelta(seconds=max(time_limit_s, 0.01)),
-        relative_gap_tolerance=gap_tolerance,
-        absolute_gap_tolerance=0.0 if gap_tolerance == 0 else None,
-        random_seed=seed,
-        cutoff_limit=cutoff if backend != "cp-sat" else None,
-        threads=None if backend == "highs" else threads,
-    )
-    model_params = None
-    if hint is not None:
-        lb, ub = mip.variable_bounds()
-        hint = np.clip(hint, lb, ub)
-        variables = list(model.variables())
-        nz = np.flatnonzero(hint) if backend != "cp-sat" else np.arange(len(hint))
-        if backend == "highs":  # HiGHS needs a value for every variable
-            nz = np.arange(len(hint))
-        hint_values = {variables[int(k)]: float(hint[k]) for k in nz}
-        model_params = mathopt.ModelSolveParameters(
-            solution_hints=[mathopt.SolutionHint(variable_values=hint_values)]
-        )
-    # Some solver phases (presolve, a long LP) do not check the time limit often enough:
-    # a watcher interrupts them shortly after the deadline, and on cancellation.
-    interrupter = solve_interrupter.SolveInterrupter()
+    if cancel is None and not np.isfinite(deadline):
+        yield
+        return
     done = threading.Event()
-    deadline = start + max(time_limit_s, 0.01) + _OVERRUN_GRACE_S
-    watcher = threading.Thread(
-        target=_watch_cancel, args=(cancel, interrupter, done, deadline), daemon=True
-    )
-    watcher.start()
+
+    def watch() -> None:
+        while not done.wait(_CANCEL_POLL_S):
+            if (cancel is not None and cancel.cancelled) or time.perf_counter() > deadline:
+                stop()
+                return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
     try:
-        result = mathopt.solve(
-            model,
-            _SOLVER_TYPES[backend],
-            params=params,
-            model_params=model_params,
-            interrupter=interrupter,
-        )
-    except Exception as exc:  # noqa: BLE001 -- solver failures become an error result
-        if model_params is not None:  # some backends reject hints: retry without
-            return solve_mip(
-                mip,
-                backend=backend,
-                time_limit_s=time_limit_s - (time.perf_counter() - start),
-                gap_tolerance=gap_tolerance,
-                seed=seed,
-                hint=None,
-                cutoff=cutoff,
-                cancel=cancel,
-                threads=threads,
-            )
-        return MipResult(
-            "error",
-            float("nan"),
-            float("nan"),
-            None,
-            time.perf_counter() - start,
-            f"{backend} failed: {exc!r}",
-        )
+        yield
     finally:
         done.set()
-        watcher.join()
-    runtime_s = time.perf_counter() - start
-    reason = result.termination.reason
-    bound = float(result.termination.objective_bounds.dual_bound)
-    values: FloatArray | None = None
-    objective = float("nan")
-    if result.has_primal_feasible_solution():
-        proto = result.to_proto()
-        sparse = proto.solutions[0].primal_solution.variable_values
-        values = np.zeros(mip.n_variables)
-        values[np.asarray(sparse.ids, dtype=np.int64)] = np.asarray(sparse.values)
-        objective = float(result.objective_value())
-    detail = str(result.termination.detail)
-    status: MipStatus
-    if reason == mathopt.TerminationReason.OPTIMAL:
-        status = "optimal"
-    elif reason in (
-        mathopt.TerminationReason.INFEASIBLE,
-        mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,  # our models are bounded
-    ):
-        status = "infeasible"
-    elif reason == mathopt.TerminationReason.FEASIBLE:
-        status = "feasible"
-    elif reason == mathopt.TerminationReason.NO_SOLUTION_FOUND:
-        limit = result.termination.limit
-        cut = cutoff is not None and getattr(limit, "name", "") in ("CUTOFF", "OBJECTIVE")
-        status = "infeasible" if cut else "no_solution"
-    else:
-        status = "feasible" if values is not None else "error"
-    return MipResult(status, objective, bound, values, runtime_s, detail)
+        thread.join()

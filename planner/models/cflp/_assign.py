@@ -25,8 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner.models._base import BoolArray, FloatArray, IntArray
-from planner.models._cflp_data import CAPACITY_RTOL, CflpData, group_first
-from planner.models._cflp_highs import solve_highs
+from planner.models._mip._highs import solve_highs
+from planner.models.cflp._data import CAPACITY_RTOL, CflpData, group_first
 
 INF = float("inf")
 # Fractions below this are dropped from reported flows (LP round-off).
@@ -294,3 +294,16 @@ def assign(data: CflpData, open_mask: BoolArray, *, time_limit_s: float = INF) -
     if data.single_source:
         return assign_single(data, open_mask)
     return assign_split(data, open_mask, time_limit_s=time_limit_s)
+
+
+def single_source_ok(data: CflpData, y: BoolArray, a: Assignment) -> bool:
+    """Whether a rounded single-source MIP assignment is complete and within capacity."""
+    per_row = np.bincount(data.e_row, weights=a.entry_frac, minlength=data.n_rows)
+    if not np.allclose(per_row[data.served], 1.0):
+        return False
+    if (a.entry_frac[~y[data.e_site]] > 0).any():
+        return False
+    load = np.bincount(
+        data.e_site, weights=a.entry_frac * data.weight[data.e_row], minlength=data.n_sites
+    )
+    return bool((load <= data.capacity * (1 + 1e-9) + 1e-9).all())

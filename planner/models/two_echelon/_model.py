@@ -1,0 +1,272 @@
+"""The :class:`TwoEchelonModel`: warm start (LP, rounding, fixed-integer LP), then the MIP."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+from planner.models._base import (
+    Clock,
+    FloatArray,
+    SolveOptions,
+    Status,
+    relative_gap,
+)
+from planner.models._mip import MipBackend, MipResult, SparseMip, solve_mip
+from planner.models.two_echelon._formulation import build_mip
+from planner.models.two_echelon._instance import (
+    COST_COMPONENTS,
+    TwoEchelonInstance,
+    TwoEchelonSolution,
+    period_costs,
+    solution_objective,
+)
+from planner.models.two_echelon._primal import (
+    drop_moves,
+    extract,
+    fix_integers,
+    fix_relaxed,
+    plants_only,
+    restrict,
+    round_lp,
+    trim,
+)
+
+_RESTRICTED_TIME_SHARE: Final[float] = 0.3
+_DROP_KEEP_SHARE: Final[float] = 0.3
+_ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
+    (0.5, 0.5),
+    (0.5, 0.25),
+    (0.3, 0.3),
+    (0.2, 0.1),
+)
+"""(centre, combine) thresholds tried when rounding the LP relaxation."""
+_HEURISTIC_TIME_SHARE: Final[float] = 0.4
+
+
+class TwoEchelonModel:
+    """The joint plant + service-centre model of a :class:`TwoEchelonInstance`.
+
+    Parameters
+    ----------
+    instance
+        The problem arrays.
+
+    Examples
+    --------
+    See ``tests/planner/models/test_two_echelon.py`` for tiny instances and
+    :func:`planner.agri.run_two_echelon` for Kazakhstan.
+    """
+
+    kind = "two_echelon"
+
+    def __init__(self, instance: TwoEchelonInstance) -> None:
+        self.instance = instance
+
+    def _backend(self, options: SolveOptions) -> tuple[MipBackend | None, str]:
+        if options.backend == "heuristic":
+            return None, ""
+        if options.backend == "cp-sat":
+            return "highs", "CP-SAT has no continuous variables; HiGHS used instead."
+        if options.backend == "scip":
+            return "scip", ""
+        return "highs", ""
+
+    def solve(self, options: SolveOptions | None = None) -> TwoEchelonSolution:  # noqa: C901, PLR0912, PLR0915
+        """Solve: LP relaxation, rounding warm start, then the MIP.
+
+        Parameters
+        ----------
+        options
+            Time limit, gap, seed, backend (``"heuristic"`` stops after the warm start),
+            progress callback and cancellation.
+
+        Returns
+        -------
+        solution
+            Always returned; a time limit or cancellation gives the incumbent and its gap.
+        """
+        opts = options or SolveOptions()
+        clock = Clock(opts)
+        inst = self.instance
+        weeks = inst.capacity_week_indices()
+        mip, layout = build_mip(inst, weeks)
+        stats: dict[str, float | int | str] = {
+            "n_variables": mip.n_variables,
+            "n_constraints": mip.n_constraints,
+            "n_nonzeros": mip.n_nonzeros,
+            "n_integer": len(layout.integer_ids),
+            "n_capacity_weeks": len(weeks),
+        }
+        notes: list[str] = []
+        backend, note = self._backend(opts)
+        if note:
+            notes.append(note)
+        best: FloatArray | None = None
+        best_obj = np.inf
+        bound = -np.inf
+        unscale = 1.0 / layout.obj_scale
+        source = "trivial"
+
+        def run(model: SparseMip, share: float, hint: FloatArray | None = None) -> MipResult:
+            return solve_mip(
+                model,
+                backend=backend or "highs",
+                time_limit_s=max(clock.remaining_s * share, 0.05),
+                gap_tolerance=opts.gap_tolerance,
+                seed=opts.seed,
+                hint=hint,
+                cancel=opts.cancel,
+            )
+
+        # Phase 0: the trivial plan (required sites open, nobody served) is always feasible
+        # in cost mode, so a solution exists even if the time limit hits during the LP.
+        if inst.objective == "cost":
+            trivial = np.zeros(mip.n_variables)
+            trivial[layout.plant] = inst.plant_required[:, None]
+            trivial[layout.centre] = inst.centre_required[:, None]
+            trivial[layout.unserved] = 1.0
+            parts0 = extract(inst, layout, trivial)
+            best_obj = solution_objective(
+                inst,
+                period_costs(inst, **parts0),  # type: ignore[arg-type]
+                parts0["unserved_share"],  # type: ignore[arg-type]
+            )
+            best = trivial
+            clock.report(incumbent=best_obj, phase="trivial")
+        # Phase 1: LP relaxation (bound) and rounding + fixed-integer LP (incumbents).
+        lp = run(fix_relaxed(mip), _HEURISTIC_TIME_SHARE)
+        if lp.status == "optimal":
+            bound = lp.objective * unscale
+            stats["lp_bound"] = bound
+            clock.report(bound=bound, phase="lp relaxation")
+
+        def evaluate(values: FloatArray) -> tuple[FloatArray, float]:
+            trimmed = trim(inst, layout, values)
+            p = extract(inst, layout, trimmed)
+            cost = period_costs(inst, **p)  # type: ignore[arg-type]
+            return trimmed, solution_objective(inst, cost, p["unserved_share"])  # type: ignore[arg-type]
+
+        if lp.values is not None:
+            for theta, theta_c in _ROUND_THRESHOLDS:
+                if clock.should_stop:
+                    break
+                res = run(
+                    fix_integers(mip, layout, round_lp(inst, layout, lp.values, theta, theta_c)),
+                    _HEURISTIC_TIME_SHARE,
+                )
+                if res.values is None:
+                    continue
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    stats["rounding_objective"] = best_obj
+                    source = "heuristic (LP rounding)"
+                    stats["rounding_thresholds"] = f"{theta}/{theta_c}"
+                    clock.report(incumbent=best_obj, phase="rounding")
+        # Phase 1b: best plants for the incumbent's centres and shares, then re-balance.
+        if best is not None and not clock.should_stop:
+            res = run(plants_only(mip, layout, best), _HEURISTIC_TIME_SHARE, best)
+            if res.values is not None and not clock.should_stop:
+                res = run(fix_integers(mip, layout, res.values), _HEURISTIC_TIME_SHARE)
+            if res.values is not None:
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    stats["plant_reoptimised_objective"] = best_obj
+                    source = "heuristic (LP rounding, plant MIP)"
+                    clock.report(incumbent=best_obj, phase="plants")
+        # Phase 1c: drop moves (close lightly used centres, remove combine capability where
+        # little combine work is done), each re-balanced by the fixed-integer LP.
+        if best is not None and lp.values is not None:
+            # Moves run while more than _DROP_KEEP_SHARE of the time limit is left for the MIP.
+            keep_s = _DROP_KEEP_SHARE * opts.time_limit_s
+            for k_move, move in enumerate(drop_moves(inst, layout, best)):
+                if clock.should_stop or clock.remaining_s < keep_s:
+                    break
+                stats["drop_moves_tried"] = k_move + 1
+                trial = best.copy()
+                for block, rows in move:
+                    trial[getattr(layout, block)[rows]] = 0.0
+                trial[layout.runs_vans] = (trial[layout.vans] > 0).astype(np.float64)
+                res = run(fix_integers(mip, layout, trial), _HEURISTIC_TIME_SHARE)
+                if res.values is None:
+                    continue
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    stats["drop_moves_objective"] = best_obj
+                    source = "heuristic (LP rounding, plant MIP, drop moves)"
+                    stats["drop_moves_accepted"] = (
+                        f"{stats.get('drop_moves_accepted', '')}{k_move},"
+                    )
+                    clock.report(incumbent=best_obj, phase="drop moves")
+        # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
+        mip_res: MipResult | None = None
+        ready = lp.values is not None and best is not None and not clock.should_stop
+        if backend is not None and ready and lp.values is not None and best is not None:
+            res = run(restrict(mip, layout, lp.values, best), _RESTRICTED_TIME_SHARE, best)
+            stats["restricted_mip_status"] = res.status
+            if res.values is not None:
+                cand, obj = evaluate(res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    source = f"{backend} (restricted)"
+                    stats["restricted_mip_objective"] = best_obj
+                    clock.report(incumbent=best_obj, phase="restricted mip")
+        # Phase 3: the full MIP, warm-started (incumbent and proven bound).
+        if backend is not None and not clock.should_stop:
+            mip_res = run(mip, 1.0, best)
+            stats["mip_status"] = mip_res.status
+            stats["mip_runtime_s"] = round(mip_res.runtime_s, 3)
+            if np.isfinite(mip_res.bound):
+                bound = max(bound, mip_res.bound * unscale)
+            if mip_res.values is not None:
+                cand, obj = evaluate(mip_res.values)
+                if obj < best_obj - 1e-9:
+                    best, best_obj = cand, obj
+                    source = backend
+            clock.report(incumbent=best_obj, bound=bound, phase="mip")
+        runtime = clock.elapsed_s
+        if best is None:
+            infeasible = mip_res is not None and mip_res.status == "infeasible"
+            msg = (
+                "no plan satisfies the constraints (check the budget, plant capacity and "
+                "direct-import settings)"
+                if infeasible
+                else "no feasible plan found within the time limit"
+            )
+            empty_b = np.zeros((inst.n_centres, inst.n_periods), dtype=np.bool_)
+            return TwoEchelonSolution(
+                status=Status.INFEASIBLE if infeasible else Status.ERROR,
+                objective=float("nan"), bound=float(bound) if np.isfinite(bound) else float("nan"),
+                gap=float("nan"),
+                plant_open=np.zeros((inst.n_plants, inst.n_periods), dtype=np.bool_),
+                centre_open=empty_b, centre_combine=empty_b,
+                centre_vans=np.zeros((inst.n_centres, inst.n_periods), dtype=np.int64),
+                pair_share=np.zeros((inst.n_pairs, inst.n_periods)),
+                unserved_share=np.ones((inst.n_zones, inst.n_periods)),
+                plant_flow=np.zeros((inst.n_plants, inst.n_centres, 2, inst.n_periods)),
+                import_flow=np.zeros((inst.n_centres, 2, inst.n_periods)),
+                cost_by_period=np.zeros((len(COST_COMPONENTS), inst.n_periods)),
+                capacity_weeks=weeks, runtime_s=runtime, backend=backend or "heuristic",
+                message="; ".join([msg, *notes]), stats=stats,
+            )  # fmt: skip
+        parts = extract(inst, layout, best)
+        cost = period_costs(inst, **parts)  # type: ignore[arg-type]
+        objective = solution_objective(inst, cost, parts["unserved_share"])  # type: ignore[arg-type]
+        bound_f = float(bound) if np.isfinite(bound) else float("nan")
+        bound_f = min(bound_f, objective) if np.isfinite(bound_f) else bound_f
+        gap = relative_gap(objective, bound_f)
+        optimal = np.isfinite(gap) and gap <= max(opts.gap_tolerance, 1e-9)
+        if clock.should_stop and not optimal:
+            cancel = opts.cancel is not None and opts.cancel.cancelled
+            notes.append("cancelled: best plan so far" if cancel else "time limit reached")
+        return TwoEchelonSolution(
+            status=Status.OPTIMAL if optimal else Status.FEASIBLE,
+            objective=objective, bound=bound_f, gap=gap,
+            capacity_weeks=weeks, cost_by_period=cost, runtime_s=runtime,
+            backend=source, message="; ".join(notes),
+            stats=stats, **parts,  # type: ignore[arg-type]
+        )  # fmt: skip

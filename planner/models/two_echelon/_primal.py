@@ -1,0 +1,234 @@
+"""Primal heuristics of the two-echelon MIP: rounding, restricted and fixed variants, trimming.
+
+They work on the :class:`~planner.models._mip.SparseMip` of :mod:`._formulation` and its
+:class:`Layout` (variable blocks).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.models._base import (
+    FloatArray,
+    IntArray,
+)
+from planner.models._mip import SparseMip
+from planner.models.two_echelon._formulation import Layout
+from planner.models.two_echelon._instance import (
+    TwoEchelonInstance,
+)
+
+_RESTRICT_LP_TOL: Final[float] = 1e-4
+_HALF: Final[float] = 0.5
+_DROP_BATCHES: Final[tuple[int, ...]] = (4, 2, 1)
+_DROP_SINGLES: Final[int] = 8
+_TRIM_TOL: Final[float] = 1e-9
+
+
+def _variant(
+    mip: SparseMip,
+    *,
+    lower: FloatArray | None = None,
+    upper: FloatArray | None = None,
+    relax: bool = False,
+) -> SparseMip:
+    """Return a copy of ``mip`` with other variable bounds and/or integrality dropped."""
+    out = SparseMip(maximize=mip.maximize)
+    lb, ub = mip.variable_bounds()
+    ints = mip.integer_mask() & (not relax)
+    out.add_variables(
+        mip.n_variables,
+        lower=lb if lower is None else lower,
+        upper=ub if upper is None else upper,
+        objective=mip.objective_vector(),
+    )
+    out._var_int = [ints]  # same variables, integrality as requested
+    out._con_lb, out._con_ub = mip._con_lb, mip._con_ub  # same rows
+    out._rows, out._cols, out._coefs = mip._rows, mip._cols, mip._coefs
+    out._n_cons = mip.n_constraints
+    return out
+
+
+def fix_integers(mip: SparseMip, layout: Layout, values: FloatArray) -> SparseMip:
+    """Return the LP left when every integer variable is fixed to ``values``."""
+    lb, ub = mip.variable_bounds()
+    lb, ub = lb.copy(), ub.copy()
+    ids = layout.integer_ids
+    lb[ids] = ub[ids] = np.clip(np.round(values[ids]), lb[ids], ub[ids])
+    return _variant(mip, lower=lb, upper=ub, relax=True)
+
+
+def restrict(mip: SparseMip, layout: Layout, lp: FloatArray, incumbent: FloatArray) -> SparseMip:
+    """Return the MIP with every site the LP and the incumbent leave closed fixed closed."""
+    _, ub = mip.variable_bounds()
+    ub = ub.copy()
+    for block in (layout.plant, layout.centre, layout.combine):
+        # A site may open in any period if the LP or the incumbent uses it in some period.
+        used = (lp[block] > _RESTRICT_LP_TOL).any(axis=1) | (incumbent[block] > _HALF).any(axis=1)
+        ub[block[~used]] = 0.0
+    return _variant(mip, upper=ub)
+
+
+def plants_only(mip: SparseMip, layout: Layout, incumbent: FloatArray) -> SparseMip:
+    """Return the MIP with everything but the plant decisions and machine flows fixed.
+
+    Given the centres and zone shares of ``incumbent``, choosing plants is a small
+    multi-period facility-location problem (a few dozen binaries); its optimum replaces the
+    plant part of a rounded solution.
+    """
+    lb, ub = mip.variable_bounds()
+    lb, ub = lb.copy(), ub.copy()
+    for block in (
+        layout.centre, layout.combine, layout.runs_vans, layout.vans, layout.share,
+        layout.unserved, layout.hours,
+    ):  # fmt: skip
+        ids = block.ravel()
+        lb[ids] = ub[ids] = np.clip(incumbent[ids], lb[ids], ub[ids])
+    return _variant(mip, lower=lb, upper=ub)
+
+
+def round_lp(
+    inst: TwoEchelonInstance, layout: Layout, lp: FloatArray, theta: float, theta_c: float
+) -> FloatArray:
+    """Round an LP relaxation to integer site decisions (monotone over periods)."""
+    vals = lp.copy()
+
+    def mono(x: FloatArray) -> FloatArray:
+        out: FloatArray = np.maximum.accumulate(x, axis=1)
+        return out
+
+    plant = mono((lp[layout.plant] >= theta - 1e-9).astype(np.float64))
+    plant = np.maximum(plant, inst.plant_required[:, None])
+    plant = np.where(inst.plant_forbidden[:, None], 0.0, plant)
+    # Keep enough plant capacity for the machines: open the cheapest-per-capacity extra plants.
+    need = inst.zone_new_machines.sum(axis=0)
+    allowed_import = np.isfinite(inst.import_cost_kzt_per_machine).all()
+    if not allowed_import:
+        for t in range(inst.n_periods):
+            order = np.argsort(
+                inst.plant_fixed_cost_kzt / np.maximum(inst.plant_capacity_machines_per_year, 1e-9)
+            )
+            for k in order:
+                if (inst.plant_capacity_machines_per_year @ plant[:, t]) >= need[t]:
+                    break
+                if not inst.plant_forbidden[k]:
+                    plant[k, t:] = 1.0
+    centre = mono((lp[layout.centre] >= theta - 1e-9).astype(np.float64))
+    centre = np.maximum(centre, inst.centre_required[:, None])
+    centre = np.where(inst.centre_forbidden[:, None], 0.0, centre)
+    combine = mono((lp[layout.combine] >= theta_c - 1e-9).astype(np.float64)) * centre
+    combine = mono(combine)
+    vans = np.ceil(lp[layout.vans] - 1e-6) * centre
+    vans = np.minimum(vans, inst.centre_max_vans[:, None])
+    vals[layout.plant] = plant
+    vals[layout.centre] = centre
+    vals[layout.combine] = combine
+    vals[layout.vans] = vans
+    vals[layout.runs_vans] = (vans > 0).astype(np.float64)
+    return vals
+
+
+def trim(inst: TwoEchelonInstance, layout: Layout, values: FloatArray) -> FloatArray:
+    """Drop integer resources a feasible solution does not use (stays feasible, costs less).
+
+    A centre (plant) opens in the first period it serves a zone (makes a machine), combine
+    capability in the first period it serves a combine zone, and each period keeps only the
+    vans its peak van week needs.
+    """
+    out = values.copy()
+    t_n, j_n = inst.n_periods, inst.n_centres
+    share = values[layout.share]
+    used = share > _TRIM_TOL
+    pj = inst.pair_centre
+    centre_used = np.zeros((j_n, t_n), dtype=np.bool_)
+    np.logical_or.at(centre_used, pj, used)
+    combine_used = np.zeros((j_n, t_n), dtype=np.bool_)
+    is_c = inst.zone_machine[inst.pair_zone] == 1
+    np.logical_or.at(combine_used, pj[is_c], used[is_c])
+    y = np.maximum.accumulate(centre_used | inst.centre_required[:, None], axis=1)
+    c = np.maximum.accumulate(combine_used, axis=1) & y
+    van_need = np.zeros((j_n, t_n))
+    if inst.van_hours_per_week > 0:
+        van = inst.pair_van
+        for t in range(t_n):
+            load = np.zeros((j_n, inst.profiles.shape[1]))
+            np.add.at(
+                load,
+                pj[van],
+                (inst.zone_hours_year[inst.pair_zone[van], t] * share[van, t])[:, None]
+                * inst.profiles[inst.zone_profile[inst.pair_zone[van]]],
+            )
+            van_need[:, t] = np.ceil(load.max(axis=1) / inst.van_hours_per_week - 1e-7)
+    v = np.minimum(np.round(values[layout.vans]), np.maximum(van_need, 0.0)) * y
+    made = np.zeros((inst.n_plants, t_n))
+    np.add.at(made, layout.q_plant, values[layout.q])
+    plant = np.maximum.accumulate((made > _TRIM_TOL) | inst.plant_required[:, None], axis=1)
+    out[layout.centre] = np.minimum(y, np.round(values[layout.centre]))
+    out[layout.combine] = np.minimum(c, np.round(values[layout.combine]))
+    out[layout.vans] = v
+    out[layout.runs_vans] = (v > 0).astype(np.float64)
+    out[layout.plant] = np.minimum(plant, np.round(values[layout.plant]))
+    return out
+
+
+def drop_moves(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray
+) -> list[list[tuple[str, IntArray]]]:
+    """Candidate moves for the drop local search, most promising first.
+
+    Each move lists (block, centre indices) whose variables are set to 0 in every period:
+    batches (4, 2, 1) of the lightest non-required centres close (with their capability and
+    vans) or of the lightest combine-capable centres lose the capability; then single
+    centres in the same order.
+    """
+    share = values[layout.share][:, -1]
+    hours = inst.zone_hours_year[inst.pair_zone, -1] * share
+    load = np.bincount(inst.pair_centre, weights=hours, minlength=inst.n_centres)
+    is_c = inst.zone_machine[inst.pair_zone] == 1
+    c_load = np.bincount(inst.pair_centre[is_c], weights=hours[is_c], minlength=inst.n_centres)
+    open_last = values[layout.centre][:, -1] > _HALF
+    comb_last = values[layout.combine][:, -1] > _HALF
+    combine_order = np.flatnonzero(comb_last)[np.argsort(c_load[comb_last], kind="stable")]
+    closable = open_last & ~inst.centre_required
+    close_order = np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]
+    moves: list[list[tuple[str, IntArray]]] = []
+    for batch in _DROP_BATCHES:
+        if len(close_order) >= batch:
+            rows = close_order[:batch]
+            moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
+        if len(combine_order) >= batch:
+            moves.append([("combine", combine_order[:batch])])
+    for i in range(1, _DROP_SINGLES):  # then single centres, lightest first
+        if i < len(close_order):
+            rows = close_order[i : i + 1]
+            moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
+        if i < len(combine_order):
+            moves.append([("combine", combine_order[i : i + 1])])
+    return moves
+
+
+def extract(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray
+) -> dict[str, npt.NDArray[np.generic]]:
+    k_n, j_n, t_n = inst.n_plants, inst.n_centres, inst.n_periods
+    flow = np.zeros((k_n, j_n, 2, t_n))
+    qv = np.maximum(values[layout.q], 0.0)
+    np.add.at(flow, (layout.q_plant, layout.q_centre, layout.q_machine), qv)
+    return {
+        "plant_open": np.round(values[layout.plant]).astype(np.bool_),
+        "centre_open": np.round(values[layout.centre]).astype(np.bool_),
+        "centre_combine": np.round(values[layout.combine]).astype(np.bool_),
+        "centre_vans": np.round(values[layout.vans]).astype(np.int64),
+        "pair_share": np.clip(values[layout.share], 0.0, 1.0),
+        "unserved_share": np.clip(values[layout.unserved], 0.0, 1.0),
+        "plant_flow": flow,
+        "import_flow": np.maximum(values[layout.imp], 0.0),
+    }
+
+
+def fix_relaxed(mip: SparseMip) -> SparseMip:
+    """Return the LP relaxation of ``mip`` (same rows, integrality dropped)."""
+    return _variant(mip, relax=True)
