@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from planner import export, scenarios
+from planner import export, references, scenarios
 from planner.demand import DemandParameters
 from planner.errors import PlannerError
 from planner.i18n import STRINGS
@@ -511,12 +511,22 @@ def _editor() -> None:  # noqa: PLR0915
 
 
 def _on_kind_change() -> None:
-    """Switching to cflp with neither a fixed cost nor a capacity: take the built-in cost."""
+    """Keep the editor solvable when the model kind changes.
+
+    Switching to cflp with neither a fixed cost nor a capacity takes the built-in cost.
+    Switching to two_echelon drops required or forbidden sites that are assembly plants: that
+    model plans them as plants, not as service centres (:data:`planner.references.CENTRE_KINDS`).
+    """
     g = st.session_state
     if g[state.SC_KIND] == "cflp" and g[state.SC_FIXED_COST] == 0 and g[state.SC_CAPACITY] == 0:
         g[state.SC_FIXED_COST] = float(
             scenarios.load_scenario(_CFLP_COSTS_FROM).sites.fixed_cost_kzt
         )
+    if g[state.SC_KIND] == "two_echelon":
+        fac = cache.facilities()
+        plants = set(fac.loc[~fac["kind"].isin(references.CENTRE_KINDS), "facility_id"].astype(str))
+        for key in (state.SC_REQUIRED, state.SC_FORBIDDEN):
+            g[key] = [s for s in g.get(key) or [] if str(s) not in plants]
 
 
 def _kind_label(kind: str, lg: str) -> str:

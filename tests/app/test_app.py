@@ -305,11 +305,12 @@ def test_every_model_kind_offered_produces_a_result(kind: str) -> None:
     if kind in P_KINDS:
         assert n_open == at.number_input(key="sc_p").value == 10
     elif kind == "two_echelon":
-        # plants and service centres, both counted among the open sites
+        # plants and service centres, both counted among the open sites; the running plants
+        # are required (a 3 s solve may not have opened a service centre yet)
         summary = at.session_state["sc_result"]["tables"].summary
+        assert summary["model"] == "two_echelon"
         assert summary["n_plants"] >= 1
-        assert summary["n_centres"] >= 1
-        assert n_open == summary["n_plants"] + summary["n_centres"]
+        assert n_open == summary["n_plants"] + summary["n_centres"] >= 1
     else:
         assert n_open >= 1
 
