@@ -3,7 +3,7 @@
 ``streamlit run`` finds the ASGI app below and serves the app's script,
 ``planner/ui/main.py``; the app's start-up hook prepares the first map in the background
 while the browser loads (see :mod:`planner.ui.server`). It lives in the package (not only as
-the repository's top-level ``app.py``, which re-exports it) so that ``planner app`` also works
+the repository's top-level ``app.py``, which builds the same app) so that ``planner app`` also works
 from an installed wheel, outside a checkout.
 """
 
