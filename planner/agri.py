@@ -3,7 +3,7 @@
 :func:`run_two_echelon` turns a scenario of model kind ``two_echelon`` into a
 :class:`~planner.models.two_echelon.TwoEchelonInstance`, solves it and returns a
 :class:`TwoEchelonResult` whose tables are tidy DataFrames (easy to map and plot);
-:func:`write_two_echelon_outputs` writes the output contract of ``planner solve``.
+:func:`planner.export.write_outputs` writes its files, as for every model kind.
 
 Pipeline
 --------
@@ -55,120 +55,62 @@ Cost assumptions (no Kazakhstan source; every one is a scenario key):
 
 from __future__ import annotations
 
-import difflib
-import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from planner import __version__, geodata
-from planner import costs as costs_mod
-from planner import sites as sites_mod
+from planner import __version__
+from planner.agri_inputs import (
+    DEFAULT_DIRECT_RADIUS_KM,
+    FLOW_COLUMNS,
+    KIT_ORIGINS,
+    NETWORK_ASSIGNMENT_COLUMNS,
+    NETWORK_SITES_COLUMNS,
+    WEEKLY_COLUMNS,
+    TwoEchelonInputs,
+    build_two_echelon_inputs,
+    travel_model,
+    zone_members,
+)
 from planner.errors import ScenarioError
-from planner.export import json_ready
-from planner.growth import GrowthParameters, GrowthProjection, project_growth
 from planner.models._base import (
     BoolArray,
     CancelToken,
-    FloatArray,
-    IntArray,
     Progress,
     SolveOptions,
 )
 from planner.models.two_echelon import (
     COST_COMPONENTS,
     MACHINE_NAMES,
-    TwoEchelonInstance,
     TwoEchelonModel,
     TwoEchelonSolution,
 )
 from planner.results import weighted_quantile
-from planner.run import demand_parameters, load_farms
-from planner.scenarios import Scenario, save_scenario
-from planner.seasons import PROFILES, profile_index, profile_matrix, region_of
+from planner.scenarios import Scenario
+from planner.seasons import PROFILES
+from planner.tables import json_ready
 
-DEFAULT_DIRECT_RADIUS_KM: Final[float] = 150.0
-"""Direct service radius when the scenario sets none (assumption: farms haul a machine to a
-workshop up to ~150 road km, 2.5 h at 60 km/h)."""
+__all__ = [
+    "COST_COMPONENTS",
+    "DEFAULT_DIRECT_RADIUS_KM",
+    "FLOW_COLUMNS",
+    "KIT_ORIGINS",
+    "NETWORK_ASSIGNMENT_COLUMNS",
+    "NETWORK_SITES_COLUMNS",
+    "WEEKLY_COLUMNS",
+    "TwoEchelonInputs",
+    "TwoEchelonResult",
+    "build_two_echelon_inputs",
+    "farm_assignments",
+    "run_two_echelon",
+    "two_echelon_summary",
+]
 
-KIT_ORIGINS: Final[tuple[tuple[str, float, float], ...]] = (
-    ("MTZ Minsk", 53.9045, 27.5615),
-    ("Gomselmash Gomel", 52.4345, 30.9754),
-)
-"""Kit origin per machine type (name, lat, lon): Minsk Tractor Works for tractors, Gomselmash
-in Gomel for combines (GeoNames city coordinates; the factory as origin is an assumption)."""
-
-_SERVICE_KINDS: Final[tuple[str, ...]] = ("trading_house", "service_centre")
 _MIN_SHARE: Final[float] = 1e-7
-_EXISTING_PLANT_KIND: Final[str] = "assembly_plant"
-_PLANT_PREFIX: Final[str] = "plant_"
-_MACHINE_COLUMN: Final[tuple[str, str]] = ("tractors", "combines")
-SITES_COLUMNS: Final[tuple[str, ...]] = (
-    "site_id", "name", "oblast_iso", "lat", "lon", "role", "status", "assigned_demand",
-    "capacity", "utilisation", "capability", "vans", "year_opened", "capacity_unit",
-    "demand_unit", "peak_week", "n_farms",
-)  # fmt: skip
-ASSIGNMENT_COLUMNS: Final[tuple[str, ...]] = (
-    "farm_id", "site_id", "travel_km", "travel_time_min", "demand", "machine", "served_by",
-    "share", "new_machines_per_year", "machines", "zone_id", "year",
-)  # fmt: skip
-FLOW_COLUMNS: Final[tuple[str, ...]] = (
-    "from_id", "to_id", "kind", "quantity", "unit", "machine", "year",
-)  # fmt: skip
-WEEKLY_COLUMNS: Final[tuple[str, ...]] = (
-    "site_id", "week", "load_hours", "capacity_hours", "year", "direct_load_hours",
-    "van_load_hours", "direct_capacity_hours", "van_capacity_hours",
-)  # fmt: skip
-
-
-@dataclass(frozen=True, eq=False)
-class TwoEchelonInputs:
-    """Everything built from a scenario before solving.
-
-    Parameters
-    ----------
-    farms
-        Farms, EPSG:4326.
-    projection
-        Per-farm growth projection.
-    zones
-        One row per demand zone (``zone_id``, ``settlement_id``, ``region``, ``machine``,
-        ``oblast_iso``, ``lat``, ``lon``, ``n_farms``, ``radius_km``).
-    farm_zone
-        ``n_farms x 2`` zone index per farm and machine type (-1 = no such machines).
-    centres
-        Candidate service centres (site table of :mod:`planner.sites`).
-    plants
-        Candidate assembly plants (``site_id``, ``name``, ``oblast_iso``, ``lat``, ``lon``,
-        ``existing``, ``makes``).
-    entries
-        Rail entry points (geodata).
-    instance
-        The model arrays.
-    direct_radius_km
-        Direct service radius (road km).
-    data_notes
-        Plain-language notes on data and assumptions.
-    """
-
-    farms: gpd.GeoDataFrame
-    projection: GrowthProjection
-    zones: pd.DataFrame
-    farm_zone: IntArray
-    centres: gpd.GeoDataFrame
-    plants: pd.DataFrame
-    entries: pd.DataFrame
-    instance: TwoEchelonInstance
-    direct_radius_km: float
-    data_notes: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,9 +126,9 @@ class TwoEchelonResult:
     solution
         The model's solution.
     sites
-        Plants and centres (columns :data:`SITES_COLUMNS`), final period.
+        Plants and centres (columns :data:`NETWORK_SITES_COLUMNS`), final period.
     assignments
-        Farm -> centre rows of the final period (columns :data:`ASSIGNMENT_COLUMNS`).
+        Farm -> centre rows of the final period (columns :data:`NETWORK_ASSIGNMENT_COLUMNS`).
     flows
         Kits entry -> plant, machines plant -> centre and service centre -> farm, every
         period (columns :data:`FLOW_COLUMNS`).
@@ -219,447 +161,6 @@ class TwoEchelonResult:
     objective_breakdown: dict[str, float] = field(default_factory=dict)
     aggregation: dict[str, float] = field(default_factory=dict)
     runtime_s: float = 0.0
-
-
-# ----------------------------------------------------------------------------------------
-# Inputs
-# ----------------------------------------------------------------------------------------
-def _load_centres(scenario: Scenario) -> gpd.GeoDataFrame:
-    d = scenario.data
-    if d.sites != "settlements":
-        return sites_mod.read_sites(scenario.resolve_path(d.sites))
-    facilities = None
-    if d.include_existing:
-        fac = geodata.load_existing_facilities()
-        keep = (fac["status"] == "running") & fac["kind"].isin(_SERVICE_KINDS)
-        facilities = fac.loc[keep]
-    return sites_mod.candidate_sites(
-        geodata.load_settlements(),
-        facilities,
-        min_population=d.min_site_population,
-        max_sites=d.max_sites,
-    )
-
-
-def _resolve(
-    names: tuple[str, ...], ids: list[str], labels: list[str], existing: BoolArray, what: str
-) -> list[int]:
-    index = {sid: i for i, sid in enumerate(ids)}
-    lower = [x.lower() for x in labels]
-    out: list[int] = []
-    problems = []
-    for name in names:
-        if name == "existing":
-            out.extend(np.flatnonzero(np.asarray(existing, dtype=np.bool_)).tolist())
-        elif name in index:
-            out.append(index[name])
-        elif lower.count(name.lower()) == 1:
-            out.append(lower.index(name.lower()))
-        else:
-            close = difflib.get_close_matches(name, ids + labels, n=3)
-            hint = f" Close matches: {', '.join(close)}." if close else ""
-            problems.append(f"`{what}` names `{name}`, which is not a candidate id or name.{hint}")
-    if problems:
-        raise ScenarioError(problems, source="scenario sites")
-    return sorted(set(out))
-
-
-def _plant_candidates(scenario: Scenario) -> pd.DataFrame:
-    pl = scenario.plants
-    rows: list[dict[str, Any]] = []
-    if pl.include_existing:
-        fac = geodata.load_existing_facilities()
-        fac = fac.loc[(fac["status"] == "running") & (fac["kind"] == _EXISTING_PLANT_KIND)]
-        for _, f in fac.iterrows():
-            cap = float(f["capacity_units_per_year"])
-            rows.append(
-                {
-                    "site_id": str(f["facility_id"]),
-                    "name": str(f["name"]),
-                    "oblast_iso": str(f["oblast_iso"]),
-                    "lat": float(f["lat"]),
-                    "lon": float(f["lon"]),
-                    "existing": True,
-                    "makes": str(f["machines"]),
-                    "capacity_machines_per_year": cap
-                    if math.isfinite(cap)
-                    else pl.existing_capacity_machines_per_year,
-                    "capacity_source": "facts 5" if math.isfinite(cap) else "assumption",
-                    "fixed_cost_kzt": pl.existing_fixed_cost_kzt,
-                }
-            )
-    settlements = geodata.load_settlements()
-    chosen = settlements["population"] >= pl.min_population if pl.min_population > 0 else None
-    mask = chosen.to_numpy() if chosen is not None else np.zeros(len(settlements), dtype=np.bool_)
-    if pl.candidates:
-        idx = _resolve(
-            pl.candidates,
-            settlements["settlement_id"].astype(str).tolist(),
-            settlements["name"].astype(str).tolist(),
-            np.zeros(len(settlements), dtype=np.bool_),
-            "plants.candidates",
-        )
-        mask[idx] = True
-    for _, s in settlements.loc[mask].sort_values("population", ascending=False).iterrows():
-        rows.append(
-            {
-                "site_id": _PLANT_PREFIX + str(s["settlement_id"]),
-                "name": f"{s['name']} (new plant)",
-                "oblast_iso": str(s["oblast_iso"]),
-                "lat": float(s["lat"]),
-                "lon": float(s["lon"]),
-                "existing": False,
-                "makes": "tractor+combine",
-                "capacity_machines_per_year": pl.capacity_machines_per_year,
-                "capacity_source": "scenario",
-                "fixed_cost_kzt": pl.fixed_cost_kzt,
-            }
-        )
-    if not rows:
-        msg = (
-            "no assembly-plant candidate: set `plants.include_existing = true`, "
-            "`plants.min_population` > 0 or list `plants.candidates`."
-        )
-        raise ScenarioError(msg, source="scenario plants")
-    return pd.DataFrame(rows)
-
-
-def _direct_radius_km(scenario: Scenario) -> float:
-    m, t = scenario.model, scenario.travel
-    if m.service_radius_km is not None:
-        return float(m.service_radius_km)
-    if m.service_time_min is not None:
-        return float(m.service_time_min) / 60.0 * t.speed_kmh
-    return DEFAULT_DIRECT_RADIUS_KM
-
-
-def _zones(
-    farms: pd.DataFrame, projection: GrowthProjection, scenario: Scenario
-) -> tuple[pd.DataFrame, IntArray, dict[str, FloatArray]]:
-    """Aggregate farms into zones (settlement x region x machine)."""
-    calendar = scenario.seasons.calendar
-    region = np.array([region_of(c, calendar) for c in farms["oblast_iso"].astype(str)])
-    settlement = farms["settlement_id"].astype(str).to_numpy()
-    lon = farms["lon"].to_numpy(dtype=np.float64)
-    lat = farms["lat"].to_numpy(dtype=np.float64)
-    n = len(farms)
-    farm_zone = np.full((n, 2), -1, dtype=np.int64)
-    parts: list[pd.DataFrame] = []
-    arrays: dict[str, list[FloatArray]] = {"hours": [], "new": []}
-    offset = 0
-    for m, machine in enumerate(MACHINE_NAMES):
-        hours = projection.hours(machine)  # type: ignore[arg-type]
-        new = projection.new_machines(machine)  # type: ignore[arg-type]
-        active = (hours.sum(axis=1) > 0) | (new.sum(axis=1) > 0)
-        key = pd.Series(settlement) + "|" + pd.Series(region)
-        codes, uniques = pd.factorize(key.where(active, None))
-        rows = np.flatnonzero(codes >= 0)
-        code = codes[rows]
-        nz = len(uniques)
-        farm_zone[rows, m] = code + offset
-        weight = hours[rows, -1] + 1e-9
-        xyz = costs_mod._unit_vectors(lon[rows], lat[rows])  # shared helper of planner.costs
-        acc = np.zeros((nz, 3))
-        np.add.at(acc, code, xyz * weight[:, None])
-        acc /= np.linalg.norm(acc, axis=1, keepdims=True)
-        z_lat = np.degrees(np.arcsin(np.clip(acc[:, 2], -1, 1)))
-        z_lon = np.degrees(np.arctan2(acc[:, 1], acc[:, 0]))
-        dist = costs_mod.geodesic_km(lon[rows], lat[rows], z_lon[code], z_lat[code])
-        radius = np.zeros(nz)
-        np.maximum.at(radius, code, dist)
-        h = np.zeros((nz, hours.shape[1]))
-        np.add.at(h, code, hours[rows])
-        nm = np.zeros((nz, hours.shape[1]))
-        np.add.at(nm, code, new[rows])
-        first = np.zeros(nz, dtype=np.int64)
-        first[code[::-1]] = rows[::-1]
-        names = [str(u) for u in uniques]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "zone_id": [f"{u.split('|')[0]}|{u.split('|')[1]}|{machine}" for u in names],
-                    "settlement_id": [u.split("|")[0] for u in names],
-                    "region": [u.split("|")[1] for u in names],
-                    "machine": machine,
-                    "oblast_iso": farms["oblast_iso"].astype(str).to_numpy()[first],
-                    "lat": z_lat,
-                    "lon": z_lon,
-                    "n_farms": np.bincount(code, minlength=nz),
-                    "radius_km": radius * scenario.travel.circuity,
-                }
-            )
-        )
-        arrays["hours"].append(h)
-        arrays["new"].append(nm)
-        offset += nz
-    zones = pd.concat(parts, ignore_index=True)
-    return (
-        zones,
-        farm_zone,
-        {"hours": np.vstack(arrays["hours"]), "new": np.vstack(arrays["new"])},
-    )
-
-
-def _zone_members(farm_zone: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-    """Return (farm row, machine, zone) of every farm-zone membership, sorted by zone."""
-    rows, machine = np.nonzero(farm_zone >= 0)
-    zone = farm_zone[rows, machine]
-    order = np.argsort(zone, kind="stable")
-    return rows[order].astype(np.int64), machine[order].astype(np.int64), zone[order]
-
-
-def _pair_mean_km(
-    farms: pd.DataFrame,
-    farm_zone: IntArray,
-    *,
-    projection: GrowthProjection,
-    pair_zone: IntArray,
-    pair_centre: IntArray,
-    centres: pd.DataFrame,
-    circuity: float,
-) -> FloatArray:
-    """Hours-weighted mean road km from a zone's farms to a centre, per pair."""
-    rows, machine, zone = _zone_members(farm_zone)
-    hours = np.where(
-        machine == 0,
-        projection.tractor_hours_year[rows, -1],
-        projection.combine_hours_year[rows, -1],
-    )
-    weight = hours + 1e-9
-    n_zones = int(farm_zone.max(initial=-1)) + 1
-    starts = np.searchsorted(zone, np.arange(n_zones + 1))
-    counts = starts[pair_zone + 1] - starts[pair_zone]
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    member = np.repeat(starts[pair_zone], counts) + within
-    pair_rep = np.repeat(np.arange(len(pair_zone)), counts)
-    j = pair_centre[pair_rep]
-    f = rows[member]
-    km = costs_mod.geodesic_km(
-        farms["lon"].to_numpy(dtype=np.float64)[f],
-        farms["lat"].to_numpy(dtype=np.float64)[f],
-        centres["lon"].to_numpy(dtype=np.float64)[j],
-        centres["lat"].to_numpy(dtype=np.float64)[j],
-    )
-    w = weight[member]
-    num = np.bincount(pair_rep, weights=w * km * circuity, minlength=len(pair_zone))
-    den = np.bincount(pair_rep, weights=w, minlength=len(pair_zone))
-    out: FloatArray = num / np.maximum(den, 1e-300)
-    return out
-
-
-def _nearest_entry(
-    entries: pd.DataFrame, lat: FloatArray, lon: FloatArray, machine: int, scenario: Scenario
-) -> tuple[FloatArray, IntArray, FloatArray]:
-    """Per point: cheapest kit cost via an entry, the entry index, and the rail-leg costs."""
-    pl = scenario.plants
-    _, o_lat, o_lon = KIT_ORIGINS[machine]
-    e_lat = entries["lat"].to_numpy(dtype=np.float64)
-    e_lon = entries["lon"].to_numpy(dtype=np.float64)
-    to_entry = costs_mod.geodesic_km(o_lon, o_lat, e_lon, e_lat) * pl.rail_circuity
-    leg = costs_mod.geodesic_km(lon[:, None], lat[:, None], e_lon[None, :], e_lat[None, :])
-    total = (to_entry[None, :] + leg * pl.rail_circuity) * pl.inbound_cost_kzt_per_machine_km
-    best = np.argmin(total, axis=1)
-    origin_cost = to_entry * pl.inbound_cost_kzt_per_machine_km
-    return total[np.arange(len(lat)), best], best.astype(np.int64), origin_cost
-
-
-def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: PLR0915
-    """Build farms, growth, zones, candidates and the model instance of a scenario.
-
-    Parameters
-    ----------
-    scenario
-        A scenario (any model kind; its two-echelon sections are used).
-
-    Returns
-    -------
-    inputs
-        Everything the model needs, plus the tables for reporting.
-    """
-    notes: list[str] = []
-    farms = load_farms(scenario)
-    notes.extend(farms.attrs.get("data_notes", []))
-    params = demand_parameters(scenario)  # validated overrides (planner.run)
-    g = scenario.growth
-    growth = GrowthParameters(
-        years=g.years,
-        start_year=g.start_year,
-        years_per_period=g.years_per_period,
-        renewal_rate_start=g.renewal_rate_start,
-        renewal_rate_end=g.renewal_rate_end,
-        belarus_share_of_purchases=g.belarus_share_of_purchases,
-    )
-    projection = project_growth(farms, growth, params)
-    notes.append(
-        f"growth: renewal {100 * g.renewal_rate_start:.1f} % -> {100 * g.renewal_rate_end:.1f} % "
-        f"a year (facts 3c), Belarus share of purchases {100 * g.belarus_share_of_purchases:.0f} %"
-        " (scenario parameter; facts 3e: no sourced share), constant fleet size (assumption)"
-    )
-    zones, farm_zone, zarr = _zones(farms, projection, scenario)
-    centres = _load_centres(scenario)
-    plants = _plant_candidates(scenario)
-    entries = pd.DataFrame(geodata.load_rail_entry_points().drop(columns="geometry"))
-    t = scenario.travel
-    travel = costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
-    direct_km = _direct_radius_km(scenario)
-    vans = scenario.vans
-    reach_km = max(direct_km, vans.radius_km) if vans.enabled else direct_km
-    cm = costs_mod.build_cost_matrix(
-        zones["lon"].to_numpy(),
-        zones["lat"].to_numpy(),
-        centres["lon"].to_numpy(),
-        centres["lat"].to_numpy(),
-        travel=travel,
-        k_nearest=min(scenario.capabilities.zone_k_nearest, len(centres)),
-        max_km=reach_km,
-        unit="km",
-    )
-    pair_zone = cm.row_of_entry
-    pair_km = _pair_mean_km(
-        farms,
-        farm_zone,
-        projection=projection,
-        pair_zone=pair_zone,
-        pair_centre=cm.site_index,
-        centres=centres,
-        circuity=t.circuity,
-    )
-    # Profiles: one row per (region, machine) of planner.seasons.PROFILES.
-    dparams = params
-    profiles = profile_matrix(dparams)
-    zone_profile = np.array(
-        [profile_index(r, m) for r, m in zip(zones["region"], zones["machine"], strict=True)],
-        dtype=np.int64,
-    )
-    existing_c = (centres["role"] == "existing").to_numpy()
-    cap = scenario.capabilities
-    centre_cap = np.full(len(centres), cap.centre_capacity_hours_per_week)
-    if cap.existing_centre_capacity_hours_per_week is not None:
-        centre_cap[existing_c] = cap.existing_centre_capacity_hours_per_week
-    centre_fixed = np.where(
-        existing_c, scenario.sites.existing_fixed_cost_kzt, scenario.sites.fixed_cost_kzt
-    )
-    c_ids = centres["site_id"].astype(str).tolist()
-    c_names = centres["name"].astype(str).tolist()
-    c_req = np.zeros(len(centres), dtype=np.bool_)
-    c_req[_resolve(scenario.sites.required, c_ids, c_names, existing_c, "sites.required")] = True
-    c_forb = np.zeros(len(centres), dtype=np.bool_)
-    c_forb[_resolve(scenario.sites.forbidden, c_ids, c_names, existing_c, "sites.forbidden")] = True
-    p_ids = plants["site_id"].tolist()
-    p_existing = plants["existing"].to_numpy(dtype=np.bool_)
-    p_req = np.zeros(len(plants), dtype=np.bool_)
-    p_req[_resolve(scenario.plants.required, p_ids, plants["name"].tolist(), p_existing,
-                   "plants.required")] = True  # fmt: skip
-    p_forb = np.zeros(len(plants), dtype=np.bool_)
-    p_forb[_resolve(scenario.plants.forbidden, p_ids, plants["name"].tolist(), p_existing,
-                    "plants.forbidden")] = True  # fmt: skip
-    p_lat = plants["lat"].to_numpy(dtype=np.float64)
-    p_lon = plants["lon"].to_numpy(dtype=np.float64)
-    inbound = np.full((len(plants), 2), np.inf)
-    entry_ids = entries["entry_id"].astype(str).tolist()
-    plant_entry: list[list[str]] = [["", ""] for _ in range(len(plants))]
-    c_lat = centres["lat"].to_numpy(dtype=np.float64)
-    c_lon = centres["lon"].to_numpy(dtype=np.float64)
-    imp = np.full((len(centres), 2), np.inf)
-    pl = scenario.plants
-    for m, machine in enumerate(MACHINE_NAMES):
-        cost, best, _ = _nearest_entry(entries, p_lat, p_lon, m, scenario)
-        makes = plants["makes"].str.contains(machine).to_numpy()
-        inbound[makes, m] = cost[makes]
-        for k in np.flatnonzero(makes):
-            plant_entry[k][m] = entry_ids[int(best[k])]
-        if pl.allow_direct_import:
-            _, _, origin = _nearest_entry(entries, c_lat, c_lon, m, scenario)
-            road = (
-                costs_mod.geodesic_km(
-                    c_lon[:, None], c_lat[:, None],
-                    entries["lon"].to_numpy()[None, :], entries["lat"].to_numpy()[None, :],
-                ) * t.circuity * pl.outbound_cost_kzt_per_machine_km
-            )  # fmt: skip
-            imp[:, m] = (origin[None, :] + road).min(
-                axis=1
-            ) + pl.direct_import_premium_kzt_per_machine
-    outbound = (
-        costs_mod.geodesic_km(p_lon[:, None], p_lat[:, None], c_lon[None, :], c_lat[None, :])
-        * t.circuity
-        * pl.outbound_cost_kzt_per_machine_km
-    )
-    # Sparse arcs: each centre is supplied by its k nearest plant candidates (existing always).
-    k_keep = min(pl.k_nearest_per_centre, len(plants))
-    rank = np.argsort(np.argsort(outbound, axis=0, kind="stable"), axis=0, kind="stable")
-    outbound = np.where((rank < k_keep) | p_existing[:, None], outbound, np.inf)
-    st = scenario.sites
-    service_rate = 2.0 * st.travel_cost_kzt_per_km / st.service_hours_per_visit
-    m_spec = scenario.model
-    instance = TwoEchelonInstance(
-        zone_ids=tuple(zones["zone_id"].astype(str)),
-        zone_machine=np.array([MACHINE_NAMES.index(m) for m in zones["machine"]], dtype=np.int64),
-        zone_profile=zone_profile,
-        profiles=profiles,
-        zone_hours_year=zarr["hours"],
-        zone_new_machines=zarr["new"],
-        centre_ids=tuple(c_ids),
-        centre_fixed_cost_kzt=centre_fixed.astype(np.float64),
-        centre_capacity_hours_per_week=centre_cap,
-        centre_combine_cost_kzt=np.full(len(centres), cap.combine_extra_cost_kzt),
-        centre_max_vans=np.full(
-            len(centres), vans.max_per_centre if vans.enabled else 0, dtype=np.int64
-        ),
-        centre_required=c_req,
-        centre_forbidden=c_forb,
-        pair_zone=pair_zone,
-        pair_centre=cm.site_index.copy(),
-        pair_km=pair_km,
-        pair_van=pair_km > direct_km,
-        plant_ids=tuple(p_ids),
-        plant_fixed_cost_kzt=plants["fixed_cost_kzt"].to_numpy(dtype=np.float64),
-        plant_capacity_machines_per_year=plants["capacity_machines_per_year"].to_numpy(
-            dtype=np.float64
-        ),
-        plant_inbound_cost_kzt_per_machine=inbound,
-        plant_entry_ids=tuple((a, b) for a, b in plant_entry),
-        plant_required=p_req,
-        plant_forbidden=p_forb,
-        outbound_cost_kzt_per_machine=outbound,
-        import_cost_kzt_per_machine=imp,
-        van_cost_kzt_per_year=vans.cost_per_van_kzt,
-        van_hours_per_week=vans.hours_per_van_week,
-        service_cost_kzt_per_hour_km=service_rate,
-        unserved_penalty_kzt_per_hour=m_spec.unserved_penalty_kzt_per_hour,
-        period_weight=np.full(g.years, float(g.years_per_period)),
-        period_years=growth.period_years,
-        objective=m_spec.objective,
-        budget_kzt_per_year=m_spec.budget_kzt_per_year,
-        capacity_weeks=scenario.seasons.capacity_weeks,
-    )
-    n_unreach = int((np.diff(cm.indptr) == 0).sum())
-    notes.append(
-        f"{len(farms):,} farms aggregated into {len(zones):,} demand zones (settlement x region "
-        f"x machine); each zone lists its {scenario.capabilities.zone_k_nearest} nearest centres "
-        f"within {reach_km:g} road km (direct radius {direct_km:g} km"
-        + (f", van radius {vans.radius_km:g} km)" if vans.enabled else ", no vans)")
-    )
-    if n_unreach:
-        notes.append(f"{n_unreach} demand zone(s) have no candidate centre within reach")
-    notes.append(
-        f"service travel {service_rate:g} KZT per service hour and road km (2 x "
-        f"{st.travel_cost_kzt_per_km:g} KZT/km per {st.service_hours_per_visit:g} h visit); kits "
-        f"{pl.inbound_cost_kzt_per_machine_km:g} KZT/machine-km by rail (circuity "
-        f"{pl.rail_circuity:g}), delivery {pl.outbound_cost_kzt_per_machine_km:g} KZT/machine-km"
-        " (assumptions)"
-    )
-    return TwoEchelonInputs(
-        farms=farms,
-        projection=projection,
-        zones=zones,
-        farm_zone=farm_zone,
-        centres=centres,
-        plants=plants,
-        entries=entries,
-        instance=instance,
-        direct_radius_km=direct_km,
-        data_notes=tuple(dict.fromkeys(notes)),
-    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -708,6 +209,7 @@ def _farm_rows(
 ) -> pd.DataFrame:
     """Farm -> centre rows of period ``t`` (split zones give several rows per farm)."""
     inst = inputs.instance
+    travel = travel_model(scenario)
     farms = inputs.farms
     ids = farms["farm_id"].astype(str).to_numpy()
     f_lon = farms["lon"].to_numpy(dtype=np.float64)
@@ -732,15 +234,14 @@ def _farm_rows(
         keep = share > _MIN_SHARE
         f_rep, p_rep, share = f_rep[keep], p_rep[keep], share[keep]
         j = inst.pair_centre[p_rep]
-        km = costs_mod.geodesic_km(f_lon[f_rep], f_lat[f_rep], c_lon[j], c_lat[j])
-        km = km * scenario.travel.circuity
+        km = travel.road_km_between(f_lon[f_rep], f_lat[f_rep], c_lon[j], c_lat[j])
         parts.append(
             pd.DataFrame(
                 {
                     "farm_id": ids[f_rep],
                     "site_id": np.asarray(inst.centre_ids, dtype=object)[j],
                     "travel_km": np.round(km, 3),
-                    "travel_time_min": np.round(km / scenario.travel.speed_kmh * 60.0, 2),
+                    "travel_time_min": np.round(travel.minutes(km), 2),
                     "demand": hours[f_rep] * share,
                     "machine": machine,
                     "served_by": np.where(inst.pair_van[p_rep], "van", "direct"),
@@ -775,7 +276,7 @@ def _farm_rows(
                 )
             )
     out = pd.concat(parts, ignore_index=True)
-    return out.loc[:, list(ASSIGNMENT_COLUMNS)]
+    return out.loc[:, list(NETWORK_ASSIGNMENT_COLUMNS)]
 
 
 def _flows(inputs: TwoEchelonInputs, sol: TwoEchelonSolution, scenario: Scenario) -> pd.DataFrame:
@@ -929,7 +430,7 @@ def _site_table(
         }
     )
     out = pd.concat([plant_rows, centre_rows], ignore_index=True)
-    return out.loc[:, list(SITES_COLUMNS)]
+    return out.loc[:, list(NETWORK_SITES_COLUMNS)]
 
 
 def _openings(inputs: TwoEchelonInputs, sol: TwoEchelonSolution) -> pd.DataFrame:
@@ -964,7 +465,7 @@ def _openings(inputs: TwoEchelonInputs, sol: TwoEchelonSolution) -> pd.DataFrame
 
 
 def _kpis(
-    inputs: TwoEchelonInputs, sol: TwoEchelonSolution, farm_rows: pd.DataFrame
+    inputs: TwoEchelonInputs, sol: TwoEchelonSolution, farm_rows: pd.DataFrame, scenario: Scenario
 ) -> dict[str, Any]:
     inst = inputs.instance
     t = inst.n_periods - 1
@@ -972,7 +473,9 @@ def _kpis(
     served = farm_rows.loc[farm_rows["site_id"] != ""]
     w = served["demand"].to_numpy(dtype=np.float64)
     km = served["travel_km"].to_numpy(dtype=np.float64)
-    minutes = served["travel_time_min"].to_numpy(dtype=np.float64)
+    # Minutes of the written road km (as for the single-echelon KPIs), not of the column
+    # rounded to 0.01 min: a row 120.004 km away is not within 2 h at 60 km/h.
+    minutes = travel_model(scenario).minutes(km)
     served_w = float(w.sum())
     van_w = float(w[(served["served_by"] == "van").to_numpy()].sum())
     unserved_farms = set(farm_rows.loc[farm_rows["site_id"] == "", "farm_id"])
@@ -1069,7 +572,7 @@ def _aggregation(
     centroid_bound = float(
         (a * radius[:, None] * inst.zone_hours_year).sum(axis=0) @ inst.period_weight
     )
-    rows, machine, zone = _zone_members(inputs.farm_zone)
+    rows, machine, zone = zone_members(inputs.farm_zone)
     proj = inputs.projection
     h = np.where(
         machine[:, None] == 0, proj.tractor_hours_year[rows], proj.combine_hours_year[rows]
@@ -1143,7 +646,7 @@ def run_two_echelon(
     if scenario.model.kind != "two_echelon":
         msg = (
             f'run_two_echelon needs `model.kind = "two_echelon"`, got `{scenario.model.kind}`; '
-            "use planner.run.run_scenario for single-echelon models."
+            "use planner.run_scenario for every model kind."
         )
         raise ScenarioError(msg, source=scenario.name)
     start = time.perf_counter()
@@ -1177,7 +680,7 @@ def run_two_echelon(
         weekly_load=weekly,
         openings=_openings(inputs, sol),
         per_year=_per_year(inputs, sol, weekly),
-        kpis=_kpis(inputs, sol, farm_rows),
+        kpis=_kpis(inputs, sol, farm_rows, scenario),
         objective_breakdown=sol.cost_breakdown(inputs.instance.period_weight),
         aggregation=_aggregation(inputs, sol, scenario),
         runtime_s=time.perf_counter() - start,
@@ -1197,7 +700,7 @@ def farm_assignments(result: TwoEchelonResult, period: int) -> pd.DataFrame:
     Returns
     -------
     assignments
-        Columns :data:`ASSIGNMENT_COLUMNS`, like ``result.assignments`` (which is the final
+        Columns :data:`NETWORK_ASSIGNMENT_COLUMNS`, like ``result.assignments`` (which is the final
         period's table, returned as is for that period); split zones give several rows per
         farm.
 
@@ -1278,83 +781,3 @@ def two_echelon_summary(result: TwoEchelonResult) -> dict[str, Any]:
         "profiles": [f"{r}/{m}" for r, m in PROFILES],
     }
     return {k: json_ready(v) for k, v in summary.items()}
-
-
-def _lines(a_xy: FloatArray, b_xy: FloatArray) -> Any:  # noqa: ANN401
-    return shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
-
-
-def write_two_echelon_outputs(result: TwoEchelonResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write summary.json, sites.csv, assignments.csv, weekly_load.csv, flows.csv and the GPKG.
-
-    Parameters
-    ----------
-    result
-        A solved two-echelon scenario.
-    out_dir
-        Folder (created if missing).
-
-    Returns
-    -------
-    paths
-        The written files by name (``scenario.toml`` reproduces the run).
-        ``recommendations.gpkg`` holds the layers ``sites``
-        (points), ``assignments`` (farm -> centre lines, final period) and ``flows``
-        (entry -> plant and plant -> centre lines, every period), EPSG:4326.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "summary": out / "summary.json",
-        "sites": out / "sites.csv",
-        "assignments": out / "assignments.csv",
-        "weekly_load": out / "weekly_load.csv",
-        "flows": out / "flows.csv",
-        "gpkg": out / "recommendations.gpkg",
-        "scenario": out / "scenario.toml",
-    }
-    paths["summary"].write_text(
-        json.dumps(two_echelon_summary(result), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-    save_scenario(result.scenario, paths["scenario"])
-    if not result.solution.has_solution:
-        for key in ("sites", "assignments", "weekly_load", "flows"):
-            paths[key].write_text("", encoding="utf-8")
-        return {"summary": paths["summary"], "scenario": paths["scenario"]}
-    result.sites.to_csv(paths["sites"], index=False)
-    result.assignments.to_csv(paths["assignments"], index=False)
-    result.weekly_load.to_csv(paths["weekly_load"], index=False)
-    result.flows.to_csv(paths["flows"], index=False)
-    if paths["gpkg"].exists():
-        paths["gpkg"].unlink()
-    sites = result.sites
-    gpd.GeoDataFrame(
-        sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326"
-    ).to_file(paths["gpkg"], layer="sites", driver="GPKG")
-    xy: dict[str, tuple[float, float]] = {}
-    for _, r in sites.iterrows():
-        xy.setdefault(str(r["site_id"]), (float(r["lon"]), float(r["lat"])))
-    for _, r in result.inputs.entries.iterrows():
-        xy[str(r["entry_id"])] = (float(r["lon"]), float(r["lat"]))
-    farms = result.inputs.farms
-    f_xy = dict(
-        zip(farms["farm_id"].astype(str), zip(farms["lon"], farms["lat"], strict=True), strict=True)
-    )
-    a = result.assignments.loc[result.assignments["site_id"] != ""].reset_index(drop=True)
-    a_geom = _lines(
-        np.array([f_xy[f] for f in a["farm_id"]], dtype=np.float64).reshape(-1, 2),
-        np.array([xy[s] for s in a["site_id"]], dtype=np.float64).reshape(-1, 2),
-    )
-    gpd.GeoDataFrame(a, geometry=a_geom, crs="EPSG:4326").to_file(
-        paths["gpkg"], layer="assignments", driver="GPKG"
-    )
-    fl = result.flows.loc[result.flows["kind"] != "service"].reset_index(drop=True)
-    fl = fl.loc[fl["from_id"].isin(xy) & fl["to_id"].isin(xy)].reset_index(drop=True)
-    f_geom = _lines(
-        np.array([xy[s] for s in fl["from_id"]], dtype=np.float64).reshape(-1, 2),
-        np.array([xy[s] for s in fl["to_id"]], dtype=np.float64).reshape(-1, 2),
-    )
-    gpd.GeoDataFrame(fl, geometry=f_geom, crs="EPSG:4326").to_file(
-        paths["gpkg"], layer="flows", driver="GPKG"
-    )
-    return paths

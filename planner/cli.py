@@ -19,16 +19,16 @@ import dataclasses
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from planner import __version__
+from planner import __version__, geodata, io, references
+from planner.bench.cli import add_bench_parser
 from planner.errors import PlannerError
 from planner.models._base import Progress
-
-if TYPE_CHECKING:
-    from planner.scenarios import Scenario
+from planner.run import TwoEchelonResult, run_scenario, write_outputs
+from planner.scenarios import builtin_scenarios, load_scenario
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -43,7 +43,7 @@ STREAMLIT_OPTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _progress_printer(stream: TextIO) -> object:
+def _progress_printer(stream: TextIO) -> Callable[[Progress], None]:
     last = [-1.0]
 
     def report(p: Progress) -> None:
@@ -62,10 +62,6 @@ def _progress_printer(stream: TextIO) -> object:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from planner.export import write_outputs  # noqa: PLC0415
-    from planner.run import run_scenario  # noqa: PLC0415
-    from planner.scenarios import load_scenario  # noqa: PLC0415
-
     scenario = load_scenario(args.scenario)
     if args.farms or args.sites:
         data = scenario.data
@@ -78,14 +74,14 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         out.write(f"Solving scenario `{scenario.name}` ({scenario.model.kind}) …\n")
     progress = None if args.quiet else _progress_printer(out)
-    if scenario.model.kind == "two_echelon":
-        return _solve_two_echelon(scenario, args, progress)
     result = run_scenario(
         scenario,
         time_limit_s=args.time_limit,
-        progress=progress,  # type: ignore[arg-type]
+        progress=progress,
     )
     paths = write_outputs(result, args.out)
+    if isinstance(result, TwoEchelonResult):
+        return _report_two_echelon(result, paths)
     sol, k = result.solution, result.kpis
     lines = [
         f"status      {sol.status}   objective {sol.objective:,.2f}   bound {sol.bound:,.2f}   "
@@ -105,16 +101,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK if sol.has_solution else EXIT_INVALID
 
 
-def _solve_two_echelon(scenario: Scenario, args: argparse.Namespace, progress: object) -> int:
-    """Solve a two-echelon scenario (plants + service centres) and write its outputs."""
-    from planner.agri import run_two_echelon, write_two_echelon_outputs  # noqa: PLC0415
-
-    result = run_two_echelon(
-        scenario,
-        progress=progress,  # type: ignore[arg-type]
-        time_limit_s=args.time_limit,
-    )
-    paths = write_two_echelon_outputs(result, args.out)
+def _report_two_echelon(result: TwoEchelonResult, paths: dict[str, Path]) -> int:
+    """Print the summary of a solved two-echelon scenario (plants + service centres)."""
     sol, k = result.solution, result.kpis
     if not sol.has_solution:
         sys.stdout.write(f"status      {sol.status}\nnote        {sol.message}\n")
@@ -149,8 +137,6 @@ def _solve_two_echelon(scenario: Scenario, args: argparse.Namespace, progress: o
 
 
 def _cmd_scenarios(_: argparse.Namespace) -> int:
-    from planner.scenarios import builtin_scenarios, load_scenario  # noqa: PLC0415
-
     for name in builtin_scenarios():
         s = load_scenario(name)
         sys.stdout.write(f"{name:<22} {s.model.kind:<10} {s.title}\n")
@@ -158,8 +144,6 @@ def _cmd_scenarios(_: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from planner import geodata  # noqa: PLC0415
-
     for name, info in geodata.load_manifest().items():
         sys.stdout.write(
             f"{name:<22} {info.file:<28} {info.year!s:<10} {info.licence:<18} {info.source}\n"
@@ -174,14 +158,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_data(args: argparse.Namespace) -> int:
-    from planner import validation  # noqa: PLC0415
-
-    limits = validation.Limits(max_bytes=round(args.max_mb * 1024 * 1024), max_rows=args.max_rows)
-    report: validation.ValidationReport | validation.ScenarioReport
+    limits = io.Limits(max_bytes=round(args.max_mb * 1024 * 1024), max_rows=args.max_rows)
+    report: io.ValidationReport | references.ScenarioReport
     if args.kind == "scenario":
-        report = validation.validate_scenario(args.file, limits=limits)
+        report = references.validate_scenario(args.file, limits=limits)
     else:
-        report = validation.validate_table(args.file, args.kind, limits=limits)
+        report = io.validate_table(args.file, args.kind, limits=limits)
     sys.stdout.write(report.format())
     return EXIT_OK if report.ok else EXIT_INVALID
 
@@ -264,12 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None, help="interface to listen on (default: all)")
     p.set_defaults(func=_cmd_app)
 
-    try:
-        from planner.bench.cli import add_bench_parser  # noqa: PLC0415
-    except ImportError:
-        pass
-    else:
-        add_bench_parser(sub)
+    add_bench_parser(sub)
     return parser
 
 

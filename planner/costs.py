@@ -1,15 +1,8 @@
-"""Travel distances, times and sparse cost matrices.
+"""Sparse cost matrices of the models, built from the one travel model (:mod:`planner.travel`).
 
-Model (documented assumptions, no Kazakhstan-specific source exists):
-
-* **Distance.** Geodesic distance on the WGS84 ellipsoid by Lambert's formula for long lines,
-  vectorised with numpy (within 0.01 % of ``pyproj.Geod`` for the distances that occur here;
-  the tests check 0.5 %).
-* **Road km** = geodesic km x ``circuity``. No sourced circuity value for Kazakhstan exists
-  (facts file section 7: Ballou 2002 country values not found; global summaries give ~1.3);
-  the default 1.3 is an assumption and a scenario parameter.
-* **Travel time** = road km / ``speed_kmh`` (default 60 km/h, an assumption between the
-  CAREC corridor truck speed of 42 km/h and rural van speeds of 50-60 km/h).
+The travel model (geodesic distance, circuity, speed, radius, KZT per km) is
+:mod:`planner.travel`; this module applies it to many pairs at once and reads a user's
+origin-destination table (:func:`read_od_matrix`).
 
 Sparse candidate lists come from a k-d tree on 3-D unit vectors (chord distance is monotone in
 great-circle distance), so 200,000 farms x 2,000 sites never builds a dense matrix. Each row
@@ -21,108 +14,49 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from planner.errors import ValidationError
+from planner.io import parse_numbers, read_table
 from planner.models._base import CostMatrix, FloatArray, IntArray
+from planner.travel import (
+    EARTH_RADIUS_KM,
+    WGS84_A_M,
+    WGS84_F,
+    CostUnit,
+    TravelModel,
+    geodesic_km,
+    great_circle_km,
+    kd_tree,
+    unit_vectors,
+)
 
-WGS84_A_M = 6_378_137.0
-WGS84_F = 1 / 298.257223563
-EARTH_RADIUS_KM = 6_371.0088
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
+
+__all__ = [
+    "DENSE_LIMIT_PAIRS",
+    "EARTH_RADIUS_KM",
+    "WGS84_A_M",
+    "WGS84_F",
+    "CostUnit",
+    "TravelModel",
+    "build_cost_matrix",
+    "exact_cost_function",
+    "geodesic_km",
+    "great_circle_km",
+    "read_od_matrix",
+    "unit_vectors",
+]
+
 DENSE_LIMIT_PAIRS = 20_000_000
 # Chord ordering is spherical; the ellipsoid can reorder neighbours by well under 0.5 %.
 _BEYOND_SAFETY = 0.995
-
-CostUnit = Literal["km", "min"]
-
-
-@dataclass(frozen=True)
-class TravelModel:
-    """How straight-line distance becomes road distance and travel time.
-
-    Parameters
-    ----------
-    circuity
-        Road km per geodesic km (assumption, default 1.3; sensitivity range 1.2-1.4).
-    speed_kmh
-        Average door-to-door speed of a service vehicle (assumption, default 60 km/h).
-    """
-
-    circuity: float = 1.3
-    speed_kmh: float = 60.0
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not 1.0 <= self.circuity <= 3.0:  # noqa: PLR2004
-            problems.append(f"`circuity` must be between 1.0 and 3.0, got {self.circuity}.")
-        if not 1.0 <= self.speed_kmh <= 200.0:  # noqa: PLR2004
-            problems.append(f"`speed_kmh` must be between 1 and 200 km/h, got {self.speed_kmh}.")
-        if problems:
-            raise ValidationError(problems, source="travel model")
-
-    def road_km(self, geodesic_km: npt.ArrayLike) -> FloatArray:
-        """Convert geodesic km to road km."""
-        return np.asarray(geodesic_km, dtype=np.float64) * self.circuity
-
-    def travel_time_min(self, geodesic_km: npt.ArrayLike) -> FloatArray:
-        """Convert geodesic km to travel time in minutes."""
-        return self.road_km(geodesic_km) / self.speed_kmh * 60.0
-
-    def cost(self, geodesic_km: npt.ArrayLike, unit: CostUnit) -> FloatArray:
-        """Convert geodesic km to the cost unit used by a model (road km or minutes)."""
-        return self.road_km(geodesic_km) if unit == "km" else self.travel_time_min(geodesic_km)
-
-
-def geodesic_km(
-    lon1: npt.ArrayLike,
-    lat1: npt.ArrayLike,
-    lon2: npt.ArrayLike,
-    lat2: npt.ArrayLike,
-) -> FloatArray:
-    """Return the geodesic distance on the WGS84 ellipsoid (Lambert's formula).
-
-    Parameters
-    ----------
-    lon1, lat1
-        Coordinates of the first point(s) in degrees.
-    lon2, lat2
-        Coordinates of the second point(s) in degrees (broadcast against the first).
-
-    Returns
-    -------
-    dist_km
-        Distance in kilometres.
-    """
-    lon1r, lat1r, lon2r, lat2r = (
-        np.radians(np.asarray(x, dtype=np.float64)) for x in (lon1, lat1, lon2, lat2)
-    )
-    f = WGS84_F
-    b1 = np.arctan((1 - f) * np.tan(lat1r))
-    b2 = np.arctan((1 - f) * np.tan(lat2r))
-    # Central angle between reduced latitudes (haversine, stable for short distances).
-    h = np.sin((b2 - b1) / 2) ** 2 + np.cos(b1) * np.cos(b2) * np.sin((lon2r - lon1r) / 2) ** 2
-    sigma = 2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-    p = (b1 + b2) / 2
-    q = (b2 - b1) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = (sigma - np.sin(sigma)) * np.sin(p) ** 2 * np.cos(q) ** 2 / np.cos(sigma / 2) ** 2
-        y = (sigma + np.sin(sigma)) * np.cos(p) ** 2 * np.sin(q) ** 2 / np.sin(sigma / 2) ** 2
-    corr = np.where(sigma > 0, x + y, 0.0)
-    dist_m = WGS84_A_M * (sigma - f / 2 * corr)
-    return np.asarray(dist_m / 1000.0, dtype=np.float64)
-
-
-def _unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
-    lonr = np.radians(np.asarray(lon, dtype=np.float64))
-    latr = np.radians(np.asarray(lat, dtype=np.float64))
-    return np.column_stack((np.cos(latr) * np.cos(lonr), np.cos(latr) * np.sin(lonr), np.sin(latr)))
 
 
 def _chord_for_km(km: float) -> float:
@@ -184,7 +118,7 @@ def _tree_rows(
     n, m = len(dlon), len(slon)
     q = min(k + 1, m)
     upper = np.inf if geo_max_km is None else _chord_for_km(geo_max_km * 1.01)
-    _, nn = tree.query(_unit_vectors(dlon, dlat), k=q, distance_upper_bound=upper)
+    _, nn = tree.query(unit_vectors(dlon, dlat), k=q, distance_upper_bound=upper)
     nn = np.asarray(nn, dtype=np.int64).reshape(n, q)
     valid = nn < m
     dist_all = np.full((n, q), np.inf)
@@ -270,7 +204,7 @@ def build_cost_matrix(
             )
         ]
     else:
-        tree = cKDTree(_unit_vectors(slon, slat))
+        tree = kd_tree(slon, slat)
         # Chunks of rows keep the peak memory at a few hundred MB for 200,000 x 2,000.
         chunk = max(1, _CHUNK_PAIRS // (k + 1))
         pieces = [
@@ -298,99 +232,6 @@ def build_cost_matrix(
         cost=cost,
         n_sites=m,
         beyond_cost=beyond.astype(np.float64),
-        unit=unit,
-    )
-
-
-def read_od_matrix(
-    path: str | Path,
-    *,
-    demand_ids: npt.ArrayLike,
-    site_ids: npt.ArrayLike,
-    unit: CostUnit = "km",
-) -> CostMatrix:
-    """Read a user-supplied origin-destination cost table (CSV or Parquet).
-
-    The file is in long format with columns ``farm_id``, ``site_id`` and ``travel_km`` and/or
-    ``travel_time_min``. Pairs not in the file are not allowed.
-
-    Parameters
-    ----------
-    path
-        CSV (``,`` or ``;`` separated) or Parquet file.
-    demand_ids
-        Farm ids in model row order.
-    site_ids
-        Site ids in model column order.
-    unit
-        Which cost column to use: ``"km"`` -> ``travel_km``, ``"min"`` -> ``travel_time_min``.
-
-    Returns
-    -------
-    costs
-        The cost structure with ``beyond_cost`` = inf.
-    """
-    p = Path(path)
-    if not p.exists():
-        msg = f"OD matrix file {p} does not exist; check the path in the scenario."
-        raise ValidationError(msg, source="od_matrix")
-    if p.suffix.lower() == ".parquet":
-        df = pd.read_parquet(p)
-    else:
-        # Same reader as farm and site files: encoding, separator, decimal comma, XLSX.
-        from planner.validation import read_table  # noqa: PLC0415
-
-        df, _ = read_table(p)
-        df.columns = [str(c).strip().lower() for c in df.columns]
-    col = "travel_km" if unit == "km" else "travel_time_min"
-    missing = [c for c in ("farm_id", "site_id", col) if c not in df.columns]
-    if missing:
-        msg = (
-            f"missing column(s) {', '.join(missing)}; the file needs farm_id, site_id and {col} "
-            f"(found: {', '.join(map(str, df.columns))})."
-        )
-        raise ValidationError(msg, source=str(p))
-    d_ids = pd.Index(np.asarray(demand_ids).astype(str))
-    s_ids = pd.Index(np.asarray(site_ids).astype(str))
-    rows = d_ids.get_indexer(df["farm_id"].astype(str).str.strip())
-    cols = s_ids.get_indexer(df["site_id"].astype(str).str.strip())
-    from planner.validation import parse_numbers  # noqa: PLC0415
-
-    vals = parse_numbers(df[col])[0]
-    problems = []
-    if (rows < 0).any():
-        problems.append(
-            f"{int((rows < 0).sum())} row(s) name farms that are not in the farm data "
-            f"(e.g. {df['farm_id'].astype(str).to_numpy()[rows < 0][0]})."
-        )
-    if (cols < 0).any():
-        problems.append(
-            f"{int((cols < 0).sum())} row(s) name sites that are not in the site list "
-            f"(e.g. {df['site_id'].astype(str).to_numpy()[cols < 0][0]})."
-        )
-    bad = ~np.isfinite(vals) | (vals < 0)
-    if bad.any():
-        problems.append(
-            f"{int(bad.sum())} row(s) have a missing, non-numeric or negative {col} "
-            f"(first at line {int(np.flatnonzero(bad)[0]) + 2})."
-        )
-    if problems:
-        raise ValidationError(problems, source=str(p))
-    dense_ok = len(d_ids) * len(s_ids) <= DENSE_LIMIT_PAIRS
-    if dense_ok:
-        mat = np.full((len(d_ids), len(s_ids)), np.inf)
-        mat[rows, cols] = vals
-        return CostMatrix.from_dense(mat, unit=unit)
-    order = np.lexsort((vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    indptr = np.zeros(len(d_ids) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=len(d_ids)), out=indptr[1:])
-    return CostMatrix(
-        indptr=indptr,
-        site_index=cols.astype(np.int64),
-        cost=vals,
-        n_sites=len(s_ids),
-        beyond_cost=np.full(len(d_ids), np.inf),
         unit=unit,
     )
 
@@ -441,3 +282,92 @@ def exact_cost_function(
         return model.cost(geo, unit) * scale
 
     return exact_cost
+
+
+def read_od_matrix(
+    path: str | Path,
+    *,
+    demand_ids: npt.ArrayLike,
+    site_ids: npt.ArrayLike,
+    unit: CostUnit = "km",
+) -> CostMatrix:
+    """Read a user-supplied origin-destination cost table (CSV or Parquet).
+
+    The file is in long format with columns ``farm_id``, ``site_id`` and ``travel_km`` and/or
+    ``travel_time_min``. Pairs not in the file are not allowed.
+
+    Parameters
+    ----------
+    path
+        CSV (``,`` or ``;`` separated) or Parquet file.
+    demand_ids
+        Farm ids in model row order.
+    site_ids
+        Site ids in model column order.
+    unit
+        Which cost column to use: ``"km"`` -> ``travel_km``, ``"min"`` -> ``travel_time_min``.
+
+    Returns
+    -------
+    costs
+        The cost structure with ``beyond_cost`` = inf.
+    """
+    p = Path(path)
+    if not p.exists():
+        msg = f"OD matrix file {p} does not exist; check the path in the scenario."
+        raise ValidationError(msg, source="od_matrix")
+    if p.suffix.lower() == ".parquet":
+        df = pd.read_parquet(p)
+    else:
+        # Same reader as farm and site files: encoding, separator, decimal comma, XLSX.
+        df, _ = read_table(p)
+        df.columns = [str(c).strip().lower() for c in df.columns]
+    col = "travel_km" if unit == "km" else "travel_time_min"
+    missing = [c for c in ("farm_id", "site_id", col) if c not in df.columns]
+    if missing:
+        msg = (
+            f"missing column(s) {', '.join(missing)}; the file needs farm_id, site_id and {col} "
+            f"(found: {', '.join(map(str, df.columns))})."
+        )
+        raise ValidationError(msg, source=str(p))
+    d_ids = pd.Index(np.asarray(demand_ids).astype(str))
+    s_ids = pd.Index(np.asarray(site_ids).astype(str))
+    rows = d_ids.get_indexer(df["farm_id"].astype(str).str.strip())
+    cols = s_ids.get_indexer(df["site_id"].astype(str).str.strip())
+    vals = parse_numbers(df[col])[0]
+    problems = []
+    if (rows < 0).any():
+        problems.append(
+            f"{int((rows < 0).sum())} row(s) name farms that are not in the farm data "
+            f"(e.g. {df['farm_id'].astype(str).to_numpy()[rows < 0][0]})."
+        )
+    if (cols < 0).any():
+        problems.append(
+            f"{int((cols < 0).sum())} row(s) name sites that are not in the site list "
+            f"(e.g. {df['site_id'].astype(str).to_numpy()[cols < 0][0]})."
+        )
+    bad = ~np.isfinite(vals) | (vals < 0)
+    if bad.any():
+        problems.append(
+            f"{int(bad.sum())} row(s) have a missing, non-numeric or negative {col} "
+            f"(first at line {int(np.flatnonzero(bad)[0]) + 2})."
+        )
+    if problems:
+        raise ValidationError(problems, source=str(p))
+    dense_ok = len(d_ids) * len(s_ids) <= DENSE_LIMIT_PAIRS
+    if dense_ok:
+        mat = np.full((len(d_ids), len(s_ids)), np.inf)
+        mat[rows, cols] = vals
+        return CostMatrix.from_dense(mat, unit=unit)
+    order = np.lexsort((vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    indptr = np.zeros(len(d_ids) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(d_ids)), out=indptr[1:])
+    return CostMatrix(
+        indptr=indptr,
+        site_index=cols.astype(np.int64),
+        cost=vals,
+        n_sites=len(s_ids),
+        beyond_cost=np.full(len(d_ids), np.inf),
+        unit=unit,
+    )

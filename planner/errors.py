@@ -48,7 +48,3 @@ class GeodataError(PlannerError, LookupError):
 
 class InfeasibleError(PlannerError):
     """The problem has no feasible solution; the message says why, with numbers."""
-
-
-class SolverError(PlannerError, RuntimeError):
-    """The solver failed without producing any feasible solution."""

@@ -8,41 +8,74 @@ The output contract (``planner solve … --out DIR``):
 * ``sites.csv`` -- site_id, name, oblast_iso, lat, lon, role, status, assigned_demand,
   capacity, utilisation (+ origin, n_farms, regret).
 * ``assignments.csv`` -- farm_id, site_id, travel_km, travel_time_min, demand (+ share).
-* ``recommendations.gpkg`` -- layers ``sites`` (points) and ``assignments`` (lines),
-  EPSG:4326.
+* ``recommendations.gpkg`` -- layers ``sites`` (points) and ``assignments`` (lines), plus
+  ``flows`` (lines) for the two-echelon model, EPSG:4326.
 * ``sites.geojson`` / ``assignments.geojson`` -- the same two layers as GeoJSON (EPSG:4326).
 * ``results.xlsx`` -- sheets ``summary``, ``sites``, ``assignments``, ``oblasts`` (breakdown
   per oblast).
 * ``brief.html`` -- a one-file decision brief (:mod:`planner.brief`).
 * ``scenario.toml`` -- the scenario that produced them.
+* the model's extra tables as ``<name>.csv`` (two-echelon: ``weekly_load.csv``,
+  ``flows.csv``, ``per_year.csv``, ``openings.csv``).
 
-Everything is written from :class:`ResultTables` -- plain tables that the workspace
+Every model kind writes this set (:func:`write_outputs`). Everything is written from
+:class:`ResultTables` -- plain tables that the workspace
 (:mod:`planner.store`) keeps as text -- so a saved scenario exports exactly what a fresh solve
 does.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from planner import __version__
+from planner.agri import TwoEchelonResult, two_echelon_summary
+from planner.brief import brief_html
+from planner.location import ScenarioResult
 from planner.results import assignment_table, site_table
-from planner.run import ScenarioResult
 from planner.scenarios import scenario_to_toml
-from planner.store import StoredResults
+from planner.tables import (
+    FARM_COLUMNS,
+    ResultTables,
+    assignments_gdf,
+    flows_gdf,
+    from_stored,
+    json_ready,
+    oblast_breakdown,
+    sites_gdf,
+    to_stored,
+)
 
-FARM_COLUMNS: tuple[str, ...] = ("farm_id", "lon", "lat", "oblast_iso", "machines", "demand")
+__all__ = [
+    "FARM_COLUMNS",
+    "OUTPUT_FILES",
+    "ResultTables",
+    "assignments_gdf",
+    "flows_gdf",
+    "from_stored",
+    "json_ready",
+    "oblast_breakdown",
+    "result_tables",
+    "safe_filename",
+    "sites_gdf",
+    "summary_dict",
+    "to_stored",
+    "write_outputs",
+    "write_tables",
+    "write_xlsx",
+]
+
+AnyResult = ScenarioResult | TwoEchelonResult
+"""A solved scenario of any model kind (what :func:`planner.run.run_scenario` returns)."""
+EXTRA_TABLES: tuple[str, ...] = ("weekly_load", "flows", "per_year", "openings")
+"""Extra tables of the two-echelon model, in the order they are written."""
 OUTPUT_FILES: tuple[str, ...] = (
     "summary.json",
     "sites.csv",
@@ -75,20 +108,6 @@ def safe_filename(name: str, *, default: str = "scenario") -> str:
     """
     cleaned = _SAFE_NAME.sub("_", name).strip("._")[:80]
     return cleaned or default
-
-
-def json_ready(value: Any) -> Any:  # noqa: ANN401
-    """Return ``value`` with numpy scalars as Python numbers and nan/inf as ``None``."""
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    return value
 
 
 def summary_dict(result: ScenarioResult) -> dict[str, Any]:
@@ -156,45 +175,21 @@ def _objective_unit(result: ScenarioResult) -> str:
     return f"worst travel ({unit})"
 
 
-@dataclass(frozen=True, eq=False)
-class ResultTables:
-    """A solved scenario as plain tables (what exports, maps and the brief are made of).
-
-    Parameters
-    ----------
-    summary
-        Content of ``summary.json`` (:func:`summary_dict`).
-    sites
-        :func:`planner.results.site_table`.
-    assignments
-        :func:`planner.results.assignment_table`.
-    farms
-        Columns :data:`FARM_COLUMNS`: farm coordinates, oblast, machines counted in demand
-        (Belarus-made when the scenario counts only those) and demand weight.
-    scenario_toml
-        The scenario as TOML text.
-    """
-
-    summary: dict[str, Any]
-    sites: pd.DataFrame
-    assignments: pd.DataFrame
-    farms: pd.DataFrame
-    scenario_toml: str
-
-
-def result_tables(result: ScenarioResult) -> ResultTables:
-    """Return the tables of a solved scenario.
+def result_tables(result: AnyResult) -> ResultTables:
+    """Return the tables of a solved scenario of any model kind.
 
     Parameters
     ----------
     result
-        A solved scenario.
+        A solved scenario (:func:`planner.run.run_scenario`).
 
     Returns
     -------
     tables
-        Summary, site, assignment and farm tables.
+        Summary, site, assignment and farm tables, plus the model's extra tables.
     """
+    if isinstance(result, TwoEchelonResult):
+        return _two_echelon_tables(result)
     inputs = result.inputs
     f = inputs.farms
     only_by = result.scenario.demand.belarus_only and "belarus_tractors" in f.columns
@@ -219,166 +214,40 @@ def result_tables(result: ScenarioResult) -> ResultTables:
     )
 
 
-def to_stored(tables: ResultTables) -> StoredResults:
-    """Turn result tables into the text the workspace stores.
-
-    Parameters
-    ----------
-    tables
-        Result tables.
-
-    Returns
-    -------
-    stored
-        JSON and CSV text.
-    """
-    return StoredResults(
-        summary_json=json.dumps(tables.summary, ensure_ascii=False),
-        sites_csv=tables.sites.to_csv(index=False),
-        assignments_csv=tables.assignments.to_csv(index=False),
-        farms_csv=tables.farms.to_csv(index=False),
+def _two_echelon_tables(result: TwoEchelonResult) -> ResultTables:
+    """Tables of a two-echelon result: final-period network, farms with final-period demand."""
+    inputs = result.inputs
+    f = inputs.farms
+    proj = inputs.projection
+    farms = pd.DataFrame(
+        {
+            "farm_id": f["farm_id"].astype(str).to_numpy(),
+            "lon": f["lon"].to_numpy(dtype=np.float64),
+            "lat": f["lat"].to_numpy(dtype=np.float64),
+            "oblast_iso": f["oblast_iso"].astype(str).to_numpy(),
+            "machines": proj.tractors_counted[:, -1] + proj.combines_counted[:, -1],
+            "demand": proj.tractor_hours_year[:, -1] + proj.combine_hours_year[:, -1],
+        }
     )
-
-
-def from_stored(stored: StoredResults, scenario_toml: str) -> ResultTables:
-    """Rebuild result tables from the workspace's text.
-
-    Parameters
-    ----------
-    stored
-        Text read from the workspace.
-    scenario_toml
-        The scenario's TOML text.
-
-    Returns
-    -------
-    tables
-        The tables as :func:`result_tables` produced them.
-    """
-    text_cols = {"site_id": str, "farm_id": str, "name": str, "oblast_iso": str}
-    sites = pd.read_csv(io.StringIO(stored.sites_csv), dtype=text_cols, keep_default_na=False)
-    for col in sites.columns:
-        if col not in text_cols and col not in ("role", "status", "origin"):
-            sites[col] = pd.to_numeric(sites[col], errors="coerce")
-    assignments = pd.read_csv(
-        io.StringIO(stored.assignments_csv), dtype=text_cols, keep_default_na=False
+    e = inputs.entries
+    places = pd.DataFrame(
+        {
+            "place_id": e["entry_id"].astype(str).to_numpy(),
+            "name": e["name"].astype(str).to_numpy(),
+            "lon": e["lon"].to_numpy(dtype=np.float64),
+            "lat": e["lat"].to_numpy(dtype=np.float64),
+        }
     )
-    for col in ("travel_km", "travel_time_min", "demand", "share"):
-        assignments[col] = pd.to_numeric(assignments[col], errors="coerce")
-    farms = pd.read_csv(io.StringIO(stored.farms_csv), dtype=text_cols, keep_default_na=False)
+    has = result.solution.has_solution
     return ResultTables(
-        summary=json.loads(stored.summary_json),
-        sites=sites,
-        assignments=assignments,
+        summary=two_echelon_summary(result),
+        sites=result.sites,
+        assignments=result.assignments,
         farms=farms,
-        scenario_toml=scenario_toml,
+        scenario_toml=scenario_to_toml(result.scenario),
+        extra={name: getattr(result, name) for name in EXTRA_TABLES} if has else {},
+        places=places,
     )
-
-
-def sites_gdf(tables: ResultTables) -> gpd.GeoDataFrame:
-    """Return the site table as points (EPSG:4326).
-
-    Parameters
-    ----------
-    tables
-        Result tables.
-
-    Returns
-    -------
-    sites
-        One point per site.
-    """
-    tab = tables.sites
-    return gpd.GeoDataFrame(
-        tab.copy(), geometry=gpd.points_from_xy(tab["lon"], tab["lat"]), crs="EPSG:4326"
-    )
-
-
-def assignments_gdf(tables: ResultTables) -> gpd.GeoDataFrame:
-    """Return farm -> site assignment lines (EPSG:4326), served farms only.
-
-    Parameters
-    ----------
-    tables
-        Result tables.
-
-    Returns
-    -------
-    lines
-        One line per served farm-site flow.
-    """
-    tab = tables.assignments.loc[tables.assignments["site_id"] != ""].reset_index(drop=True)
-    farms = tables.farms.set_index("farm_id")
-    sites = tables.sites.set_index("site_id")
-    f_xy = farms.loc[tab["farm_id"], ["lon", "lat"]].to_numpy(dtype=np.float64)
-    s_xy = sites.loc[tab["site_id"], ["lon", "lat"]].to_numpy(dtype=np.float64)
-    lines = shapely.linestrings(np.stack([f_xy, s_xy], axis=1))
-    return gpd.GeoDataFrame(tab, geometry=lines, crs="EPSG:4326")
-
-
-def oblast_breakdown(tables: ResultTables, lang: str = "en") -> pd.DataFrame:
-    """Per-oblast figures: farms, machines, demand, travel and open sites.
-
-    Parameters
-    ----------
-    tables
-        Result tables.
-    lang
-        ``"en"``, ``"ru"`` or ``"kk"``: language of the oblast names.
-
-    Returns
-    -------
-    breakdown
-        Columns oblast_iso, oblast, n_farms, machines, demand, served_share,
-        mean_travel_km, share_within_3h, open_sites; one row per oblast with farms.
-    """
-    from planner.geodata import load_oblasts  # noqa: PLC0415
-
-    a = tables.assignments.merge(
-        tables.farms[["farm_id", "oblast_iso"]], on="farm_id", how="left", validate="many_to_one"
-    )
-    served = a["site_id"] != ""
-    a["served_demand"] = np.where(served, a["demand"], 0.0)
-    a["km_x_demand"] = np.where(served, a["travel_km"] * a["demand"], 0.0)
-    a["within_3h"] = np.where(served & (a["travel_time_min"] <= 180.0), a["demand"], 0.0)  # noqa: PLR2004
-    g = a.groupby("oblast_iso", sort=True)[["served_demand", "km_x_demand", "within_3h"]].sum()
-    fg = tables.farms.groupby("oblast_iso", sort=True).agg(
-        n_farms=("farm_id", "size"), machines=("machines", "sum"), demand=("demand", "sum")
-    )
-    out = fg.join(g, how="left").fillna(0.0)
-    open_sites = tables.sites.loc[tables.sites["status"] != "closed"]
-    out["open_sites"] = open_sites.groupby("oblast_iso").size().reindex(out.index).fillna(0)
-    demand = out["demand"].where(out["demand"] > 0)
-    # Six decimals (as in summary.json): the brief rounds these again to 0.1 %, and a
-    # four-decimal value rounded again can be off by more than half a display unit.
-    out["served_share"] = (out["served_demand"] / demand).round(6)
-    out["mean_travel_km"] = (
-        out["km_x_demand"] / out["served_demand"].where(out["served_demand"] > 0)
-    ).round(1)
-    out["share_within_3h"] = (out["within_3h"] / demand).round(6)
-    names = load_oblasts()
-    col = {"ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
-    name_of = dict(zip(names["iso"].astype(str), names[col].astype(str), strict=True))
-    out = out.reset_index()
-    out.insert(1, "oblast", out["oblast_iso"].map(name_of).fillna(out["oblast_iso"]))
-    out["open_sites"] = out["open_sites"].astype(int)
-    out["n_farms"] = out["n_farms"].astype(int)
-    out["machines"] = out["machines"].round(0)
-    out["demand"] = out["demand"].round(1)
-    return out.loc[
-        :,
-        [
-            "oblast_iso",
-            "oblast",
-            "n_farms",
-            "machines",
-            "demand",
-            "served_share",
-            "mean_travel_km",
-            "share_within_3h",
-            "open_sites",
-        ],
-    ]
 
 
 def _summary_rows(summary: dict[str, Any]) -> pd.DataFrame:
@@ -438,10 +307,8 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
     -------
     paths
         The written files by key: summary, sites, assignments, gpkg, sites_geojson,
-        assignments_geojson, xlsx, brief, scenario.
+        assignments_geojson, xlsx, brief, scenario, then one per extra table.
     """
-    from planner.brief import brief_html  # noqa: PLC0415
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -469,11 +336,17 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
             paths[key].unlink()
     sites.to_file(paths["gpkg"], layer="sites", driver="GPKG")
     lines.to_file(paths["gpkg"], layer="assignments", driver="GPKG")
+    flows = flows_gdf(tables)
+    if flows is not None:
+        _finite_or_null(flows).to_file(paths["gpkg"], layer="flows", driver="GPKG")
     sites.to_file(paths["sites_geojson"], driver="GeoJSON")
     lines.to_file(paths["assignments_geojson"], driver="GeoJSON")
     write_xlsx(tables, paths["xlsx"], lang=lang)
     paths["brief"].write_text(brief_html(tables, lang=lang), encoding="utf-8")
     paths["scenario"].write_text(tables.scenario_toml, encoding="utf-8")
+    for name, table in tables.extra.items():
+        paths[name] = out / f"{name}.csv"
+        table.to_csv(paths[name], index=False)
     return paths
 
 
@@ -486,15 +359,13 @@ def _finite_or_null(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_outputs(
-    result: ScenarioResult, out_dir: str | Path, *, lang: str = "en"
-) -> dict[str, Path]:
-    """Write every output file of a solved scenario (see the module docstring).
+def write_outputs(result: AnyResult, out_dir: str | Path, *, lang: str = "en") -> dict[str, Path]:
+    """Write every output file of a solved scenario of any model kind (see the module docstring).
 
     Parameters
     ----------
     result
-        A solved scenario.
+        A solved scenario (:func:`planner.run.run_scenario`).
     out_dir
         Folder to write to (created if missing).
     lang
@@ -504,6 +375,22 @@ def write_outputs(
     -------
     paths
         The written files by key (``summary``, ``sites``, ``assignments``, ``gpkg`` and the
-        others of :func:`write_tables`).
+        others of :func:`write_tables`). A two-echelon run without a solution writes only
+        ``summary.json`` and ``scenario.toml`` (and empty table files).
     """
-    return write_tables(result_tables(result), out_dir, lang=lang)
+    tables = result_tables(result)
+    if isinstance(result, TwoEchelonResult) and not result.solution.has_solution:
+        return _write_no_solution(tables, Path(out_dir))
+    return write_tables(tables, out_dir, lang=lang)
+
+
+def _write_no_solution(tables: ResultTables, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"summary": out / "summary.json", "scenario": out / "scenario.toml"}
+    paths["summary"].write_text(
+        json.dumps(tables.summary, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    paths["scenario"].write_text(tables.scenario_toml, encoding="utf-8")
+    for name in ("sites", "assignments", "weekly_load", "flows"):
+        (out / f"{name}.csv").write_text("", encoding="utf-8")
+    return paths

@@ -45,9 +45,11 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from planner import geodata, validation
+from planner import geodata
 from planner._types import FloatArray, IntArray
 from planner.errors import ValidationError
+from planner.io import BELARUS_BRANDS, ValidationReport, validate_farms
+from planner.travel import nearest_point
 
 TRACTOR_AGE_SHARES: Final[tuple[float, float, float]] = (0.20, 0.15, 0.65)
 """Tractor shares in age classes 0-10, 10-17 and >17 years.
@@ -356,22 +358,14 @@ _AGE_CLASS_BOUNDS: Final = (10.0, 17.0)
 
 def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd.DataFrame]:
     """Index of the nearest GeoNames settlement of each point (unit-vector k-d tree)."""
-    # scipy loads in about 0.5 s: only registries that need it pay (not the first map).
-    from scipy.spatial import cKDTree  # noqa: PLC0415
-
     towns = geodata.load_settlements()
-
-    def _unit(lo: FloatArray, la: FloatArray) -> FloatArray:
-        lo_r, la_r = np.radians(lo), np.radians(la)
-        return np.column_stack(
-            (np.cos(la_r) * np.cos(lo_r), np.cos(la_r) * np.sin(lo_r), np.sin(la_r))
-        )
-
-    tree = cKDTree(
-        _unit(towns["lon"].to_numpy(dtype=np.float64), towns["lat"].to_numpy(dtype=np.float64))
+    idx = nearest_point(
+        lon,
+        lat,
+        towns["lon"].to_numpy(dtype=np.float64),
+        towns["lat"].to_numpy(dtype=np.float64),
     )
-    _, idx = tree.query(_unit(lon, lat))
-    return np.asarray(idx, dtype=np.int64), towns
+    return idx, towns
 
 
 def read_farms(
@@ -382,7 +376,7 @@ def read_farms(
 ) -> gpd.GeoDataFrame:
     """Read a farm registry (CSV/XLSX with lat/lon columns, GeoJSON, GeoPackage).
 
-    The file is checked by :func:`planner.validation.validate_farms` (formats, encodings,
+    The file is checked by :func:`planner.validate_farms` (formats, encodings,
     separators, decimal commas, English/Russian/Kazakh column names and every rule are
     described there). Required: an id column, coordinates (``lat``/``lon`` columns, or point
     geometry), and at least one of tractors, combines, sown area (ha) or service hours.
@@ -421,7 +415,7 @@ def read_farms(
     if not 0.0 <= belarus_share <= 1.0:
         msg = f"`belarus_share` must be between 0 and 1, got {belarus_share}."
         raise ValidationError(msg, source=str(path))
-    report = validation.validate_farms(path)
+    report = validate_farms(path)
     report.raise_if_invalid()
     assert report.data is not None  # a valid report always has data
     for text in report.warnings:
@@ -440,7 +434,7 @@ def _age_classes(age: FloatArray, counts: IntArray) -> IntArray:
 
 def _assemble(
     path: Path,
-    report: validation.ValidationReport,
+    report: ValidationReport,
     *,
     belarus_share: float,
     seed: int,
@@ -500,7 +494,7 @@ def _assemble(
             out[bel] = np.nan_to_num(values[bel]).astype(np.int64)
         elif brand is not None:
             known = (brand != "").to_numpy()
-            is_bel = brand.str.contains(validation.BELARUS_BRANDS).to_numpy()
+            is_bel = brand.str.contains(BELARUS_BRANDS).to_numpy()
             drawn = rng.binomial(counts[machine], belarus_share).astype(np.int64)
             out[bel] = np.where(known, np.where(is_bel, counts[machine], 0), drawn)
             notes.append(f"{bel} from the `brand` column (draw with belarus_share where blank)")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from planner.models._base import FloatArray, LocationProblem, Solution
+from planner.travel import TravelModel
 
 if TYPE_CHECKING:
-    from planner.run import ScenarioInputs, ScenarioResult
+    from planner.location import ScenarioInputs, ScenarioResult
     from planner.scenarios import Scenario
 
 _MIN_SHARE = 1e-9
@@ -36,6 +35,11 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "demand",
     "share",
 )
+
+
+def _travel(scenario: Scenario) -> TravelModel:
+    t = scenario.travel
+    return TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
 
 
 def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
@@ -108,13 +112,13 @@ def assignment_table(result: ScenarioResult) -> pd.DataFrame:
     fl = _flows(result.problem, result.solution)
     site_ids = np.asarray([*inputs.sites["site_id"].astype(str).tolist(), ""], dtype=object)
     km = fl["cost"].to_numpy() * inputs.cost_to_km
-    speed = result.scenario.travel.speed_kmh
+    travel = _travel(result.scenario)
     out = pd.DataFrame(
         {
             "farm_id": inputs.farms["farm_id"].astype(str).to_numpy()[fl["row"].to_numpy()],
             "site_id": site_ids[np.where(fl["site"] >= 0, fl["site"], -1)],
             "travel_km": np.round(km, 3),
-            "travel_time_min": np.round(km / speed * 60.0, 2),
+            "travel_time_min": np.round(travel.minutes(km), 2),
             "demand": np.round(inputs.weights[fl["row"].to_numpy()] * fl["share"].to_numpy(), 4),
             "share": np.round(fl["share"].to_numpy(), 6),
         }
@@ -209,7 +213,7 @@ def compute_kpis(
     served = fl["site"].to_numpy() >= 0
     fw = w[rows] * fl["share"].to_numpy()
     km = fl["cost"].to_numpy() * inputs.cost_to_km
-    minutes = km / scenario.travel.speed_kmh * 60.0
+    minutes = _travel(scenario).minutes(km)
     served_w = float(fw[served].sum())
     radius = None
     if scenario.model.kind in ("mclp", "set_cover"):
@@ -241,24 +245,3 @@ def compute_kpis(
         ok = served & (minutes <= hours * 60.0 + 1e-9)
         kpis[f"share_within_{hours}h"] = round(float(fw[ok].sum()) / total, 6) if total else 0.0
     return kpis
-
-
-def sites_geodataframe(result: ScenarioResult) -> gpd.GeoDataFrame:
-    """Return the site table as points (EPSG:4326)."""
-    tab = site_table(result)
-    return gpd.GeoDataFrame(
-        tab, geometry=gpd.points_from_xy(tab["lon"], tab["lat"]), crs="EPSG:4326"
-    )
-
-
-def assignment_lines(result: ScenarioResult) -> gpd.GeoDataFrame:
-    """Return farm -> site assignment lines (EPSG:4326), served farms only."""
-    tab = assignment_table(result)
-    tab = tab.loc[tab["site_id"] != ""].reset_index(drop=True)
-    farms = result.inputs.farms.set_index(result.inputs.farms["farm_id"].astype(str))
-    sites = result.inputs.sites.set_index(result.inputs.sites["site_id"].astype(str))
-    f_xy = farms.loc[tab["farm_id"], ["lon", "lat"]].to_numpy(dtype=np.float64)
-    s_xy = sites.loc[tab["site_id"], ["lon", "lat"]].to_numpy(dtype=np.float64)
-    coords = np.stack([f_xy, s_xy], axis=1)
-    lines = shapely.linestrings(coords)
-    return gpd.GeoDataFrame(tab, geometry=lines, crs="EPSG:4326")

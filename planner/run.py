@@ -1,492 +1,128 @@
-"""Run a scenario end to end: data -> demand -> sites -> costs -> model -> solution -> KPIs.
+"""The one pipeline: a scenario of any model kind -> inputs -> model -> solution -> files.
 
-The CLI (``planner solve``) and the app call the same :func:`run_scenario`.
+:func:`run_scenario` solves every model kind and returns a result that
+:func:`planner.export.result_tables` turns into the common tables (summary, sites,
+assignments, farms; oblasts via :func:`planner.export.oblast_breakdown`) plus the model's extra
+tables, and that :func:`planner.export.write_outputs` writes (CSV, GeoJSON, GPKG, XLSX, HTML
+brief). ``planner solve``, the app's Scenario and Network pages and the sweep all call it.
+
+Stages: :mod:`planner.location` (p-median, CFLP, MCLP, set cover, p-center) and
+:mod:`planner.agri` (two-echelon: plants + service centres over several years). Site and plant
+references are resolved in :mod:`planner.references` for both.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import overload
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-
-from planner import costs as costs_mod
-from planner import demand as demand_mod
-from planner import farms as farms_mod
-from planner import geodata
-from planner import sites as sites_mod
+from planner import agri, location
+from planner.agri import TwoEchelonInputs, TwoEchelonResult
 from planner.errors import ScenarioError
-from planner.models._base import (
-    CancelToken,
-    CostMatrix,
-    FloatArray,
-    IntArray,
-    LocationProblem,
-    Progress,
-    SiteData,
-    Solution,
-    SolveOptions,
+from planner.export import AnyResult, result_tables, write_outputs
+from planner.location import (
+    ScenarioInputs,
+    ScenarioResult,
+    build_model,
+    demand_parameters,
+    load_farms,
+    load_sites,
+    solve_options,
 )
+from planner.models._base import CancelToken, Progress
 from planner.scenarios import Scenario
 
-# Coverage models need every site within the radius in each row; grow k until they are.
-_MAX_COVERAGE_K = 640
-_SERVICE_CAPABLE_KINDS = ("assembly_plant", "trading_house", "service_centre")
+__all__ = [
+    "AnyInputs",
+    "AnyResult",
+    "ScenarioInputs",
+    "ScenarioResult",
+    "TwoEchelonInputs",
+    "TwoEchelonResult",
+    "build_inputs",
+    "build_model",
+    "demand_parameters",
+    "load_farms",
+    "load_sites",
+    "result_tables",
+    "run_scenario",
+    "solve_options",
+    "write_outputs",
+]
+
+AnyInputs = ScenarioInputs | TwoEchelonInputs
+"""Prepared inputs of any model kind (what :func:`build_inputs` returns)."""
 
 
-class LocationModel(Protocol):
-    """What every model class provides."""
-
-    problem: LocationProblem
-
-    def solve(self, options: SolveOptions | None = None) -> Solution:
-        """Solve the model."""
-        ...  # pragma: no cover
-
-    def evaluate(self, open_sites: Any) -> tuple[float, IntArray, FloatArray]:  # noqa: ANN401
-        """Evaluate a fixed set of open sites."""
-        ...  # pragma: no cover
-
-
-@dataclass(frozen=True, eq=False)
-class ScenarioInputs:
-    """Everything built from a scenario before solving (cacheable between solves).
-
-    Parameters
-    ----------
-    farms
-        Farms (synthetic or the user's registry), EPSG:4326.
-    demand
-        Per-farm workload table from :func:`planner.demand.compute_demand`.
-    weights
-        Demand weight per farm used by the model (hours per year or per peak week).
-    sites
-        Candidate and existing sites, EPSG:4326.
-    site_data
-        Capacity, fixed cost, required and forbidden flags per site.
-    costs
-        Model cost structure (road km, minutes or KZT per hour, see ``cost_to_km``).
-    cost_to_km
-        Multiply a model cost by this to get road km.
-    exact_cost
-        True cost of any (rows x sites) block in model units, for rows whose k-nearest list
-        holds no open site; ``None`` with a user OD matrix (unlisted pairs not allowed).
-    data_notes
-        Plain-language notes on the data (synthetic farms, estimated figures, assumptions).
-    """
-
-    farms: gpd.GeoDataFrame
-    demand: pd.DataFrame
-    weights: FloatArray
-    sites: gpd.GeoDataFrame
-    site_data: SiteData
-    costs: CostMatrix
-    cost_to_km: float
-    data_notes: tuple[str, ...]
-    exact_cost: Callable[[IntArray, IntArray], FloatArray] | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class ScenarioResult:
-    """A solved scenario.
+def build_inputs(scenario: Scenario) -> AnyInputs:
+    """Build everything a scenario's model needs before solving (cacheable between solves).
 
     Parameters
     ----------
     scenario
-        The scenario that was run.
-    inputs
-        The data it was built from.
-    problem
-        The model's problem.
-    solution
-        The solver's result.
-    kpis
-        Key figures (see :func:`planner.results.compute_kpis`).
-    runtime_s
-        Wall-clock seconds of the whole run (data building included).
-    """
-
-    scenario: Scenario
-    inputs: ScenarioInputs
-    problem: LocationProblem
-    solution: Solution
-    kpis: dict[str, Any] = field(default_factory=dict)
-    runtime_s: float = 0.0
-
-
-def load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
-    """Return the scenario's farms: synthetic (seeded) or the user's registry."""
-    d = scenario.data
-    if d.farms == "synthetic":
-        return farms_mod.generate_farms(
-            n_farms=d.n_farms, seed=d.farm_seed, belarus_share=scenario.demand.belarus_share
-        )
-    return farms_mod.read_farms(scenario.resolve_path(d.farms))
-
-
-def load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
-    """Return the scenario's candidate sites: settlements + existing operations, or a file."""
-    d = scenario.data
-    if d.sites == "settlements":
-        facilities = None
-        if d.include_existing:
-            fac = geodata.load_existing_facilities()
-            # Running operations that can serve machines; component plants cannot.
-            servable = fac["kind"].isin(_SERVICE_CAPABLE_KINDS)
-            facilities = fac.loc[(fac["status"] == "running") & servable]
-        return sites_mod.candidate_sites(
-            geodata.load_settlements(),
-            facilities,
-            min_population=d.min_site_population,
-            max_sites=d.max_sites,
-        )
-    return sites_mod.read_sites(scenario.resolve_path(d.sites))
-
-
-def _resolve_ids(names: tuple[str, ...], sites: gpd.GeoDataFrame, what: str) -> list[int]:
-    ids = sites["site_id"].astype(str).tolist()
-    index = {sid: i for i, sid in enumerate(ids)}
-    out: list[int] = []
-    problems = []
-    for name in names:
-        if name == "existing":
-            out.extend(np.flatnonzero((sites["role"] == "existing").to_numpy()).tolist())
-            continue
-        if name in index:
-            out.append(index[name])
-            continue
-        by_name = np.flatnonzero(sites["name"].astype(str).str.lower().to_numpy() == name.lower())
-        if len(by_name) == 1:
-            out.append(int(by_name[0]))
-            continue
-        close = difflib.get_close_matches(name, ids + sites["name"].astype(str).tolist(), n=3)
-        hint = f" Close matches: {', '.join(close)}." if close else ""
-        problems.append(f"`sites.{what}` names `{name}`, which is not a site id or name.{hint}")
-    if problems:
-        raise ScenarioError(problems, source="scenario sites")
-    return sorted(set(out))
-
-
-def _site_data(scenario: Scenario, sites: gpd.GeoDataFrame) -> SiteData:
-    st = scenario.sites
-    n = len(sites)
-    existing = (sites["role"] == "existing").to_numpy()
-    cap = np.full(n, st.capacity_hours if st.capacity_hours > 0 else np.inf)
-    if st.existing_capacity_hours is not None:
-        cap[existing] = st.existing_capacity_hours if st.existing_capacity_hours > 0 else np.inf
-    user_cap = pd.to_numeric(sites["capacity_hours"], errors="coerce").to_numpy(dtype=np.float64)
-    cap = np.where(np.isfinite(user_cap) & (user_cap > 0), user_cap, cap)
-    fixed = np.full(n, st.fixed_cost_kzt)
-    fixed[existing] = st.existing_fixed_cost_kzt
-    user_fixed = pd.to_numeric(sites["fixed_cost_kzt"], errors="coerce").to_numpy(dtype=np.float64)
-    fixed = np.where(np.isfinite(user_fixed) & (user_fixed >= 0), user_fixed, fixed)
-    return SiteData.default(
-        n,
-        ids=sites["site_id"].astype(str).tolist(),
-        capacity=cap,
-        fixed_cost=fixed,
-        required=_resolve_ids(st.required, sites, "required"),
-        forbidden=_resolve_ids(st.forbidden, sites, "forbidden"),
-    )
-
-
-def _service_radius(scenario: Scenario) -> float | None:
-    m, t = scenario.model, scenario.travel
-    if m.service_radius_km is None and m.service_time_min is None:
-        return None
-    if t.unit == "km":
-        if m.service_radius_km is not None:
-            return m.service_radius_km
-        return float(m.service_time_min or 0.0) / 60.0 * t.speed_kmh
-    if m.service_time_min is not None:
-        return m.service_time_min
-    return float(m.service_radius_km or 0.0) / t.speed_kmh * 60.0
-
-
-def _build_costs(
-    scenario: Scenario,
-    farms: gpd.GeoDataFrame,
-    sites: gpd.GeoDataFrame,
-    notes: list[str],
-) -> tuple[CostMatrix, float]:
-    t = scenario.travel
-    travel = costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
-    km_per_unit = 1.0 if t.unit == "km" else t.speed_kmh / 60.0
-    if t.od_matrix:
-        cm = costs_mod.read_od_matrix(
-            scenario.resolve_path(t.od_matrix),
-            demand_ids=farms["farm_id"].astype(str).to_numpy(),
-            site_ids=sites["site_id"].astype(str).to_numpy(),
-            unit=t.unit,
-        )
-        notes.append(f"travel costs from the user's OD matrix {t.od_matrix}")
-        return cm, km_per_unit
-    notes.append(
-        f"travel = geodesic distance x circuity {t.circuity} (assumption: no sourced Kazakhstan "
-        f"value) at {t.speed_kmh:g} km/h (assumption)"
-    )
-    radius = _service_radius(scenario)
-    k = t.k_nearest
-    max_cost_km = t.max_km
-    while True:
-        cm = costs_mod.build_cost_matrix(
-            farms["lon"].to_numpy(),
-            farms["lat"].to_numpy(),
-            sites["lon"].to_numpy(),
-            sites["lat"].to_numpy(),
-            travel=travel,
-            k_nearest=k,
-            max_km=max_cost_km,
-            unit=t.unit,
-        )
-        truncated = radius is not None and bool((cm.beyond_cost <= radius).any())
-        if not truncated or k >= min(_MAX_COVERAGE_K, len(sites)):
-            break
-        k *= 2
-    if radius is not None and truncated:
-        notes.append(
-            f"coverage lists were cut at the {k} nearest sites; coverage may be under-counted"
-        )
-    return cm, km_per_unit
-
-
-def demand_parameters(scenario: Scenario) -> demand_mod.DemandParameters:
-    """Return the demand assumptions with the scenario's overrides (validated)."""
-    base = demand_mod.DemandParameters(belarus_only=scenario.demand.belarus_only)
-    fields = {f.name: f for f in dataclasses.fields(base)}
-    problems = []
-    changes: dict[str, Any] = {}
-    for key, value in scenario.demand.parameters.items():
-        if key not in fields or key == "belarus_only":
-            close = difflib.get_close_matches(key, list(fields), n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else ""
-            problems.append(f"unknown demand parameter `demand.parameters.{key}`.{hint}")
-        elif isinstance(getattr(base, key), bool):
-            if not isinstance(value, bool):
-                problems.append(f"`demand.parameters.{key}` must be true or false, got {value!r}.")
-            else:
-                changes[key] = value
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"`demand.parameters.{key}` must be a number, got {value!r}.")
-        elif value < 0:
-            problems.append(f"`demand.parameters.{key}` must be >= 0, got {value}.")
-        else:
-            changes[key] = type(getattr(base, key))(value)
-    if problems:
-        raise ScenarioError(problems, source="scenario demand")
-    return dataclasses.replace(base, **changes)
-
-
-def build_inputs(scenario: Scenario) -> ScenarioInputs:
-    """Build farms, demand, sites and costs for a scenario.
-
-    Parameters
-    ----------
-    scenario
-        The scenario.
+        The scenario (any model kind).
 
     Returns
     -------
     inputs
-        Everything the model needs; reuse it to re-solve with other model settings.
+        :class:`planner.agri.TwoEchelonInputs` for ``two_echelon``,
+        :class:`planner.location.ScenarioInputs` otherwise.
     """
-    notes: list[str] = []
-    farms = load_farms(scenario)
-    notes.extend(farms.attrs.get("data_notes", []))
-    params = demand_parameters(scenario)
-    demand = demand_mod.compute_demand(farms, params)
-    col = "service_hours_year" if scenario.demand.basis == "year" else "peak_week_hours"
-    weights = demand[col].to_numpy(dtype=np.float64)
-    sites = load_sites(scenario)
-    site_data = _site_data(scenario, sites)
-    cm, cost_to_km = _build_costs(scenario, farms, sites, notes)
-    scale = 1.0
-    if scenario.model.kind == "cflp":
-        st = scenario.sites
-        # KZT per (service hour of demand x road km): one round trip per visit.
-        kzt_per_hour_km = 2.0 * st.travel_cost_kzt_per_km / st.service_hours_per_visit
-        scale = kzt_per_hour_km * cost_to_km
-        cm = CostMatrix(
-            indptr=cm.indptr.copy(),
-            site_index=cm.site_index.copy(),
-            cost=cm.cost * scale,
-            n_sites=cm.n_sites,
-            beyond_cost=cm.beyond_cost * scale,
-            unit="kzt_per_hour",
-        )
-        cost_to_km = 1.0 / kzt_per_hour_km
-        notes.append(
-            f"transport cost = {st.travel_cost_kzt_per_km:g} KZT per road km, one round trip per "
-            f"{st.service_hours_per_visit:g} service hours (assumptions)"
-        )
-    notes.extend(_estimated_notes())
-    exact = None
-    if not scenario.travel.od_matrix:
-        t = scenario.travel
-        exact = costs_mod.exact_cost_function(
-            farms["lon"].to_numpy(),
-            farms["lat"].to_numpy(),
-            sites["lon"].to_numpy(),
-            sites["lat"].to_numpy(),
-            travel=costs_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh),
-            unit=t.unit,
-            scale=scale,
-        )
-    return ScenarioInputs(
-        farms=farms,
-        demand=demand,
-        weights=weights,
-        sites=sites,
-        site_data=site_data,
-        costs=cm,
-        cost_to_km=cost_to_km,
-        data_notes=tuple(dict.fromkeys(notes)),
-        exact_cost=exact,
-    )
+    if scenario.model.kind == "two_echelon":
+        return agri.build_two_echelon_inputs(scenario)
+    return location.build_inputs(scenario)
 
 
-def _estimated_notes() -> list[str]:
-    oblasts = geodata.load_oblasts()
-    est = oblasts.loc[oblasts["fleet_status"] == "estimated", "iso"].tolist()
-    notes = []
-    if est:
-        notes.append(
-            f"machinery fleet of {len(est)} of {len(oblasts)} oblasts is estimated "
-            "(national fleet allocated by sown/grain area; see geodata/MANIFEST.toml)"
-        )
-    return notes
-
-
-def build_model(scenario: Scenario, inputs: ScenarioInputs) -> LocationModel:
-    """Build the scenario's location model from prepared inputs.
-
-    Parameters
-    ----------
-    scenario
-        The scenario (its ``[model]`` section decides the model).
-    inputs
-        Prepared data from :func:`build_inputs`.
-
-    Returns
-    -------
-    model
-        A model object with ``solve`` and ``evaluate``.
-    """
-    m = scenario.model
-    if m.kind == "two_echelon":
-        msg = (
-            "model `two_echelon` decides assembly plants and service centres jointly and is not "
-            "a single-echelon location model; run it with planner.agri.run_two_echelon (the "
-            "command `planner solve` does this automatically)."
-        )
-        raise ScenarioError(msg, source=scenario.name)
-    common: dict[str, Any] = {
-        "sites": inputs.site_data,
-        "min_new_sites": m.min_new_sites,
-        "max_new_sites": m.max_new_sites,
-    }
-    radius = _service_radius(scenario)
-    if m.kind == "p_median":
-        from planner.models.pmedian import PMedian  # noqa: PLC0415
-
-        return PMedian.from_cost_matrix(
-            inputs.costs,
-            inputs.weights,
-            p=int(m.p or 0),
-            capacitated=m.capacitated,
-            exact_cost=inputs.exact_cost,
-            **common,
-        )
-    if m.kind == "cflp":
-        from planner.models.cflp import CFLP  # noqa: PLC0415
-
-        return CFLP.from_cost_matrix(
-            inputs.costs, inputs.weights, single_source=m.single_source, **common
-        )
-    if m.kind == "mclp":
-        from planner.models.mclp import MCLP  # noqa: PLC0415
-
-        return MCLP.from_cost_matrix(
-            inputs.costs,
-            inputs.weights,
-            p=int(m.p or 0),
-            service_radius=float(radius or 0.0),
-            capacitated=m.capacitated,
-            **common,
-        )
-    if m.kind == "set_cover":
-        from planner.models.setcover import SetCover  # noqa: PLC0415
-
-        return SetCover.from_cost_matrix(
-            inputs.costs, inputs.weights, service_radius=float(radius or 0.0), **common
-        )
-    from planner.models.pcenter import PCenter  # noqa: PLC0415
-
-    return PCenter.from_cost_matrix(
-        inputs.costs, inputs.weights, p=int(m.p or 0), weighted=m.weighted, **common
-    )
-
-
-def solve_options(
+@overload
+def run_scenario(
     scenario: Scenario,
     *,
+    inputs: ScenarioInputs,
     time_limit_s: float | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
-) -> SolveOptions:
-    """Turn the scenario's ``[solver]`` section into :class:`SolveOptions`.
+) -> ScenarioResult: ...
 
-    Parameters
-    ----------
-    scenario
-        The scenario.
-    time_limit_s
-        Overrides the scenario's time limit when given.
-    progress
-        Progress callback.
-    cancel
-        Cancellation token.
 
-    Returns
-    -------
-    options
-        Solve options.
-    """
-    s = scenario.solver
-    return SolveOptions(
-        time_limit_s=time_limit_s or s.time_limit_s,
-        gap_tolerance=s.gap_tolerance,
-        seed=s.seed,
-        backend=s.backend,
-        progress=progress,
-        cancel=cancel,
-        n_best=s.n_best,
-        compute_regret=s.compute_regret,
-    )
+@overload
+def run_scenario(
+    scenario: Scenario,
+    *,
+    inputs: TwoEchelonInputs,
+    time_limit_s: float | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> TwoEchelonResult: ...
+
+
+@overload
+def run_scenario(
+    scenario: Scenario,
+    *,
+    inputs: None = None,
+    time_limit_s: float | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> AnyResult: ...
 
 
 def run_scenario(
     scenario: Scenario,
     *,
-    inputs: ScenarioInputs | None = None,
+    inputs: AnyInputs | None = None,
     time_limit_s: float | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
-) -> ScenarioResult:
-    """Build, solve and evaluate a scenario.
+) -> AnyResult:
+    """Build, solve and evaluate a scenario of any model kind.
 
     Parameters
     ----------
     scenario
         The scenario.
     inputs
-        Prepared inputs to reuse (skip data building); built when ``None``.
+        Prepared inputs to reuse (:func:`build_inputs`; skips data building); built when
+        ``None``.
     time_limit_s
         Overrides the scenario's solver time limit.
     progress
@@ -497,21 +133,29 @@ def run_scenario(
     Returns
     -------
     result
-        The solved scenario with KPIs.
-    """
-    from planner.results import compute_kpis  # noqa: PLC0415
+        The solved scenario with KPIs: :class:`planner.location.ScenarioResult` or, for
+        ``two_echelon``, :class:`planner.agri.TwoEchelonResult`. Both give the same tables
+        (:func:`result_tables`) and files (:func:`write_outputs`).
 
-    start = time.perf_counter()
-    inputs = inputs or build_inputs(scenario)
-    model = build_model(scenario, inputs)
-    options = solve_options(scenario, time_limit_s=time_limit_s, progress=progress, cancel=cancel)
-    solution = model.solve(options)
-    kpis = compute_kpis(scenario, inputs, model.problem, solution)
-    return ScenarioResult(
-        scenario=scenario,
-        inputs=inputs,
-        problem=model.problem,
-        solution=solution,
-        kpis=kpis,
-        runtime_s=time.perf_counter() - start,
+    Raises
+    ------
+    ScenarioError
+        If ``inputs`` were prepared for the other kind of model.
+    """
+    two = scenario.model.kind == "two_echelon"
+    if inputs is not None and isinstance(inputs, TwoEchelonInputs) != two:
+        msg = (
+            f"the prepared inputs ({type(inputs).__name__}) do not fit model "
+            f"`{scenario.model.kind}`; build them with planner.run.build_inputs(scenario)."
+        )
+        raise ScenarioError(msg, source=scenario.name)
+    if two:
+        assert inputs is None or isinstance(inputs, TwoEchelonInputs)
+        # Looked up on the module at call time, so a test can replace the stage.
+        return agri.run_two_echelon(
+            scenario, inputs=inputs, time_limit_s=time_limit_s, progress=progress, cancel=cancel
+        )
+    assert inputs is None or isinstance(inputs, ScenarioInputs)
+    return location.solve(
+        scenario, inputs=inputs, time_limit_s=time_limit_s, progress=progress, cancel=cancel
     )

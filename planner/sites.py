@@ -8,8 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner import validation
 from planner.errors import ValidationError
+from planner.io import validate_sites
 
 SITE_COLUMNS: tuple[str, ...] = (
     "site_id",
@@ -86,7 +86,7 @@ def candidate_sites(
 def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     """Read a user's own candidate-site list.
 
-    The file is checked by :func:`planner.validation.validate_sites` (formats, encodings,
+    The file is checked by :func:`planner.validate_sites` (formats, encodings,
     separators, decimal commas, English/Russian/Kazakh column names and every rule are
     described there).
 
@@ -108,7 +108,7 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     ValidationError
         Listing every problem found, with rows (header = row 1) and columns and how to fix it.
     """
-    report = validation.validate_sites(path)
+    report = validate_sites(path)
     report.raise_if_invalid()
     assert report.data is not None  # a valid report always has data
     df = pd.DataFrame(report.data.drop(columns=["geometry", "row"]))

@@ -26,16 +26,14 @@ import datetime as dt
 import hashlib
 import os
 import sqlite3
+import tomllib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from planner.errors import PlannerError
-
-if TYPE_CHECKING:
-    from planner.scenarios import Scenario
+from planner.scenarios import Scenario, scenario_from_dict, scenario_to_toml
 
 SCHEMA_VERSION = 1
 ENV_VAR = "PLANNER_WORKSPACE"
@@ -415,8 +413,6 @@ class Workspace:
         id
             Database id.
         """
-        from planner.scenarios import scenario_to_toml  # noqa: PLC0415
-
         return self.save(
             name or scenario.name, scenario_to_toml(scenario), results, overwrite=overwrite
         )
@@ -453,10 +449,6 @@ class Workspace:
         scenario
             The scenario (named as saved).
         """
-        import tomllib  # noqa: PLC0415
-
-        from planner.scenarios import scenario_from_dict  # noqa: PLC0415
-
         rec = self.get(name)
         raw = tomllib.loads(rec.toml)
         raw["name"] = rec.name

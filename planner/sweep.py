@@ -84,12 +84,13 @@ def sweep_p(
     solver = scenario.solver
     if heuristic:
         solver = dataclasses.replace(solver, backend="heuristic", n_best=1, compute_regret=False)
-    inputs = inputs or build_inputs(scenario)
+    prepared = inputs or build_inputs(scenario)
+    assert isinstance(prepared, ScenarioInputs)  # every sweep kind is single-echelon
     points: list[SweepPoint] = []
     for p in ps:
         s = scenario.replace(model=dataclasses.replace(scenario.model, p=int(p)), solver=solver)
         try:
-            res = run_scenario(s, inputs=inputs, time_limit_s=time_limit_s)
+            res = run_scenario(s, inputs=prepared, time_limit_s=time_limit_s)
         except PlannerError as exc:
             point = SweepPoint(int(p), "error", {}, float("nan"), str(exc))
         else:

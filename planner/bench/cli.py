@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from planner.bench.orlib import run_orlib, write_json
+from planner.bench.peer import run_peer
+from planner.bench.scale import run_scale
 from planner.errors import ValidationError
 
 
@@ -109,8 +112,6 @@ def run_bench(args: argparse.Namespace) -> int:
     cmd = args.bench_command
     out = sys.stdout
     if cmd == "orlib":
-        from planner.bench.orlib import run_orlib, write_json  # noqa: PLC0415
-
         if not args.dir.is_dir():
             msg = f"`--dir` {args.dir} is not a directory."
             raise ValidationError(msg, source="planner bench orlib")
@@ -138,9 +139,6 @@ def run_bench(args: argparse.Namespace) -> int:
         )
         return 0
     if cmd == "scale":
-        from planner.bench.orlib import write_json  # noqa: PLC0415
-        from planner.bench.scale import run_scale  # noqa: PLC0415
-
         result = run_scale(
             model=args.model,
             n_farms=args.farms,
@@ -159,6 +157,5 @@ def run_bench(args: argparse.Namespace) -> int:
             f"peak RSS {result['peak_rss_mb']:.0f} MB\nwrote {args.json}\n"
         )
         return 0
-    from planner.bench.peer import run_peer  # noqa: PLC0415
 
     return run_peer(args, out)

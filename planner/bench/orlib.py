@@ -25,8 +25,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from planner.bench.orlib_cap import run_cap_instance
 from planner.errors import ValidationError
 from planner.models._base import CostMatrix, FloatArray, SolveOptions, Status
+from planner.models.pmedian import PMedian
 
 Family = Literal["pmed", "cap", "uncap"]
 FAMILIES: tuple[Family, ...] = ("pmed", "cap", "uncap")
@@ -192,8 +194,6 @@ def run_pmed_instance(path: Path, *, time_limit_s: float, seed: int = 0) -> dict
         ``name, objective, bound, gap, proven_optimal, runtime_s`` plus ``status``,
         ``backend`` and ``read_s``.
     """
-    from planner.models.pmedian import PMedian  # noqa: PLC0415
-
     start = time.perf_counter()
     inst = load_pmed(path)
     read_s = time.perf_counter() - start
@@ -212,18 +212,6 @@ def run_pmed_instance(path: Path, *, time_limit_s: float, seed: int = 0) -> dict
         "read_s": read_s,
         "stats": dict(sol.stats),
     }
-
-
-def _cap_runner() -> Callable[..., dict[str, Any]]:
-    try:
-        from planner.bench.orlib_cap import run_cap_instance  # noqa: PLC0415
-    except ImportError as exc:
-        msg = (
-            "the cap/uncap benchmarks need `planner.bench.orlib_cap.run_cap_instance` (the "
-            f"CFLP model), which could not be imported: {exc}"
-        )
-        raise ValidationError(msg, source="planner bench orlib") from exc
-    return run_cap_instance
 
 
 def instance_names(
@@ -299,7 +287,7 @@ def run_orlib(
             res = run_pmed_instance(directory / f"{name}.txt", time_limit_s=time_limit_s, seed=seed)
         else:
             stem, _, cap_txt = name.partition("_")
-            res = _cap_runner()(
+            res = run_cap_instance(
                 directory / f"{stem}.txt",
                 capacity=_cap_capacity(family, cap_txt),
                 time_limit_s=time_limit_s,

@@ -12,7 +12,7 @@ import importlib.util
 import time
 from typing import Any, TextIO
 
-import numpy as np
+from planner.bench.orlib import load_pmed, run_pmed_instance, write_json
 
 INSTALL_HINT = "spopt is not installed; install the optional peer with `pip install spopt pulp`."
 
@@ -35,10 +35,8 @@ def run_peer(args: argparse.Namespace, out: TextIO) -> int:
     if importlib.util.find_spec("spopt") is None or importlib.util.find_spec("pulp") is None:
         out.write(INSTALL_HINT + "\n")
         return 1
-    import pulp  # noqa: PLC0415
-    from spopt.locate import PMedian as SpoptPMedian  # noqa: PLC0415
-
-    from planner.bench.orlib import load_pmed, run_pmed_instance, write_json  # noqa: PLC0415
+    # Optional extra (`pip install -e ".[peer]"`): imported only when installed.
+    from planner.bench import _peer_solver  # noqa: PLC0415 - spopt and PuLP, the optional extra
 
     rows: list[dict[str, Any]] = []
     names = [s.strip() for s in args.instances.split(",") if s.strip()]
@@ -47,11 +45,8 @@ def run_peer(args: argparse.Namespace, out: TextIO) -> int:
         ours = run_pmed_instance(path, time_limit_s=args.time_limit)
         inst = load_pmed(path)
         t = time.perf_counter()
-        model = SpoptPMedian.from_cost_matrix(inst.distance, np.ones(inst.n), p_facilities=inst.p)
-        solver = pulp.HiGHS(msg=False, timeLimit=args.time_limit)
-        model.solve(solver)
+        peer_obj = _peer_solver.solve_pmedian(inst.distance, inst.p, args.time_limit)
         peer_s = time.perf_counter() - t
-        peer_obj = float(pulp.value(model.problem.objective))
         rows.append(
             {
                 "name": name,

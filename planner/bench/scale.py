@@ -55,7 +55,16 @@ from typing import Any, TextIO
 import numpy as np
 from scipy.spatial import cKDTree
 
+from planner.costs import build_cost_matrix
+from planner.demand import compute_demand
+from planner.farms import generate_farms
+from planner.geodata import load_settlements
 from planner.models._base import CostMatrix, FloatArray, IntArray, SiteData, SolveOptions
+from planner.models.cflp import CFLP
+from planner.models.check import check_solution
+from planner.models.mclp import MCLP
+from planner.models.pmedian import PMedian
+from planner.travel import TravelModel, unit_vectors
 
 K_MIN = 8
 K_MAX = 400
@@ -85,11 +94,6 @@ CFLP_SEED_SHARE = 0.025
 CFLP_AGG_SHARE = 0.25
 # Seconds kept back from the full solve's limit for its wrap-up.
 CFLP_WRAP_UP_S = 2.5
-
-
-def _unit_vectors(lon: FloatArray, lat: FloatArray) -> FloatArray:
-    lo, la = np.radians(lon), np.radians(lat)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
 def peak_rss_mb() -> float:
@@ -122,8 +126,6 @@ def candidate_sites(
     lon, lat, n_settlements
         Site coordinates and how many of them are settlements.
     """
-    from planner.geodata import load_settlements  # noqa: PLC0415
-
     sett = load_settlements().sort_values("population", ascending=False, kind="stable")
     s_lon = sett["lon"].to_numpy(dtype=np.float64)[:n_sites]
     s_lat = sett["lat"].to_numpy(dtype=np.float64)[:n_sites]
@@ -155,11 +157,9 @@ def road_km_function(
     cost
         The callback.
     """
-    from planner.costs import TravelModel  # noqa: PLC0415
-
     circuity = TravelModel().circuity
-    du = _unit_vectors(dlon, dlat)
-    su = _unit_vectors(slon, slat)
+    du = unit_vectors(dlon, dlat)
+    su = unit_vectors(slon, slat)
 
     def cost(rows: IntArray, sites: IntArray) -> FloatArray:
         dot = np.clip(du[rows] @ su[sites].T, -1.0, 1.0)
@@ -208,12 +208,10 @@ def radius_lists(
         Road km, rows sorted by cost; ``beyond_cost`` = the road km of the first site left
         out (a lower bound on every unlisted pair), ``inf`` if none is.
     """
-    from planner.costs import TravelModel  # noqa: PLC0415
-
     circuity = TravelModel().circuity
     n, m = len(dlon), len(slon)
-    tree = cKDTree(_unit_vectors(slon, slat))
-    pts = _unit_vectors(dlon, dlat)
+    tree = cKDTree(unit_vectors(slon, slat))
+    pts = unit_vectors(dlon, dlat)
     counts = np.zeros(n, dtype=np.int64)
     beyond = np.full(n, np.inf)
     todo = np.arange(n, dtype=np.int64)
@@ -311,13 +309,11 @@ def knn_lists(
         Road km, rows sorted by cost; ``beyond_cost`` = the road km of the first site left
         out (a lower bound on every unlisted pair), ``inf`` when every site is listed.
     """
-    from planner.costs import TravelModel  # noqa: PLC0415
-
     circuity = TravelModel().circuity
     n, m = len(dlon), len(slon)
     k_per_row = np.minimum(np.asarray(k_per_row, dtype=np.int64), m)
-    tree = cKDTree(_unit_vectors(slon, slat))
-    pts = _unit_vectors(dlon, dlat)
+    tree = cKDTree(unit_vectors(slon, slat))
+    pts = unit_vectors(dlon, dlat)
     beyond = np.full(n, np.inf)
     site = np.empty(int(k_per_row.sum()), dtype=np.int64)
     cost = np.empty(len(site))
@@ -351,7 +347,6 @@ def _scale_pmedian(
     seed: int,
     log: TextIO,
 ) -> dict[str, Any]:
-    from planner.models.pmedian import PMedian  # noqa: PLC0415
 
     dlon, dlat, w, slon, slat = data.dlon, data.dlat, data.w, data.slon, data.slat
     start = time.perf_counter()
@@ -492,9 +487,6 @@ def run_scale(
     result
         ``runtime_s, objective, bound, gap, peak_rss_mb, n_farms, n_sites, k`` and details.
     """
-    from planner.demand import compute_demand  # noqa: PLC0415
-    from planner.farms import generate_farms  # noqa: PLC0415
-
     t0 = time.perf_counter()
     farms = generate_farms(n_farms=n_farms, seed=seed)
     w = compute_demand(farms)["service_hours_year"].to_numpy(dtype=np.float64)
@@ -539,9 +531,6 @@ def _scale_other(
     seed: int,
 ) -> dict[str, Any]:
     """MCLP on lists by radius (the CFLP has its own pipeline, :func:`_scale_cflp`)."""
-    from planner.costs import build_cost_matrix  # noqa: PLC0415
-    from planner.models.mclp import MCLP  # noqa: PLC0415
-
     # Coverage needs every site within the radius in each list: list by radius (capped).
     kk = k or MCLP_MAX_LIST
     costs = build_cost_matrix(
@@ -641,8 +630,6 @@ def _scale_cflp(
     seed: int,
     log: TextIO,
 ) -> dict[str, Any]:
-    from planner.models.cflp import CFLP  # noqa: PLC0415
-    from planner.models.pmedian import PMedian  # noqa: PLC0415
 
     dlon, dlat, w, slon, slat = data.dlon, data.dlat, data.w, data.slon, data.slat
     start = time.perf_counter()
@@ -744,8 +731,6 @@ def _scale_cflp(
 
 def _checked(problem: Any, sol: Any) -> dict[str, Any]:  # noqa: ANN401
     """Run the independent checker; its time is reported apart and not in ``runtime_s``."""
-    from planner.models.check import check_solution  # noqa: PLC0415
-
     t0 = time.perf_counter()
     report = check_solution(problem, sol)
     return {

@@ -230,13 +230,12 @@ def warm(names: tuple[str, ...] = Kernels._fields) -> None:
     LLVM), with one about 1.4 s (mostly the import); kernels compiled before in the process
     return at once. A solve calling a kernel with these types then uses the compiled code.
     """
-    import numba  # noqa: PLC0415 -- only when warming
-
-    typeof = cast(Callable[[object], object], numba.typeof)
+    k = kernels()
+    # numba's typeof, through a dispatcher (numba is imported by kernels() alone)
+    typeof = cast(Callable[[object], object], cast(Any, k.lagrangian_pass).typeof_pyval)
     i = typeof(np.zeros(1, dtype=np.int64))
     f = typeof(np.zeros(1, dtype=np.float64))
     b = typeof(np.zeros(1, dtype=np.bool_))
-    k = kernels()
     signatures = {
         "lagrangian_pass": (i, i, f, f, f, f, f),
         "subgradient": (i, i, f, f, f, b, f),

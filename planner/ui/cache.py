@@ -8,23 +8,21 @@ from __future__ import annotations
 import dataclasses
 import threading
 import tomllib
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from planner import demand, farms, geodata, scenarios
+from planner import demand, farms, geodata, references, scenarios, store, tables
+from planner.i18n import name_column
 from planner.scenarios import ModelSpec, Scenario, SolverSpec
 
-if TYPE_CHECKING:
-    from planner import agri, export, run, store
-    from planner.sweep import SweepPoint
-
-# planner.run / export / store / sweep pull in scipy, OR-Tools and friends; they are imported
-# when first needed, so that the Explore page (the first map) does not wait for them.
+# The solve's modules (planner.run, planner.sweep: scipy, OR-Tools and friends) are cached in
+# planner.ui.solving, which only the pages that solve import: the Explore page (the first
+# map) does not wait for them.
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,15 +57,14 @@ def border_band() -> BaseGeometry:
     Lambert azimuthal equal-area projection centred on Kazakhstan, so it is equally wide
     (``BORDER_WIDTH_M``) along the whole border.
     """
-    from pyproj import Transformer  # noqa: PLC0415 - geopandas already imports pyproj
-
     laea = "+proj=laea +lat_0=48 +lon_0=67 +datum=WGS84 +units=m"
     fwd = Transformer.from_crs("EPSG:4326", laea, always_xy=True).transform
     back = Transformer.from_crs(laea, "EPSG:4326", always_xy=True).transform
-    shape = shapely.transform(outline(), fwd, interleaved=False)
-    return shapely.transform(
-        shape.difference(shape.buffer(-BORDER_WIDTH_M)), back, interleaved=False
-    )
+    # pyproj's overloaded transform satisfies shapely's (x, y) -> (x, y) callable; the
+    # stubs cannot match an overload against it.
+    shape = shapely.transform(outline(), fwd, interleaved=False)  # type: ignore[arg-type]
+    band = shape.difference(shape.buffer(-BORDER_WIDTH_M))
+    return shapely.transform(band, back, interleaved=False)  # type: ignore[arg-type]
 
 
 @st.cache_resource(show_spinner=False)
@@ -107,7 +104,7 @@ def oblast_table(lang: str = "en") -> pd.DataFrame:
     """Oblast figures for the side table, with names in the chosen language."""
     first_page_sent().set()
     o = oblasts()
-    name = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
+    name = name_column(lang)
     return pd.DataFrame(
         {
             "iso": o["iso"],
@@ -142,27 +139,11 @@ def inputs_key(scenario: Scenario) -> str:
     return scenarios.scenario_to_toml(neutral) + f"\n# base_dir={scenario.base_dir}\n"
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def _inputs_for_key(key: str) -> run.ScenarioInputs:
-    from planner import run  # noqa: PLC0415
-
-    raw = tomllib.loads(key)
-    base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
-    return run.build_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
-
-
-def scenario_inputs(scenario: Scenario) -> run.ScenarioInputs:
-    """Return a scenario's prepared inputs, cached per data-relevant part (read-only)."""
-    return _inputs_for_key(inputs_key(scenario))
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _sites_for_key(key: str) -> gpd.GeoDataFrame:
-    from planner import run  # noqa: PLC0415
-
     raw = tomllib.loads(key)
     base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
-    return run.load_sites(scenarios.scenario_from_dict(raw, base_dir=base_dir))
+    return references.candidate_sites(scenarios.scenario_from_dict(raw, base_dir=base_dir))
 
 
 def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
@@ -175,66 +156,26 @@ def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner=False)
 def _workspace(path: str) -> store.Workspace:
-    from planner import store  # noqa: PLC0415
-
     return store.Workspace(path)
 
 
 def workspace() -> store.Workspace:
     """Return the workspace (``$PLANNER_WORKSPACE`` or ``~/.kz-planner/workspace.sqlite``)."""
-    from planner import store  # noqa: PLC0415
-
     return _workspace(str(store.default_path()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _stored_tables(path: str, name: str, version: str) -> export.ResultTables | None:
-    from planner import export  # noqa: PLC0415
-
+def _stored_tables(path: str, name: str, version: str) -> tables.ResultTables | None:
     del version  # part of the cache key only
     ws = _workspace(path)
     res = ws.results(name)
     if res is None:
         return None
-    return export.from_stored(res, ws.get(name).toml)
+    return tables.from_stored(res, ws.get(name).toml)
 
 
-def stored_tables(name: str) -> export.ResultTables | None:
+def stored_tables(name: str) -> tables.ResultTables | None:
     """Return the result tables saved with a scenario (cached per save; read-only, shared)."""
     ws = workspace()
     rec = ws.get(name)
     return _stored_tables(str(ws.path), name, f"{rec.id}:{rec.revision}:{rec.updated_at}")
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def sweep(scenario_toml: str, ps: tuple[int, ...], time_limit_s: float) -> list[SweepPoint]:
-    """Trade-off sweep over p with the scenario's cached inputs (read-only, shared)."""
-    from planner.sweep import sweep_p  # noqa: PLC0415
-
-    scenario = scenarios.scenario_from_dict(tomllib.loads(scenario_toml))
-    return sweep_p(scenario, ps, inputs=scenario_inputs(scenario), time_limit_s=time_limit_s)
-
-
-# -- two-echelon network (Network page) ------------------------------------------------------
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _two_echelon_inputs_for_key(key: str) -> agri.TwoEchelonInputs:
-    from planner import agri  # noqa: PLC0415
-
-    raw = tomllib.loads(key)
-    base_dir = key.rsplit("# base_dir=", 1)[-1].strip()
-    return agri.build_two_echelon_inputs(scenarios.scenario_from_dict(raw, base_dir=base_dir))
-
-
-def two_echelon_inputs(scenario: Scenario) -> agri.TwoEchelonInputs:
-    """Return the prepared two-echelon inputs (farms, growth, zones, arrays); cached, read-only.
-
-    Keyed on the whole scenario except name, title and solver options, so re-running with
-    another time limit reuses the farms, zones and cost arrays.
-    """
-    neutral = scenario.replace(
-        name="inputs", title="", description="", solver=SolverSpec(), base_dir=scenario.base_dir
-    )
-    key = scenarios.scenario_to_toml(neutral) + f"\n# base_dir={scenario.base_dir}\n"
-    return _two_echelon_inputs_for_key(key)

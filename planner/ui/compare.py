@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from typing import cast
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,7 +13,7 @@ from planner import scenarios
 from planner.errors import PlannerError
 from planner.export import ResultTables
 from planner.sweep import SWEEP_KINDS
-from planner.ui import cache, state, views
+from planner.ui import cache, solving, state, views
 from planner.ui.i18n import md, num, t
 
 MAX_COMPARE = 4
@@ -88,13 +89,16 @@ def _sweep() -> None:
     st.session_state.setdefault(state.CMP_SWEEP_RANGE, (2, 16))
     c = st.columns([3, 3, 1])
     base = c[0].selectbox(t("sweep_base"), eligible, key=state.CMP_SWEEP_BASE)
-    lo, hi = c[1].slider(t("sweep_range"), 1, 40, key=state.CMP_SWEEP_RANGE)
+    # A range slider (its session value is a pair) returns a pair; the stubs say int.
+    lo, hi = cast(
+        "tuple[int, int]", c[1].slider(t("sweep_range"), 1, 40, key=state.CMP_SWEEP_RANGE)
+    )
     run = c[2].button(t("sweep_run"), key=state.CMP_SWEEP_RUN, type="primary")
     key = (base, lo, hi, ws.get(base).updated_at)
     if run:
         scenario = ws.load_scenario(base)
         with st.spinner(t("sweep_run") + " …"):
-            points = cache.sweep(
+            points = solving.sweep(
                 scenarios.scenario_to_toml(scenario), tuple(range(lo, hi + 1)), 3.0
             )
         st.session_state[state.CMP_SWEEP_RESULT] = {"key": key, "points": points}

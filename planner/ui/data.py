@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from planner import farms as farms_mod
-from planner import sites as sites_mod
-from planner.errors import PlannerError, ValidationError
+from planner import io
+from planner.errors import PlannerError
 from planner.ui import cache, maps, state
 from planner.ui.i18n import lang, md, num, t
 
@@ -57,15 +55,7 @@ def _limits() -> tuple[int, int]:
     )
 
 
-def _validation() -> Any:  # noqa: ANN401
-    """Return the richer validation layer if this planner has it, else ``None``."""
-    try:
-        return importlib.import_module("planner.validation")
-    except ImportError:
-        return None
-
-
-def check_file(kind: str, filename: str, content: bytes) -> dict[str, Any]:  # noqa: PLR0911
+def check_file(kind: str, filename: str, content: bytes) -> dict[str, Any]:
     """Validate uploaded bytes; return a report dict (ok, rows, problems, warnings, table)."""
     max_mb, max_rows = _limits()
     size_mb = len(content) / 1e6
@@ -77,40 +67,23 @@ def check_file(kind: str, filename: str, content: bytes) -> dict[str, Any]:  # n
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
-        v = _validation()
-        if v is not None and hasattr(v, "validate_farms"):
-            limits = v.Limits(max_bytes=max_mb * 1024 * 1024, max_rows=max_rows)
-            fn = v.validate_farms if kind == "farms" else v.validate_sites
-            try:
-                report = fn(path, limits=limits, name=filename)
-            except PlannerError as exc:
-                return {"ok": False, "problems": [str(exc)], "rows": 0}
-            table = report.data if report.data is not None else pd.DataFrame()
-            return {
-                "ok": bool(report.ok),
-                "rows": int(report.rows_read),
-                "accepted": int(report.rows_accepted),
-                "problems": [str(p) for p in report.problems],
-                "warnings": [str(w) for w in report.warnings],
-                "read_as": report.info.describe() if report.info is not None else "",
-                "table": pd.DataFrame(table).drop(columns="geometry", errors="ignore"),
-                "report": report.format(),
-            }
+        limits = io.Limits(max_bytes=max_mb * 1024 * 1024, max_rows=max_rows)
+        fn = io.validate_farms if kind == "farms" else io.validate_sites
         try:
-            reader = farms_mod.read_farms if kind == "farms" else sites_mod.read_sites
-            df = reader(path)
-        except ValidationError as exc:
-            return {"ok": False, "problems": list(exc.problems), "rows": 0}
+            report = fn(path, limits=limits, name=filename)
         except PlannerError as exc:
             return {"ok": False, "problems": [str(exc)], "rows": 0}
-        if len(df) > max_rows:
-            return {
-                "ok": False,
-                "problems": [t("too_many_rows", n=len(df), limit=max_rows)],
-                "rows": len(df),
-            }
-        table = pd.DataFrame(df).drop(columns="geometry", errors="ignore")
-        return {"ok": True, "rows": len(df), "accepted": len(df), "problems": [], "table": table}
+        table = report.data if report.data is not None else pd.DataFrame()
+        return {
+            "ok": bool(report.ok),
+            "rows": int(report.rows_read),
+            "accepted": int(report.rows_accepted),
+            "problems": [str(p) for p in report.problems],
+            "warnings": [str(w) for w in report.warnings],
+            "read_as": report.info.describe() if report.info is not None else "",
+            "table": pd.DataFrame(table).drop(columns="geometry", errors="ignore"),
+            "report": report.format(),
+        }
 
 
 def _report(kind: str, upload: Any) -> None:  # noqa: ANN401

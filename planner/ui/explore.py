@@ -10,8 +10,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from planner.brief import format_number
 from planner.errors import PlannerError
+from planner.i18n import format_number
 from planner.scenarios import DataSpec, Scenario
 from planner.ui import cache, maps, state
 from planner.ui.i18n import labeller, lang, md, name_column, num, t
@@ -40,7 +40,7 @@ OBLAST_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 def _machine_weight(farms: pd.DataFrame, machine: str, age: str) -> np.ndarray:
     types = ["tractors", "combines"] if machine == "all" else [machine]
     cols = [f"{t_}{age}" if age else t_ for t_ in types]
-    return farms[cols].to_numpy(dtype=np.float64).sum(axis=1)
+    return farms[cols].to_numpy(dtype=np.float64).sum(axis=1)  # type: ignore[no-any-return]
 
 
 def _init() -> None:
@@ -152,7 +152,7 @@ def _layers(view: ExploreView) -> list[pdk.Layer]:
         farms["lon"].to_numpy(), farms["lat"].to_numpy(), weight, cell_deg=CELL_DEG
     )
     half = CELL_DEG / 2
-    grid["polygon"] = [
+    grid["polygon"] = [  # type: ignore[assignment]
         [[x - half, y - half], [x + half, y - half], [x + half, y + half], [x - half, y + half]]
         for x, y in zip(grid["lon"].to_numpy(), grid["lat"].to_numpy(), strict=True)
     ]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from planner.errors import PlannerError
 from planner.models import CancelToken, Progress
-from planner.run import ScenarioInputs, ScenarioResult, run_scenario
+from planner.run import AnyInputs, AnyResult, run_scenario
 from planner.scenarios import Scenario
 
 
@@ -28,7 +28,7 @@ class SolveJob:
     token: CancelToken = field(default_factory=CancelToken)
     history: list[Progress] = field(default_factory=list)
     phase: str = "preparing"
-    result: ScenarioResult | None = None
+    result: Any = None
     error: str | None = None
     internal: bool = False
     finished: float | None = None
@@ -85,8 +85,8 @@ class SolveJob:
         self._thread = threading.Thread(target=work, name=self.thread_name, daemon=True)
         self._thread.start()
 
-    def _solve(self, inputs: ScenarioInputs, time_limit_s: float) -> Any:  # noqa: ANN401
-        """Solve the scenario on prepared inputs (subclasses solve other models)."""
+    def _solve(self, inputs: AnyInputs, time_limit_s: float) -> AnyResult:
+        """Solve the scenario (any model kind) on prepared inputs."""
         return run_scenario(
             self.scenario,
             inputs=inputs,

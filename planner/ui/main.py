@@ -10,8 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from planner.i18n import LANGUAGES
 from planner.ui import state
-from planner.ui.i18n import LANGUAGES, t
+from planner.ui.i18n import t
 
 st.session_state.setdefault(state.LANG, "en")
 st.set_page_config(page_title=t("app_title"), page_icon=":tractor:", layout="wide")

@@ -18,10 +18,10 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from planner.i18n import name_column
 from planner.ui import cache
 
 KZ_VIEW = pdk.ViewState(latitude=48.2, longitude=67.5, zoom=3.3, pitch=0)
-NAME_COLUMN = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}
 DEFAULT_TOOLTIP: Mapping[str, str] = MappingProxyType({"html": "{label}"})
 
 
@@ -52,10 +52,12 @@ def outline_layers() -> list[pdk.Layer]:
     bench/app_speed.py), while the polygon shader is shared with the demand cells.
     """
     rows = [
-        {"polygon": polygon, "color": [240, 236, 220, 120]} for polygon in _rings(cache.outline())
+        {"polygon": polygon, "color": [240, 236, 220, 120]}
+        for polygon in _rings(cache.outline())  # type: ignore[arg-type]
     ]
     rows += [
-        {"polygon": polygon, "color": [90, 90, 90, 220]} for polygon in _rings(cache.border_band())
+        {"polygon": polygon, "color": [90, 90, 90, 220]}
+        for polygon in _rings(cache.border_band())  # type: ignore[arg-type]
     ]
     return [
         pdk.Layer(
@@ -245,7 +247,7 @@ def oblast_layers(
         {
             "lon": o["lon"],
             "lat": o["lat"],
-            "label": o[NAME_COLUMN.get(lang, "name_en")].astype(str).map(short_place_name),
+            "label": o[name_column(lang)].astype(str).map(short_place_name),
             "iso": o["iso"],
         }
     )
@@ -465,7 +467,7 @@ def site_tooltip_frame(sites: pd.DataFrame, labels: dict[str, str]) -> pd.DataFr
             s["name"],
             s["site_id"],
             s["assigned_demand"],
-            pd.to_numeric(s.get("n_farms", 0), errors="coerce").fillna(0),
+            pd.to_numeric(s.get("n_farms", 0), errors="coerce").fillna(0),  # type: ignore[union-attr]
             strict=True,
         )
     ]

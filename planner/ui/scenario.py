@@ -13,21 +13,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from planner import export, scenarios
+from planner import export, references, scenarios
 from planner.demand import DemandParameters
 from planner.errors import PlannerError
+from planner.i18n import STRINGS
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
-from planner.ui import cache, maps, state, views
-from planner.ui.i18n import STRINGS, labeller, md, num, pct, status_label, t
+from planner.ui import cache, maps, solving, state, views
+from planner.ui.i18n import labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
-# ``two_echelon`` is solved on the Network page (planner/agri.py), not by this page's
-# single-echelon pipeline. TODO: re-add it here once both run through one pipeline.
-NETWORK_KINDS = ("two_echelon",)
-KINDS: tuple[str, ...] = tuple(
-    k for k in typing.get_args(scenarios.ModelKindName) if k not in NETWORK_KINDS
-)
+KINDS: tuple[str, ...] = typing.get_args(scenarios.ModelKindName)
 # A cflp scenario needs a fixed cost or a capacity; the editor's default has neither, so
 # switching to cflp takes the fixed cost of this built-in scenario.
 _CFLP_COSTS_FROM = "capacitated"
@@ -260,9 +256,6 @@ def _load_into_editor(source: str) -> None:
     except PlannerError as exc:
         state.flash(str(exc), "error")
         return
-    if s.model.kind in NETWORK_KINDS:
-        state.flash(t("kind_on_network", name=s.name, kind=s.model.kind), "error")
-        return
     st.session_state[state.SC_BASE_TOML] = scenarios.scenario_to_toml(s)
     for k, v in widget_values(s).items():
         st.session_state[k] = v
@@ -323,7 +316,7 @@ def _editor() -> None:  # noqa: PLR0915
     c2.text_input(t("title"), key=state.SC_TITLE, max_chars=200)
 
     with st.expander(t("sec_model"), expanded=True):
-        c = st.columns([3, 1, 1, 1])
+        c = list(st.columns([3, 1, 1, 1]))
         c[0].selectbox(
             t("model_kind"),
             KINDS,
@@ -331,7 +324,6 @@ def _editor() -> None:  # noqa: PLR0915
             key=state.SC_KIND,
             on_change=_on_kind_change,
         )
-        c[0].caption(t("kinds_network_note"))
         kind = g[state.SC_KIND]
         if kind in P_KINDS:
             c[1].number_input(t("p"), min_value=1, max_value=500, step=1, key=state.SC_P)
@@ -358,7 +350,7 @@ def _editor() -> None:  # noqa: PLR0915
                     step=10.0,
                     key=state.SC_RADIUS_MIN,
                 )
-        c = st.columns(4)
+        c = list(st.columns(4))
         if kind == "cflp":
             c[0].checkbox(t("single_source"), key=state.SC_SINGLE_SOURCE)
         if kind in ("p_median", "mclp"):
@@ -378,7 +370,7 @@ def _editor() -> None:  # noqa: PLR0915
 
     with st.expander(t("sec_demand"), expanded=False):
         options, labels = _source_options("farms", SYNTHETIC, g[state.SC_FARMS_SOURCE])
-        c = st.columns(3)
+        c = list(st.columns(3))
         c[0].selectbox(
             t("farms_source"), options, format_func=lambda k: labels[k], key=state.SC_FARMS_SOURCE
         )
@@ -387,7 +379,7 @@ def _editor() -> None:  # noqa: PLR0915
                 t("n_farms"), min_value=100, max_value=1_000_000, step=1000, key=state.SC_N_FARMS
             )
             c[2].number_input(t("farm_seed"), min_value=0, step=1, key=state.SC_FARM_SEED)
-        c = st.columns(3)
+        c = list(st.columns(3))
         c[0].slider(t("belarus_share"), 0.0, 1.0, step=0.05, key=state.SC_SHARE)
         c[1].checkbox(t("belarus_only"), key=state.SC_BELARUS_ONLY)
         c[2].radio(
@@ -399,7 +391,7 @@ def _editor() -> None:  # noqa: PLR0915
 
     with st.expander(t("sec_demand_params"), expanded=False):
         st.caption(t("demand_params_note"))
-        cols = st.columns(4)
+        cols = list(st.columns(4))
         for i, name in enumerate(state.DEMAND_PARAMS):
             cols[i % 4].number_input(
                 name.replace("_", " "),
@@ -409,7 +401,7 @@ def _editor() -> None:  # noqa: PLR0915
             )
 
     with st.expander(t("sec_travel"), expanded=False):
-        c = st.columns(4)
+        c = list(st.columns(4))
         c[0].slider(t("circuity"), 1.0, 3.0, step=0.05, key=state.SC_CIRCUITY)
         c[1].number_input(t("speed"), min_value=5.0, max_value=200.0, step=5.0, key=state.SC_SPEED)
         c[2].radio(
@@ -424,7 +416,7 @@ def _editor() -> None:  # noqa: PLR0915
 
     with st.expander(t("sec_sites"), expanded=False):
         options, labels = _source_options("sites", SETTLEMENTS, g[state.SC_SITES_SOURCE])
-        c = st.columns(3)
+        c = list(st.columns(3))
         c[0].selectbox(
             t("sites_source"), options, format_func=lambda k: labels[k], key=state.SC_SITES_SOURCE
         )
@@ -443,7 +435,7 @@ def _editor() -> None:  # noqa: PLR0915
             g[key] = [x for x in g[key] if x in valid or x == "existing"]
         options_ids = ["existing", *ids]
         names["existing"] = t("facilities")
-        c = st.columns(2)
+        c = list(st.columns(2))
         c[0].multiselect(
             t("required"),
             options_ids,
@@ -475,7 +467,7 @@ def _editor() -> None:  # noqa: PLR0915
                 selection_mode="multi-object",
                 height=480,
             )
-        c = st.columns(4)
+        c = list(st.columns(4))
         c[0].number_input(
             t("capacity"), min_value=0.0, step=10_000.0, key=state.SC_CAPACITY, format="%.0f"
         )
@@ -496,7 +488,7 @@ def _editor() -> None:  # noqa: PLR0915
             key=state.SC_EXISTING_FIXED_COST,
             format="%.0f",
         )
-        c = st.columns(4)
+        c = list(st.columns(4))
         c[0].number_input(
             t("travel_cost"), min_value=0.0, step=10.0, key=state.SC_TRAVEL_COST, format="%.0f"
         )
@@ -505,7 +497,7 @@ def _editor() -> None:  # noqa: PLR0915
         )
 
     with st.expander(t("sec_solver"), expanded=False):
-        c = st.columns(6)
+        c = list(st.columns(6))
         c[0].number_input(
             t("time_limit"), min_value=1.0, max_value=3600.0, step=5.0, key=state.SC_TIME_LIMIT
         )
@@ -519,12 +511,22 @@ def _editor() -> None:  # noqa: PLR0915
 
 
 def _on_kind_change() -> None:
-    """Switching to cflp with neither a fixed cost nor a capacity: take the built-in cost."""
+    """Keep the editor solvable when the model kind changes.
+
+    Switching to cflp with neither a fixed cost nor a capacity takes the built-in cost.
+    Switching to two_echelon drops required or forbidden sites that are assembly plants: that
+    model plans them as plants, not as service centres (:data:`planner.references.CENTRE_KINDS`).
+    """
     g = st.session_state
     if g[state.SC_KIND] == "cflp" and g[state.SC_FIXED_COST] == 0 and g[state.SC_CAPACITY] == 0:
         g[state.SC_FIXED_COST] = float(
             scenarios.load_scenario(_CFLP_COSTS_FROM).sites.fixed_cost_kzt
         )
+    if g[state.SC_KIND] == "two_echelon":
+        fac = cache.facilities()
+        plants = set(fac.loc[~fac["kind"].isin(references.CENTRE_KINDS), "facility_id"].astype(str))
+        for key in (state.SC_REQUIRED, state.SC_FORBIDDEN):
+            g[key] = [s for s in g.get(key) or [] if str(s) not in plants]
 
 
 def _kind_label(kind: str, lg: str) -> str:
@@ -533,8 +535,6 @@ def _kind_label(kind: str, lg: str) -> str:
 
 
 def _lang() -> str:
-    from planner.ui.i18n import lang  # noqa: PLC0415
-
     return lang()
 
 
@@ -546,7 +546,7 @@ def _current_sites() -> pd.DataFrame:
             min_site_population=int(g[state.SC_MIN_POP]),
             include_existing=bool(g[state.SC_INCLUDE_EXISTING]),
         )
-        return cache.candidate_sites(Scenario(name="sites", data=data, model=ModelSpec(p=1)))
+        return cache.candidate_sites(Scenario(name="sites", data=data, model=ModelSpec(p=1)))  # type: ignore[no-any-return]
     except PlannerError as exc:
         st.error(md(str(exc)))
         return pd.DataFrame({"site_id": [], "name": [], "lon": [], "lat": [], "role": []})
@@ -567,7 +567,7 @@ def _start_run() -> None:
         return
     st.session_state.pop(state.SC_LAST_ERROR, None)
     job = SolveJob(scenario)
-    job.start(lambda: cache.scenario_inputs(scenario), scenario.solver.time_limit_s)
+    job.start(lambda: solving.scenario_inputs(scenario), scenario.solver.time_limit_s)
     st.session_state[state.SC_JOB] = job
 
 
@@ -654,14 +654,13 @@ def _progress_panel() -> None:
     if job.done:
         _finish(job)
         st.rerun()
-        return
     limit = job.scenario.solver.time_limit_s
     if job.phase == "preparing":
         st.progress(0.0, text=t("preparing"))
     else:
         st.progress(min(job.elapsed / max(limit, 1e-9), 1.0), text=t("running", s=job.elapsed))
     last = job.latest()
-    c = st.columns([1, 1, 1, 1])
+    c = list(st.columns([1, 1, 1, 1]))
     c[0].metric(t("incumbent"), num(last.incumbent if last else None))
     c[1].metric(t("bound"), num(last.bound if last else None))
     c[2].metric(t("gap"), pct(last.gap if last else None, 2))
@@ -758,7 +757,7 @@ def _results(*, stale: bool = False) -> None:
         views.dossier(tables, key=state.SC_DOSSIER)
     views.data_notes(s)
     st.divider()
-    c = st.columns([3, 2], vertical_alignment="bottom")
+    c = list(st.columns([3, 2], vertical_alignment="bottom"))
     c[0].text_input(t("save_as"), key=state.SC_SAVE_NAME, max_chars=120)
     c[1].button(t("save"), key=state.SC_SAVE, on_click=_save, args=(result,), type="primary")
     st.checkbox(t("overwrite"), key=state.SC_OVERWRITE)  # full width: its label is long
@@ -809,10 +808,10 @@ def _workspace_panel() -> None:
             names = [r.name for r in records]
             if st.session_state.get(state.WS_SELECTED) not in names:
                 st.session_state[state.WS_SELECTED] = names[0]
-            c = st.columns([3, 3])
+            c = list(st.columns([3, 3]))
             c[0].selectbox(t("ws_pick"), names, key=state.WS_SELECTED)
             c[1].text_input(t("ws_new_name"), key=state.WS_NEW_NAME, max_chars=120)
-            c = st.columns(4)
+            c = list(st.columns(4))
             c[0].button(t("rename"), key=state.WS_RENAME, on_click=_ws_action, args=("rename",))
             c[1].button(
                 t("duplicate"), key=state.WS_DUPLICATE, on_click=_ws_action, args=("duplicate",)
@@ -822,7 +821,7 @@ def _workspace_panel() -> None:
         trash = ws.list_scenarios(trash=True)
         if trash:
             labels = {r.id: f"{r.name} ({r.updated_at[:16]})" for r in trash}
-            c = st.columns([3, 1])
+            c = list(st.columns([3, 1]))
             c[0].selectbox(
                 t("trash"), list(labels), format_func=lambda i: labels[i], key=state.WS_TRASH
             )
@@ -846,7 +845,7 @@ def render() -> None:
         ws = cache.workspace()
         sources = [f"builtin:{n}" for n in scenarios.builtin_scenarios()]
         sources += [f"saved:{r.name}" for r in ws.list_scenarios()]
-        c = st.columns([4, 1])
+        c = list(st.columns([4, 1]))
         c[0].selectbox(
             t("start_from"),
             sources,

@@ -49,14 +49,26 @@ IDLE_TIMEOUT_S = 30.0
 _LOG = logging.getLogger(__name__)
 
 
-def warm_up() -> None:
-    """Fill the caches of the default Explore map (run once per server, in a thread)."""
-    try:
-        from planner.ui import explore  # noqa: PLC0415 - the imports are part of the warm-up
+def warm_up() -> threading.Event | None:
+    """Fill the caches of the default Explore map (run once per server, in a thread).
 
+    Returns
+    -------
+    first_page
+        The event set once a session has been sent the Explore page
+        (:func:`planner.ui.cache.first_page_sent`), or ``None`` if the page's modules failed
+        to import (the page then reports the error itself).
+    """
+    try:
+        from planner.ui import cache, explore  # noqa: PLC0415 - the imports are part of the warm-up
+    except Exception:  # noqa: BLE001 - the page imports them again and reports real errors
+        _LOG.warning("warm-up failed; the first page computes its data itself", exc_info=True)
+        return None
+    try:
         explore.warm_up()
     except Exception:  # noqa: BLE001 - the page recomputes and reports real errors
         _LOG.warning("warm-up failed; the first page computes its data itself", exc_info=True)
+    return cache.first_page_sent()
 
 
 def wait_until_idle(
@@ -84,27 +96,21 @@ def wait_until_idle(
 def warm_solver() -> None:
     """Prepare the first solve: solver imports, compiled kernels, default inputs and sites."""
     try:
-        from planner.models import _kernels  # noqa: PLC0415 - the imports are the warm-up
-        from planner.ui import cache, scenario  # noqa: PLC0415
+        from planner.ui import cache, scenario, solving  # noqa: PLC0415 - the imports are the warm-up
 
-        _kernels.warm(_kernels.PMEDIAN_KERNELS)  # what the default scenario's solve calls
         default = scenario.default_scenario()
         cache.candidate_sites(default)
-        cache.scenario_inputs(default)
+        solving.warm(default)
     except Exception:  # noqa: BLE001 - the first solve recomputes and reports real errors
         _LOG.warning("solver warm-up failed; the first solve prepares itself", exc_info=True)
 
 
 def _warm_all() -> None:
-    warm_up()
+    first_page = warm_up()
     if os.environ.get(ENV_WARM_SOLVER, "1").strip() == "0":
         return
-    try:
-        from planner.ui import cache  # noqa: PLC0415 - imported by step 1 already
-
-        cache.first_page_sent().wait(FIRST_PAGE_TIMEOUT_S)
-    except Exception:  # noqa: BLE001 - only a delay
-        _LOG.warning("could not wait for the first page", exc_info=True)
+    if first_page is not None:
+        first_page.wait(FIRST_PAGE_TIMEOUT_S)
     wait_until_idle()
     warm_solver()
 

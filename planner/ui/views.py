@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import streamlit as st
 
 from planner.export import ResultTables
 from planner.ui import cache, maps
-from planner.ui.i18n import md, name_column, num, pct, t
+from planner.ui.i18n import lang, md, name_column, num, pct, t
 
 KPI_KEYS: tuple[tuple[str, str, str], ...] = (
     ("n_open_sites", "kpi_open", "int"),
@@ -64,8 +65,6 @@ def objective_kind(summary: dict[str, Any], scenario_toml: str) -> str:
         ``set_cover_kzt``, ``p_center_km``, ``p_center_min``, ``two_echelon_cost`` or
         ``two_echelon_service_level``.
     """
-    import tomllib  # noqa: PLC0415
-
     model = str(summary.get("model", ""))
     if model == "two_echelon":
         mode = str(summary.get("objective_mode") or "cost")
@@ -105,8 +104,6 @@ def map_labels() -> dict[str, str]:
 
 def radius_km(summary: dict[str, Any], scenario_toml: str) -> float | None:
     """Service radius in km of a coverage scenario (for 'uncovered' farms), else None."""
-    import tomllib  # noqa: PLC0415
-
     raw = tomllib.loads(scenario_toml)
     model = raw.get("model", {})
     if model.get("kind") not in ("mclp", "set_cover"):
@@ -144,8 +141,6 @@ def result_map(
 
 
 def _lang() -> str:
-    from planner.ui.i18n import lang  # noqa: PLC0415
-
     return lang()
 
 
@@ -235,7 +230,7 @@ def dossier(tables: ResultTables, key: str) -> None:
         key=key,
     )
     if site_id is None:
-        return
+        return  # type: ignore[unreachable]
     table = dossier_table(tables, str(site_id))
     with st.container(key=f"{key}_table"):
         st.table(table, hide_index=True, hide_header=True, border="horizontal")

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from planner import references
 from planner import run as planner_run
-from planner.ui import cache, scenario, server
+from planner.ui import cache, scenario, server, solving
 from tests.app.conftest import open_page, run, wait_for_solve
 
 
@@ -37,7 +38,7 @@ def test_wait_until_idle_times_out_while_the_process_is_busy() -> None:
 
 def test_warm_solver_fills_the_default_scenarios_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
 
-    cache._inputs_for_key.clear()
+    solving._inputs_for_key.clear()
     cache._sites_for_key.clear()
     server.warm_solver()
 
@@ -46,8 +47,9 @@ def test_warm_solver_fills_the_default_scenarios_inputs(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(planner_run, "build_inputs", fail)
     monkeypatch.setattr(planner_run, "load_sites", fail)
+    monkeypatch.setattr(references, "candidate_sites", fail)  # what the sites cache calls
     default = scenario.default_scenario()
-    assert len(cache.scenario_inputs(default).farms) > 0
+    assert len(solving.scenario_inputs(default).farms) > 0
     assert len(cache.candidate_sites(default)) > 0
 
 
@@ -62,7 +64,7 @@ def test_the_scenario_pages_first_solve_uses_the_warmed_inputs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The warm-up builds the inputs under the key the Scenario page's default solve asks for."""
-    cache._inputs_for_key.clear()
+    solving._inputs_for_key.clear()
     server.warm_solver()
 
     def fail(*_: object, **__: object) -> None:

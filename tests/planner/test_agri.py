@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from planner import agri, scenarios
+from planner import agri, cli, run, scenarios
 from planner.agri import TwoEchelonResult, run_two_echelon
 from planner.cli import main
 from planner.errors import ScenarioError
@@ -165,18 +165,34 @@ def _check_contract(out: Path) -> None:  # noqa: PLR0915
 
 
 def _solve(argv: Sequence[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, TwoEchelonResult]:
-    """Run `planner` with ``argv`` and return its exit code and the result it computed."""
+    """Run `planner` with ``argv`` and return its exit code and the result it computed.
+
+    The CLI solves through the one pipeline (:func:`planner.run.run_scenario`, recorded where
+    the CLI looks it up), which runs the two-echelon stage :func:`planner.agri.run_two_echelon`
+    once; both return the same result.
+    """
     seen: list[TwoEchelonResult] = []
+    piped: list[object] = []
     real = agri.run_two_echelon
+    real_pipeline = run.run_scenario
+    assert cli.run_scenario is real_pipeline
 
     def recording(*args: Any, **kwargs: Any) -> TwoEchelonResult:  # noqa: ANN401
         result = real(*args, **kwargs)
         seen.append(result)
         return result
 
+    def pipeline(*args: Any, **kwargs: Any) -> object:  # noqa: ANN401
+        result = real_pipeline(*args, **kwargs)
+        piped.append(result)
+        return result
+
     monkeypatch.setattr(agri, "run_two_echelon", recording)
+    monkeypatch.setattr(cli, "run_scenario", pipeline)
     code = main(list(argv))
     assert len(seen) == 1
+    assert len(piped) == 1
+    assert piped[0] is seen[0]
     return code, seen[0]
 
 

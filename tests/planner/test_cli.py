@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from planner import geodata, run
+from planner import cli, geodata, run
 from planner.cli import main
 from planner.models import check_solution
 from planner.run import ScenarioResult
@@ -52,16 +52,22 @@ ASSIGNMENT_COLUMNS = ["farm_id", "site_id", "travel_km", "travel_time_min", "dem
 
 
 def _solve(argv: Sequence[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, ScenarioResult]:
-    """Run `planner` with ``argv`` and return its exit code and the result it computed."""
+    """Run `planner` with ``argv`` and return its exit code and the result it computed.
+
+    The CLI solves through the one pipeline, :func:`planner.run.run_scenario` (recorded where
+    the CLI looks it up).
+    """
     seen: list[ScenarioResult] = []
     real = run.run_scenario
+    assert cli.run_scenario is real
 
     def recording(*args: Any, **kwargs: Any) -> ScenarioResult:  # noqa: ANN401
         result = real(*args, **kwargs)
+        assert isinstance(result, ScenarioResult)
         seen.append(result)
         return result
 
-    monkeypatch.setattr(run, "run_scenario", recording)
+    monkeypatch.setattr(cli, "run_scenario", recording)
     code = main(list(argv))
     assert len(seen) == 1
     return code, seen[0]
