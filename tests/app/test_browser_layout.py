@@ -184,8 +184,14 @@ def test_launcher_and_config_hide_the_developer_toolbar() -> None:
 
 def test_launcher_passes_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
-    monkeypatch.setattr(cli.os, "execv", lambda path, cmd: calls.append(cmd))
-    assert cli.main(["app", "--port", "8765"]) == 0
+
+    def fake_execv(path: str, cmd: list[str]) -> None:
+        calls.append(cmd)
+        raise SystemExit(0)  # the real execv never returns
+
+    monkeypatch.setattr(cli.os, "execv", fake_execv)
+    with pytest.raises(SystemExit, match="0"):
+        cli.main(["app", "--port", "8765"])
     (cmd,) = calls
     for option, value in cli.STREAMLIT_OPTIONS:
         i = cmd.index(f"--{option}")

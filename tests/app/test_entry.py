@@ -31,9 +31,11 @@ def test_planner_app_serves_the_packaged_entry_script(monkeypatch: pytest.Monkey
     def fake_execv(path: str, cmd: list[str]) -> None:
         assert path == cmd[0]
         launched.append(cmd)
+        raise SystemExit(0)  # the real execv never returns: this process becomes the server
 
     monkeypatch.setattr(cli.os, "execv", fake_execv)
-    assert cli.main(["app", "--port", "8765"]) == 0
+    with pytest.raises(SystemExit, match="0"):
+        cli.main(["app", "--port", "8765"])
     (cmd,) = launched
     assert cmd[1:4] == ["-m", "streamlit", "run"]
     assert Path(cmd[4]) == REPO / "planner" / "ui" / "entry.py"
