@@ -253,7 +253,7 @@ class AuditRecord:
 
     Parameters
     ----------
-    at
+    at_utc
         UTC timestamp (ISO 8601).
     owner
         Owner of the scenario or upload concerned.
@@ -269,7 +269,7 @@ class AuditRecord:
         Free text (new name, grantee, revision ...).
     """
 
-    at: str
+    at_utc: str
     owner: str
     actor: str
     action: str

@@ -160,26 +160,31 @@ def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
     return _sites_for_key(inputs_key(neutral))
 
 
-@st.cache_resource(show_spinner=False)
-def _workspace(path: str) -> store.Workspace:
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _workspace(path: str, owner: str) -> store.Workspace:
     from planner import store  # noqa: PLC0415
 
-    return store.Workspace(path)
+    return store.Workspace(path, owner=owner)
 
 
 def workspace() -> store.Workspace:
-    """Return the workspace (``$PLANNER_WORKSPACE`` or ``~/.kz-planner/workspace.sqlite``)."""
-    from planner import store  # noqa: PLC0415
+    """Return this session's user's view of the workspace (``$PLANNER_WORKSPACE`` or default).
 
-    return _workspace(str(store.default_path()))
+    The signed-in user's own scenarios and uploads (plus what others shared with them), or the
+    local owner's in single-user mode (:mod:`planner.ui.auth`).
+    """
+    from planner import store  # noqa: PLC0415
+    from planner.ui import auth  # noqa: PLC0415
+
+    return _workspace(str(store.default_path()), auth.current_owner())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _stored_tables(path: str, name: str, version: str) -> export.ResultTables | None:
+def _stored_tables(path: str, owner: str, name: str, version: str) -> export.ResultTables | None:
     from planner import export  # noqa: PLC0415
 
     del version  # part of the cache key only
-    ws = _workspace(path)
+    ws = _workspace(path, owner)
     res = ws.results(name)
     if res is None:
         return None
@@ -190,7 +195,17 @@ def stored_tables(name: str) -> export.ResultTables | None:
     """Return the result tables saved with a scenario (cached per save; read-only, shared)."""
     ws = workspace()
     rec = ws.get(name)
-    return _stored_tables(str(ws.path), name, f"{rec.id}:{rec.revision}:{rec.updated_at}")
+    return _stored_tables(str(ws.path), ws.owner, name, f"{rec.id}:{rec.revision}:{rec.updated_at}")
+
+
+def shared_tables(scenario_id: int) -> export.ResultTables | None:
+    """Return the result tables of a scenario shared with this session's user (not cached)."""
+    from planner import export  # noqa: PLC0415
+
+    ws = workspace()
+    rec = ws.get_shared(scenario_id)
+    res = ws.shared_results(rec.id)
+    return None if res is None else export.from_stored(res, rec.toml)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -924,6 +924,97 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "`planner solve two_echelon --out DIR` жазатын файлдар: summary.json, sites.csv, "
         "assignments.csv, weekly_load.csv, flows.csv, recommendations.gpkg, scenario.toml.",
     ),
+    # Sign-in, single-user mode, sharing, audit (planner/ui/auth.py, planner/ui/workspace.py)
+    "sign_in_title": ("Sign in", "Вход", "Кіру"),
+    "sign_in_text": (
+        "This planner is shared by a team. Your scenarios and uploaded files are private to "
+        "you unless you share them. Sign in with your organisation's account.",
+        "Этим планировщиком пользуется команда. Ваши сценарии и загруженные файлы видны только "
+        "вам, пока вы не поделитесь ими. Войдите с учётной записью вашей организации.",
+        "Бұл жоспарлаушыны топ пайдаланады. Сценарийлеріңіз бен жүктелген файлдарыңызды "
+        "бөліспейінше тек сіз көресіз. Ұйымыңыздың тіркелгісімен кіріңіз.",
+    ),
+    "sign_in": ("Sign in", "Войти", "Кіру"),
+    "sign_in_with": ("Sign in with {provider}", "Войти через {provider}", "{provider} арқылы кіру"),
+    "signed_in_as": ("Signed in as {who}", "Вы вошли как {who}", "Сіз {who} ретінде кірдіңіз"),
+    "sign_out": ("Sign out", "Выйти", "Шығу"),
+    "single_user": (
+        "Single-user mode: no login, reachable from this computer only (127.0.0.1).",
+        "Однопользовательский режим: без входа, доступен только с этого компьютера (127.0.0.1).",
+        "Бір пайдаланушы режимі: кірусіз, тек осы компьютерден қолжетімді (127.0.0.1).",
+    ),
+    "no_login_banner": (
+        "No login (started with --no-login): everyone who can reach this server shares one "
+        "workspace and can see, change and delete every scenario and uploaded file. Configure "
+        "login for a shared deployment (README, 'Shared deployment').",
+        "Без входа (запущено с --no-login): все, кто может открыть этот сервер, работают в "
+        "одной рабочей области и могут видеть, менять и удалять любые сценарии и загруженные "
+        "файлы. Для общей установки настройте вход (README, «Shared deployment»).",
+        "Кірусіз (--no-login арқылы іске қосылған): осы серверге қол жеткізе алатындардың "
+        "бәрі бір жұмыс аймағын пайдаланады және кез келген сценарийді, жүктелген файлды көріп, "
+        "өзгертіп, жоя алады. Ортақ орнату үшін кіруді баптаңыз (README, «Shared deployment»).",
+    ),
+    "local_only": (
+        "This planner has no login configured, so it only serves the computer it runs on. "
+        "Ask the administrator to configure login.",
+        "Для этого планировщика вход не настроен, поэтому он доступен только на компьютере, "
+        "где запущен. Попросите администратора настроить вход.",
+        "Бұл жоспарлаушыда кіру бапталмаған, сондықтан ол тек іске қосылған компьютерде "
+        "қолжетімді. Әкімшіден кіруді баптауды сұраңыз.",
+    ),
+    "storage_used": (
+        "Storage: {used} MB used of {quota} MB",
+        "Хранилище: занято {used} МБ из {quota} МБ",
+        "Қойма: {quota} МБ-тан {used} МБ пайдаланылды",
+    ),
+    "share_with": (
+        "Share read-only with (e-mail, or * for everyone signed in)",
+        "Открыть только для чтения (e-mail или * для всех вошедших)",
+        "Тек оқуға ашу (e-mail немесе кірген барлығы үшін *)",
+    ),
+    "share": ("Share", "Поделиться", "Бөлісу"),
+    "unshare": ("Stop sharing", "Закрыть доступ", "Бөлісуді тоқтату"),
+    "shared_with": (
+        "Shared read-only with: {who}",
+        "Доступ для чтения: {who}",
+        "Оқуға ашық: {who}",
+    ),
+    "not_shared": ("Not shared.", "Доступ не открыт.", "Ешкіммен бөлісілмеген."),
+    "share_who_missing": (
+        "Choose a scenario and type an e-mail (or *) first.",
+        "Сначала выберите сценарий и введите e-mail (или *).",
+        "Алдымен сценарийді таңдап, e-mail (немесе *) енгізіңіз.",
+    ),
+    "shared_ok": (
+        "`{name}` is shared read-only with {who}.",
+        "`{name}` открыт для чтения: {who}.",
+        "`{name}` оқуға ашылды: {who}.",
+    ),
+    "unshared_ok": (
+        "`{name}` is no longer shared with {who}.",
+        "Доступ к `{name}` для {who} закрыт.",
+        "`{name}` енді {who} үшін ашық емес.",
+    ),
+    "shared_with_me": ("Shared with me", "Доступные мне", "Маған ашылғандар"),
+    "shared_by": ("shared by {who}", "от {who}", "{who} бөлісті"),
+    "open_read_only": ("Open", "Открыть", "Ашу"),
+    "duplicate_to_mine": ("Copy to mine", "Копировать себе", "Өзіме көшіру"),
+    "copied_ok": (
+        "Copied into your workspace as `{name}`.",
+        "Скопировано в вашу рабочую область как `{name}`.",
+        "Жұмыс аймағыңызға `{name}` ретінде көшірілді.",
+    ),
+    "audit_trail": ("Audit trail", "Журнал действий", "Әрекеттер журналы"),
+    "audit_at": ("When (UTC)", "Когда (UTC)", "Қашан (UTC)"),
+    "audit_who": ("Who", "Кто", "Кім"),
+    "audit_action": ("Action", "Действие", "Әрекет"),
+    "audit_what": ("Scenario or file", "Сценарий или файл", "Сценарий немесе файл"),
+    "audit_detail": ("Detail", "Подробности", "Толығырақ"),
+    "query_bad_id": (
+        "`{value}` is not a scenario id (a whole number).",
+        "`{value}` — не номер сценария (нужно целое число).",
+        "`{value}` сценарий нөмірі емес (бүтін сан керек).",
+    ),
 }
 
 
