@@ -267,6 +267,8 @@ class AuditRecord:
         Scenario or file name at the time.
     detail
         Free text (new name, grantee, revision ...).
+    actor_label
+        The actor's e-mail (or name) as last seen at sign-in, else the actor's id.
     """
 
     at_utc: str
@@ -276,6 +278,7 @@ class AuditRecord:
     scenario_id: int | None
     name: str
     detail: str
+    actor_label: str
 
 
 def default_path() -> Path:
@@ -1018,8 +1021,14 @@ class Workspace:
             nid = self._copy(con, rec.id, new)
             self._audit(con, "duplicate", nid, new, f"copy of `{rec.name}` by {rec.owner_label}")
             owner = con.execute("SELECT owner FROM scenarios WHERE id = ?", (rec.id,)).fetchone()
+            me = con.execute(
+                "SELECT coalesce(nullif(email, ''), nullif(name, ''), owner) FROM users "
+                "WHERE owner = ?",
+                (self.owner,),
+            ).fetchone()
+            by = self.owner if me is None else str(me[0])
             self._audit(
-                con, "copied", rec.id, rec.name, f"copied by {self.owner}", owner=str(owner[0])
+                con, "copied", rec.id, rec.name, f"copied by {by} as `{new}`", owner=str(owner[0])
             )
         return new
 
@@ -1029,12 +1038,15 @@ class Workspace:
         """Return the audit trail of this owner's scenarios and uploads, oldest first."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT at, owner, actor, action, scenario_id, name, detail FROM audit "
-                "WHERE owner = ? ORDER BY id",
+                "SELECT a.at, a.owner, a.actor, a.action, a.scenario_id, a.name, a.detail, "
+                "coalesce(nullif(u.email, ''), nullif(u.name, ''), a.actor) FROM audit a "
+                "LEFT JOIN users u ON u.owner = a.actor WHERE a.owner = ? ORDER BY a.id",
                 (self.owner,),
             ).fetchall()
         return [
-            AuditRecord(r[0], r[1], r[2], r[3], None if r[4] is None else int(r[4]), r[5], r[6])
+            AuditRecord(
+                r[0], r[1], r[2], r[3], None if r[4] is None else int(r[4]), r[5], r[6], r[7]
+            )
             for r in rows
         ]
 

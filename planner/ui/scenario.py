@@ -18,7 +18,7 @@ from planner.demand import DemandParameters
 from planner.errors import PlannerError
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
-from planner.ui import cache, maps, state, views
+from planner.ui import auth, cache, maps, state, views
 from planner.ui import workspace as workspace_ui
 from planner.ui.i18n import STRINGS, labeller, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
@@ -778,7 +778,8 @@ def _workspace_panel() -> None:
     ws = cache.workspace()
     records = ws.list_scenarios()
     with st.expander(f"{t('workspace')} ({len(records)})"):
-        st.caption(str(ws.path))
+        if not auth.signed_in():  # a signed-in user is not shown the server's file paths
+            st.caption(str(ws.path))
         if not records:
             st.caption(t("ws_empty"))
         else:

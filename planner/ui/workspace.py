@@ -112,7 +112,7 @@ def panel(ws: Workspace, names: list[str], load: Callable[[str], None]) -> None:
         table = pd.DataFrame(
             {
                 t("audit_at"): [r.at_utc[:19].replace("T", " ") for r in reversed(rows)],
-                t("audit_who"): [r.actor for r in reversed(rows)],
+                t("audit_who"): [r.actor_label for r in reversed(rows)],
                 t("audit_action"): [r.action for r in reversed(rows)],
                 t("audit_what"): [r.name for r in reversed(rows)],
                 t("audit_detail"): [r.detail for r in reversed(rows)],
