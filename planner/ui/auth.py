@@ -79,6 +79,22 @@ def user_label() -> str:
     return "?"
 
 
+def _local_client() -> bool:
+    """Whether this session's browser runs on the server's own computer.
+
+    The client address is ``None`` for loopback clients (and not a string under AppTest,
+    which has no network client). A request forwarded by a reverse proxy on the same computer
+    comes from loopback but names the real client in ``X-Forwarded-For`` / ``Forwarded``:
+    such a request is not local.
+    """
+    ip = st.context.ip_address
+    if isinstance(ip, str) and ip and not deploy.is_loopback(ip):
+        return False
+    headers = st.context.headers
+    forwarded = [str(headers.get(h) or "") for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip")]
+    return not any(v.strip() for v in forwarded)
+
+
 def _login_screen() -> None:
     st.title(t("app_title"))
     st.subheader(t("sign_in_title"))
@@ -121,10 +137,7 @@ def gate() -> None:
     if deploy.no_login_requested():
         st.warning(t("no_login_banner"), icon=":material/warning:")
         return
-    # The client's address: None for loopback clients; not a string under AppTest (no
-    # network client at all).
-    ip = st.context.ip_address
-    if isinstance(ip, str) and ip and not deploy.is_loopback(ip):
+    if not _local_client():
         st.error(t("local_only"))
         st.stop()
     st.sidebar.caption(t("single_user"))

@@ -411,6 +411,15 @@ def test_without_login_the_app_listens_on_loopback_only(
             expect(page.get_by_text("No login (started with --no-login)")).to_have_count(0)
         finally:
             page.close()
+        # A request forwarded by a reverse proxy on this computer is not local: refused.
+        ctx = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.5"})
+        try:
+            proxied = ctx.new_page()
+            proxied.goto(f"{app.url}/scenario", wait_until="domcontentloaded")
+            expect(proxied.get_by_text("only serves the computer it runs on")).to_be_visible()
+            expect(proxied.get_by_text("Build and run a scenario")).to_have_count(0)
+        finally:
+            ctx.close()
     log = app.log.read_text(encoding="utf-8")
     assert "single-user, no login" in log
 
