@@ -126,9 +126,10 @@ def gate() -> None:
 
         owner = current_owner()
         if st.session_state.get(REMEMBERED) != owner:
-            cache.workspace().remember_user(
-                str(st.user.get("email") or ""), str(st.user.get("name") or "")
-            )
+            # others share by e-mail: an address the provider marks unverified is not used
+            verified = st.user.get("email_verified", True) is not False
+            email = str(st.user.get("email") or "") if verified else ""
+            cache.workspace().remember_user(email, str(st.user.get("name") or ""))
             st.session_state[REMEMBERED] = owner
         with st.sidebar:
             st.caption(t("signed_in_as", who=md(user_label())))

@@ -24,7 +24,7 @@ WS_UNSHARE = "ws_unshare"
 WS_SHARED_PICK = "ws_shared_pick"
 WS_SHARED_OPEN = "ws_shared_open"
 WS_SHARED_COPY = "ws_shared_copy"
-WS_AUDIT = "ws_audit"
+AUDIT_ROWS_SHOWN = 20
 _QUERY_DONE = "_ws_query_done"  # the query value already opened in this session
 
 
@@ -118,7 +118,8 @@ def panel(ws: Workspace, names: list[str], load: Callable[[str], None]) -> None:
                 t("audit_detail"): [r.detail for r in reversed(rows)],
             }
         )
-        st.dataframe(table, hide_index=True, height=180, key=WS_AUDIT)
+        # a static table (plain-text cells), newest first; the full trail: planner workspace audit
+        st.table(table.head(AUDIT_ROWS_SHOWN).set_index(t("audit_at")))
 
 
 def open_from_query(ws: Workspace, load: Callable[[str], None]) -> None:
