@@ -6,7 +6,10 @@ Commands::
     planner scenarios                      list the built-in scenarios
     planner data [--verify]                list the embedded datasets and their sources
     planner check-data farms|sites FILE    validate a user's farm registry or site list
-    planner app [--port N]                 launch the Streamlit app
+    planner app [--port N] [--address A] [--no-login]
+                                           launch the Streamlit app (127.0.0.1 unless
+                                           login is configured or --no-login is given)
+    planner workspace audit [--out FILE]   the workspace's audit trail as CSV
     planner bench orlib|scale|peer …       benchmarks (see bench/README.md)
 
 Exit codes: 0 success, 1 invalid input or infeasible, 2 usage error, 3 internal error.
@@ -15,6 +18,7 @@ Exit codes: 0 success, 1 invalid input or infeasible, 2 usage error, 3 internal 
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import os
 import sys
@@ -23,12 +27,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from planner import __version__, geodata, io, references
+from planner import __version__, deploy, geodata, io, references
 from planner.bench.cli import add_bench_parser
 from planner.errors import PlannerError
 from planner.models._base import Progress
 from planner.run import TwoEchelonResult, run_scenario, write_outputs
 from planner.scenarios import builtin_scenarios, load_scenario
+from planner.store import LOCAL_OWNER, AuditRecord, Workspace
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -168,14 +173,12 @@ def _cmd_check_data(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
-def _cmd_app(args: argparse.Namespace) -> int:
-    # The entry script ships in the package (planner/ui/entry.py), so this works from a wheel.
-    # Found by path, not imported: the streamlit boundary stays at planner/ui.
-    app = Path(__file__).resolve().parent / "ui" / "entry.py"
-    if not app.exists():
-        sys.stderr.write(f"error: {app} not found; reinstall the package (`pip install .`).\n")
-        return EXIT_INVALID
-    # Headless: no first-run e-mail prompt; streamlit prints the URL to open.
+def _app_command(app: Path, args: argparse.Namespace) -> list[str]:
+    """Return the ``streamlit run`` command line of ``planner app``."""
+    # Headless: no first-run e-mail prompt; streamlit prints the URL to open. The options of
+    # .streamlit/config.toml (STREAMLIT_OPTIONS: no Deploy menu, no usage statistics) and
+    # Streamlit's upload limit equal to the app's own, so the widget, the app's message and
+    # the server agree.
     cmd = [
         sys.executable,
         "-m",
@@ -184,18 +187,91 @@ def _cmd_app(args: argparse.Namespace) -> int:
         str(app),
         "--server.port",
         str(args.port),
+        "--server.address",
+        args.address,
         "--server.headless",
         "true",
+        "--server.maxUploadSize",
+        str(deploy.max_upload_mb()),
     ]
     for option, value in STREAMLIT_OPTIONS:
         cmd += [f"--{option}", value]
-    if args.address:
-        cmd += ["--server.address", args.address]
-    sys.stderr.write(f"Starting the planner app on http://localhost:{args.port} …\n")
+    return cmd
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    # The entry script ships in the package (planner/ui/entry.py), so this works from a wheel.
+    # Found by path, not imported: the streamlit boundary stays at planner/ui.
+    app = Path(__file__).resolve().parent / "ui" / "entry.py"
+    if not app.exists():
+        sys.stderr.write(f"error: {app} not found; reinstall the package (`pip install .`).\n")
+        return EXIT_INVALID
+    configured, problems = deploy.login_config()
+    if problems:
+        sys.stderr.write(
+            "error: the login configuration is incomplete: "
+            + "; ".join(problems)
+            + ". Fix `[auth]` in .streamlit/secrets.toml (see the README, section "
+            "'Shared deployment').\n"
+        )
+        return EXIT_INVALID
+    env = dict(os.environ)
+    env.pop(deploy.ENV_NO_LOGIN, None)
+    if not deploy.is_loopback(args.address) and not configured and not args.no_login:
+        sys.stderr.write(
+            f"error: refusing to listen on {args.address or 'all interfaces'} without "
+            "login: anyone who reaches the port would see and change every saved "
+            "scenario and uploaded farm registry. Configure login (`[auth]` in "
+            ".streamlit/secrets.toml, see the README, section 'Shared deployment'), "
+            f"or listen on {deploy.LOOPBACK} (the default), or pass --no-login to accept "
+            "the risk.\n"
+        )
+        return EXIT_USAGE
+    if args.no_login:
+        if configured:
+            sys.stderr.write("error: --no-login given but login is configured; drop one.\n")
+            return EXIT_USAGE
+        env[deploy.ENV_NO_LOGIN] = "1"
+        sys.stderr.write(
+            f"WARNING: --no-login: the app on {args.address} has no login; everyone who "
+            "can reach it shares one workspace and can see, change and delete every "
+            "scenario and uploaded file.\n"
+        )
+    mode = "with login" if configured else "single-user, no login"
+    host = "localhost" if deploy.is_loopback(args.address) else args.address
+    sys.stderr.write(f"Starting the planner app ({mode}) on http://{host}:{args.port} …\n")
     sys.stderr.flush()
-    # Replace this process with the server (no child left behind): stopping `planner app`
-    # (Ctrl-C, SIGTERM from a service manager or a test) stops the server itself.
-    os.execv(sys.executable, cmd)  # noqa: S606 - argv list, no shell
+    return _serve(_app_command(app, args), env)
+
+
+def _serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Replace this process with the server ``cmd`` (it never returns).
+
+    No child is left behind: stopping `planner app` (Ctrl-C, SIGTERM from a service manager or
+    a test) stops the server itself.
+    """
+    os.execve(cmd[0], cmd, env)  # noqa: S606 - argv list, no shell
+
+
+def _cmd_workspace_audit(args: argparse.Namespace) -> int:
+    ws = Workspace(args.workspace, owner=args.owner or LOCAL_OWNER)
+    rows = ws.audit()
+    fields = [f.name for f in dataclasses.fields(AuditRecord)]
+    if args.out and args.out != "-":
+        out: TextIO = Path(args.out).open("w", encoding="utf-8", newline="")  # noqa: SIM115
+    else:
+        out = sys.stdout
+    try:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(fields)
+        for r in rows:
+            writer.writerow(["" if v is None else v for v in dataclasses.astuple(r)])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if out is not sys.stdout:
+        sys.stderr.write(f"{len(rows)} audit rows of `{ws.owner}` written to {args.out}\n")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,8 +319,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", help="launch the Streamlit app")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default=None, help="interface to listen on (default: all)")
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default: 127.0.0.1, this computer only; any other "
+        "address needs login configured in .streamlit/secrets.toml, or --no-login)",
+    )
+    p.add_argument(
+        "--no-login",
+        action="store_true",
+        help="allow a non-loopback address without login (everyone shares one workspace; "
+        "a warning is printed and shown in the app)",
+    )
     p.set_defaults(func=_cmd_app)
+
+    p = sub.add_parser("workspace", help="workspace maintenance")
+    wsub = p.add_subparsers(dest="workspace_command", required=True)
+    p = wsub.add_parser("audit", help="write the audit trail (who changed what, when) as CSV")
+    p.add_argument("--out", default="-", help="CSV file (default: standard output)")
+    p.add_argument(
+        "--workspace", default=None, help="workspace file (default: $PLANNER_WORKSPACE or ~/...)"
+    )
+    p.add_argument(
+        "--owner",
+        default=None,
+        help="whose trail (default: the local owner; in a shared deployment a user id as "
+        "the app shows it under 'Signed in')",
+    )
+    p.set_defaults(func=_cmd_workspace_audit)
 
     add_bench_parser(sub)
     return parser

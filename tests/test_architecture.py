@@ -20,7 +20,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("planner.io",),
     ("planner.farms", "planner.sites", "planner.demand", "planner.seasons", "planner.growth"),
     ("planner.costs", "planner.models"),
-    ("planner.scenarios", "planner.references", "planner.store"),
+    (
+        "planner.scenarios",
+        "planner.references",
+        "planner._store_base",
+        "planner._store_sharing",
+        "planner.store",
+        "planner.deploy",
+    ),
     (
         "planner.tables",
         "planner.results",

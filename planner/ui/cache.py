@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from planner import demand, farms, geodata, references, scenarios, store, tables
 from planner.i18n import name_column
 from planner.scenarios import ModelSpec, Scenario, SolverSpec
+from planner.ui import auth
 
 # The solve's modules (planner.run, planner.sweep: scipy, OR-Tools and friends) are cached in
 # planner.ui.solving, which only the pages that solve import: the Explore page (the first
@@ -154,20 +155,24 @@ def candidate_sites(scenario: Scenario) -> gpd.GeoDataFrame:
     return _sites_for_key(inputs_key(neutral))
 
 
-@st.cache_resource(show_spinner=False)
-def _workspace(path: str) -> store.Workspace:
-    return store.Workspace(path)
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _workspace(path: str, owner: str) -> store.Workspace:
+    return store.Workspace(path, owner=owner)
 
 
 def workspace() -> store.Workspace:
-    """Return the workspace (``$PLANNER_WORKSPACE`` or ``~/.kz-planner/workspace.sqlite``)."""
-    return _workspace(str(store.default_path()))
+    """Return this session's user's view of the workspace (``$PLANNER_WORKSPACE`` or default).
+
+    The signed-in user's own scenarios and uploads (plus what others shared with them), or the
+    local owner's in single-user mode (:mod:`planner.ui.auth`).
+    """
+    return _workspace(str(store.default_path()), auth.current_owner())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _stored_tables(path: str, name: str, version: str) -> tables.ResultTables | None:
+def _stored_tables(path: str, owner: str, name: str, version: str) -> tables.ResultTables | None:
     del version  # part of the cache key only
-    ws = _workspace(path)
+    ws = _workspace(path, owner)
     res = ws.results(name)
     if res is None:
         return None
@@ -178,4 +183,12 @@ def stored_tables(name: str) -> tables.ResultTables | None:
     """Return the result tables saved with a scenario (cached per save; read-only, shared)."""
     ws = workspace()
     rec = ws.get(name)
-    return _stored_tables(str(ws.path), name, f"{rec.id}:{rec.revision}:{rec.updated_at}")
+    return _stored_tables(str(ws.path), ws.owner, name, f"{rec.id}:{rec.revision}:{rec.updated_at}")
+
+
+def shared_tables(scenario_id: int) -> tables.ResultTables | None:
+    """Return the result tables of a scenario shared with this session's user (not cached)."""
+    ws = workspace()
+    rec = ws.get_shared(scenario_id)
+    res = ws.shared_results(rec.id)
+    return None if res is None else tables.from_stored(res, rec.toml)

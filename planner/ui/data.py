@@ -10,13 +10,13 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from planner import io
+from planner import deploy, io
 from planner.errors import PlannerError
 from planner.ui import cache, maps, state
 from planner.ui.i18n import lang, md, num, t
 
 ACCEPTED = ("csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json", "gpkg")
-DEFAULT_MAX_MB = 50
+DEFAULT_MAX_MB = deploy.DEFAULT_MAX_UPLOAD_MB
 DEFAULT_MAX_ROWS = 1_000_000
 PREVIEW_ROWS = 200
 
@@ -50,7 +50,7 @@ SITE_TEMPLATE = pd.DataFrame(
 
 def _limits() -> tuple[int, int]:
     return (
-        state.env_int(state.ENV_MAX_UPLOAD_MB, DEFAULT_MAX_MB),
+        deploy.max_upload_mb(),
         state.env_int(state.ENV_MAX_ROWS, DEFAULT_MAX_ROWS),
     )
 
@@ -193,6 +193,7 @@ def render() -> None:
                 t("farms_file"),
                 type=list(ACCEPTED),
                 key=state.DATA_FARMS_FILE,
+                max_upload_size=max_mb,
             )
             if up is not None:
                 _report("farms", up)
@@ -208,6 +209,7 @@ def render() -> None:
                 t("sites_file"),
                 type=list(ACCEPTED),
                 key=state.DATA_SITES_FILE,
+                max_upload_size=max_mb,
             )
             if up is not None:
                 _report("sites", up)

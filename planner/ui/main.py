@@ -11,12 +11,15 @@ from pathlib import Path
 import streamlit as st
 
 from planner.i18n import LANGUAGES
-from planner.ui import state
+from planner.ui import auth, state
 from planner.ui.i18n import t
 
 st.session_state.setdefault(state.LANG, "en")
 st.set_page_config(page_title=t("app_title"), page_icon=":tractor:", layout="wide")
 state.keep_widget_values()
+# Sign-in (or single-user mode) before any page reads the workspace; stops the run when the
+# session may not use the app.
+auth.gate()
 # The language switch heads the sidebar but is drawn after the page (its value is in the
 # session state already), so the page's own elements reach the browser first.
 language_slot = st.sidebar.container()

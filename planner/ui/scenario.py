@@ -19,7 +19,8 @@ from planner.errors import PlannerError
 from planner.i18n import STRINGS
 from planner.scenarios import DataSpec, ModelSpec, Scenario
 from planner.store import StoreError
-from planner.ui import cache, maps, solving, state, views
+from planner.ui import auth, cache, maps, solving, state, views
+from planner.ui import workspace as workspace_ui
 from planner.ui.i18n import labeller, lang, md, num, pct, status_label, t
 from planner.ui.jobs import SolveJob
 
@@ -243,6 +244,8 @@ def _load_into_editor(source: str) -> None:
     try:
         if source.startswith("saved:"):
             s = cache.workspace().load_scenario(source.removeprefix("saved:"))
+        elif source.startswith("shared:"):  # read-only: saving makes the user's own copy
+            s = cache.workspace().load_shared(int(source.removeprefix("shared:")))
         elif source == "builtin:default":
             s = default_scenario()
         else:
@@ -259,8 +262,12 @@ def _load_into_editor(source: str) -> None:
     st.session_state[state.SC_BASE_TOML] = scenarios.scenario_to_toml(s)
     for k, v in widget_values(s).items():
         st.session_state[k] = v
-    if source.startswith("saved:"):
-        tables = cache.stored_tables(source.removeprefix("saved:"))
+    if source.startswith(("saved:", "shared:")):
+        tables = (
+            cache.stored_tables(source.removeprefix("saved:"))
+            if source.startswith("saved:")
+            else cache.shared_tables(int(source.removeprefix("shared:")))
+        )
         if tables is not None:
             st.session_state[state.SC_RESULT] = {"tables": tables, "scenario": s, "saved": True}
     state.flash(t("loaded", name=s.name), "success")
@@ -801,7 +808,8 @@ def _workspace_panel() -> None:
     ws = cache.workspace()
     records = ws.list_scenarios()
     with st.expander(f"{t('workspace')} ({len(records)})"):
-        st.caption(str(ws.path))
+        if not auth.signed_in():  # a signed-in user is not shown the server's file paths
+            st.caption(str(ws.path))
         if not records:
             st.caption(t("ws_empty"))
         else:
@@ -826,6 +834,7 @@ def _workspace_panel() -> None:
                 t("trash"), list(labels), format_func=lambda i: labels[i], key=state.WS_TRASH
             )
             c[1].button(t("restore"), key=state.WS_RESTORE, on_click=_ws_action, args=("restore",))
+        workspace_ui.panel(ws, [r.name for r in records], _load_into_editor)
 
 
 def _flash() -> None:
@@ -841,6 +850,7 @@ def render() -> None:
     init_state()
     st.title(t("scenario_title"))
     try:
+        workspace_ui.open_from_query(cache.workspace(), _load_into_editor)
         _flash()
         ws = cache.workspace()
         sources = [f"builtin:{n}" for n in scenarios.builtin_scenarios()]

@@ -170,28 +170,42 @@ def _assert_viewer_toolbar(page: Page) -> None:
     expect(menu).to_have_count(0)
 
 
-def test_launcher_and_config_hide_the_developer_toolbar() -> None:
-    """`planner app` passes exactly the options of the checkout's .streamlit/config.toml."""
+def test_launcher_and_config_hide_the_developer_toolbar(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`planner app` passes every option of the checkout's .streamlit/config.toml, same value."""
     raw = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     config = {
         f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
         for section, table in raw.items()
         for key, value in table.items()
     }
-    assert config == dict(cli.STREAMLIT_OPTIONS)
+    calls: list[list[str]] = []
+
+    def fake_serve(cmd: list[str], env: dict[str, str]) -> int:
+        calls.append(cmd)
+        return 0
+
+    monkeypatch.chdir(tmp_path)  # no secrets.toml: the default, single-user launch
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(cli, "_serve", fake_serve)
+    assert cli.main(["app"]) == 0
+    (cmd,) = calls
+    flags = {cmd[i][2:]: cmd[i + 1] for i in range(len(cmd) - 1) if cmd[i].startswith("--")}
+    assert {k: flags.get(k) for k in config} == config
     assert config["client.toolbarMode"] == "viewer"
+    assert config["server.address"] == "127.0.0.1"
 
 
 def test_launcher_passes_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
 
-    def fake_execv(path: str, cmd: list[str]) -> None:
+    def fake_serve(cmd: list[str], env: dict[str, str]) -> int:
         calls.append(cmd)
-        raise SystemExit(0)  # the real execv never returns
+        return 0
 
-    monkeypatch.setattr(cli.os, "execv", fake_execv)
-    with pytest.raises(SystemExit, match="0"):
-        cli.main(["app", "--port", "8765"])
+    monkeypatch.setattr(cli, "_serve", fake_serve)
+    assert cli.main(["app", "--port", "8765"]) == 0
     (cmd,) = calls
     for option, value in cli.STREAMLIT_OPTIONS:
         i = cmd.index(f"--{option}")

@@ -28,12 +28,13 @@ def test_entry_script_is_discovered_as_the_planner_app(script: str) -> None:
 def test_planner_app_serves_the_packaged_entry_script(monkeypatch: pytest.MonkeyPatch) -> None:
     launched: list[list[str]] = []
 
-    def fake_execv(path: str, cmd: list[str]) -> None:
+    def fake_execve(path: str, cmd: list[str], env: dict[str, str]) -> None:
         assert path == cmd[0]
+        assert env
         launched.append(cmd)
-        raise SystemExit(0)  # the real execv never returns: this process becomes the server
+        raise SystemExit(0)  # the real execve never returns: this process becomes the server
 
-    monkeypatch.setattr(cli.os, "execv", fake_execv)
+    monkeypatch.setattr(cli.os, "execve", fake_execve)
     with pytest.raises(SystemExit, match="0"):
         cli.main(["app", "--port", "8765"])
     (cmd,) = launched
