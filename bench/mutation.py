@@ -50,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 # module -> test files that cover it (run from the repository root).
 DEFAULT_TARGETS: dict[str, list[str]] = {
     "planner.results": ["tests/planner/test_export.py", "tests/planner/test_brief.py"],
+    "planner.tables": ["tests/planner/test_export.py", "tests/planner/test_brief.py"],
     "planner.export": ["tests/planner/test_export.py", "tests/planner/test_brief.py"],
     "planner.brief": ["tests/planner/test_brief.py", "tests/planner/test_export.py"],
     "planner.sweep": ["tests/planner/test_sweep.py"],
