@@ -16,18 +16,17 @@ import importlib.util
 import os
 import re
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests._server import free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,12 +45,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class App:
     """A running ``planner app``."""
@@ -66,7 +59,7 @@ class App:
 @contextlib.contextmanager
 def planner_app(folder: Path, *flags: str, port: int | None = None) -> Iterator[App]:
     """Start ``planner app`` in ``folder`` (its .streamlit/ is read) and wait until healthy."""
-    port = _free_port() if port is None else port
+    port = free_port() if port is None else port
     workspace = folder / "workspace.sqlite"
     env = {
         **os.environ,
@@ -86,26 +79,10 @@ def planner_app(folder: Path, *flags: str, port: int | None = None) -> Iterator[
     proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"planner app exited early:\n{log_path.read_text(encoding='utf-8')}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"planner app not healthy:\n{log_path.read_text('utf-8')}")
-                time.sleep(0.3)
+        wait_healthy(proc, url, log_path, timeout_s=90)
         yield App(url, port, workspace, proc, log_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         log.close()
 
 
@@ -127,7 +104,7 @@ def provider() -> Iterator[str]:
     """A real OpenID Connect provider on loopback (its own process); yields its issuer URL."""
     if importlib.util.find_spec("oidc_provider_mock") is None:
         pytest.skip("oidc-provider-mock is not installed (pip install -e '.[test]')")
-    port = _free_port()
+    port = free_port()
     # No predefined users: the sign-in form's subject field is typed in (the provider then
     # reports the subject as the e-mail claim too), as in every version of the provider.
     cmd = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
@@ -137,27 +114,10 @@ def provider() -> Iterator[str]:
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     issuer = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the OIDC provider exited:\n{log_path.read_text('utf-8')}")
-            try:
-                url = f"{issuer}/.well-known/openid-configuration"
-                with urllib.request.urlopen(url, timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the OIDC provider did not start:\n{log_path.read_text('utf-8')}")
-                time.sleep(0.2)
+        wait_healthy(proc, issuer, log_path, path="/.well-known/openid-configuration")
         yield issuer
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, timeout_s=10)
         log.close()
 
 
@@ -165,7 +125,7 @@ def provider() -> Iterator[str]:
 def auth_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """``planner app`` with login configured for the provider (port known in advance)."""
     folder = tmp_path_factory.mktemp("auth_app")
-    port = _free_port()
+    port = free_port()
     (folder / ".streamlit").mkdir()
     (folder / ".streamlit" / "secrets.toml").write_text(
         "[auth]\n"
@@ -391,7 +351,7 @@ def test_without_login_the_app_listens_on_loopback_only(
     expect = _expect(playwright_api)
     # A non-loopback address without login configuration is refused before anything starts.
     env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
-    port = _free_port()
+    port = free_port()
     refused = subprocess.run(
         [sys.executable, "-m", "planner.cli", "app", "--address", "0.0.0.0", "--port", str(port)],  # noqa: S104
         cwd=tmp_path,

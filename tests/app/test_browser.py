@@ -11,16 +11,16 @@ import contextlib
 import math
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests._server import free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,13 +71,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    """Return a free TCP port on localhost."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def streamlit_server(env_extra: dict[str, str]) -> Iterator[str]:
     """Run ``streamlit run app.py`` headless on a free port; yield its URL."""
@@ -106,24 +99,10 @@ def streamlit_server(env_extra: dict[str, str]) -> Iterator[str]:
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log_path.read_text(encoding='utf-8')}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
+        wait_healthy(proc, url, log_path)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, timeout_s=10)
         log.close()
 
 

@@ -15,9 +15,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from planner import cli
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
+from tests._server import free_port, wait_healthy
+from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -81,24 +80,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"planner-app-{port}.log"
     with log_path.open("w", encoding="utf-8") as log:
-        # its own process group: `planner app` runs streamlit as a child, both are stopped
+        # its own process group, stopped as a whole (`planner app` execs streamlit)
         proc = subprocess.Popen(
             cmd, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"planner app exited:\n{log_path.read_text(encoding='utf-8')}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:  # noqa: S310
-                        if r.status == 200:
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"planner app did not answer on {url} within 60 s")
-                    time.sleep(0.2)
+            wait_healthy(proc, url, log_path)
             yield url
         finally:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._server import free_port, stop, wait_healthy
+
 REPO = Path(__file__).resolve().parents[2]
 # The oldest setuptools that builds the wheel (pyproject.toml [build-system]; the test extra).
 MIN_SETUPTOOLS_MAJOR = 77
@@ -139,14 +141,8 @@ def test_wheel_runs_data_verify_and_solve_outside_the_checkout(venv: Path, tmp_p
     assert "oblasts.csv" in notes  # the note names the embedded data the farms came from
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_wheel_serves_the_app_outside_the_checkout(venv: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "app.log"
     with log.open("w") as sink:
         proc = subprocess.Popen(
@@ -157,35 +153,19 @@ def test_wheel_serves_the_app_outside_the_checkout(venv: Path, tmp_path: Path) -
             stderr=subprocess.STDOUT,
         )
     try:
-        health = ""
-        deadline = time.monotonic() + 120.0
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/_stcore/health", timeout=5
-                ) as resp:
-                    health = resp.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert proc.poll() is None, log.read_text()
-        assert health == "ok", log.read_text()
+        wait_healthy(proc, f"http://127.0.0.1:{port}", log, timeout_s=120)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
             assert resp.status == 200
             assert "<html" in resp.read().decode().lower()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout_s=20)
 
 
 def test_stopping_planner_app_stops_its_server(venv: Path, tmp_path: Path) -> None:
     """`planner app` becomes the server process: a SIGTERM to it leaves no server behind."""
-    port = _free_port()
-    with (tmp_path / "app.log").open("w") as sink:
+    port = free_port()
+    log = tmp_path / "app.log"
+    with log.open("w") as sink:
         proc = subprocess.Popen(
             [str(venv / "bin" / "planner"), "app", "--port", str(port)],
             cwd=tmp_path,
@@ -194,17 +174,7 @@ def test_stopping_planner_app_stops_its_server(venv: Path, tmp_path: Path) -> No
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120.0
-        up = False
-        while time.monotonic() < deadline and not up:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/_stcore/health", timeout=5
-                ) as resp:
-                    up = resp.read().decode() == "ok"
-            except OSError:
-                time.sleep(0.5)
-        assert up
+        wait_healthy(proc, f"http://127.0.0.1:{port}", log, timeout_s=120)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
