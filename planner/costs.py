@@ -99,6 +99,17 @@ def _check_coords(lon: FloatArray, lat: FloatArray, what: str) -> None:
 
 
 _CHUNK_PAIRS = 4_000_000
+_SPHERE_REL = 0.007
+"""Geodesic km on the WGS84 ellipsoid are within 0.6 % of great-circle km on the mean sphere."""
+
+
+def _sphere_km(chord: FloatArray) -> FloatArray:
+    """Great-circle km on the mean sphere from a chord of the unit sphere."""
+    return np.asarray(
+        2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)), dtype=np.float64
+    )
+
+
 _Csr = tuple[IntArray, IntArray, FloatArray, FloatArray]
 
 
@@ -334,13 +345,16 @@ def _network_cost_matrix(
     tree = kd_tree(slon, slat) if k < m else None
     per_km = min_cost_per_km(net, unit)
 
+    f_xyz, s_xyz = unit_vectors(dlon, dlat), unit_vectors(slon, slat)
+
     def rows_for(rows: IntArray, n_geo: int) -> tuple[IntArray, FloatArray, FloatArray]:
         """(k sites, their costs, beyond) of some rows, with ``n_geo`` geodesic candidates."""
         if tree is not None and n_geo < m:
-            _, nn = tree.query(unit_vectors(dlon[rows], dlat[rows]), k=n_geo + 1)
+            chord, nn = tree.query(f_xyz[rows], k=n_geo + 1)
             nn = np.asarray(nn, dtype=np.int64).reshape(len(rows), n_geo + 1)
-            g_all = geodesic_km(dlon[rows][:, None], dlat[rows][:, None], slon[nn], slat[nn])
-            g_next = np.sort(g_all, axis=1)[:, n_geo] * _BEYOND_SAFETY
+            # Sites beyond the tree's list are at least this far on the sphere, and the
+            # ellipsoid is within _SPHERE_REL of the sphere.
+            g_next = _sphere_km(np.asarray(chord).reshape(nn.shape)[:, n_geo]) * (1 - _SPHERE_REL)
             any_bound = g_next * per_km
             local_bound = net.leg(g_next, unit)
             cand = np.concatenate([top[f_of[rows]], nn[:, :n_geo]], axis=1)
@@ -351,10 +365,16 @@ def _network_cost_matrix(
         dup = np.zeros(cand.shape, dtype=np.bool_)
         dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
         r2 = np.broadcast_to(rows[:, None], cand.shape)
-        geo = geodesic_km(dlon[r2], dlat[r2], slon[cand], slat[cand])
-        trip = combine(
-            node_net[f_of[r2], cand], f_leg[r2], s_leg[cand], geo, network=net, weight=unit
-        )
+        path = node_net[f_of[r2], cand]
+        legs = f_leg[r2] + s_leg[cand]
+        # The exact geodesic (slow trigonometry) is needed only where it can decide: the
+        # local-road rule or the >= geodesic clip; elsewhere the sphere gives the same trip.
+        geo = _sphere_km(np.linalg.norm(f_xyz[r2] - s_xyz[cand], axis=-1))
+        near = net.leg(geo * (1 - _SPHERE_REL), unit) <= legs
+        if unit == "km":
+            near |= geo * (1 + _SPHERE_REL) >= path + legs
+        geo[near] = geodesic_km(dlon[r2[near]], dlat[r2[near]], slon[cand[near]], slat[cand[near]])
+        trip = combine(path, f_leg[r2], s_leg[cand], geo, network=net, weight=unit)
         trip = np.where(dup | ~np.isfinite(trip), np.inf, trip)
         order = np.argsort(trip, axis=1, kind="stable")
         cand = np.take_along_axis(cand, order, axis=1)
