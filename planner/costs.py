@@ -321,6 +321,15 @@ def exact_cost_function(
 _Points = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 
+def _node_top(with_leg: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
+    """Per farm node: its k+1 cheapest sites, and the (k+1)-th cost (inf if all are listed)."""
+    m = with_leg.shape[1]
+    if k >= m:
+        return np.broadcast_to(np.arange(m), with_leg.shape), np.full(len(with_leg), np.inf)
+    top = np.argpartition(with_leg, k, axis=1)[:, : k + 1]
+    return top, np.take_along_axis(with_leg, top, axis=1).max(axis=1)
+
+
 def _network_cost_matrix(
     net: RoadNetwork, points: _Points, *, k: int, max_cost: float | None, unit: CostUnit
 ) -> CostMatrix:
@@ -335,13 +344,7 @@ def _network_cost_matrix(
     f_of = f_of.ravel()
     # node_net[a, j]: path from farm node uf[a] to site j's node (no legs).
     node_net = net.node_costs(us, uf, unit)[s_of.ravel()].T
-    with_leg = node_net + s_leg[None, :]
-    if k < m:
-        top = np.argpartition(with_leg, k, axis=1)[:, : k + 1]
-        net_bound = np.take_along_axis(with_leg, top, axis=1).max(axis=1)
-    else:
-        top = np.broadcast_to(np.arange(m), (len(uf), m))
-        net_bound = np.full(len(uf), np.inf)
+    top, net_bound = _node_top(node_net + s_leg[None, :], k)
     tree = kd_tree(slon, slat) if k < m else None
     per_km = min_cost_per_km(net, unit)
 
