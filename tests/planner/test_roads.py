@@ -17,6 +17,7 @@ from shapely.geometry import LineString, Point
 
 from planner import costs, roads
 from planner.errors import ValidationError
+from planner.references import validate_scenario
 from planner.results import assignment_table
 from planner.run import run_scenario
 from planner.scenarios import check_references, load_scenario
@@ -286,3 +287,16 @@ def test_default_scenario_solves_on_natural_earth_roads() -> None:
     assert 1.2 <= ratio <= 1.6
     assert any("road network kz_roads_ne10m.gpkg" in n for n in res.inputs.data_notes)
     assert pd.Series(km).notna().all()
+
+
+def test_check_data_scenario_reports_a_bad_road_file(tmp_path: Path) -> None:
+    pts = gpd.GeoDataFrame(geometry=[Point(70, 50)], crs="EPSG:4326")
+    pts.to_file(tmp_path / "roads.gpkg")
+    (tmp_path / "s.toml").write_text(
+        'schema_version = 1\nname = "x"\n[travel]\nroad_network = "roads.gpkg"\n'
+        '[model]\nkind = "p_median"\np = 2\n',
+        encoding="utf-8",
+    )
+    report = validate_scenario(tmp_path / "s.toml")
+    assert not report.ok
+    assert any(p.startswith("`travel.road_network`: ") and "no line" in p for p in report.problems)
