@@ -1,8 +1,9 @@
 """Road-network travel: a routable graph built from road lines, and network distances.
 
-``[travel] road_network = "FILE"`` (GeoPackage, GeoJSON or shapefile of lines; any CRS,
-reprojected to EPSG:4326) replaces geodesic x circuity by distances along the roads for
-every model. The graph (:func:`load_road_network`):
+``[travel] road_network = "FILE"`` (GeoPackage, GeoJSON or shapefile of lines in any CRS,
+reprojected to EPSG:4326; or OpenStreetMap ``.osm.pbf``/``.osm``, whose ways tagged
+``highway`` are read with GDAL's OSM driver, bundled with pyogrio) replaces geodesic x
+circuity by distances along the roads for every model. The graph (:func:`load_road_network`):
 
 * **Nodes** are the line vertices; vertices with the same coordinates (to 1e-6 degree) are
   one node, so lines that share a vertex are joined there.
@@ -82,7 +83,8 @@ CLASS_SPEED_KMH: Final[dict[str, float]] = {
 
 _CLASS_COLUMNS: Final = ("type", "highway", "class", "road_class", "fclass")
 _LINE_TYPES: Final = ("LineString", "MultiLineString")
-_SUFFIXES: Final = (".gpkg", ".geojson", ".json", ".shp")
+_OSM_SUFFIXES: Final = (".pbf", ".osm")
+_SUFFIXES: Final = (".gpkg", ".geojson", ".json", ".shp", *_OSM_SUFFIXES)
 _ROUND_DEG: Final = 1e6
 _DIJKSTRA_CHUNK: Final = 256
 
@@ -296,13 +298,6 @@ def min_cost_per_km(network: RoadNetwork, weight: Weight) -> float:
 # ----------------------------------------------------------------------------------------
 def _read_lines(path: Path) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
-    if path.name.lower().endswith(".osm.pbf") or suffix == ".pbf":
-        msg = (
-            f"{path.name}: OpenStreetMap .osm.pbf files are not read directly; convert the roads "
-            "to a GeoPackage first (e.g. `ogr2ogr -f GPKG roads.gpkg FILE.osm.pbf lines "
-            '-where "highway IS NOT NULL"`) and point `travel.road_network` at it.'
-        )
-        raise ValidationError(msg, source="road network")
     if not path.is_file():
         msg = (
             f"road network file {path} does not exist; check `travel.road_network` (relative "
@@ -311,12 +306,16 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
         raise ValidationError(msg, source="road network")
     if suffix not in _SUFFIXES:
         msg = (
-            f"{path.name}: a road network must be a GeoPackage, GeoJSON or shapefile of lines "
-            f"({', '.join(_SUFFIXES)})."
+            f"{path.name}: a road network must be a GeoPackage, GeoJSON or shapefile of lines, "
+            f"or OpenStreetMap data ({', '.join(_SUFFIXES)})."
         )
         raise ValidationError(msg, source="road network")
     try:
-        gdf = gpd.read_file(path)
+        if suffix in _OSM_SUFFIXES:
+            # GDAL's OSM driver (bundled with pyogrio): the ways tagged as roads.
+            gdf = gpd.read_file(path, layer="lines", where="highway IS NOT NULL")
+        else:
+            gdf = gpd.read_file(path)
     except Exception as exc:
         msg = f"{path.name} could not be read as a vector file ({exc}); is it a GIS file of lines?"
         raise ValidationError(msg, source="road network") from exc
@@ -349,7 +348,7 @@ def _line_speeds(lines: gpd.GeoDataFrame, default_kmh: float) -> FloatArray:
         return np.where(np.isfinite(v) & (v > 0), v, default_kmh)
     for name in _CLASS_COLUMNS:
         if name in cols:
-            cls = lines[cols[name]].astype(str).str.strip().str.lower()
+            cls = lines[cols[name]].astype(str).str.strip().str.lower().str.removesuffix("_link")
             speeds = cls.map(CLASS_SPEED_KMH).astype(np.float64)
             return np.asarray(speeds.fillna(default_kmh), dtype=np.float64)
     return np.full(len(lines), default_kmh)

@@ -215,11 +215,33 @@ def test_missing_file_names_the_fix(tmp_path: Path) -> None:
         roads.load_road_network(tmp_path / "nope.gpkg", circuity=CIRC, speed_kmh=SPEED)
 
 
-def test_osm_pbf_is_explained(tmp_path: Path) -> None:
-    f = tmp_path / "kz.osm.pbf"
-    f.write_bytes(b"\0")
-    with pytest.raises(ValidationError, match="convert the roads to a GeoPackage"):
-        roads.load_road_network(f, circuity=CIRC, speed_kmh=SPEED)
+_OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+  <node id="1" lat="50.0" lon="70.0" version="1"/>
+  <node id="2" lat="50.0" lon="70.5" version="1"/>
+  <node id="3" lat="50.0" lon="71.0" version="1"/>
+  <node id="4" lat="50.5" lon="70.5" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="trunk"/></way>
+  <way id="11" version="1"><nd ref="2"/><nd ref="4"/><tag k="highway" v="primary_link"/></way>
+  <way id="12" version="1"><nd ref="3"/><nd ref="4"/><tag k="waterway" v="river"/></way>
+</osm>
+"""
+
+
+def test_openstreetmap_ways_tagged_highway_are_the_roads(tmp_path: Path) -> None:
+    """OSM data goes through GDAL's OSM driver (the same for .osm.pbf; XML is writable here)."""
+    f = tmp_path / "kz.osm"
+    f.write_text(_OSM_XML, encoding="utf-8")
+    net = roads.load_road_network(f, circuity=CIRC, speed_kmh=SPEED)
+    assert net.n_lines == 2  # the river is not a road
+    # 1 -> 3 along the trunk (80 km/h); 3 -> 4 only via 2 (the river is no edge).
+    km_13 = _km_pts((70.0, 50.0), (71.0, 50.0))
+    assert float(net.pair_cost(70.0, 50.0, 71.0, 50.0)) == pytest.approx(km_13, rel=2e-4)
+    via = _km_pts((71.0, 50.0), (70.5, 50.0)) + _km_pts((70.5, 50.0), (70.5, 50.5))
+    assert float(net.pair_cost(71.0, 50.0, 70.5, 50.5)) == pytest.approx(via, rel=2e-4)
+    # primary_link is driven at the primary speed (70 km/h), the trunk at 80.
+    minutes = float(net.pair_cost(70.5, 50.0, 70.5, 50.5, "min"))
+    assert minutes == pytest.approx(_km_pts((70.5, 50.0), (70.5, 50.5)) / 70.0 * 60.0, rel=2e-4)
 
 
 def test_file_without_lines_is_explained(tmp_path: Path) -> None:
