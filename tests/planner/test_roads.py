@@ -282,12 +282,12 @@ needs_ne = pytest.mark.skipif(not NE_ROADS.is_file(), reason=f"{NE_ROADS} is abs
 
 
 @needs_ne
-def test_default_scenario_solves_on_natural_earth_roads() -> None:
-
+@pytest.mark.parametrize("unit", ["km", "min"])
+def test_default_scenario_solves_on_natural_earth_roads(unit: str) -> None:
     sc = load_scenario("default")
     sc = sc.replace(
         data=dataclasses.replace(sc.data, n_farms=2000),
-        travel=dataclasses.replace(sc.travel, road_network=str(NE_ROADS)),
+        travel=dataclasses.replace(sc.travel, road_network=str(NE_ROADS), unit=unit),
         solver=dataclasses.replace(sc.solver, time_limit_s=20.0),
     )
     res = run_scenario(sc)
@@ -308,6 +308,11 @@ def test_default_scenario_solves_on_natural_earth_roads() -> None:
     ratio = float(np.median(km[far] / geo[far]))
     assert 1.2 <= ratio <= 1.6
     assert any("road network kz_roads_ne10m.gpkg" in n for n in res.inputs.data_notes)
+    # Minutes at the road-class speeds: never faster than the fastest class or the access speed.
+    fastest_kmh = max(*roads.CLASS_SPEED_KMH.values(), SPEED)
+    assert (asg["travel_time_min"].to_numpy() >= geo / fastest_kmh * 60.0 - 0.01).all()
+    # and not the km at one speed: the class speeds differ from the 60 km/h of the legs
+    assert not np.allclose(asg["travel_time_min"], km / SPEED * 60.0, rtol=1e-3)
     assert pd.Series(km).notna().all()
 
 
