@@ -25,6 +25,7 @@ was computed but not kept.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -443,20 +444,20 @@ def _network_exact_cost(
     f_leg, s_leg = net.leg(f_km, unit), net.leg(s_km, unit)
     all_nodes = np.arange(net.n_nodes)
     from_site: dict[int, FloatArray] = {}
+    # The app shares prepared inputs (and this closure) between sessions' solver threads.
+    lock = threading.Lock()
 
     def exact_cost(rows: IntArray, sites: IntArray) -> FloatArray:
         r = np.asarray(rows, dtype=np.int64)
         s = np.asarray(sites, dtype=np.int64)
-        missing = np.setdiff1d(np.unique(s_node[s]), np.fromiter(from_site, np.int64))
-        if len(missing):
-            table = net.node_costs(missing, all_nodes, unit)
-            for i, node in enumerate(missing):
-                from_site[int(node)] = table[i]
-        path = (
-            np.stack([from_site[int(x)] for x in s_node[s]], axis=1)[f_node[r]]
-            if len(s)
-            else np.zeros((len(r), 0))
-        )
+        with lock:
+            missing = np.setdiff1d(np.unique(s_node[s]), np.array(list(from_site), np.int64))
+            if len(missing):
+                table = net.node_costs(missing, all_nodes, unit)
+                for i, node in enumerate(missing):
+                    from_site[int(node)] = table[i]
+            columns = [from_site[int(x)] for x in s_node[s]]
+        path = np.stack(columns, axis=1)[f_node[r]] if len(s) else np.zeros((len(r), 0))
         geo = geodesic_km(dlon[r][:, None], dlat[r][:, None], slon[s][None, :], slat[s][None, :])
         trip = combine(path, f_leg[r][:, None], s_leg[s][None, :], geo, network=net, weight=unit)
         return trip * scale
