@@ -87,6 +87,7 @@ _OSM_SUFFIXES: Final = (".pbf", ".osm")
 _SUFFIXES: Final = (".gpkg", ".geojson", ".json", ".shp", *_OSM_SUFFIXES)
 _ROUND_DEG: Final = 1e6
 _DIJKSTRA_CHUNK: Final = 256
+_DIJKSTRA_CELLS: Final = 32_000_000
 
 Weight = Literal["km", "min"]
 
@@ -129,6 +130,11 @@ class RoadNetwork:
     n_connectors: int
     road_km: float
     tree: cKDTree
+
+    def __post_init__(self) -> None:
+        # Shared between callers and app sessions (cached): read-only.
+        for arr in (self.node_lon, self.node_lat):
+            arr.flags.writeable = False
 
     @property
     def n_nodes(self) -> int:
@@ -190,8 +196,10 @@ class RoadNetwork:
         u_src, inv = np.unique(np.asarray(src, dtype=np.int64), return_inverse=True)
         dst = np.asarray(dst, dtype=np.int64)
         out = np.empty((len(u_src), len(dst)))
-        for lo in range(0, len(u_src), _DIJKSTRA_CHUNK):
-            rows = u_src[lo : lo + _DIJKSTRA_CHUNK]
+        # Chunks of sources keep the dense Dijkstra output near 256 MB on large graphs.
+        chunk = max(1, min(_DIJKSTRA_CHUNK, _DIJKSTRA_CELLS // max(self.n_nodes, 1)))
+        for lo in range(0, len(u_src), chunk):
+            rows = u_src[lo : lo + chunk]
             d = dijkstra(graph, directed=False, indices=rows)
             out[lo : lo + len(rows)] = np.asarray(d).reshape(len(rows), -1)[:, dst]
         return np.asarray(out[inv.ravel()], dtype=np.float64)
