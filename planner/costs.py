@@ -17,9 +17,12 @@ leg is a constant. The local-road rule of :func:`planner.roads.combine` can only
 cheaper when it is geodesically near, so the k geodesically nearest sites are candidates too.
 ``beyond_cost`` stays a valid lower bound for every unlisted site ``s``: its trip is either the
 network trip, at least the farm's leg + the (k+1)-th cheapest network cost of its node, or
-the local trip, at least the ((k+1)-th geodesic km x 0.995) x circuity (network km >=
-geodesic km); the bound is the minimum of those two and of the cost of every candidate that
-was computed but not kept.
+the local trip, at least the ((k+1)-th geodesic km x 0.993) x circuity (network km >=
+geodesic km) and taken only when it costs no more than the two access legs (so impossible
+when that bound exceeds the farm's leg + the longest site leg); the bound is the minimum of
+those two (at least the (k+1)-th geodesic km, as every trip) and of the cost of every
+candidate that was computed but not kept. A row whose bound falls below its k-th listed cost
+is recomputed with twice the geodesic candidates until the list is certified.
 """
 
 from __future__ import annotations
@@ -348,6 +351,7 @@ def _network_cost_matrix(
     top, net_bound = _node_top(node_net + s_leg[None, :], k)
     tree = kd_tree(slon, slat) if k < m else None
     per_km = min_cost_per_km(net, unit)
+    s_leg_max = float(s_leg.max()) if m else 0.0
 
     f_xyz, s_xyz = unit_vectors(dlon, dlat), unit_vectors(slon, slat)
 
@@ -361,6 +365,9 @@ def _network_cost_matrix(
             g_next = _sphere_km(np.asarray(chord).reshape(nn.shape)[:, n_geo]) * (1 - _SPHERE_REL)
             any_bound = g_next * per_km
             local_bound = net.leg(g_next, unit)
+            # A local trip costs at most the two access legs (its rule), so none is left
+            # when even the cheapest unlisted one would cost more than that.
+            local_bound = np.where(local_bound > f_leg[rows] + s_leg_max, np.inf, local_bound)
             cand = np.concatenate([top[f_of[rows]], nn[:, :n_geo]], axis=1)
         else:
             any_bound = local_bound = np.full(len(rows), np.inf)
