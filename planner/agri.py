@@ -235,13 +235,18 @@ def _farm_rows(
         f_rep, p_rep, share = f_rep[keep], p_rep[keep], share[keep]
         j = inst.pair_centre[p_rep]
         km = travel.road_km_between(f_lon[f_rep], f_lat[f_rep], c_lon[j], c_lat[j])
+        minutes = (
+            travel.minutes(km)
+            if travel.network is None
+            else travel.minutes_between(f_lon[f_rep], f_lat[f_rep], c_lon[j], c_lat[j])
+        )
         parts.append(
             pd.DataFrame(
                 {
                     "farm_id": ids[f_rep],
                     "site_id": np.asarray(inst.centre_ids, dtype=object)[j],
                     "travel_km": np.round(km, 3),
-                    "travel_time_min": np.round(travel.minutes(km), 2),
+                    "travel_time_min": np.round(minutes, 2),
                     "demand": hours[f_rep] * share,
                     "machine": machine,
                     "served_by": np.where(inst.pair_van[p_rep], "van", "direct"),
@@ -474,8 +479,14 @@ def _kpis(
     w = served["demand"].to_numpy(dtype=np.float64)
     km = served["travel_km"].to_numpy(dtype=np.float64)
     # Minutes of the written road km (as for the single-echelon KPIs), not of the column
-    # rounded to 0.01 min: a row 120.004 km away is not within 2 h at 60 km/h.
-    minutes = travel_model(scenario).minutes(km)
+    # rounded to 0.01 min: a row 120.004 km away is not within 2 h at 60 km/h. On a road
+    # network the minutes are the column's (class speeds along the fastest path).
+    travel = travel_model(scenario)
+    minutes = (
+        travel.minutes(km)
+        if travel.network is None
+        else served["travel_time_min"].to_numpy(dtype=np.float64)
+    )
     served_w = float(w.sum())
     van_w = float(w[(served["served_by"] == "van").to_numpy()].sum())
     unserved_farms = set(farm_rows.loc[farm_rows["site_id"] == "", "farm_id"])

@@ -115,9 +115,8 @@ def _direct_radius_km(scenario: Scenario) -> float:
 
 
 def travel_model(scenario: Scenario) -> travel_mod.TravelModel:
-    """Return the scenario's travel model (circuity and speed)."""
-    t = scenario.travel
-    return travel_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
+    """Return the scenario's travel model (:func:`planner.references.travel_model`)."""
+    return references.travel_model(scenario)
 
 
 def _zones(
@@ -426,6 +425,7 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     )
     if n_unreach:
         notes.append(f"{n_unreach} demand zone(s) have no candidate centre within reach")
+    notes.append(travel.description)
     notes.append(
         f"service travel {service_rate:g} KZT per service hour and road km (2 x "
         f"{st.travel_cost_kzt_per_km:g} KZT/km per {st.service_hours_per_visit:g} h visit); kits "

@@ -3,6 +3,7 @@
 Commands::
 
     planner solve SCENARIO|default --out DIR [--time-limit S] [--farms FILE] [--sites FILE]
+                  [--road-network FILE]
     planner scenarios                      list the built-in scenarios
     planner data [--verify]                list the embedded datasets and their sources
     planner check-data farms|sites FILE    validate a user's farm registry or site list
@@ -75,6 +76,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         if args.sites:
             data = dataclasses.replace(data, sites=str(Path(args.sites).resolve()))
         scenario = scenario.replace(data=data)
+    if args.road_network is not None:
+        road = str(Path(args.road_network).resolve()) if args.road_network else ""
+        scenario = scenario.replace(travel=dataclasses.replace(scenario.travel, road_network=road))
     out = sys.stderr
     if not args.quiet:
         out.write(f"Solving scenario `{scenario.name}` ({scenario.model.kind}) …\n")
@@ -297,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit in seconds")
     p.add_argument("--farms", default=None, help="use this farm registry instead")
     p.add_argument("--sites", default=None, help="use this candidate-site list instead")
+    p.add_argument(
+        "--road-network",
+        default=None,
+        help='travel on these road lines (GPKG/GeoJSON) instead of geodesic x circuity; "" = off',
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_solve)
 

@@ -8,11 +8,27 @@ Sparse candidate lists come from a k-d tree on 3-D unit vectors (chord distance 
 great-circle distance), so 200,000 farms x 2,000 sites never builds a dense matrix. Each row
 also carries ``beyond_cost``: a lower bound on the cost of any site the row does not list,
 which keeps solver lower bounds valid for the full problem.
+
+**On a road network** (``travel.network``, :mod:`planner.roads`) the lists hold the k sites
+nearest *by road*, found exactly: Dijkstra runs from the unique site nodes to the unique farm
+nodes (many farms share a node), and for each farm node the k+1 cheapest sites
+(node-to-node path + the site's access leg) are the same for all its farms, whose own access
+leg is a constant. The local-road rule of :func:`planner.roads.combine` can only make a pair
+cheaper when it is geodesically near, so the k geodesically nearest sites are candidates too.
+``beyond_cost`` stays a valid lower bound for every unlisted site ``s``: its trip is either the
+network trip, at least the farm's leg + the (k+1)-th cheapest network cost of its node, or
+the local trip, at least the ((k+1)-th geodesic km x 0.993) x circuity (network km >=
+geodesic km) and taken only when it costs no more than the two access legs (so impossible
+when that bound exceeds the farm's leg + the longest site leg); the bound is the minimum of
+those two (at least the (k+1)-th geodesic km, as every trip) and of the cost of every
+candidate that was computed but not kept. A row whose bound falls below its k-th listed cost
+is recomputed with twice the geodesic candidates until the list is certified.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +40,7 @@ import pandas as pd
 from planner.errors import ValidationError
 from planner.io import parse_numbers, read_table
 from planner.models._base import CostMatrix, FloatArray, IntArray
+from planner.roads import RoadNetwork, combine, min_cost_per_km
 from planner.travel import (
     EARTH_RADIUS_KM,
     WGS84_A_M,
@@ -86,6 +103,17 @@ def _check_coords(lon: FloatArray, lat: FloatArray, what: str) -> None:
 
 
 _CHUNK_PAIRS = 4_000_000
+_SPHERE_REL = 0.007
+"""Geodesic km on the WGS84 ellipsoid are within 0.6 % of great-circle km on the mean sphere."""
+
+
+def _sphere_km(chord: FloatArray) -> FloatArray:
+    """Great-circle km on the mean sphere from a chord of the unit sphere."""
+    return np.asarray(
+        2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)), dtype=np.float64
+    )
+
+
 _Csr = tuple[IntArray, IntArray, FloatArray, FloatArray]
 
 
@@ -192,6 +220,14 @@ def build_cost_matrix(
             "matrix; set `k_nearest` (e.g. 30)."
         )
         raise ValidationError(msg, source="cost matrix")
+    if isinstance(travel.network, RoadNetwork):
+        return _network_cost_matrix(
+            travel.network,
+            (dlon, dlat, slon, slat),
+            k=k,
+            max_cost=None if max_km is None else float(travel.cost(max_km / travel.circuity, unit)),
+            unit=unit,
+        )
     geo_max_km = None if max_km is None else max_km / travel.circuity
 
     if k == m:
@@ -274,12 +310,164 @@ def exact_cost_function(
         np.asarray(x, dtype=np.float64).ravel().copy()
         for x in (demand_lon, demand_lat, site_lon, site_lat)
     )
+    if isinstance(model.network, RoadNetwork):
+        return _network_exact_cost(model.network, (dlon, dlat, slon, slat), unit, scale)
 
     def exact_cost(rows: IntArray, sites: IntArray) -> FloatArray:
         r = np.asarray(rows, dtype=np.int64)
         s = np.asarray(sites, dtype=np.int64)
         geo = geodesic_km(dlon[r][:, None], dlat[r][:, None], slon[s][None, :], slat[s][None, :])
         return model.cost(geo, unit) * scale
+
+    return exact_cost
+
+
+_Points = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+def _node_top(with_leg: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
+    """Per farm node: its k+1 cheapest sites, and the (k+1)-th cost (inf if all are listed)."""
+    m = with_leg.shape[1]
+    if k >= m:
+        return np.broadcast_to(np.arange(m), with_leg.shape), np.full(len(with_leg), np.inf)
+    top = np.argpartition(with_leg, k, axis=1)[:, : k + 1]
+    return top, np.take_along_axis(with_leg, top, axis=1).max(axis=1)
+
+
+def _network_cost_matrix(
+    net: RoadNetwork, points: _Points, *, k: int, max_cost: float | None, unit: CostUnit
+) -> CostMatrix:
+    """K cheapest sites per row by road, with a valid ``beyond_cost`` (module docstring)."""
+    dlon, dlat, slon, slat = points
+    n, m = len(dlon), len(slon)
+    f_node, f_km = net.attach(dlon, dlat, "demand points")
+    s_node, s_km = net.attach(slon, slat, "sites")
+    f_leg, s_leg = net.leg(f_km, unit), net.leg(s_km, unit)
+    uf, f_of = np.unique(f_node, return_inverse=True)
+    us, s_of = np.unique(s_node, return_inverse=True)
+    f_of = f_of.ravel()
+    # node_net[a, j]: path from farm node uf[a] to site j's node (no legs).
+    node_net = net.node_costs(us, uf, unit)[s_of.ravel()].T
+    top, net_bound = _node_top(node_net + s_leg[None, :], k)
+    tree = kd_tree(slon, slat) if k < m else None
+    per_km = min_cost_per_km(net, unit)
+    s_leg_max = float(s_leg.max()) if m else 0.0
+
+    f_xyz, s_xyz = unit_vectors(dlon, dlat), unit_vectors(slon, slat)
+
+    def rows_for(rows: IntArray, n_geo: int) -> tuple[IntArray, FloatArray, FloatArray]:
+        """(k sites, their costs, beyond) of some rows, with ``n_geo`` geodesic candidates."""
+        if tree is not None and n_geo < m:
+            chord, nn = tree.query(f_xyz[rows], k=n_geo + 1)
+            nn = np.asarray(nn, dtype=np.int64).reshape(len(rows), n_geo + 1)
+            # Sites beyond the tree's list are at least this far on the sphere, and the
+            # ellipsoid is within _SPHERE_REL of the sphere.
+            g_next = _sphere_km(np.asarray(chord).reshape(nn.shape)[:, n_geo]) * (1 - _SPHERE_REL)
+            any_bound = g_next * per_km
+            local_bound = net.leg(g_next, unit)
+            # A local trip costs at most the two access legs (its rule), so none is left
+            # when even the cheapest unlisted one would cost more than that.
+            local_bound = np.where(local_bound > f_leg[rows] + s_leg_max, np.inf, local_bound)
+            cand = np.concatenate([top[f_of[rows]], nn[:, :n_geo]], axis=1)
+        else:
+            any_bound = local_bound = np.full(len(rows), np.inf)
+            cand = np.broadcast_to(np.arange(m), (len(rows), m))
+        cand = np.sort(cand, axis=1)
+        dup = np.zeros(cand.shape, dtype=np.bool_)
+        dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
+        r2 = np.broadcast_to(rows[:, None], cand.shape)
+        path = node_net[f_of[r2], cand]
+        legs = f_leg[r2] + s_leg[cand]
+        # The exact geodesic (slow trigonometry) is needed only where it can decide: the
+        # local-road rule or the >= geodesic clip; elsewhere the sphere gives the same trip.
+        geo = _sphere_km(np.linalg.norm(f_xyz[r2] - s_xyz[cand], axis=-1))
+        near = net.leg(geo * (1 - _SPHERE_REL), unit) <= legs
+        if unit == "km":
+            near |= geo * (1 + _SPHERE_REL) >= path + legs
+        geo[near] = geodesic_km(dlon[r2[near]], dlat[r2[near]], slon[cand[near]], slat[cand[near]])
+        trip = combine(path, f_leg[r2], s_leg[cand], geo, network=net, weight=unit)
+        trip = np.where(dup | ~np.isfinite(trip), np.inf, trip)
+        order = np.argsort(trip, axis=1, kind="stable")
+        cand = np.take_along_axis(cand, order, axis=1)
+        trip = np.take_along_axis(trip, order, axis=1)
+        # An unlisted trip is a network trip (>= leg + (k+1)-th node cost) or a local one
+        # (>= local_bound), and any trip is >= any_bound.
+        beyond = np.maximum(any_bound, np.minimum(f_leg[rows] + net_bound[f_of[rows]], local_bound))
+        if trip.shape[1] > k:
+            beyond = np.minimum(beyond, trip[:, k])
+        return cand[:, :k], trip[:, :k], beyond
+
+    chunk = max(1, _CHUNK_PAIRS // (2 * k + 2))
+    site_rows = np.zeros((n, min(k, m)), dtype=np.int64)
+    cost_rows = np.zeros((n, min(k, m)))
+    beyond_all = np.zeros(n)
+    for lo in range(0, n, chunk):
+        rows = np.arange(lo, min(n, lo + chunk), dtype=np.int64)
+        n_geo = k
+        while len(rows):
+            site_rows[rows], cost_rows[rows], beyond_all[rows] = rows_for(rows, n_geo)
+            # Certified when no unlisted site can be cheaper than the k-th listed one; else a
+            # local trip may hide beyond the geodesic candidates: look at more of them.
+            if n_geo >= m:
+                break
+            rows = rows[beyond_all[rows] < cost_rows[rows, -1] * (1 - 1e-12)]
+            n_geo = min(m, 2 * n_geo)
+    return _from_rows(site_rows, cost_rows, beyond_all, max_cost=max_cost, n_sites=m, unit=unit)
+
+
+def _from_rows(
+    site_rows: IntArray,
+    cost_rows: FloatArray,
+    beyond: FloatArray,
+    *,
+    max_cost: float | None,
+    n_sites: int,
+    unit: CostUnit,
+) -> CostMatrix:
+    """Cost matrix from fixed-width sorted rows, dropping pairs above the cutoff."""
+    allowed = np.isfinite(cost_rows)
+    if max_cost is not None:
+        allowed &= cost_rows <= max_cost
+        beyond = np.where(beyond <= max_cost, beyond, np.inf)
+    indptr = np.zeros(len(cost_rows) + 1, dtype=np.int64)
+    np.cumsum(allowed.sum(axis=1), out=indptr[1:])
+    return CostMatrix(
+        indptr=indptr,
+        site_index=site_rows[allowed].astype(np.int64),
+        cost=cost_rows[allowed].astype(np.float64),
+        n_sites=n_sites,
+        beyond_cost=beyond.astype(np.float64),
+        unit=unit,
+    )
+
+
+def _network_exact_cost(
+    net: RoadNetwork, points: _Points, unit: CostUnit, scale: float
+) -> Callable[[IntArray, IntArray], FloatArray]:
+    """Exact road cost of any block; Dijkstra rows cached per site node (closure-local)."""
+    dlon, dlat, slon, slat = points
+    f_node, f_km = net.attach(dlon, dlat, "demand points")
+    s_node, s_km = net.attach(slon, slat, "sites")
+    f_leg, s_leg = net.leg(f_km, unit), net.leg(s_km, unit)
+    all_nodes = np.arange(net.n_nodes)
+    from_site: dict[int, FloatArray] = {}
+    # The app shares prepared inputs (and this closure) between sessions' solver threads.
+    lock = threading.Lock()
+
+    def exact_cost(rows: IntArray, sites: IntArray) -> FloatArray:
+        r = np.asarray(rows, dtype=np.int64)
+        s = np.asarray(sites, dtype=np.int64)
+        with lock:
+            missing = np.setdiff1d(np.unique(s_node[s]), np.array(list(from_site), np.int64))
+            if len(missing):
+                table = net.node_costs(missing, all_nodes, unit)
+                for i, node in enumerate(missing):
+                    from_site[int(node)] = table[i]
+            columns = [from_site[int(x)] for x in s_node[s]]
+        path = np.stack(columns, axis=1)[f_node[r]] if len(s) else np.zeros((len(r), 0))
+        geo = geodesic_km(dlon[r][:, None], dlat[r][:, None], slon[s][None, :], slat[s][None, :])
+        trip = combine(path, f_leg[r][:, None], s_leg[s][None, :], geo, network=net, weight=unit)
+        return trip * scale
 
     return exact_cost
 

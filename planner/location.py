@@ -176,7 +176,7 @@ def _build_costs(
     notes: list[str],
 ) -> tuple[CostMatrix, float]:
     t = scenario.travel
-    travel = travel_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
+    travel = references.travel_model(scenario)
     km_per_unit = 1.0 if t.unit == "km" else t.speed_kmh / 60.0
     if t.od_matrix:
         cm = costs.read_od_matrix(
@@ -187,10 +187,7 @@ def _build_costs(
         )
         notes.append(f"travel costs from the user's OD matrix {t.od_matrix}")
         return cm, km_per_unit
-    notes.append(
-        f"travel = geodesic distance x circuity {t.circuity} (assumption: no sourced Kazakhstan "
-        f"value) at {t.speed_kmh:g} km/h (assumption)"
-    )
+    notes.append(travel.description)
     radius = _service_radius(scenario)
     k = t.k_nearest
     max_cost_km = t.max_km
@@ -296,7 +293,7 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
             farms["lat"].to_numpy(),
             sites["lon"].to_numpy(),
             sites["lat"].to_numpy(),
-            travel=travel_mod.TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh),
+            travel=references.travel_model(scenario),
             unit=t.unit,
             scale=scale,
         )

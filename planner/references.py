@@ -26,11 +26,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planner import geodata
+from planner import geodata, roads
 from planner import sites as sites_mod
-from planner.errors import ScenarioError
+from planner.errors import ScenarioError, ValidationError
 from planner.io import Limits, validate_farms, validate_sites
 from planner.scenarios import Scenario, check_references, load_scenario
+from planner.travel import TravelModel
 
 SERVICE_CAPABLE_KINDS: Final[tuple[str, ...]] = (
     "assembly_plant",
@@ -285,6 +286,36 @@ def plant_candidates(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def travel_model(scenario: Scenario) -> TravelModel:
+    """Return the scenario's one travel model: circuity, speed and its road network if any.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (``[travel] road_network`` is read relative to its folder, cached).
+
+    Returns
+    -------
+    travel
+        Geodesic x circuity, or shortest paths on the road network (:mod:`planner.roads`).
+
+    Raises
+    ------
+    ValidationError
+        When the road file is missing, unreadable, holds no lines or has a wrong CRS.
+    """
+    t = scenario.travel
+    network = None
+    if t.road_network.strip():
+        network = roads.load_road_network(
+            scenario.resolve_path(t.road_network),
+            circuity=t.circuity,
+            speed_kmh=t.speed_kmh,
+            max_access_km=t.road_max_access_km,
+        )
+    return TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh, network=network)
+
+
 def reference_problems(
     scenario: Scenario, sites: pd.DataFrame | None = None, *, check_sites: bool = True
 ) -> list[str]:
@@ -306,6 +337,11 @@ def reference_problems(
         One message per entry, as the solve would report it.
     """
     problems: list[str] = []
+    if scenario.travel.road_network.strip():
+        try:
+            travel_model(scenario)
+        except ValidationError as exc:
+            problems.extend(f"`travel.road_network`: {p}" for p in exc.problems)
     if check_sites and (scenario.sites.required or scenario.sites.forbidden):
         try:
             site_references(scenario, candidate_sites(scenario) if sites is None else sites)

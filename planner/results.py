@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from planner import references
 from planner.models._base import FloatArray, LocationProblem, Solution
 from planner.travel import TravelModel
 
@@ -38,8 +39,37 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
 
 
 def _travel(scenario: Scenario) -> TravelModel:
-    t = scenario.travel
-    return TravelModel(circuity=t.circuity, speed_kmh=t.speed_kmh)
+    return references.travel_model(scenario)
+
+
+def _km_minutes(
+    scenario: Scenario, inputs: ScenarioInputs, fl: pd.DataFrame
+) -> tuple[FloatArray, FloatArray]:
+    """Road km and minutes of each flow.
+
+    From the model cost (road km, or minutes at ``speed_kmh``) without a road network; on a
+    road network both are recomputed for the served flows: road km along the shortest path,
+    minutes at the road-class speeds along the fastest path.
+    """
+    travel = _travel(scenario)
+    km = fl["cost"].to_numpy() * inputs.cost_to_km
+    minutes = travel.minutes(km)
+    site = fl["site"].to_numpy()
+    ok = site >= 0
+    if travel.network is None or scenario.travel.od_matrix or not ok.any():
+        return km, minutes
+    row = fl["row"].to_numpy()[ok]
+    f, s = inputs.farms, inputs.sites
+    pts = (
+        f["lon"].to_numpy(dtype=np.float64)[row],
+        f["lat"].to_numpy(dtype=np.float64)[row],
+        s["lon"].to_numpy(dtype=np.float64)[site[ok]],
+        s["lat"].to_numpy(dtype=np.float64)[site[ok]],
+    )
+    km, minutes = km.copy(), minutes.copy()
+    km[ok] = travel.road_km_between(*pts)
+    minutes[ok] = travel.minutes_between(*pts)
+    return km, minutes
 
 
 def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
@@ -111,14 +141,13 @@ def assignment_table(result: ScenarioResult) -> pd.DataFrame:
     inputs = result.inputs
     fl = _flows(result.problem, result.solution)
     site_ids = np.asarray([*inputs.sites["site_id"].astype(str).tolist(), ""], dtype=object)
-    km = fl["cost"].to_numpy() * inputs.cost_to_km
-    travel = _travel(result.scenario)
+    km, minutes = _km_minutes(result.scenario, inputs, fl)
     out = pd.DataFrame(
         {
             "farm_id": inputs.farms["farm_id"].astype(str).to_numpy()[fl["row"].to_numpy()],
             "site_id": site_ids[np.where(fl["site"] >= 0, fl["site"], -1)],
             "travel_km": np.round(km, 3),
-            "travel_time_min": np.round(travel.minutes(km), 2),
+            "travel_time_min": np.round(minutes, 2),
             "demand": np.round(inputs.weights[fl["row"].to_numpy()] * fl["share"].to_numpy(), 4),
             "share": np.round(fl["share"].to_numpy(), 6),
         }
@@ -212,8 +241,7 @@ def compute_kpis(
     rows = fl["row"].to_numpy()
     served = fl["site"].to_numpy() >= 0
     fw = w[rows] * fl["share"].to_numpy()
-    km = fl["cost"].to_numpy() * inputs.cost_to_km
-    minutes = _travel(scenario).minutes(km)
+    km, minutes = _km_minutes(scenario, inputs, fl)
     served_w = float(fw[served].sum())
     radius = None
     if scenario.model.kind in ("mclp", "set_cover"):

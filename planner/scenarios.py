@@ -25,6 +25,8 @@ A scenario file looks like this (every key optional except ``schema_version``, `
     k_nearest = 40
     unit = "km"                # model costs in road km or "min"
     od_matrix = ""             # optional CSV/Parquet farm_id,site_id,travel_km[,travel_time_min]
+    road_network = ""          # optional GPKG/GeoJSON road lines: shortest paths on the roads
+    road_max_access_km = 300   # farms/sites farther than this from any road are an error
 
     [model]
     kind = "p_median"          # p_median | cflp | mclp | set_cover | p_center
@@ -103,6 +105,8 @@ class TravelSpec:
     max_km: float | None = None
     unit: CostUnitName = "km"
     od_matrix: str = ""
+    road_network: str = ""
+    road_max_access_km: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -369,6 +373,8 @@ def _check_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
         problems.append(f"`travel.speed_kmh` must be 1..200, got {t.speed_kmh}.")
     if t.k_nearest < 1:
         problems.append(f"`travel.k_nearest` must be >= 1, got {t.k_nearest}.")
+    if not t.road_max_access_km > 0:
+        problems.append(f"`travel.road_max_access_km` must be > 0, got {t.road_max_access_km}.")
     if m.kind in ("p_median", "mclp", "p_center") and m.p is None:
         problems.append(f"model `{m.kind}` needs `model.p` (number of open sites).")
     if m.p is not None and m.p < 1:
@@ -455,13 +461,14 @@ def check_references(scenario: Scenario) -> list[str]:
         ("data.farms", scenario.data.farms, "synthetic"),
         ("data.sites", scenario.data.sites, "settlements"),
         ("travel.od_matrix", scenario.travel.od_matrix, ""),
+        ("travel.road_network", scenario.travel.road_network, ""),
     )
     for where, value, builtin in refs:
-        if value == builtin or (not value.strip() and where == "travel.od_matrix"):
+        if value == builtin or (not value.strip() and where.startswith("travel.")):
             continue
         path = scenario.resolve_path(value)
         if not path.is_file():
-            alt = f' or "{builtin}"' if builtin else ' or "" (no matrix)'
+            alt = f' or "{builtin}"' if builtin else ' or "" (not used)'
             problems.append(
                 f"`{where}` = {value!r}: file {path} does not exist; check the path (relative "
                 f"paths start at the scenario's folder){alt}."

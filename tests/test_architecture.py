@@ -17,7 +17,7 @@ PACKAGE = ROOT / "planner"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("planner.errors", "planner._types", "planner.i18n", "planner.models._base"),
     ("planner.geodata", "planner.travel"),
-    ("planner.io",),
+    ("planner.io", "planner.roads"),
     ("planner.farms", "planner.sites", "planner.demand", "planner.seasons", "planner.growth"),
     ("planner.costs", "planner.models"),
     (

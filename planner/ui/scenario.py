@@ -74,6 +74,7 @@ def widget_values(s: Scenario) -> dict[str, Any]:
         state.SC_SPEED: float(tr.speed_kmh),
         state.SC_COST_UNIT: tr.unit,
         state.SC_K_NEAREST: int(tr.k_nearest),
+        state.SC_ROAD_NETWORK: tr.road_network,
         state.SC_FARMS_SOURCE: _source_value(d.farms, SYNTHETIC),
         state.SC_N_FARMS: int(d.n_farms),
         state.SC_FARM_SEED: int(d.farm_seed),
@@ -158,6 +159,7 @@ def scenario_from_widgets() -> Scenario:
             speed_kmh=float(g[state.SC_SPEED]),
             k_nearest=int(g[state.SC_K_NEAREST]),
             unit=g[state.SC_COST_UNIT],
+            road_network=str(g.get(state.SC_ROAD_NETWORK, base.travel.road_network)),
         ),
         model=dataclasses.replace(
             base.model,
@@ -419,6 +421,17 @@ def _editor() -> None:  # noqa: PLR0915
         )
         c[3].number_input(
             t("k_nearest"), min_value=1, max_value=640, step=5, key=state.SC_K_NEAREST
+        )
+        # Only the road file a loaded scenario names (its `[travel] road_network`) or none:
+        # the app never opens a server path typed in a browser.
+        current = str(g.get(state.SC_ROAD_NETWORK, ""))
+        roads_opts = ["", current] if current else [""]
+        st.selectbox(
+            t("road_network"),
+            roads_opts,
+            format_func=lambda v: Path(v).name if v else t("road_network_none"),
+            key=state.SC_ROAD_NETWORK,
+            help=t("road_network_help"),
         )
 
     with st.expander(t("sec_sites"), expanded=False):

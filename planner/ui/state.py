@@ -44,6 +44,7 @@ SC_CIRCUITY = "sc_circuity"
 SC_SPEED = "sc_speed"
 SC_COST_UNIT = "sc_cost_unit"
 SC_K_NEAREST = "sc_k_nearest"
+SC_ROAD_NETWORK = "sc_road_network"
 SC_FARMS_SOURCE = "sc_farms_source"
 SC_N_FARMS = "sc_n_farms"
 SC_FARM_SEED = "sc_farm_seed"
@@ -194,6 +195,7 @@ PERSISTENT: tuple[str, ...] = (
     SC_SPEED,
     SC_COST_UNIT,
     SC_K_NEAREST,
+    SC_ROAD_NETWORK,
     SC_FARMS_SOURCE,
     SC_N_FARMS,
     SC_FARM_SEED,

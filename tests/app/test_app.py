@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from shapely.geometry import LineString
 from streamlit.testing.v1 import AppTest
 
 from planner.models import CancelToken
@@ -432,3 +434,50 @@ def test_a_crashing_solve_does_not_take_the_app_down(monkeypatch: pytest.MonkeyP
     # the app still works afterwards
     open_page("explore", at)
     assert at.metric
+
+
+_NE_ROADS = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "roads" / "kz_roads_ne10m.gpkg"
+)
+
+
+def _editor_with_roads(road_file: Path) -> AppTest:
+    """The Scenario page with a saved scenario naming ``road_file`` loaded into the editor."""
+    base = load_scenario("default")
+    sc = base.replace(
+        name="roads",
+        data=dataclasses.replace(base.data, n_farms=1500),
+        travel=dataclasses.replace(base.travel, road_network=str(road_file)),
+        solver=dataclasses.replace(base.solver, time_limit_s=3.0),
+    )
+    Workspace(default_path()).save_scenario(sc)
+    at = open_page("scenario")
+    assert at.selectbox(key="sc_road_network").value == ""  # default: straight x circuity
+    at.selectbox(key="sc_base").set_value("saved:roads")
+    at.button(key="sc_load").click()
+    run(at)
+    assert at.selectbox(key="sc_road_network").value == str(road_file)
+    at.button(key="sc_run").click()
+    run(at)
+    return wait_for_solve(at)
+
+
+@pytest.mark.solver
+@pytest.mark.skipif(not _NE_ROADS.is_file(), reason=f"{_NE_ROADS} is absent")
+def test_scenario_road_network_is_shown_and_used() -> None:
+    at = _editor_with_roads(_NE_ROADS.resolve())
+    assert not at.error, [e.value for e in at.error]
+    res = at.session_state["sc_result"]
+    assert res["scenario"].travel.road_network == str(_NE_ROADS.resolve())
+    notes = res["tables"].summary["data_notes"]
+    assert any("road network kz_roads_ne10m.gpkg" in n for n in notes)
+
+
+def test_scenario_road_network_far_from_the_farms_is_an_error(tmp_path: Path) -> None:
+    far = tmp_path / "far_roads.gpkg"
+    line = LineString([(10.0, 50.0), (11.0, 50.0)])
+    gpd.GeoDataFrame(geometry=[line], crs="EPSG:4326").to_file(far)
+    at = _editor_with_roads(far)
+    assert any("from any road of far_roads.gpkg" in e.value.replace("\\", "") for e in at.error), [
+        e.value for e in at.error
+    ]

@@ -312,3 +312,47 @@ def test_every_model_runs_from_a_scenario_file(
         assert summary["covered_demand_share"] == pytest.approx(
             w[coverable].sum() / w.sum(), abs=2e-6
         )
+
+
+def test_missing_road_network_is_explained(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(
+        [
+            *("solve", "default", "--out", str(tmp_path / "o"), "--quiet"),
+            *("--road-network", str(tmp_path / "roads.gpkg")),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "roads.gpkg does not exist" in err
+    assert "Traceback" not in err
+
+
+_NE_ROADS = Path(__file__).resolve().parents[2] / ".." / "shared/data/roads/kz_roads_ne10m.gpkg"
+
+
+@pytest.mark.solver
+@pytest.mark.skipif(not _NE_ROADS.is_file(), reason=f"{_NE_ROADS} is absent")
+def test_road_network_option_travels_on_the_roads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    farms = tmp_path / "farms.csv"
+    farms.write_text(
+        "farm_id,lat,lon,tractors,combines\n"
+        "F1,53.2,63.6,10,2\nF2,51.2,71.4,5,1\nF3,54.9,69.1,8,3\nF4,43.3,68.3,4,0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["solve", "default", "--farms", str(farms), "--out", str(out), "--quiet"]
+    code, _ = _solve([*args, "--road-network", str(_NE_ROADS)], monkeypatch)
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("road network kz_roads_ne10m.gpkg" in n for n in summary["data_notes"])
+    assert not any("geodesic distance x circuity" in n for n in summary["data_notes"])
+    assign = pd.read_csv(out / "assignments.csv").dropna(subset=["site_id"])
+    sites = pd.read_csv(out / "sites.csv").set_index("site_id")
+    f = pd.read_csv(farms).set_index("farm_id").loc[assign["farm_id"]]
+    s = sites.loc[assign["site_id"]]
+    geo = ind.geodesic_km(f["lon"], f["lat"], s["lon"], s["lat"])
+    assert (assign["travel_km"].to_numpy() >= geo - 1e-3).all()
