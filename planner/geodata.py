@@ -27,6 +27,13 @@ facilities
     Existing Belarusian assembly, component, trading and service operations in Kazakhstan.
 rail_entry_points
     Russia-Kazakhstan rail crossings used for inbound machinery, with confidence.
+cropland_cells
+    HYDE 3.2 cropland (2016) on the 5' grid for the cells of Kazakhstan, each with its 2024
+    district (KATO) and a 4 x 4 sub-cell land mask against Natural Earth 10m lakes and the
+    Caspian (``geodata/build/make_cropland.py``).
+districts
+    The 224 district units of the 2024 layout (geokz, CC BY 4.0): KATO, names EN/RU/KK, oblast,
+    a point inside, area and HYDE cropland.
 """
 
 from __future__ import annotations
@@ -120,6 +127,20 @@ _RAIL_COLUMNS: Final = (
     "entry_id", "name", "russian_side_station", "oblast_iso", "lat", "lon", "serves",
     "confidence", "source", "settlement_id", "location_method",
 )  # fmt: skip
+
+_CROPLAND_COLUMNS: Final = ("lon", "lat", "cropland_ha", "land_mask", "district_kato")
+_DISTRICT_COLUMNS: Final = (
+    "district_kato", "adm2_pcode", "oblast_iso", "name_en", "name_ru", "name_kk", "unit_type",
+    "natural_zone", "lat", "lon", "area_km2", "cropland_ha",
+)  # fmt: skip
+
+CROPLAND_CELL_DEG: Final[float] = 1.0 / 12.0
+"""Side of a cropland cell in degrees (the 5' HYDE grid; ``lon``/``lat`` are cell centres)."""
+
+CROPLAND_SUBDIV: Final[int] = 4
+"""Each cropland cell is split into ``CROPLAND_SUBDIV`` x ``CROPLAND_SUBDIV`` sub-cells; bit
+``CROPLAND_SUBDIV * row + col`` of ``land_mask`` (row 0 south, col 0 west) is set when the
+sub-cell touches no lake and not the Caspian."""
 
 _REBUILD_HINT: Final = (
     "Restore the file from git (`git checkout -- geodata/`), or if you rebuilt it on purpose "
@@ -374,6 +395,45 @@ def load_rail_entry_points() -> gpd.GeoDataFrame:
     """
     df = _read_csv("rail_entry_points", _RAIL_COLUMNS)
     _to_float(df, ("lat", "lon"))
+    return _to_points(df)
+
+
+def load_cropland_cells() -> pd.DataFrame:
+    """Load the cropland cells of Kazakhstan (HYDE 3.2, 2016, 5' grid; water-masked).
+
+    Returns
+    -------
+    cells
+        One row per cell: ``lon``, ``lat`` (cell centre, degrees), ``cropland_ha`` (HYDE
+        cropland times the dry share of the cell; a relative weight, HYDE totals about half
+        the real sown area), ``land_mask`` (int64, see ``CROPLAND_SUBDIV``), ``district_kato``
+        (str, 2024 KATO code of the district holding the cell centre) and ``oblast_iso``
+        (from the district table).
+    """
+    df = _read_csv("cropland_cells", _CROPLAND_COLUMNS)
+    _to_float(df, ("lon", "lat", "cropland_ha"))
+    df["land_mask"] = df["land_mask"].astype("int64")
+    oblast = load_districts().set_index("district_kato")["oblast_iso"]
+    df["oblast_iso"] = df["district_kato"].map(oblast)
+    if df["oblast_iso"].isna().any():
+        msg = "cropland_cells.csv names a district that districts.csv lacks. " + _REBUILD_HINT
+        raise GeodataError(msg)
+    return df
+
+
+def load_districts() -> gpd.GeoDataFrame:
+    """Load the 224 district units of the 2024 layout (geokz, CC BY 4.0).
+
+    Returns
+    -------
+    districts
+        Columns ``district_kato`` (str, 9 digits), ``adm2_pcode``, ``oblast_iso``, ``name_en``,
+        ``name_ru``, ``name_kk``, ``unit_type`` (``"raion"`` | ``"city"``), ``natural_zone``,
+        ``lat``, ``lon`` (a point inside the district), ``area_km2``, ``cropland_ha``; point
+        geometry at ``lat``/``lon`` (EPSG:4326).
+    """
+    df = _read_csv("districts", _DISTRICT_COLUMNS)
+    _to_float(df, ("lat", "lon", "area_km2", "cropland_ha"))
     return _to_points(df)
 
 

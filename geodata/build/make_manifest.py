@@ -78,6 +78,34 @@ DATASETS = [
         "method": "geodata/build/make_facilities.py: station placed at its GeoNames town; "
         "Semiglavy Mar (not in cities500) at its district centre Taskala, confidence L",
     },
+    {
+        "name": "cropland_cells",
+        "file": "cropland_cells.csv",
+        "source": "HYDE 3.2 cropland 2016, 5' grid (Klein Goldewijk et al. 2017, PBL), "
+        "OpenLandMap copy (GeoTIFF/test-data 8506204783ff); districts geokz adm2_2024 "
+        "(arodionoff/geokz 41c1a004); water mask Natural Earth 10m lakes + Caspian "
+        "(martynafford/natural-earth-geojson 0b9a6ceb); as prepared in shared/data/cropland",
+        "licence": "HYDE CC BY 3.0, OpenLandMap copy CC BY-SA 4.0 (attribution: HYDE 3.2, "
+        "Klein Goldewijk et al. 2017; OpenLandMap); geokz CC BY 4.0; Natural Earth public domain",
+        "year": "2016 (cropland), 2024 (district layout)",
+        "crs": "EPSG:4326",
+        "method": "geodata/build/make_cropland.py: cells with centre in Kazakhstan and a 2024 "
+        "district; 4x4 sub-cell land mask (sub-cells touching a Natural Earth 10m lake or the "
+        "Caspian are masked, cells with no dry sub-cell dropped); cropland times the dry share; "
+        "byte-for-byte reproducible",
+    },
+    {
+        "name": "districts",
+        "file": "districts.csv",
+        "source": "geokz adm2_2024 (arodionoff/geokz 41c1a004): KATO codes, names EN/RU/KK, "
+        "polygons (for a representative point); cropland = sum of cropland_cells.csv",
+        "licence": "CC BY 4.0 (geokz; attribution: geokz package, github.com/arodionoff/geokz); cropland as "
+        "cropland_cells",
+        "year": "2024 (district layout)",
+        "crs": "EPSG:4326",
+        "method": "geodata/build/make_cropland.py: one row per 2024 district unit (224: "
+        "166 rural districts, 58 city units); lat/lon a point inside the polygon",
+    },
 ]
 
 

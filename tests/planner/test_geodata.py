@@ -47,6 +47,8 @@ def test_manifest_lists_every_data_file_with_provenance() -> None:
         "kz_outline",
         "facilities",
         "rail_entry_points",
+        "cropland_cells",
+        "districts",
     }
     data_files = {
         p.name
@@ -73,6 +75,52 @@ def test_manifest_checksums_recomputed_independently() -> None:
         digest = hashlib.sha256((GEODATA / record["file"]).read_bytes()).hexdigest()
         assert digest == record["sha256"], record["file"]
     assert geodata.verify_geodata() == []
+
+
+def test_cropland_cells_and_districts_are_consistent() -> None:
+    cells = geodata.load_cropland_cells()
+    districts = geodata.load_districts()
+    assert len(districts) == 224
+    assert districts["district_kato"].is_unique
+    assert set(districts["oblast_iso"]) == set(geodata.OBLAST_ISO_CODES)
+    assert set(cells["district_kato"]) <= set(districts["district_kato"])
+    assert ((cells["land_mask"] > 0) & (cells["land_mask"] < 2**16)).all()
+    assert (cells["cropland_ha"] > 0).all()
+    per = cells.groupby("district_kato")["cropland_ha"].sum()
+    want = districts.set_index("district_kato")["cropland_ha"].reindex(per.index)
+    assert np.allclose(per, want, atol=0.1)
+    # every dry sub-cell (its centre) lies inside the planner's outline
+    sub, step = geodata.CROPLAND_SUBDIV, geodata.CROPLAND_CELL_DEG / geodata.CROPLAND_SUBDIV
+    for bit in range(sub * sub):
+        row, col = divmod(bit, sub)
+        on = (cells["land_mask"].to_numpy() >> bit) & 1 == 1
+        x = cells["lon"].to_numpy()[on] - geodata.CROPLAND_CELL_DEG / 2 + (col + 0.5) * step
+        y = cells["lat"].to_numpy()[on] - geodata.CROPLAND_CELL_DEG / 2 + (row + 0.5) * step
+        assert geodata.points_in_kazakhstan(x, y).all()
+    # 5' grid: centres at (k + 1/2) / 12 degrees
+    frac = cells[["lon", "lat"]].to_numpy() * 12 - 0.5
+    assert np.allclose(frac, np.round(frac), atol=1e-3)
+    # the three northern oblasts hold about half of HYDE cropland (shared/data README: 51.5 %)
+    north = cells["oblast_iso"].isin(["KZ-11", "KZ-39", "KZ-59"])
+    assert 0.45 < cells.loc[north, "cropland_ha"].sum() / cells["cropland_ha"].sum() < 0.58
+
+
+def test_cropland_build_is_reproducible(shared_dir: Path, tmp_path: Path) -> None:
+    if not (shared_dir / "data" / "cropland" / "kz_cropland_hyde32_2016_5m.csv").is_file():
+        pytest.skip("../shared/data/cropland is not available")
+    script = BUILD / "make_cropland.py"
+    spec = importlib.util.spec_from_file_location("make_cropland", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cells, districts = module.build(shared_dir / "data")
+    committed = geodata.load_cropland_cells()
+    assert len(cells) == len(committed)
+    got, want = cells["cropland_ha"].to_numpy(), committed["cropland_ha"].to_numpy()
+    assert np.allclose(got, want, atol=0.051)
+    assert (cells["land_mask"].to_numpy() == committed["land_mask"].to_numpy()).all()
+    assert list(districts["district_kato"]) == list(geodata.load_districts()["district_kato"])
 
 
 def test_readme_attributes_geonames() -> None:
