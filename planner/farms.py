@@ -489,6 +489,56 @@ def generate_farms(
     return farms
 
 
+FARM_FILE_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".xlsx", ".gpkg")
+"""File types :func:`write_farms` writes (chosen by the file's suffix)."""
+
+
+def write_farms(farms: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write a farm table as CSV, XLSX or GeoPackage, readable again by :func:`read_farms`.
+
+    Parameters
+    ----------
+    farms
+        A farm table as :func:`generate_farms` or :func:`read_farms` returns it.
+    path
+        Target file; its suffix (``.csv``, ``.xlsx``, ``.gpkg``) chooses the format. CSV is
+        UTF-8 with ``lat``/``lon`` columns; XLSX has a ``farms`` sheet and a ``notes`` sheet
+        with ``attrs["data_notes"]``; GeoPackage has a ``farms`` point layer (EPSG:4326).
+
+    Returns
+    -------
+    path
+        The file written.
+
+    Raises
+    ------
+    ValidationError
+        If the suffix is not one of ``FARM_FILE_SUFFIXES``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FARM_FILE_SUFFIXES:
+        msg = (
+            f"cannot write farms to `{path.name}`: unknown file type `{suffix}`; use one of "
+            f"{', '.join(FARM_FILE_SUFFIXES)}."
+        )
+        raise ValidationError(msg, source=str(path))
+    columns = [c for c in farms.columns if c != "geometry"]
+    table = pd.DataFrame(farms[columns])
+    if suffix == ".csv":
+        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    elif suffix == ".xlsx":
+        notes = pd.DataFrame({"data_notes": list(farms.attrs.get("data_notes", []))})
+        with pd.ExcelWriter(path) as writer:
+            table.to_excel(writer, sheet_name="farms", index=False)
+            notes.to_excel(writer, sheet_name="notes", index=False)
+    else:
+        gpd.GeoDataFrame(
+            table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=geodata.CRS
+        ).to_file(path, layer="farms", driver="GPKG")
+    return path
+
+
 # --------------------------------------------------------------------------- user registries
 
 _AGE_CLASS_BOUNDS: Final = (10.0, 17.0)

@@ -16,6 +16,7 @@ import pyogrio
 import pytest
 
 from planner import cli, geodata, run
+from planner import farms as farms_mod
 from planner.cli import main
 from planner.models import check_solution
 from planner.run import ScenarioResult
@@ -187,6 +188,52 @@ def test_data_lists_and_verifies_geodata(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "GeoNames" in out
     assert "geodata OK" in out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".gpkg"])
+def test_data_farms_writes_a_registry_that_reads_back(
+    tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / f"farms{suffix}"
+    assert main(["data", "farms", "--n", "300", "--seed", "0", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "wrote 300 synthetic farms" in text
+    assert "assumption" in text
+    back = farms_mod.read_farms(out)
+    want = farms_mod.generate_farms(300, seed=0)
+    assert list(back["farm_id"]) == list(want["farm_id"])
+    for col in ("oblast_iso", "district_kato", "tractors", "combines", "belarus_combines"):
+        assert list(back[col].astype(str)) == list(want[col].astype(str)), col
+    assert np.allclose(back["lat"], want["lat"])
+    assert np.allclose(back["sown_area_ha"], want["sown_area_ha"])
+    if suffix == ".csv":
+        raw = pd.read_csv(out, dtype={"district_kato": str})
+        needed = {
+            "farm_id",
+            "lat",
+            "lon",
+            "oblast_iso",
+            "district_kato",
+            "district",
+            "sown_area_ha",
+            "tractors",
+            "combines",
+            "tractors_17p",
+            "belarus_tractors",
+        }
+        assert needed <= set(raw.columns)  # fmt: skip
+        assert raw["district_kato"].str.fullmatch(r"\d{9}").all()
+
+
+def test_data_farms_rejects_an_unknown_suffix(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "data", "farms", "--n", "10", "--out",
+         str(tmp_path / "farms.parquet")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert res.returncode == cli.EXIT_INVALID
+    assert "unknown file type" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_bad_scenario_gives_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
