@@ -557,10 +557,22 @@ def _nearest_settlements(lon: FloatArray, lat: FloatArray) -> tuple[IntArray, pd
     return idx, towns
 
 
-def _districts_of(
+def districts_of_points(
     lon: FloatArray, lat: FloatArray
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """KATO code and English name of the district of each point's nearest cropland cell."""
+    """Return the 2024 district of each point: that of its nearest cropland cell.
+
+    Parameters
+    ----------
+    lon, lat
+        Points (degrees, EPSG:4326).
+
+    Returns
+    -------
+    kato, name
+        KATO code (9 digits, text) and English name of each point's district. A point near a
+        district line may get the neighbour (the 5' cells are about 9 x 6 km).
+    """
     cells = geodata.load_cropland_cells()
     idx = nearest_point(
         lon, lat, cells["lon"].to_numpy(dtype=np.float64), cells["lat"].to_numpy(dtype=np.float64)
@@ -662,7 +674,7 @@ def _assemble(
     if "oblast_iso" in df.columns:
         given = df["oblast_iso"].astype(str).to_numpy(dtype=object)
         iso = np.where(given != "", given, iso)
-    kato, district = _districts_of(lon, lat)
+    kato, district = districts_of_points(lon, lat)
     notes.append(
         "district_kato / district from each farm's nearest cropland cell (HYDE 5' grid, 2024 "
         "districts; a farm near a district line may get the neighbour)"

@@ -182,7 +182,7 @@ def _compare_and_export(at: AppTest, tmp_path: Path) -> None:
     assign = pd.read_csv(io.BytesIO(files["assignments.csv"]), dtype={"site_id": str})
     assert len(assign) == 1500
     xlsx = pd.read_excel(io.BytesIO(files["results.xlsx"]), sheet_name=None)
-    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts"]
+    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts", "districts"]
     gj = json.loads(files["sites.geojson"])
     assert gj["type"] == "FeatureCollection"
     assert len(gj["features"]) == len(sites)
