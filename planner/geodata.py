@@ -38,11 +38,13 @@ districts
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.resources
 import json
 import os
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -435,6 +437,127 @@ def load_districts() -> gpd.GeoDataFrame:
     df = _read_csv("districts", _DISTRICT_COLUMNS)
     _to_float(df, ("lat", "lon", "area_km2", "cropland_ha"))
     return _to_points(df)
+
+
+SETTLEMENT_DUPLICATE_KM: Final[float] = 15.0
+"""Two settlements with similar names closer than this are reported as duplicates."""
+
+SETTLEMENT_NAME_SIMILARITY: Final[float] = 0.85
+"""Similarity (difflib ratio of the normalised names) above which two names count as one."""
+
+SETTLEMENT_TOWN_POPULATION: Final[int] = 10_000
+"""Towns at least this large are checked against the district that bears their name."""
+
+
+def _name_key(name: str) -> str:
+    """Normalise a place name: lower case, ASCII, suffixes and apostrophes dropped."""
+    text = unicodedata.normalize("NFKD", name.lower())
+    text = "".join(ch for ch in text if ch.isascii() and ch.isalpha())
+    for suffix in ("skoye", "skiy", "skiy", "skaya", "sk", "oye", "iy", "yy"):
+        if text.endswith(suffix) and len(text) > len(suffix) + 3:
+            return text[: -len(suffix)].replace("y", "i")
+    return text.replace("y", "i")
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lon2 - lon1)
+    c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl)
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))) * 111.195)
+
+
+def settlement_defects(
+    settlements: pd.DataFrame | None = None,
+    *,
+    districts: pd.DataFrame | None = None,
+    cells: pd.DataFrame | None = None,
+) -> list[str]:
+    """Find likely defects in a settlement table: duplicates and misplaced towns.
+
+    Two checks, each reported with both ids and what to do:
+
+    1. **Duplicates**: two places whose normalised names are similar (difflib ratio >=
+       ``SETTLEMENT_NAME_SIMILARITY``, so Tayynsha/Taiynsha or Novoishimskoye/Novoishimskiy
+       match) within ``SETTLEMENT_DUPLICATE_KM`` of each other.
+    2. **Misplaced towns**: a place of at least ``SETTLEMENT_TOWN_POPULATION`` people whose
+       name is that of a rural district of its oblast, but which lies in another district (the
+       district of its nearest cropland cell) while a smaller namesake lies inside the named
+       district -- the pattern of a population attached to the wrong point (Akkol').
+
+    Parameters
+    ----------
+    settlements
+        Columns ``settlement_id``, ``name``, ``population``, ``oblast_iso``, ``lat``,
+        ``lon``; default :func:`load_settlements`.
+    districts
+        Default :func:`load_districts`.
+    cells
+        Default :func:`load_cropland_cells`.
+
+    Returns
+    -------
+    problems
+        One sentence per defect; empty when none is found.
+    """
+    s = load_settlements() if settlements is None else settlements
+    districts = load_districts() if districts is None else districts
+    cells = load_cropland_cells() if cells is None else cells
+    problems: list[str] = []
+    rows = list(s[["settlement_id", "name", "population", "oblast_iso", "lat", "lon"]].itertuples(
+        index=False, name=None
+    ))  # fmt: skip
+    keys = [_name_key(str(r[1])) for r in rows]
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            if abs(a[4] - b[4]) > 0.2 or abs(a[5] - b[5]) > 0.4:  # noqa: PLR2004 (> 15 km)
+                continue
+            d = _km(a[4], a[5], b[4], b[5])
+            ratio = difflib.SequenceMatcher(None, keys[i], keys[j]).ratio()
+            if d <= SETTLEMENT_DUPLICATE_KM and ratio >= SETTLEMENT_NAME_SIMILARITY:
+                problems.append(
+                    f"duplicate settlements {a[0]} {a[1]!r} (population {a[2]:,}) and {b[0]} "
+                    f"{b[1]!r} (population {b[2]:,}), {d:.1f} km apart: keep one and drop the "
+                    "other in geodata/build/make_settlements.py (DROP)"
+                )
+    c_lon = cells["lon"].to_numpy(dtype=np.float64)
+    c_lat = cells["lat"].to_numpy(dtype=np.float64)
+    c_kato = cells["district_kato"].astype(str).to_numpy()
+
+    def district_of(lat: float, lon: float) -> str:
+        cos_d = np.sin(np.radians(lat)) * np.sin(np.radians(c_lat)) + np.cos(
+            np.radians(lat)
+        ) * np.cos(np.radians(c_lat)) * np.cos(np.radians(c_lon - lon))
+        return str(c_kato[int(np.argmax(cos_d))])
+
+    rural = districts[districts["unit_type"] == "raion"]
+    by_name = {
+        (str(o), _name_key(str(n))): str(k)
+        for o, n, k in zip(
+            rural["oblast_iso"], rural["name_en"], rural["district_kato"], strict=True
+        )
+    }
+    names = dict(zip(districts["district_kato"].astype(str), districts["name_en"], strict=True))
+    for i, a in enumerate(rows):
+        named = by_name.get((str(a[3]), keys[i]))
+        if named is None or int(a[2]) < SETTLEMENT_TOWN_POPULATION:
+            continue
+        here = district_of(float(a[4]), float(a[5]))
+        if here == named:
+            continue
+        twins = [
+            b for j, b in enumerate(rows)
+            if j != i and keys[j] == keys[i] and district_of(float(b[4]), float(b[5])) == named
+        ]  # fmt: skip
+        if twins:
+            b = twins[0]
+            problems.append(
+                f"settlement {a[0]} {a[1]!r} (population {a[2]:,}) lies in {names[here]} "
+                f"district at {a[4]:.2f} N {a[5]:.2f} E, but {b[0]} {b[1]!r} (population "
+                f"{b[2]:,}) lies in {names[named]} district, which bears the name: the "
+                "population is probably attached to the wrong point; move it in "
+                "geodata/build/make_settlements.py (DROP / POPULATION)"
+            )
+    return problems
 
 
 def load_country_outline() -> shapely.Polygon | shapely.MultiPolygon:

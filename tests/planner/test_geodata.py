@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -298,11 +299,52 @@ def test_known_towns_map_to_current_oblast(settlements, name: str, iso: str) -> 
     assert set(rows["oblast_iso"]) == {iso}
 
 
-def test_kokpekty_duplicates_both_in_abai(settlements) -> None:  # noqa: ANN001
+def test_kokpekty_kept_once_in_abai(settlements) -> None:  # noqa: ANN001
     rows = settlements.loc[settlements["name"] == "Kokpekty"]
-    assert len(rows) == 2
+    assert len(rows) == 1
     assert set(rows["oblast_iso"]) == {"KZ-10"}
-    assert set(rows["oblast_rule"]) == {"admin1", "override"}
+
+
+def test_committed_settlements_have_no_detected_defects(settlements) -> None:  # noqa: ANN001
+    assert geodata.settlement_defects(settlements) == []
+    akkol = settlements.loc[settlements["name"].str.startswith("Akkol")]
+    town = akkol.loc[akkol["population"] >= 10_000].iloc[0]
+    # the town of Akkol, centre of Akkol district (issue 16: about 51.99 N 70.95 E)
+    assert abs(town["lat"] - 51.99) < 0.05
+    assert abs(town["lon"] - 70.95) < 0.05
+    for name in ("Atbasar", "Taiynsha", "Novoishimskiy"):
+        assert (settlements["name"] == name).sum() == 1, name
+    assert not settlements["name"].isin(["Tayynsha", "Novoishimskoye"]).any()
+    akmola = settlements.loc[settlements["oblast_iso"] == "KZ-11", "name"]
+    assert (akmola == "Akkol'").sum() == 0
+
+
+def test_defect_check_finds_duplicates_and_misplaced_towns(settlements) -> None:  # noqa: ANN001
+    s = settlements.copy()
+    taiynsha = s.loc[s["name"] == "Taiynsha"].iloc[0]
+    akkol = s.loc[s["settlement_id"] == "gn:1526443"].iloc[0]
+    extra = pd.DataFrame(
+        [
+            # a second spelling 0.5 km away
+            {**taiynsha.to_dict(), "settlement_id": "gn:1", "name": "Tayynsha",
+             "population": 0, "lat": taiynsha["lat"] - 0.0045},
+            # a town's population put on a point in another district
+            {**akkol.to_dict(), "settlement_id": "gn:2", "name": "Akkol'",
+             "population": 16_773, "lat": 53.29617, "lon": 69.59997},
+            # different names 5 km apart: not a defect
+            {**taiynsha.to_dict(), "settlement_id": "gn:3", "name": "Zhanaturmys",
+             "lat": taiynsha["lat"] + 0.045},
+        ]
+    )  # fmt: skip
+    # back to the GeoNames population of the town of Akkol
+    s["population"] = s["population"].where(s["settlement_id"] != "gn:1526443", 2_605)
+    s = pd.concat([s, extra], ignore_index=True)
+    problems = geodata.settlement_defects(s)
+    assert len(problems) == 2, problems
+    assert "duplicate settlements gn:1" in problems[0] or "gn:1 " in problems[0]
+    assert "Tayynsha" in problems[0]
+    assert "gn:2" in problems[1]
+    assert "Akkol district" in problems[1]
 
 
 def test_konaev_has_russian_name(settlements) -> None:  # noqa: ANN001
