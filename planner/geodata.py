@@ -374,7 +374,8 @@ def load_existing_facilities() -> gpd.GeoDataFrame:
         Columns ``facility_id`` (stable slug), ``name``, ``operator``, ``partner``, ``city``,
         ``oblast_iso``, ``lat``, ``lon``, ``kind`` (``"assembly_plant"`` |
         ``"component_plant"`` | ``"trading_house"`` | ``"service_centre"``), ``machines``
-        (``"tractor"`` | ``"combine"`` | ``"tractor+combine"``), ``capacity_units_per_year``
+        (``"tractor"`` | ``"combine"`` | ``"tractor+combine"`` | ``"uncertain"``: what the
+        operation makes is not known, see ``capacity_note``), ``capacity_units_per_year``
         (float, NaN if unknown), ``capacity_note``, ``status`` (``"running"`` | ``"unknown"``
         | ``"planned"``), ``confidence`` (H/M/L), ``source``, ``settlement_id``,
         ``location_method``, point geometry (EPSG:4326).

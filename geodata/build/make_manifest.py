@@ -68,7 +68,8 @@ DATASETS = [
         "licence": "MIT (this project); coordinates CC BY 4.0 GeoNames",
         "year": "2005-2025 (per row, see source)",
         "crs": "EPSG:4326",
-        "method": "geodata/build/make_facilities.py",
+        "method": "geodata/build/make_facilities.py; SemAZ (Semey) from the issue 16 review "
+        "and KAIC's products marked assumption (not in the facts file)",
     },
     {
         "name": "rail_entry_points",
@@ -78,7 +79,10 @@ DATASETS = [
         "year": "2024-2025",
         "crs": "EPSG:4326",
         "method": "geodata/build/make_facilities.py: station placed at its GeoNames town; "
-        "Semiglavy Mar (not in cities500) at its district centre Taskala, confidence L",
+        "Semiglavy Mar (not in cities500) at its district centre Taskala, confidence L; "
+        "Petropavl not a Russian-side station (issue 16); Iletsk, Kanisai, Orsk-Novy Gorod "
+        "and Lokot added (issue 16) with confidence L, their Kazakh-side pairing and position "
+        "marked assumption in source / location_method",
     },
     {
         "name": "cropland_cells",
@@ -101,8 +105,8 @@ DATASETS = [
         "file": "districts.csv",
         "source": "geokz adm2_2024 (arodionoff/geokz 41c1a004): KATO codes, names EN/RU/KK, "
         "polygons (for a representative point); cropland = sum of cropland_cells.csv",
-        "licence": "CC BY 4.0 (geokz; attribution: geokz package, github.com/arodionoff/geokz); cropland as "
-        "cropland_cells",
+        "licence": "CC BY 4.0 (geokz; attribution: geokz package, "
+        "github.com/arodionoff/geokz); cropland as cropland_cells",
         "year": "2024 (district layout)",
         "crs": "EPSG:4326",
         "method": "geodata/build/make_cropland.py: one row per 2024 district unit (224: "

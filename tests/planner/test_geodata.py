@@ -437,6 +437,19 @@ def test_existing_facilities() -> None:
     assert (kbapm["lat"], kbapm["lon"]) == (53.848, 69.768)
     assert kbapm["oblast_iso"] == "KZ-59"
     assert geodata.points_in_kazakhstan(fac["lon"], fac["lat"]).all()
+    # issue 16: SemAZ in Semey (Abai) assembles MTZ tractors; unsourced in the facts file
+    semaz = by_id.loc["semaz_semey"]
+    assert (semaz["oblast_iso"], semaz["machines"], semaz["kind"]) == (
+        "KZ-10", "tractor", "assembly_plant",
+    )  # fmt: skip
+    assert semaz["confidence"] == "L"
+    assert "assumption" in semaz["source"]
+    # KAIC makes seeding complexes, trailers and balers: its machines are uncertain
+    assert by_id.loc["kaic_kokshetau", "machines"] == "uncertain"
+    assert set(fac["machines"]) <= {"tractor", "combine", "tractor+combine", "uncertain"}
+    # every fact not in the facts file says so
+    for _, row in fac.iterrows():
+        assert "facts" in row["source"] or "assumption" in row["source"], row["facility_id"]
 
 
 def test_rail_entry_points() -> None:
@@ -445,6 +458,23 @@ def test_rail_entry_points() -> None:
     assert rail.loc["tobol", "oblast_iso"] == "KZ-39"
     assert rail.loc["tobol", "confidence"] == "H"
     assert rail.loc["mamlyut", "oblast_iso"] == "KZ-59"
+    # Petropavl is a Kazakh station (South Ural Railway), never a Russian-side station
+    assert not rail["russian_side_station"].str.contains("Petropavl").any()
+    towns = geodata.load_settlements().set_index("settlement_id")
+    for entry, station, iso in (
+        ("iletsk", "Iletsk-1", "KZ-15"),
+        ("kanisai", "Kanisai", "KZ-15"),
+        ("orsk_novy_gorod", "Orsk-Novy Gorod", "KZ-15"),
+        ("lokot", "Lokot", "KZ-10"),
+    ):
+        row = rail.loc[entry]
+        assert row["russian_side_station"] == station
+        assert row["oblast_iso"] == iso
+        assert row["confidence"] == "L"
+        assert "assumption" in row["source"] + row["location_method"]
+        town = towns.loc[row["settlement_id"]]
+        assert (town["lat"], town["lon"]) == (row["lat"], row["lon"])
+    assert (rail["source"].str.len() > 0).all()
     assert rail.loc["semiglavy_mar", "russian_side_station"] == "Ozinki"
     assert rail.loc["semiglavy_mar", "confidence"] == "L"
     assert set(rail["confidence"]) <= {"H", "M", "L"}
