@@ -21,6 +21,7 @@ from planner.cli import main
 from planner.models import check_solution
 from planner.run import ScenarioResult
 from tests.planner import _independent as ind
+from tests.planner.test_agri import check_assumption_notes
 
 SUMMARY_KEYS = {
     "scenario",
@@ -145,6 +146,7 @@ def test_solve_default_writes_the_contract(default_run: tuple[Path, ScenarioResu
     assert summary["bound"] <= summary["objective"] * (1 + 1e-9)
     assert 0 <= summary["gap"] < 1
     assert any("synthetic" in n for n in summary["data_notes"])
+    check_assumption_notes(summary["data_notes"])
     assert summary["covered_demand_share"] == pytest.approx(1.0)
     assert 10 < summary["mean_travel_km"] < summary["p95_travel_km"] < 1500
 
