@@ -489,6 +489,51 @@ def generate_farms(
     return farms
 
 
+def farms_by_district(farms: pd.DataFrame, weight: FloatArray | None = None) -> pd.DataFrame:
+    """Aggregate farms by 2024 district.
+
+    Parameters
+    ----------
+    farms
+        A farm table with ``district_kato``, ``oblast_iso``, ``sown_area_ha``, ``tractors``,
+        ``combines`` (and ``service_hours_year`` if it has demand columns).
+    weight
+        Optional weight per farm (e.g. the machines of a selection); summed as ``weight``.
+
+    Returns
+    -------
+    districts
+        One row per district with farms, largest sown area first: ``district_kato``,
+        ``oblast_iso`` (of the district's first farm), ``n_farms``, ``sown_area_ha``,
+        ``tractors``, ``combines``, ``weight`` (0 without ``weight``) and
+        ``service_hours_year`` (0 without that column).
+    """
+    table = pd.DataFrame(
+        {
+            "district_kato": farms["district_kato"].astype(str).to_numpy(),
+            "oblast_iso": farms["oblast_iso"].astype(str).to_numpy(),
+            "sown_area_ha": np.nan_to_num(farms["sown_area_ha"].to_numpy(dtype=np.float64)),
+            "tractors": farms["tractors"].to_numpy(dtype=np.float64),
+            "combines": farms["combines"].to_numpy(dtype=np.float64),
+            "weight": np.zeros(len(farms)) if weight is None else np.asarray(weight, dtype=float),
+            "service_hours_year": farms["service_hours_year"].to_numpy(dtype=np.float64)
+            if "service_hours_year" in farms.columns
+            else np.zeros(len(farms)),
+        }
+    )
+    out = table.groupby("district_kato", sort=False).agg(
+        oblast_iso=("oblast_iso", "first"),
+        n_farms=("oblast_iso", "size"),
+        sown_area_ha=("sown_area_ha", "sum"),
+        tractors=("tractors", "sum"),
+        combines=("combines", "sum"),
+        weight=("weight", "sum"),
+        service_hours_year=("service_hours_year", "sum"),
+    )
+    out = out.sort_values(["sown_area_ha", "n_farms"], ascending=False, kind="stable")
+    return out.reset_index()
+
+
 FARM_FILE_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".xlsx", ".gpkg")
 """File types :func:`write_farms` writes (chosen by the file's suffix)."""
 

@@ -47,6 +47,21 @@ def test_explore_page_renders_map_table_and_kpis() -> None:
     assert any("synthetic" in i.value for i in at.info)
 
 
+def test_explore_aggregates_the_shown_farms_by_district() -> None:
+    at = run(AppTest.from_file(APP, default_timeout=180))
+    at.multiselect(key="explore_oblasts").set_value(["KZ-39"])
+    at.session_state["explore_oblast_tab"] = "Districts"
+    run(at)
+    table = next(m.value for m in at.markdown if m.value.startswith("| District"))
+    rows = table.splitlines()[2:]
+    assert rows
+    # only Kostanay's districts, and their farms add up to the farms shown
+    assert all("| KZ\\-39 |" in r for r in rows)
+    farms = sum(int(r.split("|")[3].strip().replace(",", "")) for r in rows)
+    assert farms == int(metric(at, "Farms shown").replace(",", ""))
+    assert any("| Karasu |" in r for r in rows)  # a Kostanay district, by its 2024 name
+
+
 def test_explore_filters_change_the_figures() -> None:
     at = run(AppTest.from_file(APP, default_timeout=180))
     before = int(metric(at, "Farms shown").replace(",", ""))

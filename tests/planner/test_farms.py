@@ -429,3 +429,19 @@ def test_read_projected_gpkg_is_reprojected(tmp_path: Path) -> None:
     source.to_crs("EPSG:32642").to_file(path)
     back = farms.read_farms(path)
     assert np.allclose(back["lon"], source.geometry.x, atol=1e-6)
+
+
+def test_farms_by_district_adds_up_by_brute_force(farms_20k: gpd.GeoDataFrame) -> None:
+    f = farms_20k.iloc[:3_000]
+    weight = f["tractors"].to_numpy(dtype=float) * 2
+    table = farms.farms_by_district(f, weight).set_index("district_kato")
+    assert table["n_farms"].sum() == len(f)
+    for kato in list(table.index[:5]) + list(table.index[-3:]):
+        rows = f.loc[f["district_kato"] == kato]
+        assert table.loc[kato, "n_farms"] == len(rows)
+        assert table.loc[kato, "sown_area_ha"] == pytest.approx(rows["sown_area_ha"].sum())
+        assert table.loc[kato, "combines"] == rows["combines"].sum()
+        assert table.loc[kato, "weight"] == pytest.approx(2 * rows["tractors"].sum())
+        assert table.loc[kato, "oblast_iso"] == rows["oblast_iso"].iloc[0]
+    assert table["sown_area_ha"].is_monotonic_decreasing
+    assert (table["service_hours_year"] == 0).all()  # no demand columns in this table
