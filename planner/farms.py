@@ -631,6 +631,7 @@ def read_farms(
     path: str | Path,
     *,
     belarus_share: float = 0.5,
+    belarus_share_combines: float | None = None,
     seed: int = 42,
 ) -> gpd.GeoDataFrame:
     """Read a farm registry (CSV/XLSX with lat/lon columns, GeoJSON, GeoPackage).
@@ -655,8 +656,10 @@ def read_farms(
     path
         The registry file.
     belarus_share
-        Share of Belarus-made machines used when ``belarus_tractors``/``belarus_combines``
-        and a brand column are absent.
+        Share of Belarus-made tractors used when ``belarus_tractors`` and a brand column are
+        absent.
+    belarus_share_combines
+        The same for combines; ``None`` uses ``belarus_share``.
     seed
         Seed of the draws that fill age classes and Belarus-made counts.
 
@@ -673,16 +676,22 @@ def read_farms(
         Listing every problem found, with rows (header = row 1) and columns and how to fix it.
     """
     path = Path(path)
-    if not 0.0 <= belarus_share <= 1.0:
-        msg = f"`belarus_share` must be between 0 and 1, got {belarus_share}."
-        raise ValidationError(msg, source=str(path))
+    share_c = belarus_share if belarus_share_combines is None else belarus_share_combines
+    bad = [
+        f"`{name}` must be between 0 and 1, got {value}."
+        for name, value in (("belarus_share", belarus_share), ("belarus_share_combines", share_c))
+        if not 0.0 <= value <= 1.0
+    ]
+    if bad:
+        raise ValidationError(bad, source=str(path))
     report = validate_farms(path)
     report.raise_if_invalid()
     assert report.data is not None  # a valid report always has data
     for text in report.warnings:
         if "not points" in text:
             warnings.warn(f"{path.name}: {text}.", UserWarning, stacklevel=2)
-    return _assemble(path, report, belarus_share=belarus_share, seed=seed)
+    belarus = {"tractors": belarus_share, "combines": share_c}
+    return _assemble(path, report, belarus=belarus, seed=seed)
 
 
 def _age_classes(age: FloatArray, counts: IntArray) -> IntArray:
@@ -697,7 +706,7 @@ def _assemble(
     path: Path,
     report: ValidationReport,
     *,
-    belarus_share: float,
+    belarus: dict[str, float],
     seed: int,
 ) -> gpd.GeoDataFrame:
     """Build the farm table from the validated rows, filling the optional columns."""
@@ -763,12 +772,18 @@ def _assemble(
         elif brand is not None:
             known = (brand != "").to_numpy()
             is_bel = brand.str.contains(BELARUS_BRANDS).to_numpy()
-            drawn = rng.binomial(counts[machine], belarus_share).astype(np.int64)
+            drawn = rng.binomial(counts[machine], belarus[machine]).astype(np.int64)
             out[bel] = np.where(known, np.where(is_bel, counts[machine], 0), drawn)
-            notes.append(f"{bel} from the `brand` column (draw with belarus_share where blank)")
+            notes.append(
+                f"{bel} from the `brand` column (draw with share {belarus[machine]:g} where "
+                "blank; assumption)"
+            )
         else:
-            out[bel] = rng.binomial(counts[machine], belarus_share).astype(np.int64)
-            notes.append(f"{bel} drawn with belarus_share={belarus_share:g}")
+            out[bel] = rng.binomial(counts[machine], belarus[machine]).astype(np.int64)
+            notes.append(
+                f"{bel} drawn with Belarus-made share {belarus[machine]:g} (assumption: scenario "
+                "parameter, facts 3e)"
+            )
     out["synthetic"] = np.zeros(n, dtype=np.bool_)
     columns = list(FARM_COLUMNS)
     if "service_hours" in values:

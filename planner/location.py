@@ -133,7 +133,11 @@ def load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
             belarus_share=scenario.demand.belarus_share,
             belarus_share_combines=scenario.demand.belarus_share_combines,
         )
-    return farms_mod.read_farms(scenario.resolve_path(d.farms))
+    return farms_mod.read_farms(
+        scenario.resolve_path(d.farms),
+        belarus_share=scenario.demand.belarus_share,
+        belarus_share_combines=scenario.demand.belarus_share_combines,
+    )
 
 
 def load_sites(scenario: Scenario) -> gpd.GeoDataFrame:

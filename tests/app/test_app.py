@@ -431,6 +431,20 @@ def test_demand_assumptions_reach_the_solve() -> None:
     assert "tractor_operating_hours = 1200.0" in result["tables"].scenario_toml
 
 
+def test_combine_share_slider_reaches_the_solve() -> None:
+    at = open_page("scenario")
+    assert at.slider(key="sc_belarus_share_combines").value == pytest.approx(0.3)  # default.toml
+    at.selectbox(key="sc_backend").set_value("heuristic")
+    at.slider(key="sc_belarus_share_combines").set_value(0.0)
+    at.button(key="sc_run").click()
+    run(at)
+    wait_for_solve(at)
+    result = at.session_state["sc_result"]
+    assert result["scenario"].demand.belarus_share_combines == 0.0
+    assert result["scenario"].demand.belarus_share == pytest.approx(0.5)
+    assert "belarus_share_combines = 0.0" in result["tables"].scenario_toml
+
+
 def test_a_crashing_solve_does_not_take_the_app_down(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         msg = "solver exploded"

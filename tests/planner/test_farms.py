@@ -445,3 +445,16 @@ def test_farms_by_district_adds_up_by_brute_force(farms_20k: gpd.GeoDataFrame) -
         assert table.loc[kato, "oblast_iso"] == rows["oblast_iso"].iloc[0]
     assert table["sown_area_ha"].is_monotonic_decreasing
     assert (table["service_hours_year"] == 0).all()  # no demand columns in this table
+
+
+def test_read_farms_draws_tractors_and_combines_with_their_own_shares(tmp_path: Path) -> None:
+    rows = "\n".join(f"F{i},53.2,63.6,10,10" for i in range(400))
+    path = _write(tmp_path, "reg.csv", "farm_id,lat,lon,tractors,combines\n" + rows + "\n")
+    f = farms.read_farms(path, belarus_share=0.9, belarus_share_combines=0.1)
+    assert f["belarus_tractors"].sum() / 4000 == pytest.approx(0.9, abs=0.03)
+    assert f["belarus_combines"].sum() / 4000 == pytest.approx(0.1, abs=0.03)
+    notes = " ".join(f.attrs["data_notes"])
+    assert "share 0.9 (assumption" in notes
+    assert "share 0.1 (assumption" in notes
+    with pytest.raises(ValidationError, match="belarus_share_combines"):
+        farms.read_farms(path, belarus_share_combines=2.0)
