@@ -2,9 +2,10 @@
 
 No farm register of Kazakhstan is public (facts file section 4: farm counts by oblast "not
 found"), so the default farms are **synthetic**. :func:`generate_farms` builds them from the
-embedded oblast table (``planner.geodata.load_oblasts``) and GeoNames settlements, and every
-output says so (column ``synthetic`` and ``attrs["data_notes"]``). :func:`read_farms` reads a
-real registry instead.
+embedded oblast table (``planner.geodata.load_oblasts``) and the HYDE cropland cells
+(``planner.geodata.load_cropland_cells``), and every output says so (column ``synthetic`` and
+``attrs["data_notes"]``). :func:`write_farms` writes them as a registry (``planner data
+farms``); :func:`read_farms` reads a real (or edited) registry instead.
 
 Generator method
 ----------------
