@@ -451,13 +451,18 @@ SETTLEMENT_TOWN_POPULATION: Final[int] = 10_000
 
 
 def _name_key(name: str) -> str:
-    """Normalise a place name: lower case, ASCII, suffixes and apostrophes dropped."""
+    """Normalise a place name: lower case, ASCII, suffixes and apostrophes dropped.
+
+    Kazakh and Russian transliterations are folded together (y -> i, q -> k, gh -> g), so
+    Tayynsha/Taiynsha and Shalkar/Shalqar get the same key.
+    """
     text = unicodedata.normalize("NFKD", name.lower())
     text = "".join(ch for ch in text if ch.isascii() and ch.isalpha())
-    for suffix in ("skoye", "skiy", "skiy", "skaya", "sk", "oye", "iy", "yy"):
+    for suffix in ("skoye", "skiy", "skaya", "sk", "oye", "iy", "yy"):
         if text.endswith(suffix) and len(text) > len(suffix) + 3:
-            return text[: -len(suffix)].replace("y", "i")
-    return text.replace("y", "i")
+            text = text[: -len(suffix)]
+            break
+    return text.replace("y", "i").replace("q", "k").replace("gh", "g")
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -483,6 +488,10 @@ def settlement_defects(
        name is that of a rural district of its oblast, but which lies in another district (the
        district of its nearest cropland cell) while a smaller namesake lies inside the named
        district -- the pattern of a population attached to the wrong point (Akkol').
+    3. **Copied populations**: two namesakes of at least ``SETTLEMENT_TOWN_POPULATION`` people
+       each whose populations differ by less than 5 % although they lie more than
+       ``SETTLEMENT_DUPLICATE_KM`` apart -- one of them probably carries the other's
+       population (Shalkar in Atyrau oblast with the 27,072 people of Shalqar, Aktobe).
 
     Parameters
     ----------
@@ -519,6 +528,20 @@ def settlement_defects(
                     f"duplicate settlements {a[0]} {a[1]!r} (population {a[2]:,}) and {b[0]} "
                     f"{b[1]!r} (population {b[2]:,}), {d:.1f} km apart: keep one and drop the "
                     "other in geodata/build/make_settlements.py (DROP)"
+                )
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            small = min(int(a[2]), int(b[2]))
+            if keys[i] != keys[j] or small < SETTLEMENT_TOWN_POPULATION:
+                continue
+            d = _km(a[4], a[5], b[4], b[5])
+            if d > SETTLEMENT_DUPLICATE_KM and abs(int(a[2]) - int(b[2])) < 0.05 * small:
+                problems.append(
+                    f"namesakes {a[0]} {a[1]!r} ({a[3]}, population {a[2]:,}) and {b[0]} "
+                    f"{b[1]!r} ({b[3]}, population {b[2]:,}), {d:,.0f} km apart, have almost "
+                    "the same population: one probably carries the other's; set the wrong one "
+                    "in geodata/build/make_settlements.py (POPULATION)"
                 )
     c_lon = cells["lon"].to_numpy(dtype=np.float64)
     c_lat = cells["lat"].to_numpy(dtype=np.float64)

@@ -43,8 +43,9 @@ DATASETS = [
         "method": "geodata/build/make_settlements.py: all places with country code KZ; GeoNames "
         "admin1 mapped to current ISO 3166-2:KZ codes (2022 regions included), 2 documented "
         "overrides for pre-2022 codes, unassigned places take the oblast of the nearest "
-        "assigned place; 7 GeoNames duplicates or misplaced entries dropped and Akkol's "
-        "population moved to the town (DROP/POPULATION, found by "
+        "assigned place; 7 GeoNames duplicates or misplaced entries dropped, Akkol's "
+        "population moved to the town and Shalkar's (Atyrau) copied one removed "
+        "(DROP/POPULATION, found by "
         "planner.geodata.settlement_defects); byte-for-byte reproducible",
     },
     {

@@ -27,7 +27,9 @@ with population 0) and one misplaced entry; ``POPULATION`` moves the population 
 misplaced "Akkol'" (16,773 at 53.30 N 69.60 E, in Zerendi district) to the town of Akkol, the
 centre of Akkol district at 51.99 N 70.95 E (GeoNames 1526443). That the 16,773 belong to the
 town is an **assumption** (the town is the only Akkol of that size; the point at 53.30 N
-69.60 E lies in another district). ``settlement_defects`` finds none of these after the fix
+69.60 E lies in another district). The village Shalkar in Atyrau oblast carried 27,072 people,
+nearly the population of the town of Shalqar (Aktobe oblast): its population is set to 0
+(unknown). ``settlement_defects`` finds none of these after the fix
 (tests/planner/test_geodata.py).
 """
 
@@ -95,6 +97,8 @@ DROP = {
 POPULATION = {
     1526443: (16773, "population of the misplaced Akkol' entry 1526797 (assumption: it is "
                      "the town's)"),
+    608362: (0, "Shalkar (Atyrau oblast, 48.03 N 48.90 E) carries 27,072 people, almost the "
+                "27,399 of the town of Shalqar in Aktobe oblast (608359): unknown, set to 0"),
 }
 # fmt: on
 

@@ -314,6 +314,8 @@ def test_committed_settlements_have_no_detected_defects(settlements) -> None:  #
     assert abs(town["lon"] - 70.95) < 0.05
     for name in ("Atbasar", "Taiynsha", "Novoishimskiy"):
         assert (settlements["name"] == name).sum() == 1, name
+    shalkar = settlements.loc[settlements["settlement_id"] == "gn:608362"].iloc[0]
+    assert shalkar["population"] == 0  # carried Shalqar's (Aktobe) 27,072 people
     assert not settlements["name"].isin(["Tayynsha", "Novoishimskoye"]).any()
     akmola = settlements.loc[settlements["oblast_iso"] == "KZ-11", "name"]
     assert (akmola == "Akkol'").sum() == 0
@@ -331,6 +333,9 @@ def test_defect_check_finds_duplicates_and_misplaced_towns(settlements) -> None:
             # a town's population put on a point in another district
             {**akkol.to_dict(), "settlement_id": "gn:2", "name": "Akkol'",
              "population": 16_773, "lat": 53.29617, "lon": 69.59997},
+            # a namesake far away with (almost) the same population as a town
+            {**taiynsha.to_dict(), "settlement_id": "gn:4", "name": "Taiynsha",
+             "population": 13_000, "lat": 48.0, "lon": 49.0},
             # different names 5 km apart: not a defect
             {**taiynsha.to_dict(), "settlement_id": "gn:3", "name": "Zhanaturmys",
              "lat": taiynsha["lat"] + 0.045},
@@ -340,11 +345,18 @@ def test_defect_check_finds_duplicates_and_misplaced_towns(settlements) -> None:
     s["population"] = s["population"].where(s["settlement_id"] != "gn:1526443", 2_605)
     s = pd.concat([s, extra], ignore_index=True)
     problems = geodata.settlement_defects(s)
-    assert len(problems) == 2, problems
-    assert "duplicate settlements gn:1" in problems[0] or "gn:1 " in problems[0]
-    assert "Tayynsha" in problems[0]
-    assert "gn:2" in problems[1]
-    assert "Akkol district" in problems[1]
+    assert len(problems) == 4, problems
+    assert problems[0].startswith("duplicate settlements")
+    assert "gn:1 'Tayynsha'" in problems[0]
+    assert problems[1].startswith("namesakes")
+    assert "gn:4 'Taiynsha'" in problems[1]
+    # the far namesake is also a town outside the district bearing its name
+    misplaced = sorted(p for p in problems[2:] if p.startswith("settlement gn:"))
+    assert len(misplaced) == 2
+    assert "gn:2" in misplaced[0]
+    assert "Akkol district" in misplaced[0]
+    assert "gn:4" in misplaced[1]
+    assert "Taiynsha district" in misplaced[1]
 
 
 def test_konaev_has_russian_name(settlements) -> None:  # noqa: ANN001
