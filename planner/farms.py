@@ -667,7 +667,8 @@ def read_farms(
     Returns
     -------
     farms
-        Same columns as :func:`generate_farms` (``synthetic`` False), plus ``service_hours``
+        Same columns as :func:`generate_farms` (``synthetic`` from the file's ``synthetic``
+        column, as :func:`write_farms` writes it, else False), plus ``service_hours``
         when the file has it, EPSG:4326 points, ``attrs["data_notes"]`` starting with
         ``"farms from <file>"`` and followed by the reader's warnings and what was filled.
 
@@ -785,7 +786,18 @@ def _assemble(
                 f"{bel} drawn with Belarus-made share {belarus[machine]:g} (assumption: scenario "
                 "parameter, facts 3e)"
             )
-    out["synthetic"] = np.zeros(n, dtype=np.bool_)
+    synthetic = (
+        df["synthetic"].astype(str).isin(["true", "1", "yes"]).to_numpy()
+        if "synthetic" in df.columns
+        else np.zeros(n, dtype=np.bool_)
+    )
+    out["synthetic"] = synthetic
+    if synthetic.any():
+        notes.insert(
+            1,
+            f"{int(synthetic.sum()):,} of {n:,} farms are marked synthetic in the file (written by "
+            "`planner data farms`; edited or not, they are not real farms)",
+        )
     columns = list(FARM_COLUMNS)
     if "service_hours" in values:
         out["service_hours"] = values["service_hours"]
@@ -799,6 +811,6 @@ def _assemble(
         geometry=gpd.points_from_xy(lon, lat),
         crs=geodata.CRS,
     )
-    farms.attrs["synthetic"] = False
+    farms.attrs["synthetic"] = bool(synthetic.any())
     farms.attrs["data_notes"] = notes
     return farms

@@ -203,6 +203,10 @@ def test_data_farms_writes_a_registry_that_reads_back(
     assert "assumption" in text
     back = farms_mod.read_farms(out)
     want = farms_mod.generate_farms(300, seed=0)
+    # fed back, they are still synthetic and every output will say so
+    assert back["synthetic"].all()
+    assert back.attrs["synthetic"] is True
+    assert "300 of 300 farms are marked synthetic" in back.attrs["data_notes"][1]
     assert list(back["farm_id"]) == list(want["farm_id"])
     for col in ("oblast_iso", "district_kato", "tractors", "combines", "belarus_combines"):
         assert list(back[col].astype(str)) == list(want[col].astype(str)), col
