@@ -17,7 +17,7 @@ import pandas as pd
 from planner import costs, geodata, references
 from planner import travel as travel_mod
 from planner.growth import GrowthParameters, GrowthProjection, project_growth
-from planner.location import demand_parameters, load_farms
+from planner.location import demand_parameters, estimated_fleet_notes, load_farms
 from planner.models._base import (
     FloatArray,
     IntArray,
@@ -267,6 +267,8 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     farms = load_farms(scenario)
     notes.extend(farms.attrs.get("data_notes", []))
     params = demand_parameters(scenario)  # validated overrides (planner.location)
+    notes.extend(params.assumption_notes())
+    notes.extend(estimated_fleet_notes())
     g = scenario.growth
     growth = GrowthParameters(
         years=g.years,
@@ -278,9 +280,11 @@ def build_two_echelon_inputs(scenario: Scenario) -> TwoEchelonInputs:  # noqa: P
     )
     projection = project_growth(farms, growth, params)
     notes.append(
-        f"growth: renewal {100 * g.renewal_rate_start:.1f} % -> {100 * g.renewal_rate_end:.1f} % "
-        f"a year (facts 3c), Belarus share of purchases {100 * g.belarus_share_of_purchases:.0f} %"
-        " (scenario parameter; facts 3e: no sourced share), constant fleet size (assumption)"
+        f"growth: renewal {100 * g.renewal_rate_start:.1f} % a year at the start (facts 3c: "
+        f"5.5 % in 2024) -> {100 * g.renewal_rate_end:.1f} % at the end (assumption: facts 3c "
+        "gives >= 10 % only as the norm of developed countries, not as a Kazakhstan forecast), "
+        f"Belarus share of purchases {100 * g.belarus_share_of_purchases:.0f} % (assumption: "
+        "scenario parameter, facts 3e: no sourced share), constant fleet size (assumption)"
     )
     zones, farm_zone, zarr = _zones(farms, projection, scenario)
     centres = references.candidate_sites(scenario)

@@ -6,6 +6,9 @@ Commands::
                   [--road-network FILE]
     planner scenarios                      list the built-in scenarios
     planner data [--verify]                list the embedded datasets and their sources
+    planner data farms --n N --seed S --out FILE
+                                           write synthetic farms (CSV/XLSX/GPKG by suffix),
+                                           to inspect, edit and feed back with --farms
     planner check-data farms|sites FILE    validate a user's farm registry or site list
     planner app [--port N] [--address A] [--no-login]
                                            launch the Streamlit app (127.0.0.1 unless
@@ -28,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from planner import __version__, deploy, geodata, io, references
+from planner import __version__, deploy, farms, geodata, io, references
 from planner.bench.cli import add_bench_parser
 from planner.errors import PlannerError
 from planner.models._base import Progress
@@ -163,6 +166,23 @@ def _cmd_data(args: argparse.Namespace) -> int:
             sys.stdout.write(f"PROBLEM: {p}\n")
         sys.stdout.write("geodata OK\n" if not problems else "")
         return EXIT_OK if not problems else EXIT_INVALID
+    return EXIT_OK
+
+
+def _cmd_data_farms(args: argparse.Namespace) -> int:
+    table = farms.generate_farms(
+        args.n,
+        seed=args.seed,
+        belarus_share=args.belarus_share,
+        belarus_share_combines=args.belarus_share_combines,
+    )
+    path = farms.write_farms(table, args.out)
+    sys.stdout.write(
+        f"wrote {len(table):,} synthetic farms to {path} "
+        f"({table['district_kato'].nunique()} districts, {table['oblast_iso'].nunique()} oblasts)\n"
+    )
+    for note in table.attrs["data_notes"]:
+        sys.stdout.write(f"note: {note}\n")
     return EXIT_OK
 
 
@@ -315,6 +335,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="list the embedded datasets with source and licence")
     p.add_argument("--verify", action="store_true", help="check every file's sha256")
     p.set_defaults(func=_cmd_data)
+    dsub = p.add_subparsers(dest="data_command", required=False)
+    p = dsub.add_parser(
+        "farms",
+        help="write the synthetic farms (CSV, XLSX or GPKG by the suffix of --out); edit the "
+        "file and use it with `planner solve ... --farms FILE`",
+    )
+    p.add_argument("--n", type=int, default=20_000, help="number of farms (default 20,000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument(
+        "--belarus-share",
+        type=float,
+        default=0.5,
+        help="Belarus-made share of tractors (assumption, default 0.5)",
+    )
+    p.add_argument(
+        "--belarus-share-combines",
+        type=float,
+        default=None,
+        help="Belarus-made share of combines (assumption; default: --belarus-share)",
+    )
+    p.add_argument("--out", required=True, help="output file: .csv, .xlsx or .gpkg")
+    p.set_defaults(func=_cmd_data_farms)
 
     p = sub.add_parser(
         "check-data",

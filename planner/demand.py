@@ -194,6 +194,42 @@ class DemandParameters:
             hours += operating / 9.0 * self.daily_check_labour_hours
         return hours
 
+    def assumption_notes(self) -> list[str]:
+        """Return the demand assumptions as data notes, each labelled "assumption" or sourced.
+
+        Returns
+        -------
+        notes
+            Operating hours, labour per service visit (intervals from the MTZ schedule, facts
+            6), repair hours and age uplifts, the resulting hours per machine-year, and the
+            peak-week shares.
+        """
+        t = self.hours_per_machine("tractor")
+        c = self.hours_per_machine("combine")
+        return [
+            f"operating hours per year: tractor {self.tractor_operating_hours:g} h, combine "
+            f"{self.combine_operating_hours:g} h (assumption, no Kazakhstan source)",
+            "service intervals TO-1 125 h, 2TO-1 250 h, TO-2 500 h, TO-3 1,000 h, special "
+            "2,000 h, seasonal twice a year (MTZ Belarus 952.5 manual, facts 6); labour per "
+            f"visit {self.to1_labour_hours:g} / {self.to1x2_labour_hours:g} / "
+            f"{self.to2_labour_hours:g} / {self.to3_labour_hours:g} / "
+            f"{self.special_labour_hours:g} / {self.seasonal_labour_hours:g} h (assumption)",
+            f"unscheduled repair per machine-year aged 0-10: tractor "
+            f"{self.tractor_repair_hours:g} h, combine {self.combine_repair_hours:g} h "
+            f"(assumption; facts 6: failure rates not found for Kazakhstan); +"
+            f"{100 * self.repair_uplift_10_17:.0f} % at 10-17 years (MoA / Aituganov 2017, "
+            f"facts 3b), +{100 * self.repair_uplift_17p:.0f} % over 17 years (derived from "
+            "facts 3b and 6 with assumed representative ages)",
+            f"service hours per machine-year by age 0-10 / 10-17 / >17: tractor "
+            f"{t[0]:.1f} / {t[1]:.1f} / {t[2]:.1f} h, combine {c[0]:.1f} / {c[1]:.1f} / "
+            f"{c[2]:.1f} h (from the assumptions above)",
+            f"peak-week shares: {100 * self.tractor_peak_share_north:.0f} % of a northern "
+            f"tractor's yearly hours in the 4 sowing weeks, "
+            f"{100 * self.combine_peak_share_north:.0f} % of a northern combine's in the 8 "
+            f"harvest weeks, {100 * self.combine_peak_share_south:.0f} % of a southern "
+            "combine's in July to mid-October (assumption; windows from facts 6)",
+        ]
+
     def hours_per_machine(self, machine: Machine) -> tuple[float, float, float]:
         """Return service labour hours per machine-year by age class (0-10, 10-17, >17 y).
 

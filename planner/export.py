@@ -12,7 +12,9 @@ The output contract (``planner solve … --out DIR``):
   ``flows`` (lines) for the two-echelon model, EPSG:4326.
 * ``sites.geojson`` / ``assignments.geojson`` -- the same two layers as GeoJSON (EPSG:4326).
 * ``results.xlsx`` -- sheets ``summary``, ``sites``, ``assignments``, ``oblasts`` (breakdown
-  per oblast).
+  per oblast), ``districts`` (breakdown per 2024 district).
+* ``districts.csv`` -- the per-district breakdown (district_kato, district, oblast_iso,
+  n_farms, machines, demand, served_share, mean_travel_km, share_within_3h, open_sites).
 * ``brief.html`` -- a one-file decision brief (:mod:`planner.brief`).
 * ``scenario.toml`` -- the scenario that produced them.
 * the model's extra tables as ``<name>.csv`` (two-echelon: ``weekly_load.csv``,
@@ -33,11 +35,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planner import __version__
 from planner.agri import TwoEchelonResult, two_echelon_summary
 from planner.brief import brief_html
+from planner.farms import districts_of_points
 from planner.location import ScenarioResult
 from planner.results import assignment_table, site_table
 from planner.scenarios import scenario_to_toml
@@ -45,6 +49,7 @@ from planner.tables import (
     FARM_COLUMNS,
     ResultTables,
     assignments_gdf,
+    district_breakdown,
     flows_gdf,
     from_stored,
     json_ready,
@@ -58,6 +63,7 @@ __all__ = [
     "OUTPUT_FILES",
     "ResultTables",
     "assignments_gdf",
+    "district_breakdown",
     "flows_gdf",
     "from_stored",
     "json_ready",
@@ -84,6 +90,7 @@ OUTPUT_FILES: tuple[str, ...] = (
     "sites.geojson",
     "assignments.geojson",
     "results.xlsx",
+    "districts.csv",
     "brief.html",
     "scenario.toml",
 )
@@ -201,6 +208,7 @@ def result_tables(result: AnyResult) -> ResultTables:
             "lon": f["lon"].to_numpy(dtype=np.float64),
             "lat": f["lat"].to_numpy(dtype=np.float64),
             "oblast_iso": f["oblast_iso"].astype(str).to_numpy(),
+            "district_kato": _district_column(f),
             "machines": machines,
             "demand": inputs.weights,
         }
@@ -214,6 +222,16 @@ def result_tables(result: AnyResult) -> ResultTables:
     )
 
 
+def _district_column(f: pd.DataFrame) -> npt.NDArray[np.object_]:
+    """Return the farms' ``district_kato`` (the nearest cropland cell's where missing)."""
+    if "district_kato" in f.columns:
+        return f["district_kato"].astype(str).to_numpy(dtype=object)
+    kato, _ = districts_of_points(
+        f["lon"].to_numpy(dtype=np.float64), f["lat"].to_numpy(dtype=np.float64)
+    )
+    return kato
+
+
 def _two_echelon_tables(result: TwoEchelonResult) -> ResultTables:
     """Tables of a two-echelon result: final-period network, farms with final-period demand."""
     inputs = result.inputs
@@ -225,6 +243,7 @@ def _two_echelon_tables(result: TwoEchelonResult) -> ResultTables:
             "lon": f["lon"].to_numpy(dtype=np.float64),
             "lat": f["lat"].to_numpy(dtype=np.float64),
             "oblast_iso": f["oblast_iso"].astype(str).to_numpy(),
+            "district_kato": _district_column(f),
             "machines": proj.tractors_counted[:, -1] + proj.combines_counted[:, -1],
             "demand": proj.tractor_hours_year[:, -1] + proj.combine_hours_year[:, -1],
         }
@@ -288,6 +307,7 @@ def write_xlsx(tables: ResultTables, path: str | Path, *, lang: str = "en") -> P
         tables.sites.to_excel(writer, sheet_name="sites", index=False)
         tables.assignments.to_excel(writer, sheet_name="assignments", index=False)
         oblast_breakdown(tables, lang).to_excel(writer, sheet_name="oblasts", index=False)
+        district_breakdown(tables, lang).to_excel(writer, sheet_name="districts", index=False)
     return p
 
 
@@ -307,7 +327,7 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
     -------
     paths
         The written files by key: summary, sites, assignments, gpkg, sites_geojson,
-        assignments_geojson, xlsx, brief, scenario, then one per extra table.
+        assignments_geojson, xlsx, districts, brief, scenario, then one per extra table.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -319,6 +339,7 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
         "sites_geojson": out / "sites.geojson",
         "assignments_geojson": out / "assignments.geojson",
         "xlsx": out / "results.xlsx",
+        "districts": out / "districts.csv",
         "brief": out / "brief.html",
         "scenario": out / "scenario.toml",
     }
@@ -342,6 +363,7 @@ def write_tables(tables: ResultTables, out_dir: str | Path, *, lang: str = "en")
     sites.to_file(paths["sites_geojson"], driver="GeoJSON")
     lines.to_file(paths["assignments_geojson"], driver="GeoJSON")
     write_xlsx(tables, paths["xlsx"], lang=lang)
+    district_breakdown(tables, lang).to_csv(paths["districts"], index=False)
     paths["brief"].write_text(brief_html(tables, lang=lang), encoding="utf-8")
     paths["scenario"].write_text(tables.scenario_toml, encoding="utf-8")
     for name, table in tables.extra.items():

@@ -27,15 +27,24 @@ facilities
     Existing Belarusian assembly, component, trading and service operations in Kazakhstan.
 rail_entry_points
     Russia-Kazakhstan rail crossings used for inbound machinery, with confidence.
+cropland_cells
+    HYDE 3.2 cropland (2016) on the 5' grid for the cells of Kazakhstan, each with its 2024
+    district (KATO) and a 4 x 4 sub-cell land mask against Natural Earth 10m lakes and the
+    Caspian (``geodata/build/make_cropland.py``).
+districts
+    The 224 district units of the 2024 layout (geokz, CC BY 4.0): KATO, names EN/RU/KK, oblast,
+    a point inside, area and HYDE cropland.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.resources
 import json
 import os
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -120,6 +129,20 @@ _RAIL_COLUMNS: Final = (
     "entry_id", "name", "russian_side_station", "oblast_iso", "lat", "lon", "serves",
     "confidence", "source", "settlement_id", "location_method",
 )  # fmt: skip
+
+_CROPLAND_COLUMNS: Final = ("lon", "lat", "cropland_ha", "land_mask", "district_kato")
+_DISTRICT_COLUMNS: Final = (
+    "district_kato", "adm2_pcode", "oblast_iso", "name_en", "name_ru", "name_kk", "unit_type",
+    "natural_zone", "lat", "lon", "area_km2", "cropland_ha",
+)  # fmt: skip
+
+CROPLAND_CELL_DEG: Final[float] = 1.0 / 12.0
+"""Side of a cropland cell in degrees (the 5' HYDE grid; ``lon``/``lat`` are cell centres)."""
+
+CROPLAND_SUBDIV: Final[int] = 4
+"""Each cropland cell is split into ``CROPLAND_SUBDIV`` x ``CROPLAND_SUBDIV`` sub-cells; bit
+``CROPLAND_SUBDIV * row + col`` of ``land_mask`` (row 0 south, col 0 west) is set when the
+sub-cell touches no lake and not the Caspian."""
 
 _REBUILD_HINT: Final = (
     "Restore the file from git (`git checkout -- geodata/`), or if you rebuilt it on purpose "
@@ -351,7 +374,8 @@ def load_existing_facilities() -> gpd.GeoDataFrame:
         Columns ``facility_id`` (stable slug), ``name``, ``operator``, ``partner``, ``city``,
         ``oblast_iso``, ``lat``, ``lon``, ``kind`` (``"assembly_plant"`` |
         ``"component_plant"`` | ``"trading_house"`` | ``"service_centre"``), ``machines``
-        (``"tractor"`` | ``"combine"`` | ``"tractor+combine"``), ``capacity_units_per_year``
+        (``"tractor"`` | ``"combine"`` | ``"tractor+combine"`` | ``"uncertain"``: what the
+        operation makes is not known, see ``capacity_note``), ``capacity_units_per_year``
         (float, NaN if unknown), ``capacity_note``, ``status`` (``"running"`` | ``"unknown"``
         | ``"planned"``), ``confidence`` (H/M/L), ``source``, ``settlement_id``,
         ``location_method``, point geometry (EPSG:4326).
@@ -375,6 +399,189 @@ def load_rail_entry_points() -> gpd.GeoDataFrame:
     df = _read_csv("rail_entry_points", _RAIL_COLUMNS)
     _to_float(df, ("lat", "lon"))
     return _to_points(df)
+
+
+def load_cropland_cells() -> pd.DataFrame:
+    """Load the cropland cells of Kazakhstan (HYDE 3.2, 2016, 5' grid; water-masked).
+
+    Returns
+    -------
+    cells
+        One row per cell: ``lon``, ``lat`` (cell centre, degrees), ``cropland_ha`` (HYDE
+        cropland times the dry share of the cell; a relative weight, HYDE totals about half
+        the real sown area), ``land_mask`` (int64, see ``CROPLAND_SUBDIV``), ``district_kato``
+        (str, 2024 KATO code of the district holding the cell centre) and ``oblast_iso``
+        (from the district table).
+    """
+    df = _read_csv("cropland_cells", _CROPLAND_COLUMNS)
+    _to_float(df, ("lon", "lat", "cropland_ha"))
+    df["land_mask"] = df["land_mask"].astype("int64")
+    oblast = load_districts().set_index("district_kato")["oblast_iso"]
+    df["oblast_iso"] = df["district_kato"].map(oblast)
+    if df["oblast_iso"].isna().any():
+        msg = "cropland_cells.csv names a district that districts.csv lacks. " + _REBUILD_HINT
+        raise GeodataError(msg)
+    return df
+
+
+def load_districts() -> gpd.GeoDataFrame:
+    """Load the 224 district units of the 2024 layout (geokz, CC BY 4.0).
+
+    Returns
+    -------
+    districts
+        Columns ``district_kato`` (str, 9 digits), ``adm2_pcode``, ``oblast_iso``, ``name_en``,
+        ``name_ru``, ``name_kk``, ``unit_type`` (``"raion"`` | ``"city"``), ``natural_zone``,
+        ``lat``, ``lon`` (a point inside the district), ``area_km2``, ``cropland_ha``; point
+        geometry at ``lat``/``lon`` (EPSG:4326).
+    """
+    df = _read_csv("districts", _DISTRICT_COLUMNS)
+    _to_float(df, ("lat", "lon", "area_km2", "cropland_ha"))
+    return _to_points(df)
+
+
+SETTLEMENT_DUPLICATE_KM: Final[float] = 15.0
+"""Two settlements with similar names closer than this are reported as duplicates."""
+
+SETTLEMENT_NAME_SIMILARITY: Final[float] = 0.85
+"""Similarity (difflib ratio of the normalised names) above which two names count as one."""
+
+SETTLEMENT_TOWN_POPULATION: Final[int] = 10_000
+"""Towns at least this large are checked against the district that bears their name."""
+
+
+def _name_key(name: str) -> str:
+    """Normalise a place name: lower case, ASCII, suffixes and apostrophes dropped.
+
+    Kazakh and Russian transliterations are folded together (y -> i, q -> k, gh -> g), so
+    Tayynsha/Taiynsha and Shalkar/Shalqar get the same key.
+    """
+    text = unicodedata.normalize("NFKD", name.lower())
+    text = "".join(ch for ch in text if ch.isascii() and ch.isalpha())
+    for suffix in ("skoye", "skiy", "skaya", "sk", "oye", "iy", "yy"):
+        if text.endswith(suffix) and len(text) > len(suffix) + 3:
+            text = text[: -len(suffix)]
+            break
+    return text.replace("y", "i").replace("q", "k").replace("gh", "g")
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lon2 - lon1)
+    c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl)
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))) * 111.195)
+
+
+def settlement_defects(
+    settlements: pd.DataFrame | None = None,
+    *,
+    districts: pd.DataFrame | None = None,
+    cells: pd.DataFrame | None = None,
+) -> list[str]:
+    """Find likely defects in a settlement table: duplicates and misplaced towns.
+
+    Two checks, each reported with both ids and what to do:
+
+    1. **Duplicates**: two places whose normalised names are similar (difflib ratio >=
+       ``SETTLEMENT_NAME_SIMILARITY``, so Tayynsha/Taiynsha or Novoishimskoye/Novoishimskiy
+       match) within ``SETTLEMENT_DUPLICATE_KM`` of each other.
+    2. **Misplaced towns**: a place of at least ``SETTLEMENT_TOWN_POPULATION`` people whose
+       name is that of a rural district of its oblast, but which lies in another district (the
+       district of its nearest cropland cell) while a smaller namesake lies inside the named
+       district -- the pattern of a population attached to the wrong point (Akkol').
+    3. **Copied populations**: two namesakes of at least ``SETTLEMENT_TOWN_POPULATION`` people
+       each whose populations differ by less than 5 % although they lie more than
+       ``SETTLEMENT_DUPLICATE_KM`` apart -- one of them probably carries the other's
+       population (Shalkar in Atyrau oblast with the 27,072 people of Shalqar, Aktobe).
+
+    Parameters
+    ----------
+    settlements
+        Columns ``settlement_id``, ``name``, ``population``, ``oblast_iso``, ``lat``,
+        ``lon``; default :func:`load_settlements`.
+    districts
+        Default :func:`load_districts`.
+    cells
+        Default :func:`load_cropland_cells`.
+
+    Returns
+    -------
+    problems
+        One sentence per defect; empty when none is found.
+    """
+    s = load_settlements() if settlements is None else settlements
+    districts = load_districts() if districts is None else districts
+    cells = load_cropland_cells() if cells is None else cells
+    problems: list[str] = []
+    rows = list(s[["settlement_id", "name", "population", "oblast_iso", "lat", "lon"]].itertuples(
+        index=False, name=None
+    ))  # fmt: skip
+    keys = [_name_key(str(r[1])) for r in rows]
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            if abs(a[4] - b[4]) > 0.2 or abs(a[5] - b[5]) > 0.4:  # noqa: PLR2004 (> 15 km)
+                continue
+            d = _km(a[4], a[5], b[4], b[5])
+            ratio = difflib.SequenceMatcher(None, keys[i], keys[j]).ratio()
+            if d <= SETTLEMENT_DUPLICATE_KM and ratio >= SETTLEMENT_NAME_SIMILARITY:
+                problems.append(
+                    f"duplicate settlements {a[0]} {a[1]!r} (population {a[2]:,}) and {b[0]} "
+                    f"{b[1]!r} (population {b[2]:,}), {d:.1f} km apart: keep one and drop the "
+                    "other in geodata/build/make_settlements.py (DROP)"
+                )
+    for i, a in enumerate(rows):
+        for j in range(i + 1, len(rows)):
+            b = rows[j]
+            small = min(int(a[2]), int(b[2]))
+            if keys[i] != keys[j] or small < SETTLEMENT_TOWN_POPULATION:
+                continue
+            d = _km(a[4], a[5], b[4], b[5])
+            if d > SETTLEMENT_DUPLICATE_KM and abs(int(a[2]) - int(b[2])) < 0.05 * small:
+                problems.append(
+                    f"namesakes {a[0]} {a[1]!r} ({a[3]}, population {a[2]:,}) and {b[0]} "
+                    f"{b[1]!r} ({b[3]}, population {b[2]:,}), {d:,.0f} km apart, have almost "
+                    "the same population: one probably carries the other's; set the wrong one "
+                    "in geodata/build/make_settlements.py (POPULATION)"
+                )
+    c_lon = cells["lon"].to_numpy(dtype=np.float64)
+    c_lat = cells["lat"].to_numpy(dtype=np.float64)
+    c_kato = cells["district_kato"].astype(str).to_numpy()
+
+    def district_of(lat: float, lon: float) -> str:
+        cos_d = np.sin(np.radians(lat)) * np.sin(np.radians(c_lat)) + np.cos(
+            np.radians(lat)
+        ) * np.cos(np.radians(c_lat)) * np.cos(np.radians(c_lon - lon))
+        return str(c_kato[int(np.argmax(cos_d))])
+
+    rural = districts[districts["unit_type"] == "raion"]
+    by_name = {
+        (str(o), _name_key(str(n))): str(k)
+        for o, n, k in zip(
+            rural["oblast_iso"], rural["name_en"], rural["district_kato"], strict=True
+        )
+    }
+    names = dict(zip(districts["district_kato"].astype(str), districts["name_en"], strict=True))
+    for i, a in enumerate(rows):
+        named = by_name.get((str(a[3]), keys[i]))
+        if named is None or int(a[2]) < SETTLEMENT_TOWN_POPULATION:
+            continue
+        here = district_of(float(a[4]), float(a[5]))
+        if here == named:
+            continue
+        twins = [
+            b for j, b in enumerate(rows)
+            if j != i and keys[j] == keys[i] and district_of(float(b[4]), float(b[5])) == named
+        ]  # fmt: skip
+        if twins:
+            b = twins[0]
+            problems.append(
+                f"settlement {a[0]} {a[1]!r} (population {a[2]:,}) lies in {names[here]} "
+                f"district at {a[4]:.2f} N {a[5]:.2f} E, but {b[0]} {b[1]!r} (population "
+                f"{b[2]:,}) lies in {names[named]} district, which bears the name: the "
+                "population is probably attached to the wrong point; move it in "
+                "geodata/build/make_settlements.py (DROP / POPULATION)"
+            )
+    return problems
 
 
 def load_country_outline() -> shapely.Polygon | shapely.MultiPolygon:

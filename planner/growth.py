@@ -64,7 +64,9 @@ class GrowthParameters:
     renewal_rate_start
         Renewal rate in the first projected year: 0.055 (2024 actual, facts 3c).
     renewal_rate_end
-        Renewal rate in the last projected year: 0.10 (developed-country norm, facts 3c).
+        Renewal rate in the last projected year: 0.10. Assumption: facts 3c gives >= 10 % only
+        as the norm of developed countries, not as a Kazakhstan forecast (the 2025 target is
+        6.5 %).
     belarus_share_of_purchases
         Share of new purchases that are Belarus-made (scenario parameter, facts 3e: no
         sourced value).

@@ -128,9 +128,16 @@ def load_farms(scenario: Scenario) -> gpd.GeoDataFrame:
     d = scenario.data
     if d.farms == "synthetic":
         return farms_mod.generate_farms(
-            n_farms=d.n_farms, seed=d.farm_seed, belarus_share=scenario.demand.belarus_share
+            n_farms=d.n_farms,
+            seed=d.farm_seed,
+            belarus_share=scenario.demand.belarus_share,
+            belarus_share_combines=scenario.demand.belarus_share_combines,
         )
-    return farms_mod.read_farms(scenario.resolve_path(d.farms))
+    return farms_mod.read_farms(
+        scenario.resolve_path(d.farms),
+        belarus_share=scenario.demand.belarus_share,
+        belarus_share_combines=scenario.demand.belarus_share_combines,
+    )
 
 
 def load_sites(scenario: Scenario) -> gpd.GeoDataFrame:
@@ -257,6 +264,7 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
     farms = load_farms(scenario)
     notes.extend(farms.attrs.get("data_notes", []))
     params = demand_parameters(scenario)
+    notes.extend(params.assumption_notes())
     demand = demand_mod.compute_demand(farms, params)
     col = "service_hours_year" if scenario.demand.basis == "year" else "peak_week_hours"
     weights = demand[col].to_numpy(dtype=np.float64)
@@ -284,7 +292,7 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
             f"transport cost = {st.travel_cost_kzt_per_km:g} KZT per road km, one round trip per "
             f"{st.service_hours_per_visit:g} service hours (assumptions)"
         )
-    notes.extend(_estimated_notes())
+    notes.extend(estimated_fleet_notes())
     exact = None
     if not scenario.travel.od_matrix:
         t = scenario.travel
@@ -310,7 +318,8 @@ def build_inputs(scenario: Scenario) -> ScenarioInputs:
     )
 
 
-def _estimated_notes() -> list[str]:
+def estimated_fleet_notes() -> list[str]:
+    """Return the note that the fleet of some oblasts is estimated (empty when none is)."""
     oblasts = geodata.load_oblasts()
     est = oblasts.loc[oblasts["fleet_status"] == "estimated", "iso"].tolist()
     notes = []

@@ -16,7 +16,8 @@ A scenario file looks like this (every key optional except ``schema_version``, `
     include_existing = true    # existing Belarusian operations become sites (role existing)
 
     [demand]
-    belarus_share = 0.5
+    belarus_share = 0.5        # Belarus-made share of tractors (MTZ; assumption, facts 3e)
+    belarus_share_combines = 0.5   # of combines (Gomselmash; default: belarus_share)
     basis = "year"             # "year" (service hours/year) or "peak_week"
 
     [travel]
@@ -90,6 +91,7 @@ class DemandSpec:
     """How farms' machines become service workload."""
 
     belarus_share: float = 0.5
+    belarus_share_combines: float | None = None
     belarus_only: bool = True
     basis: DemandBasis = "year"
     parameters: Mapping[str, float] = field(default_factory=dict)
@@ -366,6 +368,12 @@ def _check_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
     if not 0 <= s.demand.belarus_share <= 1:
         problems.append(
             f"`demand.belarus_share` must be between 0 and 1, got {s.demand.belarus_share}."
+        )
+    share_c = s.demand.belarus_share_combines
+    if share_c is not None and not 0 <= share_c <= 1:
+        problems.append(
+            f"`demand.belarus_share_combines` must be between 0 and 1, got {share_c} (leave it "
+            "out to use `demand.belarus_share`)."
         )
     if not 1.0 <= t.circuity <= 3.0:  # noqa: PLR2004
         problems.append(f"`travel.circuity` must be 1.0..3.0, got {t.circuity}.")

@@ -19,11 +19,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.geodata import load_oblasts
+from planner.farms import districts_of_points
+from planner.geodata import load_districts, load_oblasts
 from planner.i18n import name_column
 from planner.store import StoredResults
 
-FARM_COLUMNS: tuple[str, ...] = ("farm_id", "lon", "lat", "oblast_iso", "machines", "demand")
+FARM_COLUMNS: tuple[str, ...] = (
+    "farm_id", "lon", "lat", "oblast_iso", "district_kato", "machines", "demand",
+)  # fmt: skip
 
 
 def json_ready(value: Any) -> Any:  # noqa: ANN401
@@ -54,8 +57,10 @@ class ResultTables:
     assignments
         Farm -> site rows (:data:`planner.results.ASSIGNMENT_COLUMNS` first).
     farms
-        Columns :data:`FARM_COLUMNS`: farm coordinates, oblast, machines counted in demand
-        (Belarus-made when the scenario counts only those) and demand weight.
+        Columns :data:`FARM_COLUMNS`: farm coordinates, oblast, 2024 district (KATO),
+        machines counted in demand (Belarus-made when the scenario counts only those) and
+        demand weight. Tables stored before districts existed lack ``district_kato``;
+        :func:`district_breakdown` then finds it from the coordinates.
     scenario_toml
         The scenario as TOML text.
     extra
@@ -117,6 +122,49 @@ def assignments_gdf(tables: ResultTables) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(tab, geometry=lines, crs="EPSG:4326")
 
 
+BREAKDOWN_FIGURES: tuple[str, ...] = (
+    "n_farms", "machines", "demand", "served_share", "mean_travel_km", "share_within_3h",
+    "open_sites",
+)  # fmt: skip
+"""Figures of every per-area table (:func:`oblast_breakdown`, :func:`district_breakdown`)."""
+
+
+def _breakdown(
+    tables: ResultTables, farm_area: pd.Series, site_area: pd.Series, key: str
+) -> pd.DataFrame:
+    """Per-area figures; ``farm_area`` / ``site_area`` give the area of each farm / site row."""
+    farms = tables.farms.assign(**{key: farm_area.to_numpy()})
+    a = tables.assignments.merge(
+        farms[["farm_id", key]], on="farm_id", how="left", validate="many_to_one"
+    )
+    served = a["site_id"] != ""
+    a["served_demand"] = np.where(served, a["demand"], 0.0)
+    a["km_x_demand"] = np.where(served, a["travel_km"] * a["demand"], 0.0)
+    a["within_3h"] = np.where(served & (a["travel_time_min"] <= 180.0), a["demand"], 0.0)  # noqa: PLR2004
+    g = a.groupby(key, sort=True)[["served_demand", "km_x_demand", "within_3h"]].sum()
+    fg = farms.groupby(key, sort=True).agg(
+        n_farms=("farm_id", "size"), machines=("machines", "sum"), demand=("demand", "sum")
+    )
+    out = fg.join(g, how="left").fillna(0.0)
+    is_open = (tables.sites["status"] != "closed").to_numpy()
+    open_area = pd.Series(site_area.to_numpy()[is_open])
+    out["open_sites"] = open_area.groupby(open_area).size().reindex(out.index).fillna(0)
+    demand = out["demand"].where(out["demand"] > 0)
+    # Six decimals (as in summary.json): the brief rounds these again to 0.1 %, and a
+    # four-decimal value rounded again can be off by more than half a display unit.
+    out["served_share"] = (out["served_demand"] / demand).round(6)
+    out["mean_travel_km"] = (
+        out["km_x_demand"] / out["served_demand"].where(out["served_demand"] > 0)
+    ).round(1)
+    out["share_within_3h"] = (out["within_3h"] / demand).round(6)
+    out = out.reset_index()
+    out["open_sites"] = out["open_sites"].astype(int)
+    out["n_farms"] = out["n_farms"].astype(int)
+    out["machines"] = out["machines"].round(0)
+    out["demand"] = out["demand"].round(1)
+    return out
+
+
 def oblast_breakdown(tables: ResultTables, lang: str = "en") -> pd.DataFrame:
     """Per-oblast figures: farms, machines, demand, travel and open sites.
 
@@ -133,51 +181,72 @@ def oblast_breakdown(tables: ResultTables, lang: str = "en") -> pd.DataFrame:
         Columns oblast_iso, oblast, n_farms, machines, demand, served_share,
         mean_travel_km, share_within_3h, open_sites; one row per oblast with farms.
     """
-    a = tables.assignments.merge(
-        tables.farms[["farm_id", "oblast_iso"]], on="farm_id", how="left", validate="many_to_one"
+    out = _breakdown(
+        tables, tables.farms["oblast_iso"], tables.sites["oblast_iso"].astype(str), "oblast_iso"
     )
-    served = a["site_id"] != ""
-    a["served_demand"] = np.where(served, a["demand"], 0.0)
-    a["km_x_demand"] = np.where(served, a["travel_km"] * a["demand"], 0.0)
-    a["within_3h"] = np.where(served & (a["travel_time_min"] <= 180.0), a["demand"], 0.0)  # noqa: PLR2004
-    g = a.groupby("oblast_iso", sort=True)[["served_demand", "km_x_demand", "within_3h"]].sum()
-    fg = tables.farms.groupby("oblast_iso", sort=True).agg(
-        n_farms=("farm_id", "size"), machines=("machines", "sum"), demand=("demand", "sum")
-    )
-    out = fg.join(g, how="left").fillna(0.0)
-    open_sites = tables.sites.loc[tables.sites["status"] != "closed"]
-    out["open_sites"] = open_sites.groupby("oblast_iso").size().reindex(out.index).fillna(0)
-    demand = out["demand"].where(out["demand"] > 0)
-    # Six decimals (as in summary.json): the brief rounds these again to 0.1 %, and a
-    # four-decimal value rounded again can be off by more than half a display unit.
-    out["served_share"] = (out["served_demand"] / demand).round(6)
-    out["mean_travel_km"] = (
-        out["km_x_demand"] / out["served_demand"].where(out["served_demand"] > 0)
-    ).round(1)
-    out["share_within_3h"] = (out["within_3h"] / demand).round(6)
     names = load_oblasts()
     col = name_column(lang)
     name_of = dict(zip(names["iso"].astype(str), names[col].astype(str), strict=True))
-    out = out.reset_index()
     out.insert(1, "oblast", out["oblast_iso"].map(name_of).fillna(out["oblast_iso"]))
-    out["open_sites"] = out["open_sites"].astype(int)
-    out["n_farms"] = out["n_farms"].astype(int)
-    out["machines"] = out["machines"].round(0)
-    out["demand"] = out["demand"].round(1)
-    return out.loc[
-        :,
-        [
-            "oblast_iso",
-            "oblast",
-            "n_farms",
-            "machines",
-            "demand",
-            "served_share",
-            "mean_travel_km",
-            "share_within_3h",
-            "open_sites",
-        ],
-    ]
+    return out.loc[:, ["oblast_iso", "oblast", *BREAKDOWN_FIGURES]]
+
+
+def farm_districts(tables: ResultTables) -> pd.Series:
+    """Return the district KATO code of every farm row of ``tables``.
+
+    Parameters
+    ----------
+    tables
+        Result tables.
+
+    Returns
+    -------
+    kato
+        Text, aligned with ``tables.farms``: its ``district_kato`` column where present and
+        not blank, else the district of the farm's nearest cropland cell.
+    """
+    f = tables.farms
+    lon = f["lon"].to_numpy(dtype=np.float64)
+    lat = f["lat"].to_numpy(dtype=np.float64)
+    given = (
+        f["district_kato"].astype(str).replace("nan", "").to_numpy(dtype=object)
+        if "district_kato" in f.columns
+        else np.full(len(f), "", dtype=object)
+    )
+    blank = given == ""
+    if blank.any():
+        found, _ = districts_of_points(lon[blank], lat[blank])
+        given[blank] = found
+    return pd.Series(given, index=f.index, dtype=str)
+
+
+def district_breakdown(tables: ResultTables, lang: str = "en") -> pd.DataFrame:
+    """Per-district figures (2024 districts): farms, machines, demand, travel and open sites.
+
+    Parameters
+    ----------
+    tables
+        Result tables.
+    lang
+        ``"en"``, ``"ru"`` or ``"kk"``: language of the district names.
+
+    Returns
+    -------
+    breakdown
+        Columns district_kato, district, oblast_iso, n_farms, machines, demand,
+        served_share, mean_travel_km, share_within_3h, open_sites; one row per district with
+        farms. A site counts in the district of its nearest cropland cell.
+    """
+    site_kato, _ = districts_of_points(
+        tables.sites["lon"].to_numpy(dtype=np.float64),
+        tables.sites["lat"].to_numpy(dtype=np.float64),
+    )
+    out = _breakdown(tables, farm_districts(tables), pd.Series(site_kato), "district_kato")
+    d = load_districts().set_index("district_kato")
+    col = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}.get(lang, "name_en")
+    out.insert(1, "district", out["district_kato"].map(d[col]).fillna(out["district_kato"]))
+    out.insert(2, "oblast_iso", out["district_kato"].map(d["oblast_iso"]).fillna(""))
+    return out.loc[:, ["district_kato", "district", "oblast_iso", *BREAKDOWN_FIGURES]]
 
 
 def flows_gdf(tables: ResultTables) -> gpd.GeoDataFrame | None:
@@ -249,7 +318,9 @@ def from_stored(stored: StoredResults, scenario_toml: str) -> ResultTables:
     tables
         The tables as :func:`result_tables` produced them.
     """
-    text_cols = {"site_id": str, "farm_id": str, "name": str, "oblast_iso": str}
+    text_cols = {
+        "site_id": str, "farm_id": str, "name": str, "oblast_iso": str, "district_kato": str,
+    }  # fmt: skip
     sites = pd.read_csv(io.StringIO(stored.sites_csv), dtype=text_cols, keep_default_na=False)
     for col in sites.columns:
         if col not in text_cols and col not in ("role", "status", "origin"):

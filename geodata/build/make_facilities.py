@@ -44,9 +44,15 @@ FACILITIES = [
      "gn:1526273", "trading_house", "tractor", "", "sales and service hub", "running", "M",
      "BelTA (deu.belta.by) 2025-10-17 (facts 5)"),
     ("kaic_kokshetau", "Kazakhstan Agro Innovation Corporation", "Kazakhstan Agro Innovation "
-     "Corporation", "MTZ (delegation visit)", "gn:1522203", "assembly_plant", "tractor", "",
-     "machinery production; whether it assembles Belarus tractors is not stated", "unknown",
-     "L", "BelTA 2025-10-17 (facts 5)"),
+     "Corporation", "MTZ (delegation visit)", "gn:1522203", "assembly_plant", "uncertain", "",
+     "makes seeding complexes, trailers and balers (issue 16 review, assumption); whether it "
+     "assembles Belarus tractors is not stated (facts 5), so its machines are uncertain",
+     "unknown", "L", "BelTA 2025-10-17 (facts 5); products: issue 16 review, not in the facts "
+     "file (assumption)"),
+    ("semaz_semey", "SemAZ (Semey): MTZ tractor assembly", "SemAZ", "MTZ", "gn:1519422",
+     "assembly_plant", "tractor", "", "assembles MTZ (BELARUS) tractors; capacity not found",
+     "running", "L", "issue 16 (dealer review); not in the facts file: assumption, to be "
+     "sourced"),
     ("kazbelagroprommash_tayynsha", "KazBelAgroPromMash", "KazBelAgroPromMash",
      "Lida Agromash (Lidagroprommash, Belarus)", "53.848,69.768", "assembly_plant", "combine",
      "150", "«Кызылжар-1300» combines, 150/yr planned, 85 % assembled in Belarus; 2010 launch",
@@ -70,9 +76,10 @@ FACILITIES = [
 RAIL_ENTRIES = [
     ("tobol", "Tobol", "Kartaly", "gn:1518139", "KZ-39", "H",
      "Trend 2025-03-06 (facts 8)", "GeoNames town Tobol"),
-    ("mamlyut", "Mamlyut (Mamlyutka), towards Petropavl", "Petropavlovsk", "gn:1521153",
-     "KZ-59;KZ-11", "M", "trainof-thought.com; 1520international.com (facts 8)",
-     "GeoNames town Mamlyutka"),
+    ("mamlyut", "Mamlyut (Mamlyutka), towards Petropavl", "not stated", "gn:1521153",
+     "KZ-59;KZ-11", "M", "trainof-thought.com (facts 8); Petropavl (Petropavlovsk) is a Kazakh "
+     "station run by Russia's South Ural Railway, not a Russian-side station (issue 16; facts 8 "
+     "lists it among Russian-side stations)", "GeoNames town Mamlyutka"),
     ("semiglavy_mar", "Semiglavy Mar, towards Oral (Uralsk)", "Ozinki", "gn:609721", "KZ-27",
      "L", "trainof-thought.com; 1520international.com (facts 8; pairing with Ozinki inferred)",
      "station not in GeoNames cities500: placed at Tasqala (Taskala), the district centre on "
@@ -91,6 +98,26 @@ RAIL_ENTRIES = [
      "trainof-thought.com (facts 8)", "GeoNames town Sharbaqty"),
     ("shemonaikha", "Shemonaikha", "not stated", "gn:1519226", "KZ-63", "M",
      "trainof-thought.com (facts 8)", "GeoNames town Shemonaikha"),
+    ("iletsk", "Iletsk (Orenburg) towards Aktobe", "Iletsk-1", "gn:610611", "KZ-15", "L",
+     "issue 16 review; not in the facts file (assumption)",
+     "border station not in GeoNames cities500: placed at Aktobe, the first oblast centre on "
+     "the line (assumption)"),
+    ("kanisai", "Kanisai (Russian side) towards Aktobe", "Kanisai", "gn:610611", "KZ-15", "L",
+     "1520international.com 2025-11; rusbiletnapoezd.ru 2025-09 (facts 8: Russian-side "
+     "freight border stations in use); the Kazakh side and the line are not stated "
+     "(assumption: Aktobe)",
+     "placed at Aktobe with Iletsk (assumption; position not verified)"),
+    ("orsk_novy_gorod", "Orsk - Novy Gorod towards Kandyagash (Alimbet)", "Orsk-Novy Gorod",
+     "gn:610416", "KZ-15", "L",
+     "1520international.com 2025-11; rusbiletnapoezd.ru 2025-09 (facts 8); pairing with the "
+     "Kazakh junction Alimbet (Kirgilda, facts 8) is an assumption",
+     "Alimbet not in GeoNames cities500: placed at Badamsha on the Orsk-Kandyagash line "
+     "(assumption; position not verified)"),
+    ("lokot", "Lokot towards Semey (Aul)", "Lokot", "gn:1525134", "KZ-10;KZ-63", "L",
+     "1520international.com 2025-11; rusbiletnapoezd.ru 2025-09 (facts 8); pairing with the "
+     "Kazakh junction Semey-Pristan (Aul, facts 8) is an assumption",
+     "Aul not in GeoNames cities500: placed at Borodulikha on the Turksib between Lokot and "
+     "Semey (assumption; position not verified)"),
 ]
 # fmt: on
 

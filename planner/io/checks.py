@@ -585,9 +585,11 @@ def _oblasts(df: pd.DataFrame, col: str, ctx: _Ctx) -> npt.NDArray[np.object_]:
 
 
 def _extras(df: pd.DataFrame, columns: Mapping[str, str], ctx: _Ctx, out: pd.DataFrame) -> None:
-    """Brand (text) and age (years or year of manufacture) columns, both optional."""
+    """Brand, synthetic (text) and age (years or year of manufacture) columns, all optional."""
     if "brand" in columns:
         out["brand"] = _texts(df[columns["brand"]]).to_numpy(dtype=object)
+    if "synthetic" in columns:  # files written by `planner data farms`
+        out["synthetic"] = _texts(df[columns["synthetic"]]).str.lower().to_numpy(dtype=object)
     if "age" not in columns:
         return
     col = columns["age"]

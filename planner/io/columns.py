@@ -51,6 +51,7 @@ FARM_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     "oblast": ("oblast_iso", "oblast", "region", "область", "облыс", "регион", "iso"),
     "brand": ("brand", "make", "manufacturer", "марка", "бренд", "производитель", "маркасы"),
+    "synthetic": ("synthetic",),
     "age": (
         "age", "machine age", "age years", "возраст", "средний возраст", "жасы",
         "year built", "год выпуска", "шығарылған жылы",

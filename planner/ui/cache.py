@@ -80,6 +80,12 @@ def rail_entry_points() -> gpd.GeoDataFrame:
     return geodata.load_rail_entry_points()
 
 
+@st.cache_resource(show_spinner=False)
+def districts() -> gpd.GeoDataFrame:
+    """Return the 2024 districts: KATO, names, oblast (read-only, shared)."""
+    return geodata.load_districts()
+
+
 @st.cache_resource(show_spinner=False)  # callers show a translated spinner
 def synthetic_farms(n_farms: int, seed: int, belarus_share: float) -> gpd.GeoDataFrame:
     """Synthetic farms with their demand columns (read-only, shared)."""

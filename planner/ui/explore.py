@@ -1,4 +1,4 @@
-"""Explore page: the embedded Kazakhstan data on a map, with oblast figures alongside."""
+"""Explore page: the embedded Kazakhstan data on a map, with oblast and district figures."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pydeck as pdk
 import streamlit as st
 
 from planner.errors import PlannerError
+from planner.farms import farms_by_district
 from planner.i18n import format_number
 from planner.scenarios import DataSpec, Scenario
 from planner.ui import cache, maps, state
@@ -34,6 +35,16 @@ OBLAST_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("tractors", "col_tractors", 0),
     ("combines", "col_combines", 0),
     ("fleet_status", "col_fleet", None),
+)
+
+# district table: column, its label's i18n key, decimals (None: text)
+DISTRICT_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("district", "col_district", None),
+    ("oblast_iso", "col_iso", None),
+    ("n_farms", "col_farms", 0),
+    ("sown_area_kha", "col_sown", 1),
+    ("weight", "machines_sel", 0),
+    ("service_hours_year", "hours_year", 0),
 )
 
 
@@ -268,6 +279,28 @@ def _oblast_markdown(table: pd.DataFrame, lg: str) -> str:
     return "\n".join([head, align, *rows])
 
 
+def _district_markdown(farms: pd.DataFrame, weight: np.ndarray, lg: str) -> str:
+    """Return the shown farms aggregated by 2024 district as a markdown table."""
+    table = farms_by_district(farms, weight)
+    names = cache.districts().set_index("district_kato")
+    col = {"ru": "name_ru", "kk": "name_kk"}.get(lg, "name_en")
+    table["district"] = table["district_kato"].map(names[col]).fillna(table["district_kato"])
+    table["sown_area_kha"] = table["sown_area_ha"] / 1000.0
+    cols = DISTRICT_COLUMNS
+    head = "| " + " | ".join(md(t(key, lg)) for _, key, _ in cols) + " |"
+    align = "|" + "|".join("---:" if digits is not None else ":---" for *_, digits in cols) + "|"
+    rows = [
+        "| "
+        + " | ".join(
+            format_number(row[c], lg, digits) if digits is not None else md(str(row[c]))
+            for c, _, digits in cols
+        )
+        + " |"
+        for row in table.to_dict("records")
+    ]
+    return "\n".join([head, align, *rows])
+
+
 def render() -> None:
     """Render the Explore page.
 
@@ -299,11 +332,17 @@ def render() -> None:
         table = cache.oblast_table(lang())
         # The chart sits in a second tab that only runs when opened: plotly (4.7 MB of
         # JavaScript) then never delays the first map.
-        tab_table, tab_chart = st.tabs(
-            [t("tab_table"), t("tab_chart")], key=state.EXPLORE_OBLAST_TAB, on_change="rerun"
+        tab_table, tab_chart, tab_districts = st.tabs(
+            [t("tab_table"), t("tab_chart"), t("tab_districts")],
+            key=state.EXPLORE_OBLAST_TAB,
+            on_change="rerun",
         )
         with tab_table, st.container(height=330, key="explore_oblast_table"):
             st.markdown(_oblast_markdown(table, lang()))
+        if tab_districts.open:
+            # the shown farms (oblast filter, machine and age selection) by 2024 district
+            with tab_districts, st.container(height=330, key="explore_district_table"):
+                st.markdown(_district_markdown(farms, weight, lang()))
         if tab_chart.open:
             shown = table.rename(columns={c: t(key) for c, key, _ in OBLAST_COLUMNS})
             with tab_chart:

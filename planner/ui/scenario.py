@@ -82,6 +82,11 @@ def widget_values(s: Scenario) -> dict[str, Any]:
         state.SC_MIN_POP: int(d.min_site_population),
         state.SC_INCLUDE_EXISTING: bool(d.include_existing),
         state.SC_SHARE: float(s.demand.belarus_share),
+        state.SC_SHARE_COMBINES: float(
+            s.demand.belarus_share
+            if s.demand.belarus_share_combines is None
+            else s.demand.belarus_share_combines
+        ),
         state.SC_BELARUS_ONLY: bool(s.demand.belarus_only),
         state.SC_BASIS: s.demand.basis,
         state.SC_REQUIRED: list(si.required),
@@ -150,6 +155,7 @@ def scenario_from_widgets() -> Scenario:
             base.demand,
             parameters=_demand_parameters(base),
             belarus_share=float(g[state.SC_SHARE]),
+            belarus_share_combines=float(g[state.SC_SHARE_COMBINES]),
             belarus_only=bool(g[state.SC_BELARUS_ONLY]),
             basis=g[state.SC_BASIS],
         ),
@@ -389,7 +395,8 @@ def _editor() -> None:  # noqa: PLR0915
             )
             c[2].number_input(t("farm_seed"), min_value=0, step=1, key=state.SC_FARM_SEED)
         c = list(st.columns(3))
-        c[0].slider(t("belarus_share"), 0.0, 1.0, step=0.05, key=state.SC_SHARE)
+        c[0].slider(t("belarus_share_tractors"), 0.0, 1.0, step=0.05, key=state.SC_SHARE)
+        c[0].slider(t("belarus_share_combines"), 0.0, 1.0, step=0.05, key=state.SC_SHARE_COMBINES)
         c[1].checkbox(t("belarus_only"), key=state.SC_BELARUS_ONLY)
         c[2].radio(
             t("basis"),

@@ -52,6 +52,7 @@ SC_SITES_SOURCE = "sc_sites_source"
 SC_MIN_POP = "sc_min_population"
 SC_INCLUDE_EXISTING = "sc_include_existing"
 SC_SHARE = "sc_belarus_share"
+SC_SHARE_COMBINES = "sc_belarus_share_combines"
 SC_BELARUS_ONLY = "sc_belarus_only"
 SC_BASIS = "sc_basis"
 SC_REQUIRED = "sc_required"
@@ -203,6 +204,7 @@ PERSISTENT: tuple[str, ...] = (
     SC_MIN_POP,
     SC_INCLUDE_EXISTING,
     SC_SHARE,
+    SC_SHARE_COMBINES,
     SC_BELARUS_ONLY,
     SC_BASIS,
     SC_REQUIRED,

@@ -49,6 +49,21 @@ def test_explore_page_renders_map_table_and_kpis() -> None:
     assert any("synthetic" in i.value for i in at.info)
 
 
+def test_explore_aggregates_the_shown_farms_by_district() -> None:
+    at = run(AppTest.from_file(APP, default_timeout=180))
+    at.multiselect(key="explore_oblasts").set_value(["KZ-39"])
+    at.session_state["explore_oblast_tab"] = "Districts"
+    run(at)
+    table = next(m.value for m in at.markdown if m.value.startswith("| District"))
+    rows = table.splitlines()[2:]
+    assert rows
+    # only Kostanay's districts, and their farms add up to the farms shown
+    assert all("| KZ\\-39 |" in r for r in rows)
+    farms = sum(int(r.split("|")[3].strip().replace(",", "")) for r in rows)
+    assert farms == int(metric(at, "Farms shown").replace(",", ""))
+    assert any("| Karasu |" in r for r in rows)  # a Kostanay district, by its 2024 name
+
+
 def test_explore_filters_change_the_figures() -> None:
     at = run(AppTest.from_file(APP, default_timeout=180))
     before = int(metric(at, "Farms shown").replace(",", ""))
@@ -184,7 +199,7 @@ def _compare_and_export(at: AppTest, tmp_path: Path) -> None:
     assign = pd.read_csv(io.BytesIO(files["assignments.csv"]), dtype={"site_id": str})
     assert len(assign) == 1500
     xlsx = pd.read_excel(io.BytesIO(files["results.xlsx"]), sheet_name=None)
-    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts"]
+    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts", "districts"]
     gj = json.loads(files["sites.geojson"])
     assert gj["type"] == "FeatureCollection"
     assert len(gj["features"]) == len(sites)
@@ -416,6 +431,20 @@ def test_demand_assumptions_reach_the_solve() -> None:
     assert result["scenario"].demand.parameters == {"tractor_operating_hours": 1200.0}
     assert result["tables"].summary["total_demand"] > before
     assert "tractor_operating_hours = 1200.0" in result["tables"].scenario_toml
+
+
+def test_combine_share_slider_reaches_the_solve() -> None:
+    at = open_page("scenario")
+    assert at.slider(key="sc_belarus_share_combines").value == pytest.approx(0.3)  # default.toml
+    at.selectbox(key="sc_backend").set_value("heuristic")
+    at.slider(key="sc_belarus_share_combines").set_value(0.0)
+    at.button(key="sc_run").click()
+    run(at)
+    wait_for_solve(at)
+    result = at.session_state["sc_result"]
+    assert result["scenario"].demand.belarus_share_combines == 0.0
+    assert result["scenario"].demand.belarus_share == pytest.approx(0.5)
+    assert "belarus_share_combines = 0.0" in result["tables"].scenario_toml
 
 
 def test_a_crashing_solve_does_not_take_the_app_down(monkeypatch: pytest.MonkeyPatch) -> None:

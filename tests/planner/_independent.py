@@ -35,6 +35,8 @@ import pyogrio
 import pytest
 from pyproj import Geod
 
+from planner import geodata
+
 FloatArray = npt.NDArray[np.float64]
 
 _GEOD = Geod(ellps="WGS84")
@@ -94,6 +96,7 @@ def farm_table(farms: pd.DataFrame, weights: npt.ArrayLike) -> pd.DataFrame:
             "lon": farms["lon"].to_numpy(dtype=np.float64),
             "lat": farms["lat"].to_numpy(dtype=np.float64),
             "oblast_iso": farms["oblast_iso"].astype(str).to_numpy(),
+            "district_kato": farms["district_kato"].astype(str).to_numpy(),
             "demand": np.asarray(weights, dtype=np.float64),
         }
     )
@@ -183,6 +186,29 @@ def assert_kpis_match(summary: dict[str, Any], kpis: dict[str, float]) -> None:
     for key in shares:
         assert summary[key] == pytest.approx(kpis[key], abs=2e-6), key
     assert summary["n_unserved_farms"] == kpis["n_unserved_farms"]
+
+
+def nearest_cell_district(lon: float, lat: float) -> str:
+    """District of the cropland cell nearest to a point, by a loop over all cells."""
+    cells = geodata.load_cropland_cells()
+    phi, lam = np.radians(lat), np.radians(lon)
+    cphi, clam = np.radians(cells["lat"].to_numpy()), np.radians(cells["lon"].to_numpy())
+    cos_d = np.sin(phi) * np.sin(cphi) + np.cos(phi) * np.cos(cphi) * np.cos(clam - lam)
+    return str(cells["district_kato"].iloc[int(np.argmax(cos_d))])
+
+
+def per_district(
+    assignments: pd.DataFrame, farms: pd.DataFrame, sites: pd.DataFrame
+) -> pd.DataFrame:
+    """Recompute the per-district rows; a site counts in its nearest cell's district."""
+    site_kato = [
+        nearest_cell_district(x, y) for x, y in zip(sites["lon"], sites["lat"], strict=True)
+    ]
+    return per_oblast(
+        assignments,
+        farms.assign(oblast_iso=farms["district_kato"]),
+        sites.assign(oblast_iso=site_kato),
+    )
 
 
 def per_oblast(assignments: pd.DataFrame, farms: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
@@ -421,10 +447,12 @@ def _xlsx_sheet(book: Any, name: str) -> pd.DataFrame:  # noqa: ANN401
     return pd.DataFrame(values[1:], columns=values[0])
 
 
-def check_xlsx(path: Path, written: Written, oblasts: pd.DataFrame) -> None:
-    """results.xlsx (read with openpyxl) matches summary.json, the CSV files and ``oblasts``."""
+def check_xlsx(
+    path: Path, written: Written, oblasts: pd.DataFrame, districts: pd.DataFrame
+) -> None:
+    """results.xlsx (read with openpyxl) matches summary.json, the CSV files and the areas."""
     book = openpyxl.load_workbook(path, read_only=True)
-    assert book.sheetnames == ["summary", "sites", "assignments", "oblasts"]
+    assert book.sheetnames == ["summary", "sites", "assignments", "oblasts", "districts"]
     rows = list(book["summary"].values)
     assert rows[0] == ("key", "value")
     as_text = dict(rows[1:])
@@ -452,6 +480,8 @@ def check_xlsx(path: Path, written: Written, oblasts: pd.DataFrame) -> None:
     )
     ob = _xlsx_sheet(book, "oblasts").set_index("oblast_iso")
     check_oblast_rows(ob, oblasts)
+    dist = _xlsx_sheet(book, "districts").set_index("district_kato")
+    check_oblast_rows(dist, districts)
 
 
 def check_oblast_rows(table: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -587,12 +617,15 @@ def check_exports(
     written
         What :func:`check_single_echelon` read and checked.
     farms
-        farm_id, lon, lat, oblast_iso, demand of every farm.
+        farm_id, lon, lat, oblast_iso, district_kato, demand of every farm.
     oblast_names
         ISO code -> English oblast name.
     """
     oblasts = per_oblast(written.assignments, farms, written.sites)
+    districts = per_district(written.assignments, farms, written.sites)
     check_gpkg(out / "recommendations.gpkg", written, farms)
     check_geojson(out / "sites.geojson", out / "assignments.geojson", written)
-    check_xlsx(out / "results.xlsx", written, oblasts)
+    check_xlsx(out / "results.xlsx", written, oblasts, districts)
+    csv_rows = pd.read_csv(out / "districts.csv", dtype={"district_kato": str})
+    check_oblast_rows(csv_rows.set_index("district_kato"), districts)
     check_brief((out / "brief.html").read_text(encoding="utf-8"), written, oblasts, oblast_names)

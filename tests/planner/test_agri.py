@@ -246,6 +246,39 @@ def test_small_scenario_writes_the_contract(small_run: tuple[Path, TwoEchelonRes
     _check_by_value(out, result)
 
 
+ASSUMPTION_TOPICS = (
+    "operating hours per year",
+    "service hours per machine-year",
+    "peak-week shares",
+    "Belarus-made shares of the fleet",
+    "farm locations",
+    "machinery fleet of",
+)
+"""Topics every output's data notes cover (issue 16), each labelled or sourced."""
+
+
+def check_assumption_notes(notes: list[str]) -> None:
+    """Every topic is noted, and every note of a topic says "assumption" or cites the facts."""
+    for topic in ASSUMPTION_TOPICS:
+        hits = [n for n in notes if topic in n]
+        assert hits, topic
+        for n in hits:
+            assert "assumption" in n or "facts" in n or "estimated" in n, n
+
+
+@pytest.mark.solver
+def test_two_echelon_outputs_list_every_assumption(
+    small_run: tuple[Path, TwoEchelonResult],
+) -> None:
+    out, _ = small_run
+    notes = json.loads((out / "summary.json").read_text(encoding="utf-8"))["data_notes"]
+    check_assumption_notes(notes)
+    growth = [n for n in notes if n.startswith("growth:")]
+    assert len(growth) == 1
+    # 10 % is a developed-country norm, not a Kazakhstan forecast: labelled as assumption
+    assert "10.0 % at the end (assumption" in growth[0]
+
+
 @pytest.mark.solver
 def test_result_object_is_checked_and_tidy(tmp_path: Path) -> None:
     path = tmp_path / "small.toml"

@@ -16,10 +16,12 @@ import pyogrio
 import pytest
 
 from planner import cli, geodata, run
+from planner import farms as farms_mod
 from planner.cli import main
 from planner.models import check_solution
 from planner.run import ScenarioResult
 from tests.planner import _independent as ind
+from tests.planner.test_agri import check_assumption_notes
 
 SUMMARY_KEYS = {
     "scenario",
@@ -144,6 +146,7 @@ def test_solve_default_writes_the_contract(default_run: tuple[Path, ScenarioResu
     assert summary["bound"] <= summary["objective"] * (1 + 1e-9)
     assert 0 <= summary["gap"] < 1
     assert any("synthetic" in n for n in summary["data_notes"])
+    check_assumption_notes(summary["data_notes"])
     assert summary["covered_demand_share"] == pytest.approx(1.0)
     assert 10 < summary["mean_travel_km"] < summary["p95_travel_km"] < 1500
 
@@ -187,6 +190,56 @@ def test_data_lists_and_verifies_geodata(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "GeoNames" in out
     assert "geodata OK" in out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".gpkg"])
+def test_data_farms_writes_a_registry_that_reads_back(
+    tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / f"farms{suffix}"
+    assert main(["data", "farms", "--n", "300", "--seed", "0", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "wrote 300 synthetic farms" in text
+    assert "assumption" in text
+    back = farms_mod.read_farms(out)
+    want = farms_mod.generate_farms(300, seed=0)
+    # fed back, they are still synthetic and every output will say so
+    assert back["synthetic"].all()
+    assert back.attrs["synthetic"] is True
+    assert "300 of 300 farms are marked synthetic" in back.attrs["data_notes"][1]
+    assert list(back["farm_id"]) == list(want["farm_id"])
+    for col in ("oblast_iso", "district_kato", "tractors", "combines", "belarus_combines"):
+        assert list(back[col].astype(str)) == list(want[col].astype(str)), col
+    assert np.allclose(back["lat"], want["lat"])
+    assert np.allclose(back["sown_area_ha"], want["sown_area_ha"])
+    if suffix == ".csv":
+        raw = pd.read_csv(out, dtype={"district_kato": str})
+        needed = {
+            "farm_id",
+            "lat",
+            "lon",
+            "oblast_iso",
+            "district_kato",
+            "district",
+            "sown_area_ha",
+            "tractors",
+            "combines",
+            "tractors_17p",
+            "belarus_tractors",
+        }
+        assert needed <= set(raw.columns)  # fmt: skip
+        assert raw["district_kato"].str.fullmatch(r"\d{9}").all()
+
+
+def test_data_farms_rejects_an_unknown_suffix(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "data", "farms", "--n", "10", "--out",
+         str(tmp_path / "farms.parquet")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert res.returncode == cli.EXIT_INVALID
+    assert "unknown file type" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_bad_scenario_gives_a_clear_error_not_a_traceback(tmp_path: Path) -> None:

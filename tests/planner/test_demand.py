@@ -146,3 +146,15 @@ def test_registry_service_hours_replace_the_estimate() -> None:
         out["service_hours_year"].to_numpy()[5:], base["service_hours_year"].to_numpy()[5:]
     )
     assert (out["peak_week_hours"] <= out["service_hours_year"] + 1e-9).all()
+
+
+def test_assumption_notes_state_every_demand_assumption() -> None:
+    p = demand.DemandParameters(tractor_operating_hours=700.0, tractor_peak_share_north=0.4)
+    notes = p.assumption_notes()
+    text = " | ".join(notes)
+    assert "tractor 700 h" in text
+    assert "40 % of a northern tractor's" in text
+    t = p.hours_per_machine("tractor")
+    assert f"tractor {t[0]:.1f} / {t[1]:.1f} / {t[2]:.1f} h" in text
+    for note in notes:
+        assert "assumption" in note or "facts" in note, note

@@ -48,7 +48,10 @@ def test_write_outputs_writes_every_file_and_they_parse(
     lines = gpd.read_file(paths["assignments_geojson"])
     assert len(lines) == (assign["site_id"].fillna("") != "").sum()
     xlsx = pd.read_excel(paths["xlsx"], sheet_name=None)
-    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts"]
+    assert list(xlsx) == ["summary", "sites", "assignments", "oblasts", "districts"]
+    assert xlsx["districts"]["n_farms"].sum() == 1500
+    assert xlsx["districts"]["open_sites"].sum() == 4
+    assert xlsx["districts"]["district_kato"].astype(str).str.fullmatch(r"\d{9}").all()
     assert xlsx["oblasts"]["n_farms"].sum() == 1500
     assert xlsx["oblasts"]["open_sites"].sum() == 4
     assert paths["brief"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -179,8 +182,11 @@ def test_site_status_and_origin_name_the_existing_plant(small_result: ScenarioRe
     existing = set(
         small_result.inputs.sites.loc[small_result.inputs.sites["role"] == "existing", "site_id"]
     )
-    # The default's existing Belarusian operations; only the required plant is sure to be open.
-    assert {"mtz_kz_kostanay", "agromash_essil_kostanay", "mtz_trading_house_astana"} == existing
+    # The default's existing Belarusian operations (SemAZ, Semey, since issue 16); only the
+    # required plant is sure to be open.
+    assert {
+        "mtz_kz_kostanay", "agromash_essil_kostanay", "mtz_trading_house_astana", "semaz_semey",
+    } == existing  # fmt: skip
     assert "mtz_kz_kostanay" in opened
     for site_id, row in sites.iterrows():
         if site_id not in opened:
@@ -257,3 +263,35 @@ def test_oblast_shares_are_empty_not_infinite_where_an_oblast_has_no_demand(
     assert others["served_share"].between(0.0, 1.0).all()
     assert (others["open_sites"] >= 0).all()
     assert others["open_sites"].sum() + row["open_sites"] == 4
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_district_breakdown_follows_language_and_adds_up(
+    small_result: ScenarioResult, lang: str
+) -> None:
+    tables = export.result_tables(small_result)
+    tab = export.district_breakdown(tables, lang)
+    names = geodata.load_districts().set_index("district_kato")
+    col = {"en": "name_en", "ru": "name_ru", "kk": "name_kk"}[lang]
+    assert list(tab["district"]) == list(names.loc[tab["district_kato"], col])
+    assert list(tab["oblast_iso"]) == list(names.loc[tab["district_kato"], "oblast_iso"])
+    # districts nest in oblasts: their sums equal the oblast rows
+    ob = export.oblast_breakdown(tables).set_index("oblast_iso")
+    by_oblast = tab.groupby("oblast_iso")[["n_farms", "open_sites"]].sum()
+    assert (by_oblast["n_farms"] == ob.loc[by_oblast.index, "n_farms"]).all()
+    assert tab["n_farms"].sum() == len(tables.farms)
+    assert tab["served_share"].between(0, 1).all()
+
+
+def test_district_breakdown_of_tables_stored_without_districts(
+    small_result: ScenarioResult,
+) -> None:
+    tables = export.result_tables(small_result)
+    old = dataclasses.replace(tables, farms=tables.farms.drop(columns=["district_kato"]))
+    back = export.from_stored(export.to_stored(old), tables.scenario_toml)
+    a = export.district_breakdown(tables).set_index("district_kato")
+    b = export.district_breakdown(back).set_index("district_kato")
+    # districts found again from the coordinates: the same farms, up to cells at a line
+    common = a.index.intersection(b.index)
+    assert a.loc[common, "n_farms"].sum() >= 0.97 * len(tables.farms)
+    assert b["n_farms"].sum() == len(tables.farms)

@@ -6,8 +6,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
-from planner import farms, geodata
+from planner import farms, geodata, travel
 from planner.errors import ValidationError
 
 
@@ -73,8 +74,125 @@ def test_columns_ids_and_synthetic_marking(farms_20k: gpd.GeoDataFrame) -> None:
     assert (f["sown_area_ha"] > 0).all()
 
 
-def test_farms_inside_country_and_near_their_settlement(farms_20k: gpd.GeoDataFrame) -> None:
+def _nearest_town_brute(lon: np.ndarray, lat: np.ndarray, towns: pd.DataFrame) -> np.ndarray:
+    best = np.full(len(lon), np.inf)
+    idx = np.zeros(len(lon), dtype=np.int64)
+    for j, (tlat, tlon) in enumerate(zip(towns["lat"], towns["lon"], strict=True)):
+        d = travel.great_circle_km(tlat, tlon, lat, lon)
+        idx = np.where(d < best, j, idx)
+        best = np.minimum(best, d)
+    return idx
+
+
+def test_farms_inside_country_in_their_cell_and_district(farms_20k: gpd.GeoDataFrame) -> None:
     f = farms_20k
+    assert geodata.points_in_kazakhstan(f["lon"], f["lat"]).all()
+    cells = geodata.load_cropland_cells()
+    step = geodata.CROPLAND_CELL_DEG
+    # the cell holding each farm, by grid index (cell centres are at (k + 1/2) * step)
+    key = lambda lon, lat: (  # noqa: E731
+        np.floor(np.asarray(lon) / step).astype(int) * 100_000
+        + np.floor(np.asarray(lat) / step).astype(int)
+    )
+    by_key = pd.Series(cells["district_kato"].to_numpy(), index=key(cells["lon"], cells["lat"]))
+    assert by_key.index.is_unique
+    assert (by_key.reindex(key(f["lon"], f["lat"])).to_numpy() == f["district_kato"]).all()
+    districts = geodata.load_districts().set_index("district_kato")
+    assert (districts.loc[f["district_kato"], "name_en"].to_numpy() == f["district"]).all()
+    assert (districts.loc[f["district_kato"], "oblast_iso"].to_numpy() == f["oblast_iso"]).all()
+    assert f["district_kato"].str.fullmatch(r"\d{9}").all()
+    # settlement_id is the nearest settlement (brute force on a sample)
+    towns = geodata.load_settlements()
+    sample = f.iloc[::97]
+    near = _nearest_town_brute(sample["lon"].to_numpy(), sample["lat"].to_numpy(), towns)
+    assert (towns["settlement_id"].to_numpy()[near] == sample["settlement_id"]).all()
+
+
+def test_farms_follow_cropland_within_oblast(farms_20k: gpd.GeoDataFrame) -> None:
+    f = farms_20k
+    districts = geodata.load_districts()
+    north = districts[districts["oblast_iso"] == "KZ-39"].set_index("district_kato")
+    want = north["cropland_ha"] / north["cropland_ha"].sum()
+    n = (f["oblast_iso"] == "KZ-39").sum()
+    got = f.loc[f["oblast_iso"] == "KZ-39", "district_kato"].value_counts().reindex(want.index)
+    got = got.fillna(0)
+    # binomial 4-sigma band per district
+    sigma = np.sqrt(n * want * (1 - want))
+    assert (np.abs(got - n * want) <= 4 * sigma + 1).all()
+
+
+def test_sown_area_not_drawn_to_towns() -> None:
+    # issue 16: 33.5 % of sown area lay within 25 km of towns >= 40,000 with the old method
+    f = farms.generate_farms(20_000, seed=0)
+    old = farms.generate_farms(20_000, seed=0, placement="settlements")
+    towns = geodata.load_settlements()
+    towns = towns[towns["population"] >= 40_000]
+
+    def near_share(table: pd.DataFrame) -> float:
+        d = np.full(len(table), np.inf)
+        for tlat, tlon in zip(towns["lat"], towns["lon"], strict=True):
+            d = np.minimum(d, travel.great_circle_km(tlat, tlon, table["lat"].to_numpy(),
+                                                     table["lon"].to_numpy()))  # fmt: skip
+        return float(table["sown_area_ha"][d <= 25].sum() / table["sown_area_ha"].sum())
+
+    assert near_share(f) <= 0.15
+    assert near_share(old) > 0.25
+    oblasts = geodata.load_oblasts().set_index("iso")
+    north = ["KZ-11", "KZ-39", "KZ-59"]
+    got = f.loc[f["oblast_iso"].isin(north), "sown_area_ha"].sum() / f["sown_area_ha"].sum()
+    want = oblasts.loc[north, "sown_area_kha"].sum() / oblasts["sown_area_kha"].sum()
+    assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_no_farm_in_lakes_or_the_caspian(shared_dir: Path) -> None:
+    water_file = shared_dir / "data" / "cropland" / "kz_water_ne10m.gpkg"
+    if not water_file.is_file():
+        pytest.skip(f"{water_file} is not available")
+    water = shapely.union_all(
+        np.concatenate(
+            [gpd.read_file(water_file, layer=layer).geometry.to_numpy()
+             for layer in ("lakes", "caspian")]
+        )
+    )  # fmt: skip
+    f = farms.generate_farms(20_000, seed=0)
+    assert not shapely.contains_xy(water, f["lon"], f["lat"]).any()
+    old = farms.generate_farms(20_000, seed=0, placement="settlements")
+    assert shapely.contains_xy(water, old["lon"], old["lat"]).sum() > 50  # the test can fail
+
+
+def test_farms_lie_in_their_2024_district_polygon(shared_dir: Path) -> None:
+    admin = shared_dir / "data" / "cropland" / "kz_admin_geokz.gpkg"
+    if not admin.is_file():
+        pytest.skip(f"{admin} is not available")
+    polys = gpd.read_file(admin, layer="adm2_2024")[["KATO", "geometry"]]
+    f = farms.generate_farms(5_000, seed=1)
+    joined = gpd.sjoin(f[["district_kato", "geometry"]], polys, predicate="within", how="left")
+    joined = joined[~joined.index.duplicated()]
+    same = joined["KATO"].astype(str) == joined["district_kato"]
+    # cells straddle district lines: a farm may lie a few km into the neighbour
+    assert same.mean() >= 0.9
+
+
+def test_dry_point_in_cell_uses_only_set_sub_cells() -> None:
+    rng = np.random.default_rng(0)
+    sub = geodata.CROPLAND_SUBDIV
+    step = geodata.CROPLAND_CELL_DEG / sub
+    for bit in (0, 5, sub * sub - 1):
+        mask = np.full(500, 1 << bit, dtype=np.int64)
+        lon, lat = farms.dry_point_in_cell(rng, np.full(500, 70.0), np.full(500, 50.0), mask)
+        row, col = divmod(bit, sub)
+        x0 = 70.0 - geodata.CROPLAND_CELL_DEG / 2 + col * step
+        y0 = 50.0 - geodata.CROPLAND_CELL_DEG / 2 + row * step
+        assert ((lon >= x0) & (lon <= x0 + step) & (lat >= y0) & (lat <= y0 + step)).all()
+        assert np.ptp(lon) > 0.5 * step  # spread over the sub-cell, not stacked
+    mask = np.full(4_000, 0b1001, dtype=np.int64)  # two sub-cells of the south row
+    lon, _ = farms.dry_point_in_cell(rng, np.full(4_000, 70.0), np.full(4_000, 50.0), mask)
+    west = lon < 70.0 - geodata.CROPLAND_CELL_DEG / 2 + step
+    assert 0.45 < west.mean() < 0.55
+
+
+def test_settlement_placement_stays_near_its_settlement() -> None:
+    f = farms.generate_farms(3_000, seed=42, placement="settlements")
     assert geodata.points_in_kazakhstan(f["lon"], f["lat"]).all()
     towns = geodata.load_settlements().set_index("settlement_id")
     town = towns.loc[f["settlement_id"]]
@@ -88,6 +206,7 @@ def test_farms_inside_country_and_near_their_settlement(farms_20k: gpd.GeoDataFr
     dist = np.hypot(dlat_km, dlon_km)
     assert dist.max() <= farms.FARM_JITTER_RADIUS_KM * 1.01
     assert np.median(dist) > 5  # really jittered, not stacked on the town
+    assert f["district_kato"].str.fullmatch(r"\d{9}").all()
 
 
 def test_age_classes_and_belarus_share(farms_20k: gpd.GeoDataFrame) -> None:
@@ -116,6 +235,15 @@ def test_belarus_share_parameter(share: float) -> None:
     assert f.attrs["data_notes"][0].count(f"belarus_share={share:g}") == 1
 
 
+def test_separate_belarus_share_of_combines() -> None:
+    f = farms.generate_farms(2_000, seed=1, belarus_share=0.8, belarus_share_combines=0.1)
+    assert f["belarus_tractors"].sum() / f["tractors"].sum() == pytest.approx(0.8, abs=0.01)
+    assert f["belarus_combines"].sum() / f["combines"].sum() == pytest.approx(0.1, abs=0.01)
+    assert "belarus_share_combines=0.1" in f.attrs["data_notes"][0]
+    with pytest.raises(ValidationError, match="belarus_share_combines"):
+        farms.generate_farms(10, belarus_share_combines=-0.1)
+
+
 def test_same_seed_same_farms_and_other_seed_differs() -> None:
     a = farms.generate_farms(2_000, seed=3)
     b = farms.generate_farms(2_000, seed=3)
@@ -142,7 +270,9 @@ def test_small_custom_tables() -> None:
         {"settlement_id": ["gn:1", "gn:2"], "oblast_iso": ["KZ-39", "KZ-71"],
          "lat": [53.21, 51.18], "lon": [63.62, 71.45], "population": [200_000, 0]}
     )  # fmt: skip
-    f = farms.generate_farms(10, seed=0, oblasts=obl, settlements=towns, jitter_radius_km=0)
+    f = farms.generate_farms(
+        10, seed=0, oblasts=obl, settlements=towns, jitter_radius_km=0, placement="settlements"
+    )
     assert f["tractors"].sum() == 50
     assert f["combines"].sum() == 7
     assert (f["settlement_id"] == "gn:1").all()
@@ -161,7 +291,12 @@ def test_generator_rejects_bad_arguments() -> None:
          "population": [1]}
     )  # fmt: skip
     with pytest.raises(ValidationError, match="no settlement"):
-        farms.generate_farms(10, oblasts=obl, settlements=towns)
+        farms.generate_farms(10, oblasts=obl, settlements=towns, placement="settlements")
+    cells = geodata.load_cropland_cells()
+    with pytest.raises(ValidationError, match="no cropland cell"):
+        farms.generate_farms(10, oblasts=obl, cells=cells[cells["oblast_iso"] != "KZ-39"])
+    with pytest.raises(ValidationError, match="`placement` must be one of"):
+        farms.generate_farms(10, placement="roads")
 
 
 # --------------------------------------------------------------------------- read_farms
@@ -282,7 +417,10 @@ def test_read_roundtrip_formats(tmp_path: Path, suffix: str) -> None:
     for col in ("tractors", "combines", "tractors_17p", "belarus_combines", "oblast_iso"):
         assert list(back[col]) == list(source[col]), col
     assert np.allclose(back["lat"], source["lat"])
-    assert len(back.attrs["data_notes"]) == 1  # nothing had to be filled in
+    # nothing had to be filled in but the districts, always recomputed from the coordinates
+    assert len(back.attrs["data_notes"]) == 2
+    assert "district_kato" in back.attrs["data_notes"][1]
+    assert (back["district_kato"] == source["district_kato"]).mean() >= 0.97
 
 
 def test_read_projected_gpkg_is_reprojected(tmp_path: Path) -> None:
@@ -291,3 +429,32 @@ def test_read_projected_gpkg_is_reprojected(tmp_path: Path) -> None:
     source.to_crs("EPSG:32642").to_file(path)
     back = farms.read_farms(path)
     assert np.allclose(back["lon"], source.geometry.x, atol=1e-6)
+
+
+def test_farms_by_district_adds_up_by_brute_force(farms_20k: gpd.GeoDataFrame) -> None:
+    f = farms_20k.iloc[:3_000]
+    weight = f["tractors"].to_numpy(dtype=float) * 2
+    table = farms.farms_by_district(f, weight).set_index("district_kato")
+    assert table["n_farms"].sum() == len(f)
+    for kato in list(table.index[:5]) + list(table.index[-3:]):
+        rows = f.loc[f["district_kato"] == kato]
+        assert table.loc[kato, "n_farms"] == len(rows)
+        assert table.loc[kato, "sown_area_ha"] == pytest.approx(rows["sown_area_ha"].sum())
+        assert table.loc[kato, "combines"] == rows["combines"].sum()
+        assert table.loc[kato, "weight"] == pytest.approx(2 * rows["tractors"].sum())
+        assert table.loc[kato, "oblast_iso"] == rows["oblast_iso"].iloc[0]
+    assert table["sown_area_ha"].is_monotonic_decreasing
+    assert (table["service_hours_year"] == 0).all()  # no demand columns in this table
+
+
+def test_read_farms_draws_tractors_and_combines_with_their_own_shares(tmp_path: Path) -> None:
+    rows = "\n".join(f"F{i},53.2,63.6,10,10" for i in range(400))
+    path = _write(tmp_path, "reg.csv", "farm_id,lat,lon,tractors,combines\n" + rows + "\n")
+    f = farms.read_farms(path, belarus_share=0.9, belarus_share_combines=0.1)
+    assert f["belarus_tractors"].sum() / 4000 == pytest.approx(0.9, abs=0.03)
+    assert f["belarus_combines"].sum() / 4000 == pytest.approx(0.1, abs=0.03)
+    notes = " ".join(f.attrs["data_notes"])
+    assert "share 0.9 (assumption" in notes
+    assert "share 0.1 (assumption" in notes
+    with pytest.raises(ValidationError, match="belarus_share_combines"):
+        farms.read_farms(path, belarus_share_combines=2.0)

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -47,6 +48,8 @@ def test_manifest_lists_every_data_file_with_provenance() -> None:
         "kz_outline",
         "facilities",
         "rail_entry_points",
+        "cropland_cells",
+        "districts",
     }
     data_files = {
         p.name
@@ -73,6 +76,52 @@ def test_manifest_checksums_recomputed_independently() -> None:
         digest = hashlib.sha256((GEODATA / record["file"]).read_bytes()).hexdigest()
         assert digest == record["sha256"], record["file"]
     assert geodata.verify_geodata() == []
+
+
+def test_cropland_cells_and_districts_are_consistent() -> None:
+    cells = geodata.load_cropland_cells()
+    districts = geodata.load_districts()
+    assert len(districts) == 224
+    assert districts["district_kato"].is_unique
+    assert set(districts["oblast_iso"]) == set(geodata.OBLAST_ISO_CODES)
+    assert set(cells["district_kato"]) <= set(districts["district_kato"])
+    assert ((cells["land_mask"] > 0) & (cells["land_mask"] < 2**16)).all()
+    assert (cells["cropland_ha"] > 0).all()
+    per = cells.groupby("district_kato")["cropland_ha"].sum()
+    want = districts.set_index("district_kato")["cropland_ha"].reindex(per.index)
+    assert np.allclose(per, want, atol=0.1)
+    # every dry sub-cell (its centre) lies inside the planner's outline
+    sub, step = geodata.CROPLAND_SUBDIV, geodata.CROPLAND_CELL_DEG / geodata.CROPLAND_SUBDIV
+    for bit in range(sub * sub):
+        row, col = divmod(bit, sub)
+        on = (cells["land_mask"].to_numpy() >> bit) & 1 == 1
+        x = cells["lon"].to_numpy()[on] - geodata.CROPLAND_CELL_DEG / 2 + (col + 0.5) * step
+        y = cells["lat"].to_numpy()[on] - geodata.CROPLAND_CELL_DEG / 2 + (row + 0.5) * step
+        assert geodata.points_in_kazakhstan(x, y).all()
+    # 5' grid: centres at (k + 1/2) / 12 degrees
+    frac = cells[["lon", "lat"]].to_numpy() * 12 - 0.5
+    assert np.allclose(frac, np.round(frac), atol=1e-3)
+    # the three northern oblasts hold about half of HYDE cropland (shared/data README: 51.5 %)
+    north = cells["oblast_iso"].isin(["KZ-11", "KZ-39", "KZ-59"])
+    assert 0.45 < cells.loc[north, "cropland_ha"].sum() / cells["cropland_ha"].sum() < 0.58
+
+
+def test_cropland_build_is_reproducible(shared_dir: Path, tmp_path: Path) -> None:
+    if not (shared_dir / "data" / "cropland" / "kz_cropland_hyde32_2016_5m.csv").is_file():
+        pytest.skip("../shared/data/cropland is not available")
+    script = BUILD / "make_cropland.py"
+    spec = importlib.util.spec_from_file_location("make_cropland", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cells, districts = module.build(shared_dir / "data")
+    committed = geodata.load_cropland_cells()
+    assert len(cells) == len(committed)
+    got, want = cells["cropland_ha"].to_numpy(), committed["cropland_ha"].to_numpy()
+    assert np.allclose(got, want, atol=0.051)
+    assert (cells["land_mask"].to_numpy() == committed["land_mask"].to_numpy()).all()
+    assert list(districts["district_kato"]) == list(geodata.load_districts()["district_kato"])
 
 
 def test_readme_attributes_geonames() -> None:
@@ -250,11 +299,64 @@ def test_known_towns_map_to_current_oblast(settlements, name: str, iso: str) -> 
     assert set(rows["oblast_iso"]) == {iso}
 
 
-def test_kokpekty_duplicates_both_in_abai(settlements) -> None:  # noqa: ANN001
+def test_kokpekty_kept_once_in_abai(settlements) -> None:  # noqa: ANN001
     rows = settlements.loc[settlements["name"] == "Kokpekty"]
-    assert len(rows) == 2
+    assert len(rows) == 1
     assert set(rows["oblast_iso"]) == {"KZ-10"}
-    assert set(rows["oblast_rule"]) == {"admin1", "override"}
+
+
+def test_committed_settlements_have_no_detected_defects(settlements) -> None:  # noqa: ANN001
+    assert geodata.settlement_defects(settlements) == []
+    akkol = settlements.loc[settlements["name"].str.startswith("Akkol")]
+    town = akkol.loc[akkol["population"] >= 10_000].iloc[0]
+    # the town of Akkol, centre of Akkol district (issue 16: about 51.99 N 70.95 E)
+    assert abs(town["lat"] - 51.99) < 0.05
+    assert abs(town["lon"] - 70.95) < 0.05
+    for name in ("Atbasar", "Taiynsha", "Novoishimskiy"):
+        assert (settlements["name"] == name).sum() == 1, name
+    shalkar = settlements.loc[settlements["settlement_id"] == "gn:608362"].iloc[0]
+    assert shalkar["population"] == 0  # carried Shalqar's (Aktobe) 27,072 people
+    assert not settlements["name"].isin(["Tayynsha", "Novoishimskoye"]).any()
+    akmola = settlements.loc[settlements["oblast_iso"] == "KZ-11", "name"]
+    assert (akmola == "Akkol'").sum() == 0
+
+
+def test_defect_check_finds_duplicates_and_misplaced_towns(settlements) -> None:  # noqa: ANN001
+    s = settlements.copy()
+    taiynsha = s.loc[s["name"] == "Taiynsha"].iloc[0]
+    akkol = s.loc[s["settlement_id"] == "gn:1526443"].iloc[0]
+    extra = pd.DataFrame(
+        [
+            # a second spelling 0.5 km away
+            {**taiynsha.to_dict(), "settlement_id": "gn:1", "name": "Tayynsha",
+             "population": 0, "lat": taiynsha["lat"] - 0.0045},
+            # a town's population put on a point in another district
+            {**akkol.to_dict(), "settlement_id": "gn:2", "name": "Akkol'",
+             "population": 16_773, "lat": 53.29617, "lon": 69.59997},
+            # a namesake far away with (almost) the same population as a town
+            {**taiynsha.to_dict(), "settlement_id": "gn:4", "name": "Taiynsha",
+             "population": 13_000, "lat": 48.0, "lon": 49.0},
+            # different names 5 km apart: not a defect
+            {**taiynsha.to_dict(), "settlement_id": "gn:3", "name": "Zhanaturmys",
+             "lat": taiynsha["lat"] + 0.045},
+        ]
+    )  # fmt: skip
+    # back to the GeoNames population of the town of Akkol
+    s["population"] = s["population"].where(s["settlement_id"] != "gn:1526443", 2_605)
+    s = pd.concat([s, extra], ignore_index=True)
+    problems = geodata.settlement_defects(s)
+    assert len(problems) == 4, problems
+    assert problems[0].startswith("duplicate settlements")
+    assert "gn:1 'Tayynsha'" in problems[0]
+    assert problems[1].startswith("namesakes")
+    assert "gn:4 'Taiynsha'" in problems[1]
+    # the far namesake is also a town outside the district bearing its name
+    misplaced = sorted(p for p in problems[2:] if p.startswith("settlement gn:"))
+    assert len(misplaced) == 2
+    assert "gn:2" in misplaced[0]
+    assert "Akkol district" in misplaced[0]
+    assert "gn:4" in misplaced[1]
+    assert "Taiynsha district" in misplaced[1]
 
 
 def test_konaev_has_russian_name(settlements) -> None:  # noqa: ANN001
@@ -347,6 +449,19 @@ def test_existing_facilities() -> None:
     assert (kbapm["lat"], kbapm["lon"]) == (53.848, 69.768)
     assert kbapm["oblast_iso"] == "KZ-59"
     assert geodata.points_in_kazakhstan(fac["lon"], fac["lat"]).all()
+    # issue 16: SemAZ in Semey (Abai) assembles MTZ tractors; unsourced in the facts file
+    semaz = by_id.loc["semaz_semey"]
+    assert (semaz["oblast_iso"], semaz["machines"], semaz["kind"]) == (
+        "KZ-10", "tractor", "assembly_plant",
+    )  # fmt: skip
+    assert semaz["confidence"] == "L"
+    assert "assumption" in semaz["source"]
+    # KAIC makes seeding complexes, trailers and balers: its machines are uncertain
+    assert by_id.loc["kaic_kokshetau", "machines"] == "uncertain"
+    assert set(fac["machines"]) <= {"tractor", "combine", "tractor+combine", "uncertain"}
+    # every fact not in the facts file says so
+    for _, row in fac.iterrows():
+        assert "facts" in row["source"] or "assumption" in row["source"], row["facility_id"]
 
 
 def test_rail_entry_points() -> None:
@@ -355,6 +470,23 @@ def test_rail_entry_points() -> None:
     assert rail.loc["tobol", "oblast_iso"] == "KZ-39"
     assert rail.loc["tobol", "confidence"] == "H"
     assert rail.loc["mamlyut", "oblast_iso"] == "KZ-59"
+    # Petropavl is a Kazakh station (South Ural Railway), never a Russian-side station
+    assert not rail["russian_side_station"].str.contains("Petropavl").any()
+    towns = geodata.load_settlements().set_index("settlement_id")
+    for entry, station, iso in (
+        ("iletsk", "Iletsk-1", "KZ-15"),
+        ("kanisai", "Kanisai", "KZ-15"),
+        ("orsk_novy_gorod", "Orsk-Novy Gorod", "KZ-15"),
+        ("lokot", "Lokot", "KZ-10"),
+    ):
+        row = rail.loc[entry]
+        assert row["russian_side_station"] == station
+        assert row["oblast_iso"] == iso
+        assert row["confidence"] == "L"
+        assert "assumption" in row["source"] + row["location_method"]
+        town = towns.loc[row["settlement_id"]]
+        assert (town["lat"], town["lon"]) == (row["lat"], row["lon"])
+    assert (rail["source"].str.len() > 0).all()
     assert rail.loc["semiglavy_mar", "russian_side_station"] == "Ozinki"
     assert rail.loc["semiglavy_mar", "confidence"] == "L"
     assert set(rail["confidence"]) <= {"H", "M", "L"}

@@ -59,6 +59,10 @@ def test_minimal_scenario_uses_defaults(tmp_path: Path) -> None:
         (MINIMAL.replace("schema_version = 1\n", ""), "missing `schema_version`"),
         (MINIMAL.replace("p = 3", "p = 0"), r"`model.p` must be >= 1"),
         (MINIMAL + "[demand]\nbelarus_share = 1.5\n", "belarus_share"),
+        (
+            MINIMAL + "[demand]\nbelarus_share_combines = -0.2\n",
+            r"`demand.belarus_share_combines` must be between 0 and 1, got -0.2",
+        ),
         (MINIMAL + "[travel]\ncircuity = 0.8\n", "circuity"),
         (MINIMAL + '[sites]\nrequired = ["a"]\nforbidden = ["a"]\n', "both required and forbidden"),
         (MINIMAL.replace("p = 3\n", ""), "needs `model.p`"),
@@ -89,6 +93,17 @@ def test_round_trip(tmp_path: Path) -> None:
         path = scenarios.save_scenario(s, tmp_path / f"{name}.toml")
         again = scenarios.load_scenario(path)
         assert again.replace(base_dir="") == s.replace(base_dir="")
+
+
+def test_belarus_shares_of_tractors_and_combines_are_separate(tmp_path: Path) -> None:
+    s = scenarios.load_scenario(
+        _write(tmp_path, MINIMAL + "[demand]\nbelarus_share = 0.6\nbelarus_share_combines = 0.2\n")
+    )
+    assert (s.demand.belarus_share, s.demand.belarus_share_combines) == (0.6, 0.2)
+    # left out: the tractors' share applies to combines too
+    assert scenarios.load_scenario(_write(tmp_path, MINIMAL)).demand.belarus_share_combines is None
+    default = scenarios.load_scenario("default")
+    assert default.demand.belarus_share_combines != default.demand.belarus_share
 
 
 def test_relative_paths_resolve_against_the_scenario_folder(tmp_path: Path) -> None:
