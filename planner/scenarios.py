@@ -359,12 +359,8 @@ def _build_section(cls: type[Any], raw: Any, name: str, problems: list[str]) -> 
     return cls(**kwargs)
 
 
-def _check_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
-    d, m, t, sv, st = s.data, s.model, s.travel, s.solver, s.sites
-    if not s.name.strip():
-        problems.append("`name` must not be empty.")
-    if not 1 <= d.n_farms <= _MAX_FARMS:
-        problems.append(f"`data.n_farms` must be 1..1,000,000, got {d.n_farms}.")
+def _check_shares(s: Scenario, problems: list[str]) -> None:
+    """Check the Belarus-made shares of tractors and combines (each 0..1)."""
     if not 0 <= s.demand.belarus_share <= 1:
         problems.append(
             f"`demand.belarus_share` must be between 0 and 1, got {s.demand.belarus_share}."
@@ -375,6 +371,15 @@ def _check_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
             f"`demand.belarus_share_combines` must be between 0 and 1, got {share_c} (leave it "
             "out to use `demand.belarus_share`)."
         )
+
+
+def _check_values(s: Scenario, problems: list[str]) -> None:  # noqa: C901
+    d, m, t, sv, st = s.data, s.model, s.travel, s.solver, s.sites
+    if not s.name.strip():
+        problems.append("`name` must not be empty.")
+    if not 1 <= d.n_farms <= _MAX_FARMS:
+        problems.append(f"`data.n_farms` must be 1..1,000,000, got {d.n_farms}.")
+    _check_shares(s, problems)
     if not 1.0 <= t.circuity <= 3.0:  # noqa: PLR2004
         problems.append(f"`travel.circuity` must be 1.0..3.0, got {t.circuity}.")
     if not 1 <= t.speed_kmh <= 200:  # noqa: PLR2004
