@@ -311,7 +311,7 @@ def _check_uncertainty_ranges(
     """Check that the scenario stays valid at both ends of every uncertain range."""
     base = {k: v for k, v in doc.items() if k != "uncertainty"}
     for param in spec.parameters:
-        ends = param.values if param.distribution == "choice" else (param.low, param.high)
+        ends = param.choices if param.distribution == "choice" else (param.low, param.high)
         for value in dict.fromkeys(ends):
             if param.path.startswith("demand.parameters.") and value < 0:
                 problems.append(

@@ -58,8 +58,8 @@ class UncertainParameter:
         Most likely value of ``triangular``.
     mean, sd
         Mean and standard deviation of ``normal``.
-    values
-        The equally likely values of ``choice``.
+    choices
+        The equally likely values of ``choice`` (TOML key ``values``).
     reason
         Where the range comes from (source or reasoning).
     integer
@@ -73,7 +73,7 @@ class UncertainParameter:
     mode: float = math.nan
     mean: float = math.nan
     sd: float = math.nan
-    values: tuple[float, ...] = ()
+    choices: tuple[float, ...] = ()
     reason: str = ""
     integer: bool = False
 
@@ -81,7 +81,7 @@ class UncertainParameter:
         """Return this parameter as one TOML line of ``[uncertainty.parameters]``."""
         parts = [f'distribution = "{self.distribution}"']
         if self.distribution == "choice":
-            shown = [str(int(v)) if self.integer else repr(v) for v in self.values]
+            shown = [str(int(v)) if self.integer else repr(v) for v in self.choices]
             parts.append(f"values = [{', '.join(shown)}]")
         else:
             keys = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high")}
@@ -179,7 +179,7 @@ def _parameter(  # noqa: C901, PLR0911
         if len(problems) > before:
             return None
         return UncertainParameter(
-            path, "choice", min(nums), max(nums), values=tuple(nums), reason=reason,
+            path, "choice", min(nums), max(nums), choices=tuple(nums), reason=reason,
             integer=integer,
         )  # fmt: skip
     low, high = _number(raw, "low", where, problems), _number(raw, "high", where, problems)

@@ -37,7 +37,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "planner.agri",
     ),
     ("planner.export", "planner.brief"),
-    ("planner.run", "planner.sweep", "planner.robust"),
+    (
+        "planner.run",
+        "planner.sweep",
+        "planner._robust_store",
+        "planner.robust",
+        "planner.robust_export",
+    ),
     ("planner.cli", "planner.bench", "planner.ui", "planner.validation"),
 )
 DEFERRED_BUDGET = 8
