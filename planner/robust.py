@@ -49,7 +49,7 @@ from planner.errors import PlannerError, ScenarioError
 from planner.location import ScenarioInputs, build_model
 from planner.models._base import CancelToken, FloatArray
 from planner.models.two_echelon import TwoEchelonModel
-from planner.run import AnyInputs, build_inputs, run_scenario
+from planner.run import AnyInputs, AnyResult, build_inputs, run_scenario
 from planner.scenarios import Scenario, scenario_from_dict, scenario_to_toml
 from planner.uncertainty import UncertainParameter, UncertaintySpec, apply_values
 
@@ -60,6 +60,7 @@ __all__ = [
     "analyse",
     "draw_design",
     "evaluate_future",
+    "network_sites",
     "run_robust",
     "sample_values",
     "solve_future",
@@ -238,6 +239,22 @@ def _own_network(
         ):
             info.setdefault(sid, (sid, name, float(lat), float(lon)))
     return network, sites, list(info.values())
+
+
+def network_sites(result: AnyResult) -> list[str]:
+    """Return the site ids a solved scenario opens (two echelons: final-period plants, centres).
+
+    Parameters
+    ----------
+    result
+        A result of :func:`planner.run.run_scenario` with a solution.
+
+    Returns
+    -------
+    sites
+        Sorted site ids, as in ``networks.csv``.
+    """
+    return _own_network(result.inputs, result)[1]
 
 
 def _network_cost(scenario: Scenario, inputs: AnyInputs, network: Mapping[str, Any]) -> float:
