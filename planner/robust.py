@@ -67,7 +67,9 @@ __all__ = [
 ]
 
 _INPUT_CACHE_SIZE = 2
-"""Prepared inputs a worker keeps (the solve's, reused by its cross-evaluations)."""
+"""Prepared inputs a worker keeps (the solve's, reused to build its pricer)."""
+_PRICER_CACHE_SIZE = 32
+"""Pricers (models without the farm tables) a worker keeps for its cross-evaluations."""
 _PAWN_MAX_SLIDES = 10
 
 
@@ -257,11 +259,16 @@ def network_sites(result: AnyResult) -> list[str]:
     return _own_network(result.inputs, result)[1]
 
 
-def _network_cost(scenario: Scenario, inputs: AnyInputs, network: Mapping[str, Any]) -> float:
-    """Price a fixed network in one future with the solve's cost model (``inf`` = infeasible)."""
+def _make_pricer(scenario: Scenario, inputs: AnyInputs) -> Callable[[Mapping[str, Any]], float]:
+    """Return a function pricing a fixed network in this future (``inf`` = infeasible).
+
+    It keeps the model only (cost arrays), not the farm tables, so a worker can hold many.
+    """
     if isinstance(inputs, TwoEchelonInputs):
         inst = inputs.instance
+        model2 = TwoEchelonModel(inst)
         t_n = inst.n_periods
+        time_limit_s = max(scenario.solver.time_limit_s, 10.0)
 
         def mask(ids: Sequence[str], periods: Sequence[Sequence[str]]) -> Any:  # noqa: ANN401
             out = np.zeros((len(ids), t_n), dtype=np.bool_)
@@ -272,26 +279,50 @@ def _network_cost(scenario: Scenario, inputs: AnyInputs, network: Mapping[str, A
                         out[index[s], t] = True
             return out
 
-        vans = np.zeros((inst.n_centres, t_n), dtype=np.int64)
-        cindex = {s: i for i, s in enumerate(inst.centre_ids)}
-        for t, per in enumerate(network["vans"][:t_n]):
-            for s, n in per.items():
-                if s in cindex:
-                    vans[cindex[s], t] = int(n)
-        return TwoEchelonModel(inst).evaluate_network(
-            mask(inst.plant_ids, network["plants"]),
-            mask(inst.centre_ids, network["centres"]),
-            mask(inst.centre_ids, network["combine"]),
-            vans,
-            time_limit_s=max(scenario.solver.time_limit_s, 10.0),
-        )
+        def price2(network: Mapping[str, Any]) -> float:
+            vans = np.zeros((inst.n_centres, t_n), dtype=np.int64)
+            cindex = {s: i for i, s in enumerate(inst.centre_ids)}
+            for t, per in enumerate(network["vans"][:t_n]):
+                for s, n in per.items():
+                    if s in cindex:
+                        vans[cindex[s], t] = int(n)
+            return model2.evaluate_network(
+                mask(inst.plant_ids, network["plants"]),
+                mask(inst.centre_ids, network["centres"]),
+                mask(inst.centre_ids, network["combine"]),
+                vans,
+                time_limit_s=time_limit_s,
+            )
+
+        return price2
     assert isinstance(inputs, ScenarioInputs)
     index = {s: i for i, s in enumerate(inputs.sites["site_id"].astype(str))}
-    if any(s not in index for s in network["sites"]):
-        return math.inf
     model = build_model(scenario, inputs)
-    objective = float(model.evaluate([index[s] for s in network["sites"]])[0])
-    return _as_cost(scenario, inputs, objective)
+    total = float(np.sum(inputs.weights))
+    maximise = scenario.model.kind == "mclp"
+
+    def price(network: Mapping[str, Any]) -> float:
+        if any(s not in index for s in network["sites"]):
+            return math.inf
+        objective = float(model.evaluate([index[s] for s in network["sites"]])[0])
+        return total - objective if maximise else objective
+
+    return price
+
+
+@functools.lru_cache(maxsize=_PRICER_CACHE_SIZE)
+def _cached_pricer(future_toml: str, base_dir: str) -> Callable[[Mapping[str, Any]], float]:
+    """Build a future's pricer (from the worker's cached inputs when it just solved it)."""
+    return _make_pricer(*_prepared(future_toml, base_dir))
+
+
+def _pricer_of(scenario: Scenario) -> Callable[[Mapping[str, Any]], float]:
+    return _cached_pricer(scenario_to_toml(scenario), scenario.base_dir)
+
+
+def _network_cost(scenario: Scenario, inputs: AnyInputs, network: Mapping[str, Any]) -> float:
+    """Price one fixed network in one future with the solve's cost model."""
+    return _make_pricer(scenario, inputs)(network)
 
 
 def _as_cost(scenario: Scenario, inputs: AnyInputs, objective: float) -> float:
@@ -352,15 +383,27 @@ def solve_future(
         return {"row": row, "network": None, "sites": [], "site_info": [], "evaluations": {}}
     network, sites, info = _own_network(inputs, result)
     key = _network_key(network)
-    costs = {k: _network_cost(scenario, inputs, n) for k, n in known.items() if k != key}
-    costs[key] = _network_cost(scenario, inputs, network)
+    price = _pricer_of(scenario)
+    costs = {k: price(n) for k, n in known.items() if k != key}
+    costs[key] = price(network)
     cost = _as_cost(scenario, inputs, sol.objective)
     cost_bound = _as_cost(scenario, inputs, sol.bound)
     row = FutureRow(
         sample_id, dict(values), str(sol.status), float(sol.objective), float(sol.bound),
         float(sol.gap), cost, cost_bound, key, time.perf_counter() - start, sol.message,
     )  # fmt: skip
-    return {"row": row, "network": network, "sites": sites, "site_info": info, "evaluations": costs}
+    return {
+        "row": row, "network": network, "sites": sites, "site_info": info, "evaluations": costs,
+        "worker": _worker_address(),
+    }  # fmt: skip
+
+
+def _worker_address() -> str:
+    """Address of the Dask worker running this task (empty outside a worker)."""
+    try:
+        return str(distributed.get_worker().address)
+    except ValueError:
+        return ""
 
 
 def evaluate_future(
@@ -373,9 +416,8 @@ def evaluate_future(
     time_limit_s: float | None,
 ) -> dict[str, Any]:
     """Price networks (key -> network) in one future; returns ``sample_id`` and the costs."""
-    scenario, inputs = _inputs_of(future_scenario(toml_text, base_dir, values, time_limit_s))
-    costs = {k: _network_cost(scenario, inputs, n) for k, n in networks.items()}
-    return {"sample_id": sample_id, "evaluations": costs}
+    price = _pricer_of(future_scenario(toml_text, base_dir, values, time_limit_s))
+    return {"sample_id": sample_id, "evaluations": {k: price(n) for k, n in networks.items()}}
 
 
 # ----------------------------------------------------------------------------------------
@@ -591,8 +633,12 @@ def run_robust(
             for i in todo
         ]  # fmt: skip
         done = len(reused)
+        placed: dict[int, str] = {}  # future -> worker that solved it (holds its pricer)
         for fut in distributed.as_completed(futures):  # type: ignore[no-untyped-call]
-            _store_result(store, fut.result())
+            record = fut.result()
+            _store_result(store, record)
+            if record.get("worker"):
+                placed[record["row"].sample_id] = record["worker"]
             done += 1
             report("solve", done, n_samples, phase_start, done - len(reused))
             if cancel is not None and cancel.cancelled:
@@ -603,7 +649,7 @@ def run_robust(
         if not cancelled:
             cancelled = _cross_evaluate(
                 store, cl=cl, text=text, base=base, values=values,
-                time_limit_s=time_limit_s, report=report, cancel=cancel,
+                time_limit_s=time_limit_s, report=report, cancel=cancel, placed=placed,
             )  # fmt: skip
     return RobustRun(
         samples=n_samples,
@@ -630,7 +676,13 @@ def _cross_evaluate(
     time_limit_s: float | None,
     report: Callable[[str, int, int, float, int], None],
     cancel: CancelToken | None,
+    placed: Mapping[int, str],
 ) -> bool:
+    """Price every network in every future where it is not priced yet.
+
+    A future's task goes to the worker that solved it (its pricer is cached there), latest
+    solved first; any other worker may take it when that one is busy or gone.
+    """
     futures_done = store.futures()
     networks = {k: n for k, (n, _) in store.networks().items()}
     priced = set(store.evaluations())
@@ -641,6 +693,7 @@ def _cross_evaluate(
         need = {k: n for k, n in networks.items() if (k, i) not in priced}
         if need:
             missing[i] = need
+    order = {i: rank for rank, i in enumerate(placed)}  # completion order
     phase_start = time.perf_counter()
     total = len(missing)
     report("evaluate", 0, total, phase_start, 0)
@@ -648,7 +701,8 @@ def _cross_evaluate(
         cl.submit(
             evaluate_future, text, base, sample_id=i, values=values[i], networks=need,
             time_limit_s=time_limit_s, key=f"robust-evaluate-{i}-{os.urandom(4).hex()}",
-            retries=3,
+            retries=3, priority=order.get(i, 0),
+            **({"workers": [placed[i]], "allow_other_workers": True} if i in placed else {}),
         )
         for i, need in missing.items()
     ]  # fmt: skip
