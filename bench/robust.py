@@ -12,7 +12,9 @@ Prints, with the load average (the machine is shared and timings are noisy):
   one after the other in this process — solve and cross-evaluation seconds;
 * per worker count: wall time of :func:`planner.robust.run_robust` into a fresh folder
   (LocalCluster start included), the speed-up against 1 worker, the Dask overhead against
-  ``serial`` (1 worker), and the cross-evaluation phase's share of the solve phase;
+  ``serial`` (1 worker), the cross-evaluation phase's share of the solve phase, and the
+  seconds the solve tasks took inside the workers (their own clocks; against ``serial`` this
+  separates a slower task from scheduling overhead);
 * an estimate for 1,000 futures on a 50-worker cluster from the measured per-task figures.
 """
 
@@ -28,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from planner._robust_store import RobustStore
 from planner.robust import (
     RobustProgress,
     draw_design,
@@ -72,6 +75,7 @@ def _dask(scenario: Any, n: int, workers: int, limit: float) -> dict[str, Any]: 
         t0 = time.perf_counter()
         run = run_robust(scenario, n, out, workers=workers, time_limit_s=limit, progress=progress)
         wall = time.perf_counter() - t0
+        task_s = sum(r.runtime_s for r in RobustStore(out).futures().values())
     solve = marks["solve_end"] - marks["solve_start"]
     evaluate = marks.get("evaluate_end", 0.0) - marks.get("evaluate_start", 0.0)
     return {
@@ -80,6 +84,7 @@ def _dask(scenario: Any, n: int, workers: int, limit: float) -> dict[str, Any]: 
         "startup_s": marks["solve_start"],
         "solve_phase_s": solve,
         "evaluate_phase_s": evaluate,
+        "solve_task_s": task_s,
     }
 
 
@@ -120,7 +125,9 @@ def main() -> None:
             f"{100 * r['evaluate_phase_s'] / max(r['solve_phase_s'], 1e-9):.1f} %)  speed-up "
             f"{base / r['wall_s']:.2f}x  overhead vs serial "
             f"{100 * (r['wall_s'] - serial_s) / serial_s:+.1f} % (per worker-second "
-            f"{100 * (r['wall_s'] * w - serial_s) / serial_s:+.1f} %); load average {_load()}"
+            f"{100 * (r['wall_s'] * w - serial_s) / serial_s:+.1f} %); solve tasks "
+            f"{r['solve_task_s']:.1f} s inside the workers vs {serial['solve_s']:.1f} s serial; "
+            f"load average {_load()}"
         )
     per_solve = serial["solve_s"] / args.samples
     per_eval = serial["evaluate_s"] / max(args.samples * max(serial["n_networks"] - 1, 1), 1)
