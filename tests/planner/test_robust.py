@@ -22,6 +22,7 @@ from typing import Any
 
 import distributed
 import numpy as np
+import pandas as pd
 import pytest
 
 from planner import cli
@@ -37,6 +38,7 @@ from planner.robust import (
     sensitivity,
     value_at,
 )
+from planner.robust_export import robust_brief_html
 from planner.run import build_inputs
 from planner.scenarios import Scenario, load_scenario, save_scenario, scenario_to_toml
 from planner.uncertainty import UncertainParameter, UncertaintySpec
@@ -332,3 +334,36 @@ def test_external_scheduler_and_two_workers(tmp_path: Path) -> None:
     assert code == 0, (tmp_path / "dask.log").read_text(encoding="utf-8")
     assert summary["workers"] == 2
     assert summary["solved_samples"] == 4
+
+
+def test_brief_escapes_user_text() -> None:
+    summary = {
+        "scenario": "<script>alert(1)</script>",
+        "solved_samples": 2,
+        "n_networks": 1,
+        "recommended_network": "N1",
+        "recommended_sites": ["a<b"],
+        "best_expected_network": "N1",
+        "sensitivity": [{"parameter": "demand.belarus_share", "output": "cost", "index": None}],
+        "uncertainty": [
+            {"parameter": "demand.belarus_share", "distribution": "uniform", "low": 0.3,
+             "high": 0.6, "reason": "<img src=x onerror=alert(1)>"},
+        ],
+        "data_notes": ["note"],
+    }  # fmt: skip
+    tables = {
+        "site_frequency": pd.DataFrame(
+            {"site_id": ["a<b"], "name": ["<b>x</b>"], "lat": [50.0], "lon": [70.0],
+             "frequency": [1.0], "in_recommended": [True]}
+        ),
+        "networks": pd.DataFrame(
+            {"network_id": ["N1"], "sites": ["a<b"], "n_sites": [1], "from_samples": ["0 1"],
+             "max_regret": [0.0], "mean_cost": [1.0]}
+        ),
+    }  # fmt: skip
+    page = robust_brief_html(summary, tables, "ru")
+    assert "<script>" not in page
+    assert "<img" not in page
+    assert "<b>x</b>" not in page
+    assert "&lt;script&gt;" in page
+    assert "Устойчивость" in page
