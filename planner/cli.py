@@ -14,6 +14,10 @@ Commands::
                                            launch the Streamlit app (127.0.0.1 unless
                                            login is configured or --no-login is given)
     planner workspace audit [--out FILE]   the workspace's audit trail as CSV
+    planner robust SCENARIO --samples N --out DIR [--workers K] [--scheduler ADDRESS]
+                   [--time-limit S] [--seed S]
+                                           futures of the uncertain assumptions on Dask,
+                                           the network with the smallest maximum regret
     planner bench orlib|scale|peer …       benchmarks (see bench/README.md)
 
 Exit codes: 0 success, 1 invalid input or infeasible, 2 usage error, 3 internal error.
@@ -35,6 +39,8 @@ from planner import __version__, deploy, farms, geodata, io, references
 from planner.bench.cli import add_bench_parser
 from planner.errors import PlannerError
 from planner.models._base import Progress
+from planner.robust import RobustProgress, analyse, run_robust
+from planner.robust_export import write_robust_outputs
 from planner.run import TwoEchelonResult, run_scenario, write_outputs
 from planner.scenarios import builtin_scenarios, load_scenario
 from planner.store import LOCAL_OWNER, AuditRecord, Workspace
@@ -111,6 +117,55 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     lines.append(f"written     {', '.join(str(p) for p in paths.values())}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK if sol.has_solution else EXIT_INVALID
+
+
+def _robust_bar(stream: TextIO) -> Callable[[RobustProgress], None]:
+    def report(p: RobustProgress) -> None:
+        width = 30
+        filled = width * p.done // max(p.total, 1)
+        eta = "-" if p.eta_s != p.eta_s else f"{p.eta_s:,.0f} s"  # nan before the first task
+        stream.write(
+            f"\r  {p.phase:<8} [{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total}"
+            f"  elapsed {p.elapsed_s:,.0f} s  ETA {eta}   "
+        )
+        if p.done == p.total:
+            stream.write("\n")
+        stream.flush()
+
+    return report
+
+
+def _cmd_robust(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    err = sys.stderr
+    where = args.scheduler or f"a local Dask cluster ({args.workers or os.cpu_count()} workers)"
+    if not args.quiet:
+        err.write(
+            f"Robustness of `{scenario.name}` ({scenario.model.kind}): {args.samples} futures "
+            f"of {len(scenario.uncertainty.parameters)} uncertain parameters on {where}\n"
+        )
+    run = run_robust(
+        scenario,
+        args.samples,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        time_limit_s=args.time_limit,
+        seed=args.seed,
+        progress=None if args.quiet else _robust_bar(err),
+    )
+    analysis = analyse(scenario, args.out, args.samples)
+    paths = write_robust_outputs(scenario, run, analysis, args.out, lang=args.lang)
+    sites = analysis.network_sites[analysis.recommended]
+    sys.stdout.write(
+        f"futures     {len(analysis.sample_ids)} solved of {run.samples} "
+        f"({run.reused_samples} reused), {len(analysis.network_ids)} distinct networks, "
+        f"{run.workers} workers, {run.runtime_s:,.1f} s\n"
+        f"recommended {analysis.recommended} (smallest maximum regret): {' '.join(sites)}\n"
+        f"best mean   {analysis.best_expected}\n"
+        f"written     {', '.join(str(p) for p in paths.values())}\n"
+    )
+    return EXIT_OK
 
 
 def _report_two_echelon(result: TwoEchelonResult, paths: dict[str, Path]) -> int:
@@ -398,6 +453,29 @@ def build_parser() -> argparse.ArgumentParser:
         "the app shows it under 'Signed in')",
     )
     p.set_defaults(func=_cmd_workspace_audit)
+
+    p = sub.add_parser(
+        "robust",
+        help="solve futures of the uncertain assumptions on Dask; recommend the network with "
+        "the smallest maximum regret",
+    )
+    p.add_argument("scenario", help="built-in scenario name or a TOML file with [uncertainty]")
+    p.add_argument("--samples", type=int, required=True, help="number of futures")
+    p.add_argument("--out", required=True, help="output folder (rerun it to extend the run)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="local worker processes (default: cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of an existing Dask scheduler (tcp://host:8786 or tls://...); a trusted, "
+        "private network only",
+    )
+    p.add_argument("--time-limit", type=float, default=None, help="time limit per future (s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the design (default 0)")
+    p.add_argument("--lang", choices=["en", "ru", "kk"], default="en", help="brief language")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_robust)
 
     add_bench_parser(sub)
     return parser

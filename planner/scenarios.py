@@ -59,7 +59,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from planner import demand as demand_mod
 from planner.errors import ScenarioError
+from planner.uncertainty import INTEGER_PATHS, UncertaintySpec, apply_values, parse_uncertainty
 
 SCHEMA_VERSION = 1
 _MAX_FARMS = 1_000_000
@@ -248,6 +250,7 @@ class Scenario:
     seasons: SeasonsSpec = field(default_factory=SeasonsSpec)
     growth: GrowthSpec = field(default_factory=GrowthSpec)
     capabilities: CapabilitiesSpec = field(default_factory=CapabilitiesSpec)
+    uncertainty: UncertaintySpec = field(default_factory=UncertaintySpec)
     base_dir: str = ""
 
     def replace(self, **sections: Any) -> Scenario:  # noqa: ANN401
@@ -275,7 +278,62 @@ _SECTIONS: dict[str, type[Any]] = {
     "growth": GrowthSpec,
     "capabilities": CapabilitiesSpec,
 }
-_TOP_LEVEL = ("schema_version", "name", "title", "description")
+_TOP_LEVEL = ("schema_version", "name", "title", "description", "uncertainty")
+_NOT_UNCERTAIN = ("solver",)
+"""Sections whose numbers are settings, not assumptions (no uncertainty on them)."""
+
+
+def uncertain_paths() -> tuple[str, ...]:
+    """Return the TOML paths that may appear in ``[uncertainty.parameters]``.
+
+    Returns
+    -------
+    paths
+        Every number-valued key of the sections (solver settings excepted), the demand
+        parameters (``demand.parameters.<name>``) and ``data.farm_seed``.
+    """
+    paths: list[str] = list(INTEGER_PATHS)
+    for name, cls in _SECTIONS.items():
+        if name in _NOT_UNCERTAIN:
+            continue
+        hints = typing.get_type_hints(cls)
+        paths.extend(
+            f"{name}.{f.name}"
+            for f in dataclasses.fields(cls)
+            if hints[f.name] is float or hints[f.name] == (float | None)
+        )
+    defaults = demand_mod.DemandParameters()
+    paths.extend(
+        f"demand.parameters.{f.name}"
+        for f in dataclasses.fields(defaults)
+        if isinstance(getattr(defaults, f.name), float)
+    )
+    return tuple(paths)
+
+
+def _check_uncertainty_ranges(
+    doc: Mapping[str, Any], spec: UncertaintySpec, source: str, problems: list[str]
+) -> None:
+    """Check that the scenario stays valid at both ends of every uncertain range."""
+    base = {k: v for k, v in doc.items() if k != "uncertainty"}
+    for param in spec.parameters:
+        ends = param.choices if param.distribution == "choice" else (param.low, param.high)
+        for value in dict.fromkeys(ends):
+            if param.path.startswith("demand.parameters.") and value < 0:
+                problems.append(
+                    f'`uncertainty.parameters."{param.path}"`: {value:g} is below 0; demand '
+                    "parameters must be >= 0, raise the range."
+                )
+                continue
+            try:
+                scenario_from_dict(apply_values(base, {param.path: value}), source=source)
+            except ScenarioError as exc:
+                problems.extend(
+                    f'`uncertainty.parameters."{param.path}"` = {value:g} makes the scenario '
+                    f"invalid ({p}) Narrow the range."
+                    for p in exc.problems
+                )
+
 
 # Migrations from older schema versions: version -> function producing version + 1.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -609,11 +667,22 @@ def scenario_from_dict(
     for key in ("name", "title", "description"):
         if key in doc:
             top[key] = _coerce(doc[key], str, key, problems)
+    uncertainty = parse_uncertainty(
+        doc.get("uncertainty", {}), uncertain_paths(), problems, _suggest
+    )
     if problems:
         raise ScenarioError(problems, source=source)
-    scenario = Scenario(schema_version=SCHEMA_VERSION, base_dir=base_dir, **top, **sections)
+    scenario = Scenario(
+        schema_version=SCHEMA_VERSION,
+        base_dir=base_dir,
+        uncertainty=uncertainty,
+        **top,
+        **sections,
+    )
     _check_values(scenario, problems)
     _check_two_echelon_values(scenario, problems)
+    if not problems and uncertainty.parameters:
+        _check_uncertainty_ranges(doc, uncertainty, source, problems)
     if problems:
         raise ScenarioError(problems, source=source)
     return scenario
@@ -712,6 +781,7 @@ def scenario_to_toml(scenario: Scenario) -> str:
             if value is None:
                 continue
             lines.append(f"{f.name} = {_toml_value(value)}")
+    lines.extend(scenario.uncertainty.to_toml())
     return "\n".join(lines) + "\n"
 
 

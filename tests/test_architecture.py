@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("planner.costs", "planner.models"),
     (
         "planner.scenarios",
+        "planner.uncertainty",
         "planner.references",
         "planner._store_base",
         "planner._store_sharing",
@@ -36,7 +37,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "planner.agri",
     ),
     ("planner.export", "planner.brief"),
-    ("planner.run", "planner.sweep"),
+    (
+        "planner.run",
+        "planner.sweep",
+        "planner._robust_store",
+        "planner.robust",
+        "planner.robust_export",
+    ),
     ("planner.cli", "planner.bench", "planner.ui", "planner.validation"),
 )
 DEFERRED_BUDGET = 8

@@ -40,6 +40,9 @@ pages = [
         PAGES / "compare.py", title=t("nav_compare"), icon=":material/compare:", url_path="compare"
     ),
     st.Page(PAGES / "network.py", title=t("nav_network"), icon=":material/hub:"),
+    st.Page(
+        PAGES / "robust.py", title=t("nav_robust"), icon=":material/shield:", url_path="robust"
+    ),
     st.Page(PAGES / "data.py", title=t("nav_data"), icon=":material/upload_file:", url_path="data"),
     st.Page(
         PAGES / "export.py", title=t("nav_export"), icon=":material/download:", url_path="export"

@@ -7,8 +7,10 @@ from typing import Final
 import numpy as np
 
 from planner.models._base import (
+    BoolArray,
     Clock,
     FloatArray,
+    IntArray,
     SolveOptions,
     Status,
     relative_gap,
@@ -72,6 +74,62 @@ class TwoEchelonModel:
         if options.backend == "scip":
             return "scip", ""
         return "highs", ""
+
+    def evaluate_network(
+        self,
+        plant_open: BoolArray,
+        centre_open: BoolArray,
+        centre_combine: BoolArray,
+        centre_vans: IntArray,
+        *,
+        time_limit_s: float = 30.0,
+    ) -> float:
+        """Return the objective of a fixed network: plants, centres, capabilities and vans.
+
+        The network's integer decisions are fixed (clipped to the instance's bounds, so a
+        required site stays open) and the flows, shares and unserved demand are re-optimised by
+        the LP that is left, capacity rows included; the result is priced like :meth:`solve`.
+
+        Parameters
+        ----------
+        plant_open
+            ``K x T`` plants running per period.
+        centre_open, centre_combine
+            ``J x T`` centres running / combine-capable per period.
+        centre_vans
+            ``J x T`` vans per centre and period.
+        time_limit_s
+            Time limit of the LP.
+
+        Returns
+        -------
+        objective
+            The objective ((0) of the formulation); ``inf`` when the fixed network admits no
+            feasible plan (e.g. a budget it cannot meet).
+        """
+        inst = self.instance
+        mip, layout = build_mip(inst, inst.capacity_week_indices())
+        values = np.zeros(mip.n_variables)
+        values[layout.plant] = plant_open
+        values[layout.centre] = centre_open
+        values[layout.combine] = centre_combine & centre_open
+        vans = np.minimum(centre_vans * centre_open, inst.centre_max_vans[:, None])
+        values[layout.vans] = vans
+        values[layout.runs_vans] = (vans > 0).astype(np.float64)
+        res = solve_mip(
+            fix_integers(mip, layout, values),
+            backend="highs",
+            time_limit_s=time_limit_s,
+            gap_tolerance=1e-9,
+            seed=0,
+            hint=None,
+            cancel=None,
+        )
+        if res.values is None:
+            return float("inf")
+        parts = extract(inst, layout, res.values)
+        cost = period_costs(inst, **parts)  # type: ignore[arg-type]
+        return float(solution_objective(inst, cost, parts["unserved_share"]))  # type: ignore[arg-type]
 
     def solve(self, options: SolveOptions | None = None) -> TwoEchelonSolution:  # noqa: C901, PLR0912, PLR0915
         """Solve: LP relaxation, rounding warm start, then the MIP.
