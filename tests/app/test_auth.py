@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests._server import free_port, stop, wait_healthy
+from tests._server import ForwardingProxy, free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -379,15 +379,20 @@ def test_without_login_the_app_listens_on_loopback_only(
             expect(page.get_by_text("No login (started with --no-login)")).to_have_count(0)
         finally:
             page.close()
-        # A request forwarded by a reverse proxy on this computer is not local: refused.
-        ctx = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.5"})
-        try:
-            proxied = ctx.new_page()
-            proxied.goto(f"{app.url}/scenario", wait_until="domcontentloaded")
-            expect(proxied.get_by_text("only serves the computer it runs on")).to_be_visible()
-            expect(proxied.get_by_text("Build and run a scenario")).to_have_count(0)
-        finally:
-            ctx.close()
+        # A request forwarded by a reverse proxy on this computer is not local: refused. Through
+        # a real proxy: X-Forwarded-For (the server then reports the client's address) and
+        # RFC 7239 Forwarded (which it does not read; the app's own header check refuses it).
+        for header in ("X-Forwarded-For: 203.0.113.5", "Forwarded: for=203.0.113.5;proto=http"):
+            ctx = browser.new_context()
+            try:
+                proxied = ctx.new_page()
+                with ForwardingProxy(app.port, header) as proxy_url:
+                    proxied.goto(f"{proxy_url}/scenario", wait_until="domcontentloaded")
+                    refusal = proxied.get_by_text("only serves the computer it runs on")
+                    expect(refusal).to_be_visible()
+                    expect(proxied.get_by_text("Build and run a scenario")).to_have_count(0)
+            finally:
+                ctx.close()
     log = app.log.read_text(encoding="utf-8")
     assert "single-user, no login" in log
 
