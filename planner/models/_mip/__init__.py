@@ -35,7 +35,7 @@ import numpy as np
 
 from planner.models._base import CancelToken, Clock, FloatArray
 from planner.models._mip._cpsat import solve_matrix_cpsat
-from planner.models._mip._highs import solve_matrix_highs
+from planner.models._mip._highs import CutLoopResult, CutRows, lp_cut_loop, solve_matrix_highs
 from planner.models._mip._mathopt import solve_matrix_scip, solve_sparse
 from planner.models._mip._model import (
     HighsResult,
@@ -49,6 +49,8 @@ from planner.models._mip._model import (
 
 __all__ = [
     "ClockLimits",
+    "CutLoopResult",
+    "CutRows",
     "HighsResult",
     "MatrixMip",
     "MipBackend",
@@ -58,6 +60,7 @@ __all__ = [
     "cancel_watch",
     "clock_limits",
     "lp_bound",
+    "lp_cut_loop",
     "solve_mip",
 ]
 

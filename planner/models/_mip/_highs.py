@@ -7,17 +7,20 @@ the CFLP MIP with MathOpt takes seconds, with ``passModel`` milliseconds).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.models._base import CancelToken, FloatArray
+from planner.models._base import CancelToken, FloatArray, IntArray
 from planner.models._mip._model import HighsResult, MatrixMip, MipResult, cancel_watch, status_of
 
 INF = float("inf")
+_BOUND_REPORT_EVERY_S = 1.0
 
 
 def _finite_or_inf(x: FloatArray, inf: float) -> FloatArray:
@@ -100,10 +103,18 @@ def solve_matrix_highs(
         )
     has_int = bool(mip.integer.any())
 
+    last_report = [time.perf_counter()]
+
     def callback(kind: int, _msg: str, data_out: Any, data_in: Any, _user: Any) -> None:  # noqa: ANN401
         if kind == int(highspy.cb.HighsCallbackType.kCallbackMipInterrupt):
             if cancel is not None and cancel.cancelled:
                 data_in.user_interrupt = True
+            now = time.perf_counter()
+            if report is not None and now - last_report[0] >= _BOUND_REPORT_EVERY_S:
+                # the dual bound also moves between improving solutions (cuts, branching)
+                last_report[0] = now
+                primal, dual = float(data_out.mip_primal_bound), float(data_out.mip_dual_bound)
+                report(primal if np.isfinite(primal) else None, dual if np.isfinite(dual) else None)
         elif report is not None:
             report(float(data_out.objective_function_value), float(data_out.mip_dual_bound))
 
@@ -130,6 +141,110 @@ def solve_matrix_highs(
         bound = obj
     mip_status = status_of(optimal=optimal, infeasible=infeasible, has_solution=values is not None)
     return MipResult(mip_status, obj, bound, values, backend="highs")
+
+
+CutRows = tuple[FloatArray, FloatArray, IntArray, IntArray, FloatArray]
+"""New rows ``lower <= A x <= upper`` in COO form: (lower, upper, rows, cols, coefs)."""
+
+
+@dataclass(frozen=True, eq=False)
+class CutLoopResult:
+    """Result of :func:`lp_cut_loop`.
+
+    Parameters
+    ----------
+    status
+        ``"optimal"`` (no violated row left), ``"stopped"`` (time, cancellation or the round
+        limit; ``objective`` is still a valid bound of the last LP solved to optimality) or
+        ``"error"`` (no LP solved).
+    objective
+        Optimal value of the last LP solved (a lower bound of the MIP when minimising).
+    values
+        Its solution.
+    cuts
+        Every row added, as one :data:`CutRows` block.
+    rounds
+        LPs solved.
+    """
+
+    status: str
+    objective: float
+    values: FloatArray | None
+    cuts: CutRows
+    rounds: int
+
+
+def lp_cut_loop(
+    mip: MatrixMip,
+    separate: Callable[[FloatArray], CutRows | None],
+    *,
+    time_limit_s: float,
+    cancel: CancelToken | None = None,
+    max_rounds: int = 20,
+    report: Callable[[float], None] | None = None,
+) -> CutLoopResult:
+    """Solve the LP relaxation, add the rows ``separate`` finds violated, re-solve warm.
+
+    Parameters
+    ----------
+    mip
+        The model (integrality is dropped).
+    separate
+        Given an LP solution, the violated valid rows (``None`` or empty: none).
+    time_limit_s
+        Wall-clock limit for the whole loop.
+    cancel
+        Token checked between rounds.
+    max_rounds
+        Most LPs solved.
+    report
+        Called with each LP's optimal value.
+
+    Returns
+    -------
+    result
+        Bound, LP solution and the rows added.
+    """
+    start = time.perf_counter()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.silent()
+    h.setOptionValue("threads", 1)
+    _pass_to_highs(h, mip, relax=True)
+    inf = float(h.getInfinity())
+    added: list[CutRows] = []
+    objective, values, status, rounds, n_rows = float("nan"), None, "error", 0, mip.matrix.shape[0]
+    while rounds < max_rounds:
+        left = time_limit_s - (time.perf_counter() - start)
+        if left <= 0 or (cancel is not None and cancel.cancelled):
+            break
+        h.setOptionValue("time_limit", float(left))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        rounds += 1
+        objective = float(h.getInfo().objective_function_value) + 0.0
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        status = "stopped"
+        if report is not None:
+            report(objective)
+        cut = separate(values)
+        if cut is None or not len(cut[0]):
+            status = "optimal"
+            break
+        lo, hi, rows, cols, coefs = cut
+        a = sp.csr_matrix((coefs, (rows, cols)), shape=(len(lo), mip.n_cols))
+        h.addRows(
+            len(lo), _finite_or_inf(lo, inf), _finite_or_inf(hi, inf), int(a.nnz),
+            a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(np.float64),
+        )  # fmt: skip
+        added.append((lo, hi, rows + (n_rows - mip.matrix.shape[0]), cols, coefs))
+        n_rows += len(lo)
+    if added:
+        cuts: CutRows = tuple(np.concatenate(parts) for parts in zip(*added, strict=True))  # type: ignore[assignment]
+    else:
+        empty_i = np.zeros(0, dtype=np.int64)
+        cuts = (np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0))
+    return CutLoopResult(status, objective, values, cuts, rounds)
 
 
 def pdlp_solution(

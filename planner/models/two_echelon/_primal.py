@@ -210,6 +210,31 @@ def drop_moves(
     return moves
 
 
+def add_moves(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray, n_moves: int
+) -> list[IntArray]:
+    """Return closed centres to try opening, most promising first.
+
+    A closed centre's promise is the penalty of the unserved hours of the zones it may serve
+    (any period), minus its fixed and capability cost; a trial opens it (combine-capable, with
+    its most vans) in every period, and :func:`trim` then drops what the re-balanced plan
+    does not use.
+    """
+    unserved = values[layout.unserved]  # Z x T
+    lost = (inst.zone_hours_year * unserved * inst.period_weight[None, :]).sum(axis=1)
+    penalty = inst.unserved_penalty_kzt_per_hour if inst.objective == "cost" else 1.0
+    gain = np.bincount(inst.pair_centre, weights=lost[inst.pair_zone], minlength=inst.n_centres)
+    closed = (values[layout.centre] < _HALF).all(axis=1) & ~inst.centre_forbidden
+    score = gain * penalty - (
+        (inst.centre_fixed_cost_kzt + inst.centre_combine_cost_kzt) * inst.period_weight.sum()
+        if inst.objective == "cost"
+        else 0.0
+    )
+    cand = np.flatnonzero(closed & (gain > 0))
+    order = cand[np.argsort(-score[cand], kind="stable")]
+    return [order[i : i + 1] for i in range(min(n_moves, len(order)))]
+
+
 def extract(
     inst: TwoEchelonInstance, layout: Layout, values: FloatArray
 ) -> dict[str, npt.NDArray[np.generic]]:
