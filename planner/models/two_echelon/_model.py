@@ -36,7 +36,7 @@ from planner.models.two_echelon._primal import (
 )
 
 _RESTRICTED_TIME_SHARE: Final[float] = 0.3
-_DROP_KEEP_SHARE: Final[float] = 0.3
+_DROP_KEEP_SHARE: Final[float] = 0.15
 _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
     (0.5, 0.5),
     (0.5, 0.25),
@@ -47,7 +47,7 @@ _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
 _HEURISTIC_TIME_SHARE: Final[float] = 0.4
 _LP_TIME_SHARE: Final[float] = 0.5
 """Most of the time limit the LP relaxation and its cut rounds may take."""
-_ADD_MOVES: Final[int] = 6
+_ADD_MOVES: Final[int] = 10
 """Closed centres tried per local-search pass (most unserved demand within reach first)."""
 _LOCAL_SEARCH_PASSES: Final[int] = 50
 
@@ -166,6 +166,7 @@ class TwoEchelonModel:
         if len(lo):
             mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
         stats["lp_cut_rounds"] = loop.rounds
+        stats["lp_time_s"] = round(clock.elapsed_s, 3)
         stats["lp_plant_link_rows"] = len(lo)
         lp = MipResult(
             "optimal" if loop.values is not None else "error",
@@ -252,6 +253,7 @@ class TwoEchelonModel:
                         clock.report(incumbent=best_obj, phase=f"{kind} moves")
                         break
             stats["local_search_moves_tried"] = tried
+        stats["heuristic_time_s"] = round(clock.elapsed_s - float(stats["lp_time_s"]), 3)
         # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
         mip_res: MipResult | None = None
         ready = lp.values is not None and best is not None and not clock.should_stop
