@@ -27,6 +27,19 @@ def _finite_or_inf(x: FloatArray, inf: float) -> FloatArray:
     return np.nan_to_num(np.asarray(x, dtype=np.float64), posinf=inf, neginf=-inf)
 
 
+def _run(h: highspy.Highs) -> None:
+    """Run HiGHS; if the one-thread setting is refused, run on the process's thread pool.
+
+    HiGHS keeps one thread scheduler per process: once any solve (MathOpt's HiGHS, an earlier
+    model in the same app process) has started it with more threads, ``threads = 1`` makes
+    ``run`` fail without a solution (status ``kNotset``). ``threads = 0`` accepts the pool.
+    """
+    h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        h.setOptionValue("threads", 0)
+        h.run()
+
+
 def _pass_to_highs(h: highspy.Highs, mip: MatrixMip, *, relax: bool = False) -> None:
     """Load a matrix MIP (``relax``: its LP relaxation) into a HiGHS instance, row-wise."""
     inf = float(h.getInfinity())
@@ -122,7 +135,7 @@ def solve_matrix_highs(
         h.setCallback(callback, None)  # type: ignore[arg-type]
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
-    h.run()
+    _run(h)
     status = h.getModelStatus()
     info = h.getInfo()
     ms = highspy.HighsModelStatus
@@ -161,6 +174,8 @@ class CutLoopResult:
         Optimal value of the last LP solved (a lower bound of the MIP when minimising).
     values
         Its solution.
+    first_values
+        The solution of the first LP (before any row was added).
     cuts
         Every row added, as one :data:`CutRows` block.
     rounds
@@ -170,6 +185,7 @@ class CutLoopResult:
     status: str
     objective: float
     values: FloatArray | None
+    first_values: FloatArray | None
     cuts: CutRows
     rounds: int
 
@@ -212,18 +228,21 @@ def lp_cut_loop(
     _pass_to_highs(h, mip, relax=True)
     inf = float(h.getInfinity())
     added: list[CutRows] = []
-    objective, values, status, rounds, n_rows = float("nan"), None, "error", 0, mip.matrix.shape[0]
+    objective, status, rounds, n_rows = float("nan"), "error", 0, mip.matrix.shape[0]
+    values: FloatArray | None = None
+    first: FloatArray | None = None
     while rounds < max_rounds:
         left = time_limit_s - (time.perf_counter() - start)
         if left <= 0 or (cancel is not None and cancel.cancelled):
             break
         h.setOptionValue("time_limit", float(left))
-        h.run()
+        _run(h)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         rounds += 1
         objective = float(h.getInfo().objective_function_value) + 0.0
         values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        first = values if first is None else first
         status = "stopped"
         if report is not None:
             report(objective)
@@ -244,7 +263,7 @@ def lp_cut_loop(
     else:
         empty_i = np.zeros(0, dtype=np.int64)
         cuts = (np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0))
-    return CutLoopResult(status, objective, values, cuts, rounds)
+    return CutLoopResult(status, objective, values, first, cuts, rounds)
 
 
 def pdlp_solution(
@@ -280,7 +299,7 @@ def pdlp_solution(
     h.setOptionValue("primal_feasibility_tolerance", 1e-4)
     h.setOptionValue("dual_feasibility_tolerance", 1e-4)
     with cancel_watch(cancel, h.cancelSolve):
-        h.run()
+        _run(h)
     sol = h.getSolution()
     return (
         np.asarray(sol.row_dual, dtype=np.float64),
@@ -387,7 +406,7 @@ def solve_highs(  # noqa: PLR0915
                 event.interrupt()
 
         h.cbMipInterrupt.subscribe(_interrupt)
-    h.run()
+    _run(h)
     status_enum = h.getModelStatus()
     ms = highspy.HighsModelStatus
     info = h.getInfo()

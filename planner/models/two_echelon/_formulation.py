@@ -339,7 +339,8 @@ def build_mip(  # noqa: C901, PLR0915 -- one block per numbered constraint
         obj_scale=obj_scale,
     )  # fmt: skip
     if strengthen:
-        _add_valid_inequalities(mip, inst, weeks, layout)
+        lo, hi, rows, cols, coefs = valid_inequality_rows(inst, weeks, layout)
+        mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
     if plant_links:
         lo, hi, rows, cols, coefs = plant_link_rows(inst, layout)
         mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
@@ -387,14 +388,28 @@ def plant_link_rows(
     )  # fmt: skip
 
 
-def _add_valid_inequalities(
-    mip: SparseMip, inst: TwoEchelonInstance, weeks: IntArray, layout: Layout
-) -> None:
-    """Add the valid inequalities (14)-(15) of the module docstring."""
+def valid_inequality_rows(inst: TwoEchelonInstance, weeks: IntArray, layout: Layout) -> CutRows:
+    """Return the valid inequalities (14)-(15) of the module docstring as rows.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    weeks
+        The capacity weeks W*.
+    layout
+        Variable ids of :func:`build_mip`.
+
+    Returns
+    -------
+    rows
+        (lower, upper, rows, cols, coefs), rows counted from 0.
+    """
     plant, imp, unserved = layout.plant, layout.imp, layout.unserved
     combine, hours = layout.combine, layout.hours
     t_n, j_n = inst.n_periods, inst.n_centres
     cap_k = inst.plant_capacity_machines_per_year
+    blocks: list[CutRows] = []
     # (14) plant capacity MIR per period and divisor.
     free = ~inst.plant_required & ~inst.plant_forbidden
     ks = np.flatnonzero(free)
@@ -416,24 +431,48 @@ def _add_valid_inequalities(
                 np.full(len(imp_t), slack),
                 inst.zone_new_machines[:, t] * slack,
             ])  # fmt: skip
-            mip.add_constraints(
-                lower=[float(np.ceil(b))], upper=[np.inf],
-                rows=np.zeros(len(cols), dtype=np.int64), cols=cols, coefs=coefs,
-            )  # fmt: skip
+            blocks.append((
+                np.array([float(np.ceil(b))]), np.array([np.inf]),
+                np.zeros(len(cols), dtype=np.int64), cols, coefs,
+            ))  # fmt: skip
     # (15) combine work of a centre <= C_j c_jt in every week of W*.
     tractor_prof = np.unique(inst.zone_profile[inst.zone_machine == 0])
     comb_prof = np.setdiff1d(np.unique(inst.zone_profile[inst.zone_machine == 1]), tractor_prof)
-    if not len(comb_prof):
-        return
     cap_c = inst.centre_capacity_hours_per_week * _HOURS_SCALE
     jj = np.arange(j_n)
-    for w in weeks:
+    for w in weeks if len(comb_prof) else ():
         share = inst.profiles[comb_prof, w]
         for t in range(t_n):
             cols = np.concatenate([hours[:, comb_prof, 0, t].ravel(), combine[:, t]])
             rows = np.concatenate([np.repeat(jj, len(comb_prof)), jj])
             coefs = np.concatenate([np.tile(share, j_n), -cap_c])
-            mip.add_constraints(
-                lower=np.full(j_n, -np.inf), upper=np.zeros(j_n), rows=rows, cols=cols,
-                coefs=coefs,
-            )  # fmt: skip
+            blocks.append((np.full(j_n, -np.inf), np.zeros(j_n), rows, cols, coefs))
+    return stack_rows(blocks)
+
+
+def stack_rows(blocks: list[CutRows]) -> CutRows:
+    """Return row blocks as one block (row numbers shifted, counted from 0)."""
+    empty_i = np.zeros(0, dtype=np.int64)
+    if not blocks:
+        return np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0)
+    offsets = np.cumsum([0] + [len(b[0]) for b in blocks[:-1]])
+    return (
+        np.concatenate([b[0] for b in blocks]),
+        np.concatenate([b[1] for b in blocks]),
+        np.concatenate([b[2] + off for b, off in zip(blocks, offsets, strict=True)]),
+        np.concatenate([b[3] for b in blocks]),
+        np.concatenate([b[4] for b in blocks]),
+    )
+
+
+def violated_rows(block: CutRows, values: FloatArray, tol: float = 1e-6) -> CutRows:
+    """Return the rows of ``block`` that ``values`` violates by more than ``tol`` (scaled)."""
+    lo, hi, rows, cols, coefs = block
+    if not len(lo):
+        return block
+    act = np.bincount(rows, weights=coefs * values[cols], minlength=len(lo))
+    scale = np.maximum(1.0, np.bincount(rows, weights=np.abs(coefs), minlength=len(lo)))
+    bad = (act < lo - tol * scale) | (act > hi + tol * scale)
+    keep = bad[rows]
+    new_id = np.cumsum(bad) - 1
+    return lo[bad], hi[bad], new_id[rows[keep]], cols[keep], coefs[keep]
