@@ -185,7 +185,7 @@ class TwoEchelonModel:
             mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
         stats["lp_cut_rounds"] = loop.rounds
         stats["lp_time_s"] = round(clock.elapsed_s, 3)
-        stats["lp_plant_link_rows"] = len(lo)
+        stats["lp_cut_rows"] = len(lo)
         # Rounding reads the first LP (no cut rows): measured on the built-in scenario, its
         # roundings lead to better plans than those of the strengthened LP.
         lp = MipResult(
