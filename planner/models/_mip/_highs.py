@@ -246,6 +246,8 @@ def lp_cut_loop(
         status = "stopped"
         if report is not None:
             report(objective)
+        # Later rounds start from this basis: presolve would discard it and start over.
+        h.setOptionValue("presolve", "off")
         cut = separate(values)
         if cut is None or not len(cut[0]):
             status = "optimal"

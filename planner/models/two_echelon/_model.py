@@ -58,7 +58,7 @@ _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
 )
 """(centre, combine) thresholds tried when rounding the LP relaxation."""
 _HEURISTIC_TIME_SHARE: Final[float] = 0.4
-_LP_TIME_SHARE: Final[float] = 0.5
+_LP_TIME_SHARE: Final[float] = 0.65
 """Most of the time limit the LP relaxation and its cut rounds may take."""
 _ADD_MOVES: Final[int] = 10
 """Closed centres tried per local-search pass (most unserved demand within reach first)."""
