@@ -235,7 +235,8 @@ def lp_cut_loop(
         left = time_limit_s - (time.perf_counter() - start)
         if left <= 0 or (cancel is not None and cancel.cancelled):
             break
-        h.setOptionValue("time_limit", float(left))
+        # HiGHS's time limit counts the run time of every solve of this instance so far.
+        h.setOptionValue("time_limit", float(h.getRunTime()) + float(left))
         _run(h)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
