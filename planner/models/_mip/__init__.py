@@ -3,13 +3,17 @@
 Every exact model hands its MIP to :func:`solve_mip` and reads a :class:`MipResult`:
 
 * a :class:`SparseMip` (numpy blocks, COO) is written as a MathOpt ``ModelProto`` and solved
-  by HiGHS, SCIP or CP-SAT through MathOpt (:mod:`._mathopt`); p-median and two-echelon;
+  by HiGHS, SCIP or CP-SAT through MathOpt (:mod:`._mathopt`); p-median. The two-echelon
+  model turns its :class:`SparseMip` into a :class:`MatrixMip` (:meth:`SparseMip.to_matrix`)
+  for HiGHS: faster to load, and HiGHS reports incumbent and bound while it runs;
 * a :class:`MatrixMip` (finished CSR model) goes to HiGHS through ``passModel``
   (:mod:`._highs`), to SCIP through MathOpt, or to CP-SAT's own API (:mod:`._cpsat`);
   MCLP, set covering and p-center.
 
 Which path a model takes is part of its measured behaviour (speed, tie-breaking), so the two
 model types are kept; the options, the cancellation watcher and the result are shared.
+:func:`lp_cut_loop` solves an LP relaxation, adds the rows a separation callback finds
+violated and re-solves warm (the two-echelon bound).
 The CFLP's array-based LP/MIP calls go to :func:`planner.models._mip._highs.solve_highs`
 (HiGHS; also the LP row duals of its transportation LPs) and
 :func:`planner.models._mip._mathopt.solve_arrays` (SCIP, CP-SAT) and return a
@@ -35,7 +39,7 @@ import numpy as np
 
 from planner.models._base import CancelToken, Clock, FloatArray
 from planner.models._mip._cpsat import solve_matrix_cpsat
-from planner.models._mip._highs import solve_matrix_highs
+from planner.models._mip._highs import CutLoopResult, CutRows, lp_cut_loop, solve_matrix_highs
 from planner.models._mip._mathopt import solve_matrix_scip, solve_sparse
 from planner.models._mip._model import (
     HighsResult,
@@ -49,6 +53,8 @@ from planner.models._mip._model import (
 
 __all__ = [
     "ClockLimits",
+    "CutLoopResult",
+    "CutRows",
     "HighsResult",
     "MatrixMip",
     "MipBackend",
@@ -58,6 +64,7 @@ __all__ = [
     "cancel_watch",
     "clock_limits",
     "lp_bound",
+    "lp_cut_loop",
     "solve_mip",
 ]
 

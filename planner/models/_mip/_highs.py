@@ -7,21 +7,37 @@ the CFLP MIP with MathOpt takes seconds, with ``passModel`` milliseconds).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.models._base import CancelToken, FloatArray
+from planner.models._base import CancelToken, FloatArray, IntArray
 from planner.models._mip._model import HighsResult, MatrixMip, MipResult, cancel_watch, status_of
 
 INF = float("inf")
+_BOUND_REPORT_EVERY_S = 1.0
 
 
 def _finite_or_inf(x: FloatArray, inf: float) -> FloatArray:
     return np.nan_to_num(np.asarray(x, dtype=np.float64), posinf=inf, neginf=-inf)
+
+
+def _run(h: highspy.Highs) -> None:
+    """Run HiGHS; if the one-thread setting is refused, run on the process's thread pool.
+
+    HiGHS keeps one thread scheduler per process: once any solve (MathOpt's HiGHS, an earlier
+    model in the same app process) has started it with more threads, ``threads = 1`` makes
+    ``run`` fail without a solution (status ``kNotset``). ``threads = 0`` accepts the pool.
+    """
+    h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        h.setOptionValue("threads", 0)
+        h.run()
 
 
 def _pass_to_highs(h: highspy.Highs, mip: MatrixMip, *, relax: bool = False) -> None:
@@ -100,10 +116,18 @@ def solve_matrix_highs(
         )
     has_int = bool(mip.integer.any())
 
+    last_report = [time.perf_counter()]
+
     def callback(kind: int, _msg: str, data_out: Any, data_in: Any, _user: Any) -> None:  # noqa: ANN401
         if kind == int(highspy.cb.HighsCallbackType.kCallbackMipInterrupt):
             if cancel is not None and cancel.cancelled:
                 data_in.user_interrupt = True
+            now = time.perf_counter()
+            if report is not None and now - last_report[0] >= _BOUND_REPORT_EVERY_S:
+                # the dual bound also moves between improving solutions (cuts, branching)
+                last_report[0] = now
+                primal, dual = float(data_out.mip_primal_bound), float(data_out.mip_dual_bound)
+                report(primal if np.isfinite(primal) else None, dual if np.isfinite(dual) else None)
         elif report is not None:
             report(float(data_out.objective_function_value), float(data_out.mip_dual_bound))
 
@@ -111,7 +135,7 @@ def solve_matrix_highs(
         h.setCallback(callback, None)  # type: ignore[arg-type]
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
         h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
-    h.run()
+    _run(h)
     status = h.getModelStatus()
     info = h.getInfo()
     ms = highspy.HighsModelStatus
@@ -130,6 +154,119 @@ def solve_matrix_highs(
         bound = obj
     mip_status = status_of(optimal=optimal, infeasible=infeasible, has_solution=values is not None)
     return MipResult(mip_status, obj, bound, values, backend="highs")
+
+
+CutRows = tuple[FloatArray, FloatArray, IntArray, IntArray, FloatArray]
+"""New rows ``lower <= A x <= upper`` in COO form: (lower, upper, rows, cols, coefs)."""
+
+
+@dataclass(frozen=True, eq=False)
+class CutLoopResult:
+    """Result of :func:`lp_cut_loop`.
+
+    Parameters
+    ----------
+    status
+        ``"optimal"`` (no violated row left), ``"stopped"`` (time, cancellation or the round
+        limit; ``objective`` is still a valid bound of the last LP solved to optimality) or
+        ``"error"`` (no LP solved).
+    objective
+        Optimal value of the last LP solved (a lower bound of the MIP when minimising).
+    values
+        Its solution.
+    first_values
+        The solution of the first LP (before any row was added).
+    cuts
+        Every row added, as one :data:`CutRows` block.
+    rounds
+        LPs solved.
+    """
+
+    status: str
+    objective: float
+    values: FloatArray | None
+    first_values: FloatArray | None
+    cuts: CutRows
+    rounds: int
+
+
+def lp_cut_loop(
+    mip: MatrixMip,
+    separate: Callable[[FloatArray], CutRows | None],
+    *,
+    time_limit_s: float,
+    cancel: CancelToken | None = None,
+    max_rounds: int = 20,
+    report: Callable[[float], None] | None = None,
+) -> CutLoopResult:
+    """Solve the LP relaxation, add the rows ``separate`` finds violated, re-solve warm.
+
+    Parameters
+    ----------
+    mip
+        The model (integrality is dropped).
+    separate
+        Given an LP solution, the violated valid rows (``None`` or empty: none).
+    time_limit_s
+        Wall-clock limit for the whole loop.
+    cancel
+        Token checked between rounds.
+    max_rounds
+        Most LPs solved.
+    report
+        Called with each LP's optimal value.
+
+    Returns
+    -------
+    result
+        Bound, LP solution and the rows added.
+    """
+    start = time.perf_counter()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.silent()
+    h.setOptionValue("threads", 1)
+    _pass_to_highs(h, mip, relax=True)
+    inf = float(h.getInfinity())
+    added: list[CutRows] = []
+    objective, status, rounds, n_rows = float("nan"), "error", 0, mip.matrix.shape[0]
+    values: FloatArray | None = None
+    first: FloatArray | None = None
+    while rounds < max_rounds:
+        left = time_limit_s - (time.perf_counter() - start)
+        if left <= 0 or (cancel is not None and cancel.cancelled):
+            break
+        # HiGHS's time limit counts the run time of every solve of this instance so far.
+        h.setOptionValue("time_limit", float(h.getRunTime()) + float(left))
+        _run(h)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        rounds += 1
+        objective = float(h.getInfo().objective_function_value) + 0.0
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        first = values if first is None else first
+        status = "stopped"
+        if report is not None:
+            report(objective)
+        # Later rounds start from this basis: presolve would discard it and start over.
+        h.setOptionValue("presolve", "off")
+        cut = separate(values)
+        if cut is None or not len(cut[0]):
+            status = "optimal"
+            break
+        lo, hi, rows, cols, coefs = cut
+        a = sp.csr_matrix((coefs, (rows, cols)), shape=(len(lo), mip.n_cols))
+        h.addRows(
+            len(lo), _finite_or_inf(lo, inf), _finite_or_inf(hi, inf), int(a.nnz),
+            a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(np.float64),
+        )  # fmt: skip
+        added.append((lo, hi, rows + (n_rows - mip.matrix.shape[0]), cols, coefs))
+        n_rows += len(lo)
+    if added:
+        cuts: CutRows = tuple(np.concatenate(parts) for parts in zip(*added, strict=True))  # type: ignore[assignment]
+    else:
+        empty_i = np.zeros(0, dtype=np.int64)
+        cuts = (np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0))
+    return CutLoopResult(status, objective, values, first, cuts, rounds)
 
 
 def pdlp_solution(
@@ -165,7 +302,7 @@ def pdlp_solution(
     h.setOptionValue("primal_feasibility_tolerance", 1e-4)
     h.setOptionValue("dual_feasibility_tolerance", 1e-4)
     with cancel_watch(cancel, h.cancelSolve):
-        h.run()
+        _run(h)
     sol = h.getSolution()
     return (
         np.asarray(sol.row_dual, dtype=np.float64),
@@ -272,7 +409,7 @@ def solve_highs(  # noqa: PLR0915
                 event.interrupt()
 
         h.cbMipInterrupt.subscribe(_interrupt)
-    h.run()
+    _run(h)
     status_enum = h.getModelStatus()
     ms = highspy.HighsModelStatus
     info = h.getInfo()

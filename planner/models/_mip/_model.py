@@ -307,6 +307,30 @@ class SparseMip:
         """Return the objective coefficient of every variable."""
         return np.concatenate(self._var_obj) if self._var_obj else np.zeros(0)
 
+    def to_matrix(self) -> MatrixMip:
+        """Return the model as a :class:`MatrixMip` (CSR), for HiGHS through ``passModel``.
+
+        Returns
+        -------
+        matrix
+            Same variables, rows, objective and sense.
+        """
+        lb, ub = self.variable_bounds()
+        n_rows = self._n_cons
+        if n_rows:
+            rows, cols = np.concatenate(self._rows), np.concatenate(self._cols)
+            coefs = np.concatenate(self._coefs)
+            row_lb, row_ub = np.concatenate(self._con_lb), np.concatenate(self._con_ub)
+        else:
+            rows = cols = np.zeros(0, dtype=np.int64)
+            coefs = row_lb = row_ub = np.zeros(0)
+        matrix = sp.csr_matrix((coefs, (rows, cols)), shape=(n_rows, self._n_vars))
+        return MatrixMip(
+            objective=self.objective_vector(), lower=lb, upper=ub, integer=self.integer_mask(),
+            matrix=matrix, row_lower=row_lb, row_upper=row_ub, maximise=self.maximize,
+            offset=self.objective_offset,
+        )  # fmt: skip
+
     def to_proto(self, *, all_integer: bool = False) -> model_pb2.ModelProto:
         """Write the model as a MathOpt ``ModelProto``.
 

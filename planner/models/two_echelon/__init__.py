@@ -17,16 +17,18 @@ One mixed-integer model chooses, for every planning period,
 Sites opened in a period stay open (and combine-capable) in later periods.
 
 The model works on arrays (:class:`TwoEchelonInstance`); :mod:`planner.agri` builds them
-from a scenario. :meth:`TwoEchelonModel.solve` runs a heuristic warm start (LP relaxation,
-rounding, fixed-integer LP) and then the MIP on HiGHS (MathOpt), honouring
+from a scenario. :meth:`TwoEchelonModel.solve` proves its bound with the LP relaxation
+strengthened by the valid inequalities (13)-(15), added round by round as the LP violates
+them; then a heuristic warm start (rounding, fixed-integer LP, plant sub-MIP, add/drop local
+search) and the restricted and full MIP on HiGHS (``passModel``), honouring
 :class:`~planner.models._base.SolveOptions`. :func:`check_two_echelon` verifies any solution
 against every constraint independently of the MIP code (it checks all 52 weeks, not only the
 dominant ones).
 
 Modules: :mod:`._instance` (instance and solution arrays, the objective of a solution),
-:mod:`._formulation` (formulation (0)-(12) as a sparse MIP), :mod:`._primal` (rounding and
-restricted MIPs for the warm start), :mod:`._model` (the solve), :mod:`._check` (the
-independent checker).
+:mod:`._formulation` (formulation (0)-(12) as a sparse MIP, valid inequalities (13)-(15)),
+:mod:`._primal` (rounding, restricted MIPs and local-search moves for the warm start),
+:mod:`._model` (the solve), :mod:`._check` (the independent checker).
 """
 
 from __future__ import annotations

@@ -34,6 +34,21 @@ Formulation::
    (11) budget (when set): the bracket of (0) without the penalty <= budget, every period
    (12) Y, y, c, u binary; v integer; x, s in [0, 1]; q, r, H >= 0
 
+Valid inequalities (:func:`build_mip` adds (14)-(15), :func:`plant_link_rows` gives (13);
+they cut off fractional points only, never an integer-feasible one, so the optimum is
+unchanged and the LP bound rises):
+
+   (13) q_kjmt <= min(Q_k, N_jmt) Y_kt, N_jmt = sum_{p of j, zone of type m} n_zt: a plant
+        sends a centre at most the machines the centre's zones buy (disaggregated plant link);
+   (14) plant capacity MIR, every period t and divisor delta (a distinct capacity of the free
+        plants): from  sum_k Q_k Y_kt + sum_{j,m} r_jmt + sum_z n_zt s_zt >= N_t  (implied by
+        (1), (8), (9)), with b = (N_t - sum_{k required} Q_k) / delta, f = b - floor(b) > 0
+        and a_k = Q_k / delta:
+            sum_{k free} (floor(a_k) + min(a_k - floor(a_k), f) / f) Y_kt
+                + (sum r_jmt + sum_z n_zt s_zt) / (delta f) >= ceil(b);
+   (15) sum_{pi combine-only} P_pi,w H_j,pi,direct,t <= C_j c_jt  every week w in W*:
+        combine work needs the capability (implied for integer c by (2) and (4)).
+
 The cheapest entry point per plant and machine type is exact: entry points have no
 capacity, so each plant's kits take their cheapest route independently.
 """
@@ -51,12 +66,13 @@ from planner.models._base import (
     FloatArray,
     IntArray,
 )
-from planner.models._mip import SparseMip
+from planner.models._mip import CutRows, SparseMip
 from planner.models.two_echelon._instance import TwoEchelonInstance
 
 _OBJ_SCALE_COST: Final[float] = 1e-6
 _OBJ_SCALE_HOURS: Final[float] = 1e-3
 _HOURS_SCALE: Final[float] = 1e-3
+_MIR_MIN_FRACTION: Final[float] = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,10 +96,19 @@ class Layout:
     obj_scale: float
 
 
-def build_mip(  # noqa: PLR0915 -- one block per numbered constraint
-    inst: TwoEchelonInstance, weeks: IntArray, *, relax: bool = False
+def build_mip(  # noqa: C901, PLR0915 -- one block per numbered constraint
+    inst: TwoEchelonInstance,
+    weeks: IntArray,
+    *,
+    relax: bool = False,
+    strengthen: bool = True,
+    plant_links: bool = False,
 ) -> tuple[SparseMip, Layout]:
-    """Build formulation (0)-(12) as a :class:`SparseMip`."""
+    """Build formulation (0)-(12) as a :class:`SparseMip`.
+
+    ``strengthen`` adds the valid inequalities (14)-(15), ``plant_links`` all rows (13)
+    (the solve adds only the violated ones, :func:`plant_link_rows`).
+    """
     k_n, j_n, z_n, t_n = inst.n_plants, inst.n_centres, inst.n_zones, inst.n_periods
     n_prof = inst.profiles.shape[0]
     omega = inst.period_weight
@@ -313,4 +338,141 @@ def build_mip(  # noqa: PLR0915 -- one block per numbered constraint
         q_machine=q_machine, q=q, imp=imp, hours=hours, integer_ids=integer_ids,
         obj_scale=obj_scale,
     )  # fmt: skip
+    if strengthen:
+        lo, hi, rows, cols, coefs = valid_inequality_rows(inst, weeks, layout)
+        mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
+    if plant_links:
+        lo, hi, rows, cols, coefs = plant_link_rows(inst, layout)
+        mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
     return mip, layout
+
+
+def plant_link_rows(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray | None = None, tol: float = 1e-6
+) -> CutRows:
+    """Return the rows (13), all of them or (given an LP solution) those it violates.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    layout
+        Variable ids of :func:`build_mip`.
+    values
+        An LP solution; ``None`` returns every row.
+    tol
+        Violation (machines) below which a row is not returned.
+
+    Returns
+    -------
+    rows
+        ``q_kjmt - min(Q_k, N_jmt) Y_kt <= 0`` as (lower, upper, rows, cols, coefs).
+    """
+    pz, pj = inst.pair_zone, inst.pair_centre
+    reach = np.zeros((inst.n_centres, 2, inst.n_periods))
+    np.add.at(reach, (pj, inst.zone_machine[pz]), inst.zone_new_machines[pz])
+    coef = np.minimum(
+        reach[layout.q_centre, layout.q_machine, :],
+        inst.plant_capacity_machines_per_year[layout.q_plant][:, None],
+    ).ravel()
+    q = layout.q.ravel()
+    y = layout.plant[layout.q_plant].ravel()
+    if values is not None:
+        keep = values[q] - coef * values[y] > tol
+        q, y, coef = q[keep], y[keep], coef[keep]
+    n = len(q)
+    r = np.arange(n)
+    return (
+        np.full(n, -np.inf), np.zeros(n), np.concatenate([r, r]), np.concatenate([q, y]),
+        np.concatenate([np.ones(n), -coef]),
+    )  # fmt: skip
+
+
+def valid_inequality_rows(inst: TwoEchelonInstance, weeks: IntArray, layout: Layout) -> CutRows:
+    """Return the valid inequalities (14)-(15) of the module docstring as rows.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    weeks
+        The capacity weeks W*.
+    layout
+        Variable ids of :func:`build_mip`.
+
+    Returns
+    -------
+    rows
+        (lower, upper, rows, cols, coefs), rows counted from 0.
+    """
+    plant, imp, unserved = layout.plant, layout.imp, layout.unserved
+    combine, hours = layout.combine, layout.hours
+    t_n, j_n = inst.n_periods, inst.n_centres
+    cap_k = inst.plant_capacity_machines_per_year
+    blocks: list[CutRows] = []
+    # (14) plant capacity MIR per period and divisor.
+    free = ~inst.plant_required & ~inst.plant_forbidden
+    ks = np.flatnonzero(free)
+    for delta in np.unique(cap_k[free]):
+        if delta <= 0:
+            continue
+        a = cap_k[ks] / delta
+        a_frac = a - np.floor(a)
+        for t in range(t_n):
+            b = (inst.zone_new_machines[:, t].sum() - cap_k[inst.plant_required].sum()) / delta
+            f = b - np.floor(b)
+            if b <= 0 or f < _MIR_MIN_FRACTION or f > 1 - _MIR_MIN_FRACTION:
+                continue
+            slack = 1.0 / (delta * f)
+            imp_t = imp[:, :, t].ravel()
+            cols = np.concatenate([plant[ks, t], imp_t, unserved[:, t]])
+            coefs = np.concatenate([
+                np.floor(a) + np.minimum(a_frac, f) / f,
+                np.full(len(imp_t), slack),
+                inst.zone_new_machines[:, t] * slack,
+            ])  # fmt: skip
+            blocks.append((
+                np.array([float(np.ceil(b))]), np.array([np.inf]),
+                np.zeros(len(cols), dtype=np.int64), cols, coefs,
+            ))  # fmt: skip
+    # (15) combine work of a centre <= C_j c_jt in every week of W*.
+    tractor_prof = np.unique(inst.zone_profile[inst.zone_machine == 0])
+    comb_prof = np.setdiff1d(np.unique(inst.zone_profile[inst.zone_machine == 1]), tractor_prof)
+    cap_c = inst.centre_capacity_hours_per_week * _HOURS_SCALE
+    jj = np.arange(j_n)
+    for w in weeks if len(comb_prof) else ():
+        share = inst.profiles[comb_prof, w]
+        for t in range(t_n):
+            cols = np.concatenate([hours[:, comb_prof, 0, t].ravel(), combine[:, t]])
+            rows = np.concatenate([np.repeat(jj, len(comb_prof)), jj])
+            coefs = np.concatenate([np.tile(share, j_n), -cap_c])
+            blocks.append((np.full(j_n, -np.inf), np.zeros(j_n), rows, cols, coefs))
+    return stack_rows(blocks)
+
+
+def stack_rows(blocks: list[CutRows]) -> CutRows:
+    """Return row blocks as one block (row numbers shifted, counted from 0)."""
+    empty_i = np.zeros(0, dtype=np.int64)
+    if not blocks:
+        return np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0)
+    offsets = np.cumsum([0] + [len(b[0]) for b in blocks[:-1]])
+    return (
+        np.concatenate([b[0] for b in blocks]),
+        np.concatenate([b[1] for b in blocks]),
+        np.concatenate([b[2] + off for b, off in zip(blocks, offsets, strict=True)]),
+        np.concatenate([b[3] for b in blocks]),
+        np.concatenate([b[4] for b in blocks]),
+    )
+
+
+def violated_rows(block: CutRows, values: FloatArray, tol: float = 1e-6) -> CutRows:
+    """Return the rows of ``block`` that ``values`` violates by more than ``tol`` (scaled)."""
+    lo, hi, rows, cols, coefs = block
+    if not len(lo):
+        return block
+    act = np.bincount(rows, weights=coefs * values[cols], minlength=len(lo))
+    scale = np.maximum(1.0, np.bincount(rows, weights=np.abs(coefs), minlength=len(lo)))
+    bad = (act < lo - tol * scale) | (act > hi + tol * scale)
+    keep = bad[rows]
+    new_id = np.cumsum(bad) - 1
+    return lo[bad], hi[bad], new_id[rows[keep]], cols[keep], coefs[keep]

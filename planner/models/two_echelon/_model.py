@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -15,8 +16,21 @@ from planner.models._base import (
     Status,
     relative_gap,
 )
-from planner.models._mip import MipBackend, MipResult, SparseMip, solve_mip
-from planner.models.two_echelon._formulation import build_mip
+from planner.models._mip import (
+    CutRows,
+    MipBackend,
+    MipResult,
+    SparseMip,
+    lp_cut_loop,
+    solve_mip,
+)
+from planner.models.two_echelon._formulation import (
+    build_mip,
+    plant_link_rows,
+    stack_rows,
+    valid_inequality_rows,
+    violated_rows,
+)
 from planner.models.two_echelon._instance import (
     COST_COMPONENTS,
     TwoEchelonInstance,
@@ -25,10 +39,10 @@ from planner.models.two_echelon._instance import (
     solution_objective,
 )
 from planner.models.two_echelon._primal import (
+    add_moves,
     drop_moves,
     extract,
     fix_integers,
-    fix_relaxed,
     plants_only,
     restrict,
     round_lp,
@@ -36,7 +50,7 @@ from planner.models.two_echelon._primal import (
 )
 
 _RESTRICTED_TIME_SHARE: Final[float] = 0.3
-_DROP_KEEP_SHARE: Final[float] = 0.3
+_DROP_KEEP_SHARE: Final[float] = 0.15
 _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
     (0.5, 0.5),
     (0.5, 0.25),
@@ -45,6 +59,11 @@ _ROUND_THRESHOLDS: Final[tuple[tuple[float, float], ...]] = (
 )
 """(centre, combine) thresholds tried when rounding the LP relaxation."""
 _HEURISTIC_TIME_SHARE: Final[float] = 0.4
+_LP_TIME_SHARE: Final[float] = 0.65
+"""Most of the time limit the LP relaxation and its cut rounds may take."""
+_ADD_MOVES: Final[int] = 10
+"""Closed centres tried per local-search pass (most unserved demand within reach first)."""
+_LOCAL_SEARCH_PASSES: Final[int] = 50
 
 
 class TwoEchelonModel:
@@ -149,7 +168,9 @@ class TwoEchelonModel:
         clock = Clock(opts)
         inst = self.instance
         weeks = inst.capacity_week_indices()
-        mip, layout = build_mip(inst, weeks)
+        # Formulation (0)-(12); the valid inequalities (13)-(15) join as the LP violates them.
+        mip, layout = build_mip(inst, weeks, strengthen=False)
+        valid_rows = valid_inequality_rows(inst, weeks, layout)
         stats: dict[str, float | int | str] = {
             "n_variables": mip.n_variables,
             "n_constraints": mip.n_constraints,
@@ -167,15 +188,22 @@ class TwoEchelonModel:
         unscale = 1.0 / layout.obj_scale
         source = "trivial"
 
-        def run(model: SparseMip, share: float, hint: FloatArray | None = None) -> MipResult:
+        def run(
+            model: SparseMip,
+            share: float,
+            hint: FloatArray | None = None,
+            report: Callable[[float | None, float | None], None] | None = None,
+        ) -> MipResult:
+            # HiGHS through passModel (fast to load, reports progress); SCIP through MathOpt.
             return solve_mip(
-                model,
+                model.to_matrix() if backend != "scip" else model,
                 backend=backend or "highs",
                 time_limit_s=max(clock.remaining_s * share, 0.05),
                 gap_tolerance=opts.gap_tolerance,
                 seed=opts.seed,
                 hint=hint,
                 cancel=opts.cancel,
+                report=report,
             )
 
         # Phase 0: the trivial plan (required sites open, nobody served) is always feasible
@@ -193,12 +221,39 @@ class TwoEchelonModel:
             )
             best = trivial
             clock.report(incumbent=best_obj, phase="trivial")
-        # Phase 1: LP relaxation (bound) and rounding + fixed-integer LP (incumbents).
-        lp = run(fix_relaxed(mip), _HEURISTIC_TIME_SHARE)
-        if lp.status == "optimal":
+
+        # Phase 1: LP relaxation with the valid inequalities (14)-(15) and the violated rows
+        # (13) added round by round (the proven bound), then rounding + fixed-integer LP.
+        def lp_report(value: float) -> None:
+            clock.report(bound=value * unscale, phase="lp relaxation + cuts")
+
+        def separate(x: FloatArray) -> CutRows:
+            return stack_rows([violated_rows(valid_rows, x), plant_link_rows(inst, layout, x)])
+
+        loop = lp_cut_loop(
+            mip.to_matrix(),
+            separate,
+            time_limit_s=max(clock.remaining_s * _LP_TIME_SHARE, 0.05),
+            cancel=opts.cancel,
+            report=lp_report,
+        )
+        lo, hi, rows, cols, coefs = loop.cuts
+        if len(lo):
+            mip.add_constraints(lower=lo, upper=hi, rows=rows, cols=cols, coefs=coefs)
+        stats["lp_cut_rounds"] = loop.rounds
+        stats["lp_time_s"] = round(clock.elapsed_s, 3)
+        stats["lp_cut_rows"] = len(lo)
+        # Rounding reads the first LP (no cut rows): measured on the built-in scenario, its
+        # roundings lead to better plans than those of the strengthened LP.
+        lp = MipResult(
+            "optimal" if loop.values is not None else "error",
+            loop.objective,
+            loop.objective,
+            loop.first_values,
+        )
+        if lp.values is not None:
             bound = lp.objective * unscale
             stats["lp_bound"] = bound
-            clock.report(bound=bound, phase="lp relaxation")
 
         def evaluate(values: FloatArray) -> tuple[FloatArray, float]:
             trimmed = trim(inst, layout, values)
@@ -235,31 +290,47 @@ class TwoEchelonModel:
                     stats["plant_reoptimised_objective"] = best_obj
                     source = "heuristic (LP rounding, plant MIP)"
                     clock.report(incumbent=best_obj, phase="plants")
-        # Phase 1c: drop moves (close lightly used centres, remove combine capability where
-        # little combine work is done), each re-balanced by the fixed-integer LP.
+        # Phase 1c: local search. Add moves (open a closed centre next to unserved demand)
+        # and drop moves (close lightly used centres, remove combine capability where little
+        # combine work is done), each re-balanced by the fixed-integer LP; first improvement,
+        # repeated until a whole pass finds none or the time for the MIP is reached.
         if best is not None and lp.values is not None:
-            # Moves run while more than _DROP_KEEP_SHARE of the time limit is left for the MIP.
             keep_s = _DROP_KEEP_SHARE * opts.time_limit_s
-            for k_move, move in enumerate(drop_moves(inst, layout, best)):
-                if clock.should_stop or clock.remaining_s < keep_s:
-                    break
-                stats["drop_moves_tried"] = k_move + 1
-                trial = best.copy()
-                for block, rows in move:
-                    trial[getattr(layout, block)[rows]] = 0.0
-                trial[layout.runs_vans] = (trial[layout.vans] > 0).astype(np.float64)
-                res = run(fix_integers(mip, layout, trial), _HEURISTIC_TIME_SHARE)
-                if res.values is None:
-                    continue
-                cand, obj = evaluate(res.values)
-                if obj < best_obj - 1e-9:
-                    best, best_obj = cand, obj
-                    stats["drop_moves_objective"] = best_obj
-                    source = "heuristic (LP rounding, plant MIP, drop moves)"
-                    stats["drop_moves_accepted"] = (
-                        f"{stats.get('drop_moves_accepted', '')}{k_move},"
-                    )
-                    clock.report(incumbent=best_obj, phase="drop moves")
+            improved, tried, passes = True, 0, 0
+            while improved and passes < _LOCAL_SEARCH_PASSES:
+                improved, passes = False, passes + 1
+                moves: list[tuple[str, list[tuple[str, IntArray]]]] = [
+                    ("add", [("open", rows)]) for rows in add_moves(inst, layout, best, _ADD_MOVES)
+                ]
+                moves += [("drop", mv) for mv in drop_moves(inst, layout, best)]
+                for kind, move in moves:
+                    if clock.should_stop or clock.remaining_s < keep_s:
+                        break
+                    tried += 1
+                    trial = best.copy()
+                    for block, rows in move:
+                        if block == "open":
+                            trial[layout.centre[rows]] = 1.0
+                            trial[layout.combine[rows]] = 1.0
+                            trial[layout.vans[rows]] = inst.centre_max_vans[rows][:, None]
+                        else:
+                            trial[getattr(layout, block)[rows]] = 0.0
+                    trial[layout.runs_vans] = (trial[layout.vans] > 0).astype(np.float64)
+                    res = run(fix_integers(mip, layout, trial), _HEURISTIC_TIME_SHARE)
+                    if res.values is None:
+                        continue
+                    cand, obj = evaluate(res.values)
+                    if obj < best_obj - 1e-9:
+                        best, best_obj, improved = cand, obj, True
+                        stats[f"{kind}_moves_accepted"] = (
+                            int(stats.get(f"{kind}_moves_accepted", 0)) + 1
+                        )
+                        stats["local_search_objective"] = best_obj
+                        source = "heuristic (LP rounding, plant MIP, local search)"
+                        clock.report(incumbent=best_obj, phase=f"{kind} moves")
+                        break
+            stats["local_search_moves_tried"] = tried
+        stats["heuristic_time_s"] = round(clock.elapsed_s - float(stats["lp_time_s"]), 3)
         # Phase 2: restricted MIP (sites unused by LP and incumbent fixed closed).
         mip_res: MipResult | None = None
         ready = lp.values is not None and best is not None and not clock.should_stop
@@ -275,9 +346,16 @@ class TwoEchelonModel:
                     clock.report(incumbent=best_obj, phase="restricted mip")
         # Phase 3: the full MIP, warm-started (incumbent and proven bound).
         if backend is not None and not clock.should_stop:
-            mip_res = run(mip, 1.0, best)
+
+            def mip_report(incumbent: float | None, mip_bound: float | None) -> None:
+                inc = best_obj if incumbent is None else min(best_obj, incumbent * unscale)
+                low = bound if mip_bound is None else max(bound, mip_bound * unscale)
+                clock.report(incumbent=inc, bound=min(low, inc), phase="mip")
+
+            mip_start_s = clock.elapsed_s
+            mip_res = run(mip, 1.0, best, mip_report)
             stats["mip_status"] = mip_res.status
-            stats["mip_runtime_s"] = round(mip_res.runtime_s, 3)
+            stats["mip_runtime_s"] = round(clock.elapsed_s - mip_start_s, 3)
             if np.isfinite(mip_res.bound):
                 bound = max(bound, mip_res.bound * unscale)
             if mip_res.values is not None:

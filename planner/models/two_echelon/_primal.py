@@ -210,6 +210,37 @@ def drop_moves(
     return moves
 
 
+def add_moves(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray, n_moves: int
+) -> list[IntArray]:
+    """Return closed centres to try opening, most promising first.
+
+    A closed centre's promise is what its zones would save if they moved to it: per zone,
+    the hours times (the zone's present cost per hour -- travel of its shares plus the penalty
+    of its unserved share -- minus the travel cost to this centre), summed over the periods
+    where positive, minus the centre's fixed cost. A trial opens the centre (combine-capable,
+    with its most vans) in every period; :func:`trim` then drops what the re-balanced plan does
+    not use.
+    """
+    cost_mode = inst.objective == "cost"
+    a_km = inst.service_cost_kzt_per_hour_km if cost_mode else 0.0
+    penalty = inst.unserved_penalty_kzt_per_hour if cost_mode else 1.0
+    share = values[layout.share]  # P x T
+    per_hour = np.zeros((inst.n_zones, inst.n_periods))
+    np.add.at(per_hour, inst.pair_zone, a_km * inst.pair_km[:, None] * share)
+    per_hour += penalty * values[layout.unserved]
+    pz = inst.pair_zone
+    saving = np.maximum(per_hour[pz] - a_km * inst.pair_km[:, None], 0.0)
+    saving = (saving * inst.zone_hours_year[pz] * inst.period_weight[None, :]).sum(axis=1)
+    gain = np.bincount(inst.pair_centre, weights=saving, minlength=inst.n_centres)
+    fixed = inst.centre_fixed_cost_kzt * inst.period_weight.sum() if cost_mode else 0.0
+    score = gain - fixed
+    closed = (values[layout.centre] < _HALF).all(axis=1) & ~inst.centre_forbidden
+    cand = np.flatnonzero(closed & (gain > 0))
+    order = cand[np.argsort(-score[cand], kind="stable")]
+    return [order[i : i + 1] for i in range(min(n_moves, len(order)))]
+
+
 def extract(
     inst: TwoEchelonInstance, layout: Layout, values: FloatArray
 ) -> dict[str, npt.NDArray[np.generic]]:

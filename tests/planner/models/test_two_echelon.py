@@ -11,6 +11,7 @@ imposes capacity in *every* week. Every solver result also goes through
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
@@ -18,12 +19,15 @@ import pytest
 from scipy.optimize import linprog
 
 from planner.models import CancelToken, Progress, SolveOptions, Status
+from planner.models._mip import lp_cut_loop, solve_mip
 from planner.models.two_echelon import (
     TwoEchelonInstance,
     TwoEchelonModel,
     TwoEchelonSolution,
     check_two_echelon,
 )
+from planner.models.two_echelon._formulation import build_mip, plant_link_rows
+from planner.models.two_echelon._primal import fix_relaxed
 from planner.seasons import dominant_weeks
 
 INF = float("inf")
@@ -424,3 +428,66 @@ def test_same_seed_same_solution() -> None:
     b = _solve(inst, seed=3)
     assert a.objective == b.objective
     assert (a.centre_open == b.centre_open).all()
+
+
+def _lp_bound(inst: TwoEchelonInstance, *, strengthen: bool) -> float:
+    weeks = inst.capacity_week_indices()
+    mip, layout = build_mip(inst, weeks, strengthen=strengthen, plant_links=strengthen)
+    res = solve_mip(fix_relaxed(mip), time_limit_s=30.0)
+    assert res.status == "optimal"
+    return float(res.objective / layout.obj_scale)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("seed", "n_periods", "allow_import"),
+    [(0, 1, True), (2, 1, True), (4, 2, True), (5, 2, True), (7, 1, False), (18, 2, True)],
+)
+def test_valid_inequalities_never_cut_the_brute_force_optimum(
+    seed: int, n_periods: int, allow_import: bool
+) -> None:
+    """(13)-(15): the strengthened LP bound lies between the plain LP and the optimum."""
+    n_zones, n_centres = (5, 3) if n_periods == 1 else (4, 2)
+    inst = make_instance(
+        seed, n_zones=n_zones, n_centres=n_centres, n_plants=3, n_periods=n_periods,
+        max_vans=1, allow_import=allow_import,
+    )  # fmt: skip
+    ref = brute_force(inst)
+    plain = _lp_bound(inst, strengthen=False)
+    strong = _lp_bound(inst, strengthen=True)
+    assert plain <= strong + 1e-6 * max(1.0, abs(strong))
+    if np.isfinite(ref):
+        assert strong <= ref + 1e-6 * max(1.0, abs(ref))
+
+
+@pytest.mark.solver
+def test_plant_mir_raises_the_bound_when_capacity_is_fractional() -> None:
+    """One plant's capacity covers 1.5 x the machines: the MIR (14) forces a whole plant."""
+    base = make_instance(
+        3, n_zones=5, n_centres=3, n_plants=2, n_periods=1, max_vans=1, allow_import=False
+    )
+    need = float(base.zone_new_machines.sum())
+    inst = replace(
+        base,
+        plant_capacity_machines_per_year=np.full(2, need / 1.5),
+        plant_inbound_cost_kzt_per_machine=np.full((2, 2), 50.0),
+        plant_fixed_cost_kzt=np.full(2, 2000.0),
+        unserved_penalty_kzt_per_hour=1e4,
+    )
+    ref = brute_force(inst)
+    assert _lp_bound(inst, strengthen=False) < _lp_bound(inst, strengthen=True) <= ref * (1 + 1e-6)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", [4, 18])
+def test_cut_loop_bound_equals_the_lp_with_every_plant_link(seed: int) -> None:
+    """Separating (13) round by round ends at the LP bound of the model with all rows (13)."""
+    inst = make_instance(seed, n_zones=4, n_centres=2, n_plants=3, n_periods=2, max_vans=1)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    loop = lp_cut_loop(
+        mip.to_matrix(), lambda x: plant_link_rows(inst, layout, x), time_limit_s=30.0
+    )
+    assert loop.status == "optimal"
+    full = _lp_bound(inst, strengthen=True)
+    assert loop.objective / layout.obj_scale == pytest.approx(full, rel=1e-7)
+    assert full <= brute_force(inst) * (1 + 1e-6)
