@@ -70,7 +70,8 @@ def test_reader_sscflp_facility_by_facility_nul_and_junk(tmp_path: Path) -> None
     assert problems == []
     assert obj == 150.0 + 1.0 + 5.0 + 3.0
     _, problems = evaluate_assignment(inst, np.array([1, 1, 1]))
-    assert problems and "capacity" in problems[0]
+    assert problems
+    assert "capacity" in problems[0]
 
 
 def test_reader_rejects_garbage(tmp_path: Path) -> None:
