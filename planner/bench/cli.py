@@ -60,10 +60,16 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN40
     p.add_argument("--json", type=Path, required=True)
     p.set_defaults(func=run_bench)
 
-    p = sub.add_parser("peer", help="the same instances with spopt (PuLP + HiGHS)")
-    p.add_argument("--family", choices=["pmed"], default="pmed")
+    p = sub.add_parser(
+        "peer", help="the same instances with spopt (pmed) or the plain compact MIP (cpmp/sscflp)"
+    )
+    p.add_argument("--family", choices=["pmed", "cpmp", "sscflp"], default="pmed")
     p.add_argument("--dir", type=Path, required=True)
-    p.add_argument("--instances", default="pmed1,pmed2,pmed3,pmed4,pmed5")
+    p.add_argument(
+        "--instances",
+        default=None,
+        help="comma-separated names (pmed default: pmed1..pmed5; cpmp/sscflp: all)",
+    )
     p.add_argument("--time-limit", type=float, default=600.0)
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=run_bench)

@@ -293,7 +293,7 @@ def run_orlib(
     optima = read_optimal_values(opt_path) if opt_path is not None else {}
     names = list(instances) if instances else instance_names(family, directory, optima)
     if family in CAPACITATED_FAMILIES:
-        paths = _capacitated_paths(family, directory, names)
+        paths = capacitated_paths(family, directory, names)
     else:
         _check_files(family, directory, names)
     results: list[dict[str, Any]] = []
@@ -361,7 +361,7 @@ def _capacitated_files(family: Family, directory: Path) -> list[str]:
     return names
 
 
-def _capacitated_paths(family: Family, directory: Path, names: Sequence[str]) -> dict[str, Path]:
+def capacitated_paths(family: Family, directory: Path, names: Sequence[str]) -> dict[str, Path]:
     """Return the file of each named instance under ``directory`` (one error lists all missing)."""
     found = {name: find_instance(directory, name) for name in names}
     missing = [n for n, p in found.items() if p is None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -17,6 +18,7 @@ from planner.bench.capacitated import (
     find_instance,
     read_capacitated,
     run_capacitated_instance,
+    run_compact_mip,
     sscflp_model,
 )
 from planner.bench.orlib import run_orlib
@@ -171,3 +173,19 @@ def test_run_orlib_missing_instance_names_it(tmp_path: Path) -> None:
     _write(tmp_path, "SJCX.dat", SJC)
     with pytest.raises(ValidationError, match="SJCY"):
         run_orlib("cpmp", tmp_path, instances=["SJCY"], time_limit_s=1)
+
+
+@pytest.mark.solver
+def test_compact_mip_peer_matches_brute_force(tmp_path: Path) -> None:
+    path = _write(tmp_path, "SJCX.dat", SJC)
+    inst = read_capacitated(path)
+    best = math.inf
+    for a in itertools.product(range(4), repeat=4):
+        obj, problems = evaluate_assignment(inst, np.array(a))
+        if not problems:
+            best = min(best, obj)
+    out = run_compact_mip(path, time_limit_s=10)
+    assert out["proven_optimal"]
+    assert out["objective"] == pytest.approx(best)
+    ours = run_capacitated_instance(path, time_limit_s=10)
+    assert ours["objective"] == pytest.approx(best)
