@@ -715,7 +715,11 @@ class PMedian(GeoBuildMixin):
                 clock.report(incumbent=lag.incumbent, phase="lagrangian")
                 margin = (1.0 - 1e-6) if integral else _OPTIMAL_GAP * abs(lag.incumbent)
                 if lag.bound >= lag.incumbent - margin:
-                    return self._cap_incumbent(clock, lag, stats, proven=True)
+                    # Integral objective: the bound rounds up to the incumbent.
+                    exact = math.ceil(lag.bound - _INTEGRAL_SLACK) if integral else lag.bound
+                    return self._cap_incumbent(
+                        clock, lag, stats, proven=True, bound=min(exact, lag.incumbent)
+                    )
         res = capacitated_mip(
             self.problem,
             self._prep,
@@ -740,10 +744,12 @@ class PMedian(GeoBuildMixin):
         if res is None:
             return self._infeasible(clock, "a demand row has no allowed site to be assigned to.")
         status, values, bound = res.status, res.values, res.bound
+        if lag is not None:
+            stats["mip_status"] = status
         if status == "infeasible":
             if has_inc and lag is not None:
                 # The reduced MIP holds the incumbent: nothing in it is better.
-                return self._cap_incumbent(clock, lag, stats, proven=True)
+                return self._cap_incumbent(clock, lag, stats, proven=True, bound=lag.incumbent)
             return self._infeasible(
                 clock,
                 "no choice of p sites can serve every demand row within the capacities "
@@ -764,7 +770,6 @@ class PMedian(GeoBuildMixin):
             bound = max(bound, lag.bound) if math.isfinite(bound) else lag.bound
         clock.report(incumbent=obj, bound=bound, phase=backend)
         proven = status == "optimal"
-        stats["mip_status"] = status
         return self._package(
             clock,
             opened=opened,
@@ -804,7 +809,7 @@ class PMedian(GeoBuildMixin):
             assignment=assignment,
             acost=acost,
             bound=lag.bound if bound is None else bound,
-            backend="lagrangian" if proven and bound is None else "highs+lagrangian",
+            backend="lagrangian" if proven and not stats.get("mip_status") else "highs+lagrangian",
             stats=stats,
             proven=proven,
         )
