@@ -255,6 +255,8 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
     deadline_s: float,
     integral: bool,
     on_bound: Callable[[float], None] | None = None,
+    improve: Callable[[BoolArray], tuple[float, IntArray] | None] | None = None,
+    n_improve: int = 1,
 ) -> CapLagrange:
     """Subgradient optimisation of the bound, incumbents from its site sets, and fixing.
 
@@ -270,6 +272,11 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         Every feasible objective is an integer (pairs fix against ``UB - 1``).
     on_bound
         Called with each better bound.
+    improve
+        Exact assignment of an open set (objective, site per row), tried on the
+        ``n_improve`` best site sets of the greedy before the fixing.
+    n_improve
+        How many site sets ``improve`` gets.
 
     Returns
     -------
@@ -298,18 +305,19 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         best_open=np.zeros(0, dtype=np.int64),
         best_assign=np.full(n_rows, -1, dtype=np.int64),
     )
-    seen: set[bytes] = set()
+    seen: dict[bytes, float] = {}
 
     def try_sites(open_mask: BoolArray) -> None:
         key = open_mask.tobytes()
         if key in seen:
             return
-        seen.add(key)
+        seen[key] = INF
         a = greedy_assignment(ent, n_rows, open_mask, weights)
         if a is None:
             return
         rows = ent.rows
         obj = float(np.sum(_pair_cost_of(ent, rows, a[rows]))) + float(fixed[open_mask].sum())
+        seen[key] = obj
         if obj < state.ub - 1e-9:
             state.ub = obj
             state.best_open = np.flatnonzero(open_mask)
@@ -395,6 +403,14 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         target = state.ub if math.isfinite(state.ub) else abs(value) * 1.05 + 1.0
         step = theta * max(target - value, 1e-9 * max(1.0, abs(target))) / norm2
         lam = lam + step * g
+    if improve is not None:
+        for key, _ in sorted(seen.items(), key=lambda kv: kv[1])[:n_improve]:
+            mask = np.frombuffer(key, dtype=np.bool_).copy()
+            got = improve(mask)
+            if got is not None and got[0] < state.ub - 1e-9:
+                state.ub = got[0]
+                state.best_open = np.flatnonzero(mask)
+                state.best_assign = got[1]
     # Fixing at the best multipliers, every site solved exactly with its DP table.
     value, chosen, v = evaluate(best_lam, exact_all=True)
     bound = max(state.bound, value)

@@ -53,6 +53,7 @@ from planner.models.pmedian._radius_mip import build_radius_mip, radius_hint
 _MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
 _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
+_CAP_GAP_SHARE = 0.05  # capacitated: time share of one exact assignment of an open set
 _CAP_LR_SHARE = 0.35  # capacitated: fraction of the time the knapsack Lagrangian may use
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
@@ -703,6 +704,7 @@ class PMedian(GeoBuildMixin):
                 deadline_s=t0 + _CAP_LR_SHARE * clock.remaining_s,
                 integral=integral,
                 on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
+                improve=lambda mask: self._exact_assignment(mask, clock),
             )
             stats["lagrangian_bound"] = lag.bound
             stats["lagrangian_incumbent"] = lag.incumbent
@@ -781,6 +783,22 @@ class PMedian(GeoBuildMixin):
             stats=stats,
             proven=proven,
         )
+
+    def _exact_assignment(self, mask: BoolArray, clock: Clock) -> tuple[float, IntArray] | None:
+        """Single-source assignment MIP to the open set ``mask`` (short limit), or ``None``."""
+        res = capacitated_mip(
+            self.problem,
+            self._prep,
+            fixed_open=mask,
+            time_limit_s=min(_CAP_GAP_SHARE * clock.remaining_s, clock.remaining_s),
+            backend="highs",
+            seed=clock.options.seed,
+            hint=None,
+        )
+        if res is None or res.values is None:
+            return None
+        obj, assignment, _ = decode_capacitated(self.problem, res, np.flatnonzero(mask))
+        return obj, assignment
 
     def _cap_incumbent(
         self,
