@@ -37,6 +37,24 @@ def orlib_table(data: dict) -> None:
         )
 
 
+def peer_table(data: dict) -> None:
+    print("| instance | planner objective | proven | planner s | MIP objective | proven | MIP s |")
+    print("|---|---:|:---:|---:|---:|:---:|---:|")
+    for r in data["instances"]:
+        print(
+            f"| {r['name']} | {_num(r.get('planner_objective'), '.2f')} "
+            f"| {'yes' if r.get('planner_proven') else 'no'} | {r['planner_s']:.2f} "
+            f"| {_num(r.get('peer_objective'), '.2f')} | {'yes' if r.get('peer_proven') else 'no'} "
+            f"| {r['peer_s']:.2f} |"
+        )
+    n = len(data["instances"])
+    print(
+        f"\ntotal: planner {data['planner_total_s']:.1f} s ({data['planner_proven']}/{n} proven), "
+        f"compact MIP {data['peer_total_s']:.1f} s ({data['peer_proven']}/{n} proven), "
+        f"ratio {data['ratio']:.2f}x"
+    )
+
+
 def scale_row(data: dict) -> None:
     gap = None if data.get("gap") is None else 100 * data["gap"]
     print(
@@ -53,7 +71,10 @@ def main(paths: list[str]) -> None:
     scale_header = False
     for path in paths:
         data = json.loads(Path(path).read_text())
-        if "instances" in data:
+        if "peer_total_s" in data:
+            print(f"\n{path}\n")
+            peer_table(data)
+        elif "instances" in data:
             print(f"\n{path}\n")
             orlib_table(data)
         else:

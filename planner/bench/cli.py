@@ -34,9 +34,14 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN40
     bench = subparsers.add_parser("bench", help="benchmarks (OR-Library, scale, peer)")
     sub = bench.add_subparsers(dest="bench_command", required=True)
 
-    p = sub.add_parser("orlib", help="OR-Library instances against published optima")
-    p.add_argument("--family", choices=["pmed", "cap", "uncap"], required=True)
-    p.add_argument("--dir", type=Path, required=True, help="directory with the instance files")
+    p = sub.add_parser("orlib", help="OR-Library (and CPMP / SSCFLP) against published optima")
+    p.add_argument("--family", choices=["pmed", "cap", "uncap", "cpmp", "sscflp"], required=True)
+    p.add_argument(
+        "--dir",
+        type=Path,
+        required=True,
+        help="directory with the instance files (cpmp/sscflp: searched recursively)",
+    )
     p.add_argument("--instances", default="", help="comma-separated names (default: all)")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
     p.add_argument("--optima", type=Path, default=None, help="optimal_values.csv to compare")
@@ -55,10 +60,16 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN40
     p.add_argument("--json", type=Path, required=True)
     p.set_defaults(func=run_bench)
 
-    p = sub.add_parser("peer", help="the same instances with spopt (PuLP + HiGHS)")
-    p.add_argument("--family", choices=["pmed"], default="pmed")
+    p = sub.add_parser(
+        "peer", help="the same instances with spopt (pmed) or the plain compact MIP (cpmp/sscflp)"
+    )
+    p.add_argument("--family", choices=["pmed", "cpmp", "sscflp"], default="pmed")
     p.add_argument("--dir", type=Path, required=True)
-    p.add_argument("--instances", default="pmed1,pmed2,pmed3,pmed4,pmed5")
+    p.add_argument(
+        "--instances",
+        default=None,
+        help="comma-separated names (pmed default: pmed1..pmed5; cpmp/sscflp: all)",
+    )
     p.add_argument("--time-limit", type=float, default=600.0)
     p.add_argument("--json", type=Path, default=None)
     p.set_defaults(func=run_bench)

@@ -25,13 +25,22 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from planner.bench.capacitated import (
+    CAPACITATED_FAMILIES,
+    PUBLISHED_TOLERANCE,
+    CpmpInstance,
+    find_instance,
+    read_capacitated,
+    run_capacitated_instance,
+)
 from planner.bench.orlib_cap import run_cap_instance
 from planner.errors import ValidationError
 from planner.models._base import CostMatrix, FloatArray, SolveOptions, Status
 from planner.models.pmedian import PMedian
 
-Family = Literal["pmed", "cap", "uncap"]
-FAMILIES: tuple[Family, ...] = ("pmed", "cap", "uncap")
+Family = Literal["pmed", "cap", "uncap", "cpmp", "sscflp"]
+FAMILIES: tuple[Family, ...] = ("pmed", "cap", "uncap", "cpmp", "sscflp")
+_SHOW = 5  # missing instance names listed in an error
 CAP_TOLERANCE = 1e-3  # absolute; OR-Library prints cap optima with 3 decimals
 
 
@@ -233,9 +242,12 @@ def instance_names(
     names
         Instance names in table order (``pmed1``.., ``capa_8000``..).
     """
-    names = [o.instance for k, o in optima.items() if k.startswith(f"{family}:")]
+    prefixes = (f"{family}:", f"{family}_") if family in CAPACITATED_FAMILIES else (f"{family}:",)
+    names = [o.instance for k, o in optima.items() if ":" in k and k.startswith(prefixes)]
     if names:
         return names
+    if family in CAPACITATED_FAMILIES:
+        return _capacitated_files(family, directory)
     stems = sorted(
         (f.stem for f in directory.glob("*.txt") if not f.stem.endswith("opt")),
         key=lambda s: (len(s), s),
@@ -280,10 +292,16 @@ def run_orlib(
     opt_path = find_optima_file(directory, optima_file)
     optima = read_optimal_values(opt_path) if opt_path is not None else {}
     names = list(instances) if instances else instance_names(family, directory, optima)
-    _check_files(family, directory, names)
+    if family in CAPACITATED_FAMILIES:
+        paths = capacitated_paths(family, directory, names)
+    else:
+        _check_files(family, directory, names)
     results: list[dict[str, Any]] = []
     for name in names:
-        if family == "pmed":
+        if family in CAPACITATED_FAMILIES:
+            res = run_capacitated_instance(paths[name], time_limit_s=time_limit_s, seed=seed)
+            res["name"] = name
+        elif family == "pmed":
             res = run_pmed_instance(directory / f"{name}.txt", time_limit_s=time_limit_s, seed=seed)
         else:
             stem, _, cap_txt = name.partition("_")
@@ -294,9 +312,11 @@ def run_orlib(
                 seed=seed,
             )
             res["name"] = name
-        pub = optima.get(f"{family}:{name}")
+        pub = _published(optima, family, name)
         if pub is not None:
-            tol = 0.5 if family == "pmed" else CAP_TOLERANCE
+            tol = {"pmed": 0.5, "cap": CAP_TOLERANCE, "uncap": CAP_TOLERANCE}.get(
+                family, PUBLISHED_TOLERANCE
+            )
             res["published_optimum"] = pub.value
             res["matches_published"] = bool(
                 res.get("objective") is not None
@@ -307,6 +327,55 @@ def run_orlib(
         if on_result is not None:
             on_result(results[-1])
     return {"instances": results, "summary": summarise(results)}
+
+
+def _published(
+    optima: dict[str, PublishedOptimum], family: Family, name: str
+) -> PublishedOptimum | None:
+    """Return the published optimum of ``name``: family ``family`` or a sub-family ``family_*``."""
+    if f"{family}:{name}" in optima:
+        return optima[f"{family}:{name}"]
+    if family in CAPACITATED_FAMILIES:
+        for key, item in optima.items():
+            if key.startswith(f"{family}_") and item.instance == name:
+                return item
+    return None
+
+
+def _capacitated_files(family: Family, directory: Path) -> list[str]:
+    """Names of the instance files of ``family`` under ``directory`` (no optima table)."""
+    skip = {"os", "readme", "optimal_values", "license"}
+    names: list[str] = []
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.suffix not in {"", ".txt", ".dat"}:
+            continue
+        if path.stem.lower() in skip:
+            continue
+        try:
+            inst = read_capacitated(path)
+        except (ValidationError, OSError, ValueError):
+            continue
+        kind = "cpmp" if isinstance(inst, CpmpInstance) else "sscflp"
+        if kind == family:
+            names.append(path.stem)
+    return names
+
+
+def capacitated_paths(family: Family, directory: Path, names: Sequence[str]) -> dict[str, Path]:
+    """Return the file of each named instance under ``directory`` (one error lists all missing)."""
+    found = {name: find_instance(directory, name) for name in names}
+    missing = [n for n, p in found.items() if p is None]
+    if missing:
+        shown = ", ".join(missing[:_SHOW]) + (
+            f" and {len(missing) - _SHOW} more" if len(missing) > _SHOW else ""
+        )
+        msg = (
+            f"{len(missing)} {family} instance(s) not found under {directory}: {shown}. Pass "
+            "`--dir` with a folder holding the instance files (searched recursively), or fix "
+            "`--instances`."
+        )
+        raise ValidationError(msg)
+    return {n: p for n, p in found.items() if p is not None}
 
 
 def _check_files(family: Family, directory: Path, names: Sequence[str]) -> None:

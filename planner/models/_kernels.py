@@ -179,6 +179,81 @@ def _cflp_served_py(  # noqa: PLR0917 -- compiled: positional arrays only
             listed_open_out[r] += 1.0
 
 
+def _knapsack01_py(  # noqa: C901, PLR0917 -- compiled: positional arrays only
+    site_ptr: IntArray,
+    ent_row: IntArray,
+    ent_w: IntArray,
+    ent_pair: FloatArray,
+    lam: FloatArray,
+    capacity: IntArray,
+    active: BoolArray,
+    with_fix: bool,  # noqa: FBT001 -- compiled: positional arguments only
+    take_out: FloatArray,
+    gain_out: FloatArray,
+    fix_out: FloatArray,
+) -> None:
+    """Per active site, the 0-1 knapsack over its negative reduced costs (integer weights).
+
+    ``min sum_e rc_e x_e`` s.t. ``sum_e w_e x_e <= capacity_j``, ``x`` binary, with
+    ``rc_e = ent_pair[e] - lam[ent_row[e]]``, solved by dynamic programming over the
+    capacity (``f[c]`` = best value within weight ``c``). Fills ``take_out`` (0/1 per entry),
+    ``gain_out`` (optimum per site) and, with ``with_fix``, ``fix_out[e] = f[capacity_j -
+    w_e]`` (``inf`` when ``w_e > capacity_j``): with entry ``e`` forced in, the site's value is
+    at least ``rc_e + fix_out[e]`` (the other items fit in the remaining capacity).
+    """
+    m = len(site_ptr) - 1
+    for j in range(m):
+        if not active[j]:
+            continue
+        lo, hi = site_ptr[j], site_ptr[j + 1]
+        cap = capacity[j]
+        load = 0
+        cnt = 0
+        gain = 0.0
+        for e in range(lo, hi):
+            take_out[e] = 0.0
+            if ent_pair[e] - lam[ent_row[e]] < 0.0:
+                load += ent_w[e]
+                cnt += 1
+        if load <= cap and not with_fix:
+            for e in range(lo, hi):
+                rc = ent_pair[e] - lam[ent_row[e]]
+                if rc < 0.0:
+                    take_out[e] = 1.0
+                    gain += rc
+            gain_out[j] = gain
+            continue
+        idx = np.empty(cnt, dtype=np.int64)
+        k = 0
+        for e in range(lo, hi):
+            if ent_pair[e] - lam[ent_row[e]] < 0.0:
+                idx[k] = e
+                k += 1
+        f = np.zeros(cap + 1)
+        keep = np.zeros((cnt, cap + 1), dtype=np.bool_)
+        for t in range(cnt):
+            e = idx[t]
+            wt = ent_w[e]
+            v = ent_pair[e] - lam[ent_row[e]]
+            for c in range(cap, wt - 1, -1):
+                cand = f[c - wt] + v
+                if cand < f[c]:
+                    f[c] = cand
+                    keep[t, c] = True
+        c = cap
+        for t in range(cnt - 1, -1, -1):
+            if keep[t, c]:
+                e = idx[t]
+                take_out[e] = 1.0
+                gain += ent_pair[e] - lam[ent_row[e]]
+                c -= ent_w[e]
+        gain_out[j] = gain
+        if with_fix:
+            for e in range(lo, hi):
+                r = cap - ent_w[e]
+                fix_out[e] = f[r] if r >= 0 else np.inf
+
+
 LagrangianPass = Callable[
     [IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], float
 ]
@@ -192,6 +267,22 @@ CflpKnapsackFn = Callable[
     None,
 ]
 CflpServedFn = Callable[[IntArray, IntArray, FloatArray, BoolArray, FloatArray, FloatArray], None]
+Knapsack01Fn = Callable[
+    [
+        IntArray,
+        IntArray,
+        IntArray,
+        FloatArray,
+        FloatArray,
+        IntArray,
+        BoolArray,
+        bool,
+        FloatArray,
+        FloatArray,
+        FloatArray,
+    ],
+    None,
+]
 
 
 class Kernels(NamedTuple):
@@ -202,6 +293,7 @@ class Kernels(NamedTuple):
     assigned_cost: AssignedCostFn
     cflp_knapsack: CflpKnapsackFn
     cflp_served: CflpServedFn
+    knapsack01: Knapsack01Fn
 
 
 @functools.cache
@@ -216,6 +308,7 @@ def kernels() -> Kernels:
         assigned_cost=cast(AssignedCostFn, jit(_assigned_cost_py)),
         cflp_knapsack=cast(CflpKnapsackFn, jit(_cflp_knapsack_py)),
         cflp_served=cast(CflpServedFn, jit(_cflp_served_py)),
+        knapsack01=cast(Knapsack01Fn, jit(_knapsack01_py)),
     )
 
 
@@ -242,6 +335,7 @@ def warm(names: tuple[str, ...] = Kernels._fields) -> None:
         "assigned_cost": (i, i, f, f, b),
         "cflp_knapsack": (i, i, f, f, f, f, f, f),
         "cflp_served": (i, i, f, b, f, f),
+        "knapsack01": (i, i, i, f, f, i, b, typeof(True), f, f, f),  # noqa: FBT003
     }
     for name in names:
         cast(Any, getattr(k, name)).compile(signatures[name])  # a numba dispatcher

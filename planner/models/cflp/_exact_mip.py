@@ -20,6 +20,20 @@ from planner.models._mip._mathopt import solve_arrays
 from planner.models.cflp._data import CflpData
 
 INF = float("inf")
+# Relative distance below which a cost equal to an integer up to round-off is that integer.
+_SNAP_RTOL = 1e-9
+
+
+def _snap_integral(cost: FloatArray) -> FloatArray:
+    """Round the costs to integers when all are integers up to round-off.
+
+    ``w * (c / w)`` (unit costs from whole-demand costs) misses the integer by an ulp; exact
+    integers let HiGHS use the integrality of the objective (prune at incumbent - 1).
+    """
+    near = np.round(cost)
+    if np.all(np.abs(cost - near) <= _SNAP_RTOL * np.maximum(1.0, np.abs(near))):
+        return near
+    return cost
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,7 +262,7 @@ def build_mip(  # noqa: PLR0915
     return MipModel(
         sites=sites,
         entries=entries,
-        cost=np.concatenate([data.fixed_cost[sites], data.pair_cost[entries]]),
+        cost=_snap_integral(np.concatenate([data.fixed_cost[sites], data.pair_cost[entries]])),
         matrix=mat,
         row_lo=np.concatenate(lo),
         row_hi=np.concatenate(hi),

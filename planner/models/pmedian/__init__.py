@@ -14,8 +14,13 @@ Solve pipeline (uncapacitated), every phase honouring the time limit and cancell
    ``bench/README.md``); ``"highs"``, ``"scip"``, ``"cp-sat"`` force the radius MIP on
    that backend; ``"heuristic"`` stops after phase 2.
 
-The capacitated (single-source) variant uses the classical assignment formulation on the
-chosen MathOpt backend (HiGHS by default), restricted to listed pairs.
+The capacitated (single-source) variant (:mod:`planner.models.pmedian._capacitated`) first
+runs a Lagrangian relaxation of the assignment rows with exact 0-1 knapsacks per site
+(:mod:`planner.models.pmedian._cap_lagrange`; integer weights): its bound, incumbents from a
+regret greedy on the site sets it proposes, and fixing of the pairs and sites that no
+solution cheaper than the incumbent can use. The classical assignment formulation then runs
+on the chosen MathOpt backend (HiGHS by default) over the pairs left, started from the
+incumbent; the Lagrangian alone proves optimality when its bound meets the incumbent.
 
 Decision support: ``Solution.regret`` is the drop-one regret (objective increase when only
 that site closes, p - 1 sites remain); ``Solution.swap_regret`` the increase when it is

@@ -45,15 +45,29 @@ def capacitated_mip(
     hint: BoolArray | None,
     gap_tolerance: float = 1e-6,
     cancel: CancelToken | None = None,
+    pairs: tuple[IntArray, IntArray, FloatArray] | None = None,
+    closed: BoolArray | None = None,
+    start: IntArray | None = None,
 ) -> CapResult | None:
-    """Solve (C1)-(C5); with ``fixed_open`` only those sites may (and must) open."""
+    """Solve (C1)-(C5); with ``fixed_open`` only those sites may (and must) open.
+
+    ``pairs`` (row, site, unit cost) replaces the listed pairs (the ones left after
+    Lagrangian fixing), ``closed`` keeps sites shut and ``start`` (site per row, with every
+    reachable row assigned) is handed to the solver as a starting solution.
+    """
     pr = problem
     costs, sites, w = pr.costs, pr.sites, pr.weights
     m = costs.n_sites
     row_of = costs.row_of_entry
     allowed = ~sites.forbidden if fixed_open is None else fixed_open.copy()
-    keep = allowed[costs.site_index] & ~prep.unreachable[row_of]
-    e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
+    if closed is not None:
+        allowed &= ~closed
+    if pairs is None:
+        keep = allowed[costs.site_index] & ~prep.unreachable[row_of]
+        e_row, e_site, e_cost = row_of[keep], costs.site_index[keep], costs.cost[keep]
+    else:
+        keep = allowed[pairs[1]]
+        e_row, e_site, e_cost = pairs[0][keep], pairs[1][keep], pairs[2][keep]
     rows = np.flatnonzero(~prep.unreachable)
     if np.setdiff1d(rows, e_row).size:
         return None
@@ -69,9 +83,13 @@ def capacitated_mip(
         objective=sites.fixed_cost,
         name="y",
     )
-    x = mip.add_variables(
-        len(e_row), upper=1.0, integer=True, objective=w[e_row] * e_cost, name="x"
-    )
+    pair_cost = w[e_row] * e_cost
+    near = np.round(pair_cost)
+    if np.all(np.abs(pair_cost - near) <= 1e-9 * np.maximum(1.0, np.abs(near))):
+        # Integral weighted costs (w * (d / w) with round-off): exact integers let the solver
+        # use the integrality of the objective (prune at the incumbent minus one).
+        pair_cost = near
+    x = mip.add_variables(len(e_row), upper=1.0, integer=True, objective=pair_cost, name="x")
     # (C5) cardinality
     n_open = len(np.flatnonzero(fixed_open)) if fixed_open is not None else int(pr.p or 0)
     mip.add_constraints(lower=[n_open], upper=[n_open], rows=np.zeros(m), cols=y, coefs=np.ones(m))
@@ -103,12 +121,18 @@ def capacitated_mip(
         coefs=np.concatenate([w[e_row], -cap]),
     )
     del hint  # a feasible single-source assignment is not known cheaply
+    start_values = None
+    if start is not None:
+        start_values = np.zeros(len(y) + len(x))
+        start_values[np.unique(start[start >= 0])] = 1.0
+        start_values[len(y) :] = (start[e_row] == e_site).astype(np.float64)
     res = solve_mip(
         mip,
         backend=backend,
         time_limit_s=time_limit_s,
         gap_tolerance=gap_tolerance,
         seed=seed,
+        hint=start_values,
         cancel=cancel,
     )
     return CapResult(res.status, res.values, res.bound, e_row, e_site, e_cost, len(y))

@@ -29,6 +29,7 @@ from planner.models._base import (
 from planner.models._build import GeoBuildMixin
 from planner.models._decision import budgeted_decision_support
 from planner.models._mip import MipBackend, solve_mip
+from planner.models.pmedian._cap_lagrange import CapLagrange, cap_entries, cap_lagrangian
 from planner.models.pmedian._capacitated import (
     capacitated_mip,
     decode_capacitated,
@@ -52,6 +53,8 @@ from planner.models.pmedian._radius_mip import build_radius_mip, radius_hint
 _MIP_SHARE = 0.95  # fraction of the remaining time the MIP phase may use
 _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
+_CAP_GAP_SHARE = 0.05  # capacitated: time share of one exact assignment of an open set
+_CAP_LR_SHARE = 0.35  # capacitated: fraction of the time the knapsack Lagrangian may use
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
@@ -683,9 +686,42 @@ class PMedian(GeoBuildMixin):
 
     # ------------------------------------------------------------------ capacitated
 
-    def _solve_capacitated(self, clock: Clock) -> Solution:
+    def _solve_capacitated(self, clock: Clock) -> Solution:  # noqa: PLR0911 -- outcomes
         opts = clock.options
         backend = self._mip_backend(clock) or "highs"
+        stats: dict[str, float | int | str] = {}
+        ent = cap_entries(self.problem, self._prep)
+        lag = None
+        if ent is not None and len(ent.row):
+            t0 = time.perf_counter()
+            integral = bool(
+                np.all(np.abs(ent.pair_cost - np.round(ent.pair_cost)) <= _INTEGRAL_SLACK)
+                and np.all(np.abs(self.problem.sites.fixed_cost % 1.0) <= _INTEGRAL_SLACK)
+            )
+            lag = cap_lagrangian(
+                self.problem,
+                ent,
+                deadline_s=t0 + _CAP_LR_SHARE * clock.remaining_s,
+                integral=integral,
+                on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
+                improve=lambda mask: self._exact_assignment(mask, clock),
+            )
+            stats["lagrangian_bound"] = lag.bound
+            stats["lagrangian_incumbent"] = lag.incumbent
+            stats["lagrangian_iterations"] = lag.iterations
+            stats["lagrangian_s"] = round(time.perf_counter() - t0, 3)
+            stats["pairs"] = len(ent.row)
+            stats["pairs_kept"] = int(lag.keep.sum())
+            stats["sites_closed"] = int((lag.closed & ent.allowed).sum())
+            if math.isfinite(lag.incumbent):
+                clock.report(incumbent=lag.incumbent, phase="lagrangian")
+                margin = (1.0 - 1e-6) if integral else _OPTIMAL_GAP * abs(lag.incumbent)
+                if lag.bound >= lag.incumbent - margin:
+                    # Integral objective: the bound rounds up to the incumbent.
+                    exact = math.ceil(lag.bound - _INTEGRAL_SLACK) if integral else lag.bound
+                    return self._cap_incumbent(
+                        clock, lag, stats, proven=True, bound=min(exact, lag.incumbent)
+                    )
         res = capacitated_mip(
             self.problem,
             self._prep,
@@ -696,11 +732,26 @@ class PMedian(GeoBuildMixin):
             hint=None,
             gap_tolerance=opts.gap_tolerance,
             cancel=opts.cancel,
+            pairs=None
+            if lag is None or not math.isfinite(lag.incumbent)
+            else (
+                lag.entries.row[lag.keep],
+                lag.entries.site[lag.keep],
+                lag.entries.cost[lag.keep],
+            ),
+            closed=None if lag is None or not math.isfinite(lag.incumbent) else lag.closed,
+            start=None if lag is None or not math.isfinite(lag.incumbent) else lag.assignment,
         )
+        has_inc = lag is not None and math.isfinite(lag.incumbent)
         if res is None:
             return self._infeasible(clock, "a demand row has no allowed site to be assigned to.")
         status, values, bound = res.status, res.values, res.bound
+        if lag is not None:
+            stats["mip_status"] = status
         if status == "infeasible":
+            if has_inc and lag is not None:
+                # The reduced MIP holds the incumbent: nothing in it is better.
+                return self._cap_incumbent(clock, lag, stats, proven=True, bound=lag.incumbent)
             return self._infeasible(
                 clock,
                 "no choice of p sites can serve every demand row within the capacities "
@@ -708,9 +759,17 @@ class PMedian(GeoBuildMixin):
                 backend=backend,
             )
         if values is None:
+            if has_inc and lag is not None:
+                return self._cap_incumbent(clock, lag, stats, proven=False)
             return self._error(clock, f"{backend} found no solution in the time limit.", backend)
         opened = np.flatnonzero(values[: self.problem.n_sites] > 0.5)  # noqa: PLR2004
         obj, assignment, acost = decode_capacitated(self.problem, res, opened)
+        if lag is not None:
+            if has_inc and lag.incumbent < obj - 1e-9:
+                return self._cap_incumbent(
+                    clock, lag, stats, proven=False, bound=max(lag.bound, min(bound, obj))
+                )
+            bound = max(bound, lag.bound) if math.isfinite(bound) else lag.bound
         clock.report(incumbent=obj, bound=bound, phase=backend)
         proven = status == "optimal"
         return self._package(
@@ -720,8 +779,56 @@ class PMedian(GeoBuildMixin):
             assignment=assignment,
             acost=acost,
             bound=bound,
-            backend=backend,
-            stats={},
+            backend=backend if lag is None else f"{backend}+lagrangian",
+            stats=stats,
+            proven=proven,
+        )
+
+    def _exact_assignment(self, mask: BoolArray, clock: Clock) -> tuple[float, IntArray] | None:
+        """Single-source assignment MIP to the open set ``mask`` (short limit), or ``None``."""
+        res = capacitated_mip(
+            self.problem,
+            self._prep,
+            fixed_open=mask,
+            time_limit_s=min(_CAP_GAP_SHARE * clock.remaining_s, clock.remaining_s),
+            backend="highs",
+            seed=clock.options.seed,
+            hint=None,
+        )
+        if res is None or res.values is None:
+            return None
+        obj, assignment, _ = decode_capacitated(self.problem, res, np.flatnonzero(mask))
+        return obj, assignment
+
+    def _cap_incumbent(
+        self,
+        clock: Clock,
+        lag: CapLagrange,
+        stats: dict[str, float | int | str],
+        *,
+        proven: bool,
+        bound: float | None = None,
+    ) -> Solution:
+        """Package the Lagrangian incumbent of the capacitated model."""
+        assignment = lag.assignment.copy()
+        acost = np.full(self.problem.n_demand, np.nan)
+        rows = np.flatnonzero(assignment >= 0)
+        ent = lag.entries
+        key = ent.row * (self.problem.n_sites + 1) + ent.site
+        order = np.argsort(key)
+        pos = order[
+            np.searchsorted(key[order], rows * (self.problem.n_sites + 1) + assignment[rows])
+        ]
+        acost[rows] = ent.cost[pos]
+        return self._package(
+            clock,
+            opened=lag.open_sites,
+            objective=lag.incumbent,
+            assignment=assignment,
+            acost=acost,
+            bound=lag.bound if bound is None else bound,
+            backend="lagrangian" if proven and not stats.get("mip_status") else "highs+lagrangian",
+            stats=stats,
             proven=proven,
         )
 
