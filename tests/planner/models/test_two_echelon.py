@@ -538,5 +538,6 @@ def test_reduced_cost_bounds_keep_every_point_within_the_cutoff(seed: int) -> No
     assert ((kept >= lb - 1e-9) & (kept <= ub + 1e-9)).all()
     # the LP bound is below every point, and the bounds only ever tighten
     assert loop.objective <= values.min() + 1e-7
-    assert (lb >= mip.lower).all() and (ub <= mip.upper).all()
+    assert (lb >= mip.lower).all()
+    assert (ub <= mip.upper).all()
     assert (ub < mip.upper).any()  # these instances do tighten (checked for every seed)
