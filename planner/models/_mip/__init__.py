@@ -39,7 +39,13 @@ import numpy as np
 
 from planner.models._base import CancelToken, Clock, FloatArray
 from planner.models._mip._cpsat import solve_matrix_cpsat
-from planner.models._mip._highs import CutLoopResult, CutRows, lp_cut_loop, solve_matrix_highs
+from planner.models._mip._highs import (
+    CutLoopResult,
+    CutRows,
+    lp_cut_loop,
+    reduced_cost_bounds,
+    solve_matrix_highs,
+)
 from planner.models._mip._mathopt import solve_matrix_scip, solve_sparse
 from planner.models._mip._model import (
     HighsResult,
@@ -65,6 +71,7 @@ __all__ = [
     "clock_limits",
     "lp_bound",
     "lp_cut_loop",
+    "reduced_cost_bounds",
     "solve_mip",
 ]
 

@@ -180,6 +180,8 @@ class CutLoopResult:
         Every row added, as one :data:`CutRows` block.
     rounds
         LPs solved.
+    reduced_costs
+        Column reduced costs of the last LP solved (for :func:`reduced_cost_bounds`).
     """
 
     status: str
@@ -188,6 +190,7 @@ class CutLoopResult:
     first_values: FloatArray | None
     cuts: CutRows
     rounds: int
+    reduced_costs: FloatArray | None = None
 
 
 def lp_cut_loop(
@@ -231,6 +234,7 @@ def lp_cut_loop(
     objective, status, rounds, n_rows = float("nan"), "error", 0, mip.matrix.shape[0]
     values: FloatArray | None = None
     first: FloatArray | None = None
+    duals: FloatArray | None = None
     while rounds < max_rounds:
         left = time_limit_s - (time.perf_counter() - start)
         if left <= 0 or (cancel is not None and cancel.cancelled):
@@ -242,7 +246,9 @@ def lp_cut_loop(
             break
         rounds += 1
         objective = float(h.getInfo().objective_function_value) + 0.0
-        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        sol = h.getSolution()
+        values = np.asarray(sol.col_value, dtype=np.float64)
+        duals = np.asarray(sol.col_dual, dtype=np.float64) if sol.dual_valid else None
         first = values if first is None else first
         status = "stopped"
         if report is not None:
@@ -266,7 +272,60 @@ def lp_cut_loop(
     else:
         empty_i = np.zeros(0, dtype=np.int64)
         cuts = (np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0))
-    return CutLoopResult(status, objective, values, first, cuts, rounds)
+    return CutLoopResult(status, objective, values, first, cuts, rounds, duals)
+
+
+def reduced_cost_bounds(
+    mip: MatrixMip,
+    reduced_costs: FloatArray,
+    lp_objective: float,
+    cutoff: float,
+    *,
+    tolerance: float = 1e-7,
+) -> tuple[FloatArray, FloatArray]:
+    """Tighten integer column bounds by reduced-cost fixing (minimisation only).
+
+    For an optimal LP relaxation with value ``z`` and reduced costs ``d``, every feasible
+    point satisfies ``c x >= z + d_j (x_j - lower_j)`` when ``d_j > 0`` (the column sits at
+    its lower bound) and ``c x >= z + d_j (x_j - upper_j)`` when ``d_j < 0``. A solution no
+    worse than ``cutoff`` (an incumbent's value) therefore keeps each integer column within
+    ``floor((cutoff - z) / |d_j|)`` of the bound the LP puts it at. Every solution of value
+    ``<= cutoff`` stays feasible, so the tightened MIP's bound, capped at ``cutoff``, is a
+    bound of the original MIP.
+
+    Parameters
+    ----------
+    mip
+        The model the LP relaxed (same columns and the rows that LP had, or fewer).
+    reduced_costs
+        Column reduced costs of the optimal LP.
+    lp_objective
+        Its optimal value.
+    cutoff
+        Value of a known feasible solution (same units as the objective).
+    tolerance
+        Reduced costs below ``tolerance * max(1, |cutoff|)`` in magnitude are ignored, and
+        the allowed slack is widened by the same amount (HiGHS's duals are inexact).
+
+    Returns
+    -------
+    lower, upper
+        The tightened column bounds (copies; unchanged for a maximisation or no slack).
+    """
+    lower, upper = mip.lower.copy(), mip.upper.copy()
+    slack = cutoff - lp_objective
+    if mip.maximise or not np.isfinite(slack) or slack < 0:
+        return lower, upper
+    eps = tolerance * max(1.0, abs(cutoff))
+    allowed = slack + eps
+    d = np.asarray(reduced_costs, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.floor(allowed / np.abs(d))
+    up = mip.integer & (d > eps) & np.isfinite(lower)
+    upper[up] = np.minimum(upper[up], lower[up] + steps[up])
+    down = mip.integer & (d < -eps) & np.isfinite(upper)
+    lower[down] = np.maximum(lower[down], upper[down] - steps[down])
+    return lower, upper
 
 
 def pdlp_solution(

@@ -61,6 +61,11 @@ def fix_integers(mip: SparseMip, layout: Layout, values: FloatArray) -> SparseMi
     return _variant(mip, lower=lb, upper=ub, relax=True)
 
 
+def with_bounds(mip: SparseMip, lower: FloatArray, upper: FloatArray) -> SparseMip:
+    """Return a copy of ``mip`` with the given variable bounds (e.g. reduced-cost fixing)."""
+    return _variant(mip, lower=lower, upper=upper)
+
+
 def restrict(mip: SparseMip, layout: Layout, lp: FloatArray, incumbent: FloatArray) -> SparseMip:
     """Return the MIP with every site the LP and the incumbent leave closed fixed closed."""
     _, ub = mip.variable_bounds()

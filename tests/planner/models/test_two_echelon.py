@@ -16,10 +16,11 @@ from functools import cache
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from planner.models import CancelToken, Progress, SolveOptions, Status
-from planner.models._mip import lp_cut_loop, solve_mip
+from planner.models._mip import MatrixMip, lp_cut_loop, reduced_cost_bounds, solve_mip
 from planner.models.two_echelon import (
     TwoEchelonInstance,
     TwoEchelonModel,
@@ -27,7 +28,7 @@ from planner.models.two_echelon import (
     check_two_echelon,
 )
 from planner.models.two_echelon._formulation import build_mip, plant_link_rows
-from planner.models.two_echelon._primal import fix_relaxed
+from planner.models.two_echelon._primal import fix_relaxed, with_bounds
 from planner.seasons import dominant_weeks
 
 INF = float("inf")
@@ -491,3 +492,52 @@ def test_cut_loop_bound_equals_the_lp_with_every_plant_link(seed: int) -> None:
     full = _lp_bound(inst, strengthen=True)
     assert loop.objective / layout.obj_scale == pytest.approx(full, rel=1e-7)
     assert full <= brute_force(inst) * (1 + 1e-6)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(("seed", "n_periods"), [(0, 1), (2, 1), (4, 2), (5, 2), (18, 2)])
+def test_reduced_cost_fixing_keeps_the_brute_force_optimum(seed: int, n_periods: int) -> None:
+    """Fixing against the optimum itself (the tightest cutoff) must not cut the optimum off."""
+    inst = make_instance(seed, n_zones=4, n_centres=2, n_plants=2, n_periods=n_periods)
+    ref = brute_force(inst)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    loop = lp_cut_loop(
+        mip.to_matrix(), lambda x: plant_link_rows(inst, layout, x), time_limit_s=30.0
+    )
+    assert loop.reduced_costs is not None
+    full = mip.to_matrix()
+    lb, ub = reduced_cost_bounds(full, loop.reduced_costs, loop.objective, ref * layout.obj_scale)
+    assert (lb <= ub).all()
+    res = solve_mip(with_bounds(mip, lb, ub), time_limit_s=30.0)
+    assert res.status == "optimal"
+    assert res.objective / layout.obj_scale == pytest.approx(ref, rel=1e-6)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", range(8))
+def test_reduced_cost_bounds_keep_every_point_within_the_cutoff(seed: int) -> None:
+    """Pure-integer MIPs: every integer point of value <= cutoff satisfies the new bounds."""
+    rng = np.random.default_rng(seed)
+    n, m = 4, 3
+    a = rng.integers(1, 6, (m, n)).astype(np.float64)
+    c = rng.uniform(1.0, 10.0, n)
+    need = rng.uniform(4.0, 9.0, m)
+    mip = MatrixMip(
+        objective=c, lower=np.zeros(n), upper=np.full(n, 3.0),
+        integer=np.ones(n, dtype=np.bool_), matrix=sp.csr_matrix(a),
+        row_lower=need, row_upper=np.full(m, INF), maximise=False,
+    )  # fmt: skip
+    loop = lp_cut_loop(mip, lambda _x: None, time_limit_s=10.0)
+    assert loop.reduced_costs is not None
+    points = np.array(list(itertools.product(range(4), repeat=n)), dtype=np.float64)
+    feasible = points[(points @ a.T >= need - 1e-9).all(axis=1)]
+    values = feasible @ c
+    cutoff = float(np.sort(values)[min(2, len(values) - 1)])  # the third-best point
+    lb, ub = reduced_cost_bounds(mip, loop.reduced_costs, loop.objective, cutoff)
+    kept = feasible[values <= cutoff + 1e-9]
+    assert ((kept >= lb - 1e-9) & (kept <= ub + 1e-9)).all()
+    # the LP bound is below every point, and the bounds only ever tighten
+    assert loop.objective <= values.min() + 1e-7
+    assert (lb >= mip.lower).all()
+    assert (ub <= mip.upper).all()
+    assert (ub < mip.upper).any()  # these instances do tighten (checked for every seed)
