@@ -36,6 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import dask
 import distributed
 import numpy as np
 import pandas as pd
@@ -474,6 +475,10 @@ class RobustRun:
     cancelled: bool = False
 
 
+LOCAL_WORKER_ENV_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+"""Dask setting unset for the embedded LocalCluster (see :func:`dask_client`)."""
+
+
 @contextmanager
 def dask_client(
     *, workers: int | None = None, scheduler: str | None = None
@@ -504,6 +509,11 @@ def dask_client(
         return
     n = workers or os.cpu_count() or 1
     with (
+        # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off
+        # glibc's adaptive mmap threshold: every large numpy array is then mapped and zeroed
+        # afresh, and the same solves cost about 40 % more CPU (bench/README.md, "Robustness
+        # runs on Dask"). None unsets it for the local workers.
+        dask.config.set({LOCAL_WORKER_ENV_KEY: None}),
         distributed.LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n,
             threads_per_worker=1,

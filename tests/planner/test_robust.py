@@ -31,6 +31,7 @@ from planner.robust import (
     RobustProgress,
     _network_cost,
     analyse,
+    dask_client,
     draw_design,
     future_scenario,
     run_robust,
@@ -367,3 +368,11 @@ def test_brief_escapes_user_text() -> None:
     assert "<b>x</b>" not in page
     assert "&lt;script&gt;" in page
     assert "Устойчивость" in page
+
+
+def test_local_workers_keep_glibcs_adaptive_malloc() -> None:
+    # Dask's default MALLOC_TRIM_THRESHOLD_=65536 made every solve ~40 % slower inside a
+    # worker (bench/README.md); the embedded cluster's workers must not have it.
+    with dask_client(workers=1) as client:
+        seen = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert list(seen.values()) == [None]
