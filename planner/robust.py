@@ -507,12 +507,36 @@ def dask_client(
         with client:
             yield client
         return
+    with (
+        local_cluster(workers) as cluster,
+        distributed.Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield client
+
+
+@contextmanager
+def local_cluster(workers: int | None = None) -> Iterator[distributed.LocalCluster]:
+    """Start the embedded Dask cluster: ``workers`` processes of one thread each.
+
+    Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off
+    glibc's adaptive mmap threshold: every large numpy array is then mapped and zeroed afresh,
+    and the same solves cost about 40 % more CPU (bench/README.md, "Robustness runs on Dask").
+    The setting is unset for these workers. (A nanny started with it also writes it into its
+    own process's environment, which later workers of any cluster started from that process
+    inherit: start every local cluster of a process here.)
+
+    Parameters
+    ----------
+    workers
+        Worker processes (default: the machine's cores).
+
+    Yields
+    ------
+    cluster
+        The running cluster (stopped on exit).
+    """
     n = workers or os.cpu_count() or 1
     with (
-        # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off
-        # glibc's adaptive mmap threshold: every large numpy array is then mapped and zeroed
-        # afresh, and the same solves cost about 40 % more CPU (bench/README.md, "Robustness
-        # runs on Dask"). None unsets it for the local workers.
         dask.config.set({LOCAL_WORKER_ENV_KEY: None}),
         distributed.LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n,
@@ -521,9 +545,8 @@ def dask_client(
             dashboard_address=":0",
             silence_logs=40,
         ) as cluster,
-        distributed.Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
-        yield client
+        yield cluster
 
 
 def _meta(scenario: Scenario, seed: int, time_limit_s: float | None) -> dict[str, str]:

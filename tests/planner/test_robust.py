@@ -34,6 +34,7 @@ from planner.robust import (
     dask_client,
     draw_design,
     future_scenario,
+    local_cluster,
     run_robust,
     sample_values,
     sensitivity,
@@ -57,9 +58,7 @@ def _small(name: str, n_farms: int) -> Scenario:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[distributed.LocalCluster]:
     """Two worker processes shared by the module's runs."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as c:
+    with local_cluster(2) as c:
         yield c
 
 
@@ -266,9 +265,7 @@ def test_run_survives_a_killed_worker(tmp_path: Path) -> None:
     scenario = _small("default", 400)
     killed: list[int] = []
     with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as c,
+        local_cluster(2) as c,
         distributed.Client(c) as client,
     ):
         pids = list(client.run(os.getpid).values())
