@@ -42,14 +42,15 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
 
 from planner._types import FloatArray, IntArray
 from planner.errors import ValidationError
 from planner.travel import geodesic_km, kd_tree, unit_vectors
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from scipy.sparse import csr_matrix
     from scipy.spatial import cKDTree
 
 SNAP_KM: Final = 1.0
@@ -200,7 +201,7 @@ class RoadNetwork:
         chunk = max(1, min(_DIJKSTRA_CHUNK, _DIJKSTRA_CELLS // max(self.n_nodes, 1)))
         for lo in range(0, len(u_src), chunk):
             rows = u_src[lo : lo + chunk]
-            d = dijkstra(graph, directed=False, indices=rows)
+            d = _sparse().csgraph.dijkstra(graph, directed=False, indices=rows)
             out[lo : lo + len(rows)] = np.asarray(d).reshape(len(rows), -1)[:, dst]
         return np.asarray(out[inv.ravel()], dtype=np.float64)
 
@@ -403,13 +404,25 @@ def _snap_dangling(
     return src, dst, node_line[src]
 
 
+def _sparse() -> ModuleType:
+    """Return :mod:`scipy.sparse` with its ``csgraph`` (imported on the first road graph).
+
+    The app's first map imports this module (through :mod:`planner.references`) but builds
+    no road graph; importing scipy.sparse and csgraph there cost about 0.15 s of CPU.
+    """
+    import scipy.sparse.csgraph  # noqa: PLC0415 - keeps scipy off the first map (0.15 s CPU)
+
+    return scipy.sparse
+
+
 def _join_components(
     node_lon: FloatArray, node_lat: FloatArray, u: IntArray, v: IntArray
 ) -> tuple[IntArray, IntArray]:
     """One connector per smaller component: its node closest to the largest component."""
     n = len(node_lon)
-    adj = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
-    n_comp, label = connected_components(adj, directed=False)
+    sparse = _sparse()
+    adj = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    n_comp, label = sparse.csgraph.connected_components(adj, directed=False)
     if n_comp <= 1:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     main = int(np.argmax(np.bincount(label)))
@@ -431,7 +444,10 @@ def _upper_csr(u: IntArray, v: IntArray, w: FloatArray, n: int) -> csr_matrix:
     a, b, w = a[order], b[order], w[order]
     first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
     # csgraph reads stored zeros as "no edge"
-    return csr_matrix((np.maximum(w[first], 1e-9), (a[first], b[first])), shape=(n, n))
+    out: csr_matrix = _sparse().csr_matrix(
+        (np.maximum(w[first], 1e-9), (a[first], b[first])), shape=(n, n)
+    )
+    return out
 
 
 def build_road_network(

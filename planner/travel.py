@@ -32,7 +32,7 @@ only; scipy is loaded when a k-d tree is built) because the first map needs its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,10 @@ WGS84_A_M = 6_378_137.0
 WGS84_F = 1 / 298.257223563
 EARTH_RADIUS_KM = 6_371.0088
 KM_PER_DEGREE = 111.195
+# nearest_point: brute force up to this many targets (dot products, no scipy), in chunks of
+# at most this many point x target products (about 32 MB of float64).
+_BRUTE_FORCE_MAX_TARGETS: Final[int] = 512
+_BRUTE_FORCE_CHUNK_CELLS: Final[int] = 4_000_000
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -225,9 +229,24 @@ def kd_tree(lon: npt.ArrayLike, lat: npt.ArrayLike) -> cKDTree:
 def nearest_point(
     lon: npt.ArrayLike, lat: npt.ArrayLike, target_lon: npt.ArrayLike, target_lat: npt.ArrayLike
 ) -> IntArray:
-    """Return, for each point, the index of the nearest target on the sphere."""
-    _, idx = kd_tree(target_lon, target_lat).query(unit_vectors(lon, lat))
-    return np.asarray(idx, dtype=np.int64)
+    """Return, for each point, the index of the nearest target on the sphere.
+
+    Few targets (at most ``_BRUTE_FORCE_MAX_TARGETS``, e.g. the 344 settlements every farm
+    is matched to) are compared by the dot products of unit vectors (largest = nearest), in
+    row chunks; more targets go through a k-d tree. The brute-force path keeps scipy off the
+    app's first map (importing it and building a tree cost about 0.25 s of CPU there).
+    """
+    targets = unit_vectors(target_lon, target_lat)
+    if len(targets) > _BRUTE_FORCE_MAX_TARGETS:
+        _, idx = kd_tree(target_lon, target_lat).query(unit_vectors(lon, lat))
+        return np.asarray(idx, dtype=np.int64)
+    points = unit_vectors(lon, lat)
+    out = np.empty(len(points), dtype=np.int64)
+    step = max(1, _BRUTE_FORCE_CHUNK_CELLS // max(len(targets), 1))
+    for start in range(0, len(points), step):
+        block = points[start : start + step] @ targets.T
+        out[start : start + step] = np.argmax(block, axis=1)
+    return out
 
 
 def great_circle_km(lat0: float, lon0: float, lat: FloatArray, lon: FloatArray) -> FloatArray:

@@ -15,6 +15,7 @@ from typing import Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
@@ -512,8 +513,6 @@ def _pick_header(buffered: Sequence[tuple[int, Sequence[object]]], kind: Kind | 
 def _read_geo(
     path: Path, limits: Limits, kind: Kind | None, fmt: str
 ) -> tuple[pd.DataFrame, ReadInfo]:
-    import pyogrio  # noqa: PLC0415 - only GeoJSON/GPKG files need it; the first map does not
-
     if fmt == "geojson":
         _check_json(path)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -77,3 +79,18 @@ def test_the_scenario_pages_first_solve_uses_the_warmed_inputs(
     wait_for_solve(run(at))
     assert not any("inputs built again" in str(e.value) for e in at.error), at.error
     assert any("run 1," in c.value for c in at.caption)
+
+
+def test_the_first_maps_warm_up_imports_no_solver_stack() -> None:
+    """Step 1 of the warm-up (the Explore map's data) stays off scipy, numba and the MIP
+    solvers: each would cost the first map 0.1-0.5 s of CPU (a fresh process, as at server
+    start)."""
+    code = (
+        "import sys\n"
+        "from planner.ui import server\n"
+        "assert server.warm_up() is not None\n"
+        "heavy = ('scipy', 'numba', 'ortools', 'highspy')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
