@@ -12,7 +12,7 @@ import streamlit as st
 
 from planner.errors import PlannerError
 from planner.farms import farms_by_district
-from planner.i18n import format_number
+from planner.i18n import LANGUAGES, format_number
 from planner.scenarios import DataSpec, Scenario
 from planner.ui import cache, maps, state
 from planner.ui.i18n import labeller, lang, md, name_column, num, t
@@ -234,9 +234,20 @@ def deck_json(view: ExploreView) -> str:
     return maps.deck_json(maps.deck(_layers(view)))
 
 
+@st.cache_resource(show_spinner=False, max_entries=len(LANGUAGES))
+def context_deck_json(lg: str) -> str:
+    """Return the deck.gl JSON of the country context alone (outline, oblast centres, labels).
+
+    The first page of a session sends it before the full map (see :func:`render`).
+    """
+    return maps.deck_json(maps.deck(maps.context_layers(lg)))
+
+
 def warm_up() -> None:
     """Prepare the default Explore map before the first browser asks for it (server start)."""
-    deck_json(default_view())
+    view = default_view()
+    context_deck_json(view.lang)
+    deck_json(view)
 
 
 def _oblast_chart(shown: pd.DataFrame) -> go.Figure:
@@ -311,18 +322,25 @@ def render() -> None:
     _init()
     st.title(t("explore_title"))
     view = _view()
-    try:
-        with st.spinner(t("generating_farms")):
-            farms, weight = _shown_farms(view)
-        spec = deck_json(view)
-    except PlannerError as exc:
-        st.error(md(str(exc)))
-        _sidebar()
-        return
     st.info(t("synthetic_note"))
     col_map, col_side = st.columns([3, 2])
     with col_map:
-        st.pydeck_chart(maps.prebuilt_deck(spec), key="explore_map", height=560)
+        slot = st.empty()
+        if not st.session_state.get(state.EXPLORE_MAP_SENT):
+            # A session's first page: the country context goes out at once, so the browser
+            # loads and starts deck.gl (3 MB of JavaScript, WebGL set-up) while the farms
+            # and the full map are still being prepared; the full map then replaces it.
+            slot.pydeck_chart(maps.prebuilt_deck(context_deck_json(view.lang)), height=560)
+        try:
+            with st.spinner(t("generating_farms")):
+                farms, weight = _shown_farms(view)
+            spec = deck_json(view)
+        except PlannerError as exc:
+            slot.error(md(str(exc)))
+            _sidebar()
+            return
+        slot.pydeck_chart(maps.prebuilt_deck(spec), key="explore_map", height=560)
+        st.session_state[state.EXPLORE_MAP_SENT] = True
         c1, c2, c3 = st.columns(3)
         c1.metric(t("farms_shown"), num(len(farms)))
         c2.metric(t("machines_sel"), num(weight.sum()))

@@ -28,6 +28,9 @@ EXPLORE_FACILITIES = "explore_facilities"
 EXPLORE_RAIL = "explore_rail"
 EXPLORE_CANDIDATES = "explore_candidates"
 EXPLORE_OBLAST_TAB = "explore_oblast_tab"
+EXPLORE_MAP_SENT = "explore_map_sent"
+"""Set once a session has been sent the full Explore map (its first page sends the country
+context before it, see :func:`planner.ui.explore.render`)."""
 
 # Scenario page: editor widgets (prefix sc_)
 SC_BASE = "sc_base"

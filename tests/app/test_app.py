@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from planner.models import CancelToken
 from planner.scenarios import ModelKindName, load_scenario
 from planner.store import Workspace, default_path
-from planner.ui import data, jobs
+from planner.ui import data, explore, jobs, state
 from planner.ui.i18n import t
 from planner.ui.scenario import KINDS, P_KINDS
 from tests.app.conftest import APP, PAGES, metric, open_page, run, wait_for_solve
@@ -40,6 +40,9 @@ def test_explore_page_renders_map_table_and_kpis() -> None:
     at = run(AppTest.from_file(APP, default_timeout=180))
     assert "Explore" in at.title[0].value
     assert len(at.get("deck_gl_json_chart")) == 1
+    # the first page sent the country context first; the full map replaced it
+    assert '"farm-density"' in at.get("deck_gl_json_chart")[0].proto.json
+    assert at.session_state[state.EXPLORE_MAP_SENT] is True
     # the oblast table: a static markdown table with numbers in the interface language
     table = next(m.value for m in at.markdown if m.value.startswith("| ISO"))
     assert "| KZ\\-39 | Kostanay |" in table  # md() escapes the hyphen
@@ -510,3 +513,12 @@ def test_scenario_road_network_far_from_the_farms_is_an_error(tmp_path: Path) ->
     assert any("from any road of far_roads.gpkg" in e.value.replace("\\", "") for e in at.error), [
         e.value for e in at.error
     ]
+
+
+def test_explore_context_deck_is_the_country_without_farms() -> None:
+    """The first page's early map: outline, oblast centres and labels, no farm layer."""
+    spec = json.loads(explore.context_deck_json("ru"))
+    ids = [layer["id"] for layer in spec["layers"]]
+    assert "farm-density" not in ids
+    assert len(ids) >= 3  # outline, oblast centres, oblast labels
+    assert "Костанайская" in json.dumps(spec, ensure_ascii=False)
