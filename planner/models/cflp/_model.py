@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,7 @@ from planner.models.cflp._lagrange import (
 )
 from planner.models.cflp._result import assign_loose, assignment_arrays, cflp_solution
 from planner.models.cflp._search import local_search, repair_sites
+from planner.models.cflp._single import assign_exact, fixing_margin, integral_costs, pair_bounds
 
 INF = float("inf")
 # Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
@@ -73,6 +74,11 @@ BNB_MIN_ENTRIES = 20_000
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
 HEURISTIC_EVAL_SHARE = 0.5
+# Single source: the best this many site sets get an exact assignment MIP, each within at
+# most this many seconds and this share of the time left.
+EXACT_ASSIGN_SETS = 6
+EXACT_ASSIGN_MAX_S = 2.0
+EXACT_ASSIGN_SHARE = 0.05
 
 
 # Formulation (data: w_i demand of row i, c_ij unit travel cost, s_j capacity,
@@ -443,7 +449,62 @@ class CFLP(GeoBuildMixin):
         # before the branch-and-bound, whose nodes propose open sets themselves).
         exact = self._exact_backend(backend, lag, state) if run_mip else None
         lag_gap = relative_gap(upper(), bound)
-        if exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
+        # Single source with exact knapsacks: exact assignments of the best site sets, then
+        # pair fixing (cflp._single) instead of the kernel search.
+        pair_fix = (
+            exact not in (None, "bnb")
+            and data.single_source
+            and lag.exact_knapsack
+            and not lag.has_beyond
+            and bool(np.isfinite(data.capacity[data.allowed]).any())
+        )
+        keep_entries: BoolArray | None = None
+        if pair_fix and not clock.should_stop and not (lag_gap <= PROVEN_RTOL):
+            t_fix = time.perf_counter()
+            exact_sets: set[bytes] = set()
+            stats["exact_assignments"] = self._exact_assignments(
+                cache, exact_sets, clock, opts.seed, upper, lambda y, a: consider(y, a, "exact assignment")
+            )
+            if best_y is not None and best_a is not None and not clock.should_stop:
+                y2, a2 = local_search(
+                    data,
+                    best_y,
+                    best_a,
+                    evaluate=evaluate,
+                    should_stop=lambda: clock.should_stop,
+                    on_improve=lambda y, a: consider(y, a, "local search"),
+                )
+                consider(y2, a2, "local search")
+                self._exact_assignments(
+                    cache,
+                    exact_sets,
+                    clock,
+                    opts.seed,
+                    upper,
+                    lambda y, a: consider(y, a, "exact assignment"),
+                )
+            integral = integral_costs(data)
+            if best_a is not None and not clock.should_stop:
+                more = run_subgradient(
+                    lag,
+                    state,
+                    upper=upper,
+                    tolerance=tol(),
+                    max_iter=200,
+                    should_stop=lambda: clock.should_stop,
+                    on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
+                )
+                bound = max(bound, more.bound)
+                self.multipliers = state.lam.copy()
+                pb = pair_bounds(lag, state.lam, state.fixed_closed, state.fixed_open)
+                bound = max(bound, pb.bound)
+                margin = fixing_margin(upper(), integral, tol())
+                keep_entries = pb.pair_bound < upper() - margin
+                keep_entries |= best_a.entry_frac > 0.5  # noqa: PLR2004
+                stats["pairs_kept"] = int(keep_entries.sum())
+                stats["pairs_total"] = int(data.n_entries)
+            stats["pair_fixing_s"] = round(time.perf_counter() - t_fix, 3)
+        elif exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
             at_best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
             good = sorted((a.objective, key) for key, a in cache.items() if a.feasible)[
                 :KERNEL_SEED_SOLUTIONS
@@ -565,7 +626,11 @@ class CFLP(GeoBuildMixin):
                 lo_new, hi_new = min(lo_new, n_inc), max(hi_new, n_inc)
             stats["new_sites_range"] = f"{lo_new}-{hi_new}"
             model = build_mip(
-                data, closed=closed, fixed_open=fixed_open, new_sites=(lo_new, hi_new)
+                data,
+                closed=closed,
+                fixed_open=fixed_open,
+                new_sites=(lo_new, hi_new),
+                entry_mask=keep_entries,
             )
             if best_y is not None and best_a is not None:
                 start = model.start_vector(best_y, best_a.entry_frac)
@@ -707,6 +772,50 @@ class CFLP(GeoBuildMixin):
             candidates=[int(j) for j in np.flatnonzero(self._data.allowed)],
             required=[int(j) for j in np.flatnonzero(self._data.required)],
         )
+
+    def _exact_assignments(
+        self,
+        cache: dict[bytes, Assignment],
+        done_sets: set[bytes],
+        clock: Clock,
+        seed: int,
+        upper: Callable[[], float],
+        on_solution: Callable[[BoolArray, Assignment], None],
+    ) -> int:
+        """Re-assign the best site sets evaluated so far exactly (single source).
+
+        The ``EXACT_ASSIGN_SETS`` best feasible sets of ``cache`` (by their heuristic
+        objective) whose fixed cost leaves room below the incumbent get the assignment MIP of
+        :func:`~planner.models.cflp._single.assign_exact`, each within
+        ``EXACT_ASSIGN_SHARE`` of the time left; improved solutions go to ``on_solution``.
+
+        Returns
+        -------
+        count
+            Number of assignment MIPs solved.
+        """
+        data = self._data
+        done = 0
+        ranked = sorted((a.objective, key) for key, a in cache.items() if a.feasible)
+        for _, key in ranked[:EXACT_ASSIGN_SETS]:
+            if clock.should_stop:
+                break
+            if key in done_sets:
+                continue
+            done_sets.add(key)
+            y = np.frombuffer(key, dtype=np.bool_).copy()
+            ub = upper()
+            a, _ = assign_exact(
+                data,
+                y,
+                time_limit_s=min(EXACT_ASSIGN_MAX_S, EXACT_ASSIGN_SHARE * clock.remaining_s),
+                seed=seed,
+                cutoff=ub if np.isfinite(ub) else None,
+            )
+            done += 1
+            if a is not None:
+                on_solution(y, a)
+        return done
 
     def _exact_backend(
         self, backend: Backend, lag: Lagrangian, state: LagrangeState

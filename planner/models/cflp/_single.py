@@ -1,0 +1,210 @@
+"""Single-source CFLP helpers: pair fixing by the exact knapsack bound, exact assignment.
+
+Pair fixing (single source, integer demands, exact 0-1 knapsacks in (L1) of
+:mod:`planner.models.cflp._lagrange`). At multipliers ``lambda`` let ``K_j(c)`` be the best
+value of site ``j``'s knapsack within capacity ``c`` (over all of its rows, a relaxation),
+``v_j = f_j + K_j(s_j)`` and ``R_j`` the value of (L2) with ``j`` forced open and
+``v_j := 0``. Every solution that serves row ``i`` from site ``j`` then costs at least::
+
+    (P1) B_ij = sum_i' lambda_i' + R_j + f_j + (w_i c_ij - lambda_i) + K_j(s_j - w_i)
+
+(the site is open, its knapsack holds row ``i`` and at most ``s_j - w_i`` of other demand,
+and the other sites solve (L2) as before). A pair with ``B_ij`` at or above the incumbent
+(minus one unit when every cost is an integer) cannot be in a better solution and is left
+out of the MIP; the incumbent's own pairs are always kept.
+
+Exact assignment for a fixed open set: the generalised assignment problem as a small MIP
+(the rows of (0)-(9) with ``y`` fixed) on HiGHS, within a time limit and below a cutoff.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.models._base import BoolArray, FloatArray
+from planner.models._kernels import kernels
+from planner.models.cflp._assign import Assignment, single_source_ok
+from planner.models.cflp._data import CflpData
+from planner.models.cflp._exact_mip import build_mip, solve_mip_highs
+from planner.models.cflp._lagrange import Lagrangian
+
+INF = float("inf")
+# Costs this close (relatively) to integers are integers: the objective is then integral.
+INTEGRAL_RTOL = 1e-9
+
+
+def integral_costs(data: CflpData) -> bool:
+    """Whether every fixed cost and pair cost is an integer (up to round-off).
+
+    Parameters
+    ----------
+    data
+        Instance arrays.
+
+    Returns
+    -------
+    integral
+        True when every solution has an integral objective.
+    """
+    vals = np.concatenate([data.fixed_cost[data.allowed | data.required], data.pair_cost])
+    if not np.isfinite(vals).all():
+        return False
+    near = np.round(vals)
+    return bool(np.all(np.abs(vals - near) <= INTEGRAL_RTOL * np.maximum(1.0, np.abs(near))))
+
+
+def fixing_margin(upper: float, integral: bool, tolerance: float) -> float:  # noqa: FBT001
+    """How far below the incumbent a bound must stay to keep a pair (or site).
+
+    Parameters
+    ----------
+    upper
+        Incumbent objective.
+    integral
+        Whether every objective value is an integer.
+    tolerance
+        Absolute tolerance otherwise.
+
+    Returns
+    -------
+    margin
+        ``1 - 1e-6`` for integral objectives (a better solution is at least one unit
+        better), else ``tolerance``.
+    """
+    if not math.isfinite(upper):
+        return 0.0
+    return 1.0 - 1e-6 if integral else tolerance
+
+
+@dataclass(frozen=True, eq=False)
+class PairBounds:
+    """Result of :func:`pair_bounds`.
+
+    Parameters
+    ----------
+    bound
+        ``L(lambda)`` with exact knapsacks (a lower bound).
+    pair_bound
+        ``B_ij`` of (P1) per entry of :class:`CflpData` (``inf`` for pairs to closed sites
+        or sites that cannot open).
+    """
+
+    bound: float
+    pair_bound: FloatArray
+
+
+def pair_bounds(
+    lag: Lagrangian, lam: FloatArray, closed: BoolArray, forced: BoolArray
+) -> PairBounds:
+    """Compute the bounds (P1) of every pair at multipliers ``lam``.
+
+    Parameters
+    ----------
+    lag
+        The relaxation (needs ``lag.exact_knapsack`` and no ``beyond_cost``).
+    lam
+        Multipliers per row.
+    closed
+        Sites fixed closed.
+    forced
+        Sites fixed open.
+
+    Returns
+    -------
+    bounds
+        The Lagrangian bound and the per-pair bounds.
+    """
+    if not lag.exact_knapsack or lag.has_beyond:
+        msg = "pair bounds need exact knapsacks and listed pairs only"
+        raise ValueError(msg)
+    d = lag.data
+    m = d.n_sites
+    n_ent = len(lag.ent_pair)
+    take = np.empty(n_ent)
+    gain = np.zeros(m)
+    fix = np.empty(n_ent)
+    lam_c = np.ascontiguousarray(lam, dtype=np.float64)
+    kernels().knapsack01(
+        lag.site_ptr,
+        lag.ent_row,
+        lag.ent_w_int,
+        lag.ent_pair,
+        lam_c,
+        lag.cap_int,
+        np.ones(m, dtype=np.bool_),
+        True,  # noqa: FBT003 -- compiled: positional arguments only
+        take,
+        gain,
+        fix,
+    )
+    v = d.fixed_cost + gain
+    const = float(lam[lag.served].sum())
+    value, _ = lag.solve_sites(v, closed, forced)
+    # R_j: (L2) with j forced open, v_j counted as 0.
+    rest = np.full(m, INF)
+    for j in np.flatnonzero(lag.open_ok & ~closed):
+        fo = forced.copy()
+        fo[j] = True
+        val, _ = lag.solve_sites(v, closed, fo)
+        if np.isfinite(val):
+            rest[j] = val - v[j]
+    site = lag.ent_site
+    rc = lag.ent_pair - lam_c[lag.ent_row]
+    b_ent = const + rest[site] + d.fixed_cost[site] + rc + fix
+    pair_bound = np.full(d.n_entries, INF)
+    pair_bound[lag.ent] = b_ent
+    return PairBounds(bound=const + value, pair_bound=pair_bound)
+
+
+def assign_exact(
+    data: CflpData,
+    open_mask: BoolArray,
+    *,
+    time_limit_s: float,
+    seed: int,
+    cutoff: float | None = None,
+) -> tuple[Assignment | None, bool]:
+    """Solve the single-source assignment of a fixed open set as a MIP.
+
+    Parameters
+    ----------
+    data
+        Instance arrays (single source).
+    open_mask
+        Open sites.
+    time_limit_s
+        Limit for HiGHS.
+    seed
+        HiGHS seed.
+    cutoff
+        Only assignments whose total objective (fixed + transport) is below this matter.
+
+    Returns
+    -------
+    assignment, proven
+        The best assignment found (None if none) and whether HiGHS proved it optimal
+        (or proved that none beats the cutoff).
+    """
+    model = build_mip(data, closed=~open_mask, fixed_open=open_mask)
+    res = solve_mip_highs(
+        model,
+        time_limit_s=max(time_limit_s, 0.05),
+        rel_gap=0.0,
+        abs_gap=1e-6,
+        seed=seed,
+        start=None,
+        on_progress=None,
+        cutoff=cutoff,
+    )
+    proven = res.status in ("optimal", "infeasible")
+    if not (res.x.size and np.isfinite(res.objective)):
+        return None, proven
+    y, frac = model.decode(data, res.x)
+    frac = np.round(frac)
+    a = Assignment(float(np.dot(data.pair_cost, frac)), float(data.fixed_cost[y].sum()), frac)
+    if not single_source_ok(data, y, a):
+        return None, False
+    return a, proven
