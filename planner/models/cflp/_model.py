@@ -497,7 +497,8 @@ class CFLP(GeoBuildMixin):
                 bound = max(bound, more.bound)
                 self.multipliers = state.lam.copy()
                 pb = pair_bounds(lag, state.lam, state.fixed_closed, state.fixed_open)
-                bound = max(bound, pb.bound)
+                # An infinite (L2) value: no site choice left beats the incumbent.
+                bound = max(bound, min(pb.bound, upper() - tol()))
                 margin = fixing_margin(upper(), integral, tol())
                 keep_entries = pb.pair_bound < upper() - margin
                 keep_entries |= best_a.entry_frac > 0.5  # noqa: PLR2004

@@ -1,0 +1,176 @@
+"""Single-source CFLP helpers (planner.models.cflp._single) against brute force.
+
+The pair bounds (P1) must never exceed the cheapest solution that uses the pair, for any
+multipliers; the exact assignment must equal enumeration; solving with pair fixing must
+give the brute-force optimum.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from planner.models import SiteData, SolveOptions, Status, check_solution
+from planner.models._base import FloatArray
+from planner.models.cflp import CFLP
+from planner.models.cflp._lagrange import Lagrangian, initial_multipliers
+from planner.models.cflp._single import assign_exact, integral_costs, pair_bounds
+
+CASES = [
+    pytest.param({}, id="plain"),
+    pytest.param({"required": (1,)}, id="required"),
+    pytest.param({"forbidden": (0,)}, id="forbidden"),
+    pytest.param({"min_new": 3}, id="min-new"),
+    pytest.param({"max_new": 2}, id="max-new"),
+]
+
+
+def _instance(
+    seed: int, n: int = 6, m: int = 4
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Integer demands, capacities and whole-demand costs (as in the SSCFLP sets)."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(1, 8, n).astype(float)
+    cap = np.round(rng.uniform(0.35, 0.8, m) * w.sum())
+    whole = rng.integers(1, 40, (n, m)).astype(float)
+    fixed = rng.integers(5, 30, m).astype(float)
+    return whole / w[:, None], w, cap, fixed
+
+
+def _model(seed: int, case: dict[str, Any]) -> CFLP:
+    cost, w, cap, fixed = _instance(seed)
+    sites = SiteData.default(
+        cost.shape[1],
+        capacity=cap,
+        fixed_cost=fixed,
+        required=case.get("required", ()),
+        forbidden=case.get("forbidden", ()),
+    )
+    return CFLP.from_cost_matrix(
+        cost,
+        w,
+        sites=sites,
+        single_source=True,
+        min_new_sites=case.get("min_new", 0),
+        max_new_sites=case.get("max_new"),
+    )
+
+
+def _pair_optima(
+    seed: int, case: dict[str, Any]
+) -> tuple[float, dict[tuple[int, int], float]]:
+    """Optimum, and per pair (row, site) the cheapest solution using it, by enumeration."""
+    cost, w, cap, fixed = _instance(seed)
+    n, m = cost.shape
+    required = set(case.get("required", ()))
+    forbidden = set(case.get("forbidden", ()))
+    lo, hi = case.get("min_new", 0), case.get("max_new", m)
+    best = math.inf
+    per_pair: dict[tuple[int, int], float] = {}
+    free = [j for j in range(m) if j not in required and j not in forbidden]
+    for k in range(len(free) + 1):
+        if not lo <= k <= hi:
+            continue
+        for extra in itertools.combinations(free, k):
+            sites = sorted(required | set(extra))
+            if not sites:
+                continue
+            f = float(fixed[sites].sum())
+            for choice in itertools.product(sites, repeat=n):
+                load = np.zeros(m)
+                for i, j in enumerate(choice):
+                    load[j] += w[i]
+                if (load > cap + 1e-9).any():
+                    continue
+                val = f + sum(w[i] * cost[i, j] for i, j in enumerate(choice))
+                best = min(best, val)
+                for i, j in enumerate(choice):
+                    per_pair[i, j] = min(per_pair.get((i, j), math.inf), val)
+    return best, per_pair
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_pair_bounds_never_above_brute_force(seed: int, case: dict[str, Any]) -> None:
+    model = _model(seed, case)
+    data = model._data  # noqa: SLF001 -- the internal arrays under test
+    lag = Lagrangian(data, np.asarray(model.problem.costs.beyond_cost, dtype=np.float64))
+    assert lag.exact_knapsack
+    assert integral_costs(data)
+    best, per_pair = _pair_optima(seed, case)
+    rng = np.random.default_rng(seed)
+    none = np.zeros(data.n_sites, dtype=np.bool_)
+    lam0 = initial_multipliers(data)
+    for scale in (0.0, 0.5, 1.0, 1.5):
+        lam = lam0 * scale + rng.normal(0.0, 5.0, len(lam0))
+        pb = pair_bounds(lag, lam, none, none)
+        assert pb.bound <= best + 1e-9
+        for e in range(data.n_entries):
+            i, j = int(data.e_row[e]), int(data.e_site[e])
+            assert pb.pair_bound[e] <= per_pair.get((i, j), math.inf) + 1e-9, (scale, i, j)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_pair_bounds_fix_pairs_at_good_multipliers(seed: int) -> None:
+    # Not trivial: near the best multipliers some pairs are proven out of every solution
+    # better than the optimum + 1 (else the fixing would never act).
+    model = _model(seed, {})
+    data = model._data  # noqa: SLF001
+    lag = Lagrangian(data, np.asarray(model.problem.costs.beyond_cost, dtype=np.float64))
+    best, per_pair = _pair_optima(seed, {})
+    none = np.zeros(data.n_sites, dtype=np.bool_)
+    best_bound, best_pb = -math.inf, None
+    lam = initial_multipliers(data)
+    for it in range(300):
+        res = lag.evaluate(lam, none, none)
+        if res.value > best_bound:
+            best_bound, best_pb = res.value, pair_bounds(lag, lam, none, none)
+        g = lag.subgradient(res)
+        if float(g @ g) == 0.0:
+            break
+        lam = lam + 0.5 * max(best - res.value, 1e-3) / float(g @ g) * g / (1 + it / 50)
+    assert best_pb is not None
+    assert best_bound <= best + 1e-9
+    assert best_pb.bound == pytest.approx(best_bound)
+    assert (best_pb.pair_bound >= best + 1 - 1e-6).any()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_assign_exact_matches_enumeration(seed: int) -> None:
+    cost, w, cap, fixed = _instance(seed)
+    model = _model(seed, {})
+    data = model._data  # noqa: SLF001
+    n, m = cost.shape
+    for sites in itertools.combinations(range(m), 2):
+        y = np.zeros(m, dtype=np.bool_)
+        y[list(sites)] = True
+        ref = math.inf
+        for choice in itertools.product(sites, repeat=n):
+            load = np.bincount(np.array(choice), weights=w, minlength=m)
+            if (load <= cap + 1e-9).all():
+                ref = min(ref, sum(w[i] * cost[i, j] for i, j in enumerate(choice)))
+        a, proven = assign_exact(data, y, time_limit_s=10.0, seed=0)
+        assert proven
+        if math.isinf(ref):
+            assert a is None
+        else:
+            assert a is not None
+            assert a.transport_cost == pytest.approx(ref)
+            assert a.fixed_cost == pytest.approx(float(fixed[list(sites)].sum()))
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_solve_with_pair_fixing_matches_brute_force(seed: int, case: dict[str, Any]) -> None:
+    model = _model(seed, case)
+    best, _ = _pair_optima(seed, case)
+    sol = model.solve(SolveOptions(time_limit_s=30))
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(best)
+    report = check_solution(model.problem, sol)
+    assert report.ok, report.violations
