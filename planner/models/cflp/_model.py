@@ -79,6 +79,10 @@ HEURISTIC_EVAL_SHARE = 0.5
 EXACT_ASSIGN_SETS = 6
 EXACT_ASSIGN_MAX_S = 2.0
 EXACT_ASSIGN_SHARE = 0.05
+# CFLP.evaluate (single source): the assignment MIP up to this many pairs to open sites,
+# within this many seconds.
+EVALUATE_EXACT_MAX_PAIRS = 20_000
+EVALUATE_EXACT_MAX_S = 5.0
 
 
 # Formulation (data: w_i demand of row i, c_ij unit travel cost, s_j capacity,
@@ -251,9 +255,11 @@ class CFLP(GeoBuildMixin):
         """Objective and assignment for a fixed set of open sites.
 
         Split variant: the transportation LP is solved exactly. Single-source: a regret
-        heuristic plus shift moves (exact when no capacity binds, otherwise a good but
-        unproven assignment of the generalised assignment problem). Required/forbidden
-        flags and the new-site bounds are not checked here.
+        heuristic plus shift moves (exact when no capacity binds), then, when an open site
+        has a finite capacity and at most ``EVALUATE_EXACT_MAX_PAIRS`` pairs lead to the open
+        sites, the assignment MIP (the generalised assignment problem) within
+        ``EVALUATE_EXACT_MAX_S`` seconds, below the heuristic's cost: exact unless that limit
+        is hit. Required/forbidden flags and the new-site bounds are not checked here.
 
         Parameters
         ----------
@@ -270,6 +276,18 @@ class CFLP(GeoBuildMixin):
         mask = np.zeros(data.n_sites, dtype=np.bool_)
         mask[np.asarray(list(open_sites), dtype=np.int64)] = True
         a = assign(data, mask)
+        n_open_pairs = int(mask[data.e_site].sum())
+        if (
+            data.single_source
+            and a.feasible
+            and np.isfinite(data.capacity[mask]).any()
+            and n_open_pairs <= EVALUATE_EXACT_MAX_PAIRS
+        ):
+            better, _ = assign_exact(
+                data, mask, time_limit_s=EVALUATE_EXACT_MAX_S, seed=0, cutoff=a.objective
+            )
+            if better is not None and better.objective < a.objective:
+                a = better
         assignment, _, cost = assignment_arrays(self.problem.costs, data, self.exact_cost, a, mask)
         return a.objective, assignment, cost
 
