@@ -44,7 +44,7 @@ from planner.models.cflp._lagrange import (
 )
 from planner.models.cflp._result import assign_loose, assignment_arrays, cflp_solution
 from planner.models.cflp._search import local_search, repair_sites
-from planner.models.cflp._single import assign_exact, fixing_margin, integral_costs, pair_bounds
+from planner.models.cflp._single import assign_exact, integral_costs, pair_bounds, pair_search
 
 INF = float("inf")
 # Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
@@ -77,7 +77,7 @@ HEURISTIC_EVAL_SHARE = 0.5
 # Single source: the best this many site sets get an exact assignment MIP, each within at
 # most this many seconds and this share of the time left.
 EXACT_ASSIGN_SETS = 6
-EXACT_ASSIGN_MAX_S = 2.0
+EXACT_ASSIGN_MAX_S = 1.0
 EXACT_ASSIGN_SHARE = 0.05
 # CFLP.evaluate (single source): the assignment MIP up to this many pairs to open sites,
 # within this many seconds.
@@ -517,9 +517,32 @@ class CFLP(GeoBuildMixin):
                 pb = pair_bounds(lag, state.lam, state.fixed_closed, state.fixed_open)
                 # An infinite (L2) value: no site choice left beats the incumbent.
                 bound = max(bound, min(pb.bound, upper() - tol()))
-                margin = fixing_margin(upper(), integral, tol())
-                keep_entries = pb.pair_bound < upper() - margin
-                keep_entries |= best_a.entry_frac > 0.5  # noqa: PLR2004
+                lo_new, hi_new = lag.count_range()
+                n_inc = int((best_y & ~data.required).sum())
+
+                def incumbent() -> tuple[BoolArray, Assignment]:
+                    assert best_y is not None and best_a is not None
+                    return best_y, best_a
+
+                search = pair_search(
+                    data,
+                    pb.pair_bound,
+                    lower=bound,
+                    incumbent=incumbent,
+                    on_solution=lambda y, a: consider(y, a, "restricted mip"),
+                    closed=state.fixed_closed,
+                    fixed_open=state.fixed_open,
+                    new_sites=(min(lo_new, n_inc), max(hi_new, n_inc)),
+                    integral=integral,
+                    tolerance=tol(),
+                    time_left=lambda: clock.remaining_s,
+                    seed=opts.seed,
+                )
+                bound = max(bound, min(search.bound, upper()))
+                if integral:
+                    bound = min(upper(), max(bound, math.ceil(bound - 1e-6)))
+                keep_entries = search.keep
+                stats["pair_rounds"] = search.rounds
                 stats["pairs_kept"] = int(keep_entries.sum())
                 stats["pairs_total"] = int(data.n_entries)
             stats["pair_fixing_s"] = round(time.perf_counter() - t_fix, 3)

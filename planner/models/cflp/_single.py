@@ -20,6 +20,7 @@ Exact assignment for a fixed open set: the generalised assignment problem as a s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,14 @@ from planner.models.cflp._lagrange import Lagrangian
 INF = float("inf")
 # Costs this close (relatively) to integers are integers: the objective is then integral.
 INTEGRAL_RTOL = 1e-9
+# pair_search: the restricted MIP keeps pairs whose bound is below lower + THETA_SHARE *
+# (incumbent - lower), takes at most ROUND_TIME_SHARE of the time left, at most MAX_ROUNDS
+# times; the exact MIP follows once the pairs below the incumbent are at most
+# EXACT_KEEP_SHARE of all.
+THETA_SHARE = 0.5
+ROUND_TIME_SHARE = 0.3
+MAX_ROUNDS = 3
+EXACT_KEEP_SHARE = 0.4
 
 
 def integral_costs(data: CflpData) -> bool:
@@ -208,3 +217,125 @@ def assign_exact(
     if not single_source_ok(data, y, a):
         return None, False
     return a, proven
+
+
+@dataclass(frozen=True, eq=False)
+class PairSearch:
+    """Outcome of :func:`pair_search`.
+
+    Parameters
+    ----------
+    bound
+        Lower bound on every solution (from the restricted MIPs and the pair bounds).
+    keep
+        Entries the final exact MIP needs (pairs whose bound (P1) is below the incumbent
+        minus the margin, and the incumbent's pairs).
+    rounds
+        Restricted MIPs solved.
+    """
+
+    bound: float
+    keep: BoolArray
+    rounds: int
+
+
+def pair_search(  # noqa: PLR0913 -- the solve's state, passed explicitly
+    data: CflpData,
+    pair_bound: FloatArray,
+    *,
+    lower: float,
+    incumbent: Callable[[], tuple[BoolArray, Assignment]],
+    on_solution: Callable[[BoolArray, Assignment], None],
+    closed: BoolArray,
+    fixed_open: BoolArray,
+    new_sites: tuple[int, int],
+    integral: bool,
+    tolerance: float,
+    time_left: Callable[[], float],
+    seed: int,
+) -> PairSearch:
+    """Restricted MIPs over the pairs of smallest bound (P1), raising the bound by each.
+
+    Round ``t`` keeps the pairs with ``B_ij < theta = lower + THETA_SHARE (UB - lower)``
+    (and the incumbent's pairs) and solves that MIP within ``ROUND_TIME_SHARE`` of the time
+    left, started from the incumbent. Every solution outside it uses a pair with
+    ``B_ij >= theta`` and costs at least ``theta``, so ``min(restricted bound, theta)`` is
+    a lower bound of the whole problem; its solutions are solutions of the whole problem.
+    The rounds stop when the pairs below the incumbent are few enough
+    (``EXACT_KEEP_SHARE`` of all) for the exact MIP, or after ``MAX_ROUNDS``.
+
+    Parameters
+    ----------
+    data
+        Instance arrays.
+    pair_bound
+        ``B_ij`` per entry (:func:`pair_bounds`).
+    lower
+        A lower bound already proven.
+    incumbent
+        Returns the current best solution (open mask, assignment).
+    on_solution
+        Called with every solution a restricted MIP returns.
+    closed, fixed_open
+        Sites fixed closed / open by the Lagrangian tests (the incumbent's sites are
+        never closed here).
+    new_sites
+        (min, max) number of new sites.
+    integral
+        Whether every objective value is an integer.
+    tolerance
+        Absolute tolerance of non-integral objectives.
+    time_left
+        Seconds left of the solve.
+    seed
+        HiGHS seed.
+
+    Returns
+    -------
+    search
+        The bound reached and the pairs the exact MIP needs.
+    """
+    lo = lower
+    rounds = 0
+    while True:
+        y_inc, a_inc = incumbent()
+        ub = a_inc.objective
+        margin = fixing_margin(ub, integral, tolerance)
+        inc_pairs = a_inc.entry_frac > 0.5  # noqa: PLR2004
+        keep = (pair_bound < ub - margin) | inc_pairs
+        if (
+            lo >= ub - margin
+            or rounds >= MAX_ROUNDS
+            or keep.sum() <= EXACT_KEEP_SHARE * data.n_entries
+            or time_left() <= 1.0
+        ):
+            return PairSearch(bound=lo, keep=keep, rounds=rounds)
+        theta = lo + THETA_SHARE * (ub - lo)
+        sub = (pair_bound < theta) | inc_pairs
+        model = build_mip(
+            data,
+            closed=closed & ~y_inc,
+            fixed_open=fixed_open & y_inc,
+            new_sites=new_sites,
+            entry_mask=sub,
+        )
+        res = solve_mip_highs(
+            model,
+            time_limit_s=ROUND_TIME_SHARE * time_left(),
+            rel_gap=0.0,
+            abs_gap=1.0 - 1e-6 if integral else max(tolerance, 1e-9),
+            seed=seed,
+            start=model.start_vector(y_inc, a_inc.entry_frac),
+            on_progress=None,
+        )
+        rounds += 1
+        if res.x.size and np.isfinite(res.objective):
+            y, frac = model.decode(data, res.x)
+            frac = np.round(frac)
+            a = Assignment(float(np.dot(data.pair_cost, frac)), float(data.fixed_cost[y].sum()), frac)
+            if single_source_ok(data, y, a):
+                on_solution(y, a)
+        r_bound = res.bound if res.status != "infeasible" else INF
+        if integral and np.isfinite(r_bound):
+            r_bound = math.ceil(r_bound - 1e-6)
+        lo = max(lo, min(r_bound, theta))

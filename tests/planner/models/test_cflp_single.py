@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 
 from planner.models import SiteData, SolveOptions, Status, check_solution
-from planner.models._base import FloatArray
+from planner.models._base import BoolArray, FloatArray
 from planner.models.cflp import CFLP
+from planner.models.cflp import _single as single_mod
+from planner.models.cflp._assign import Assignment, assign
 from planner.models.cflp._lagrange import Lagrangian, initial_multipliers
 from planner.models.cflp._single import assign_exact, integral_costs, pair_bounds
 
@@ -174,3 +176,51 @@ def test_solve_with_pair_fixing_matches_brute_force(seed: int, case: dict[str, A
     assert sol.objective == pytest.approx(best)
     report = check_solution(model.problem, sol)
     assert report.ok, report.violations
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_pair_search_bound_and_kept_pairs_against_brute_force(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Force the restricted rounds (tiny models would go to the exact MIP at once).
+    monkeypatch.setattr(single_mod, "EXACT_KEEP_SHARE", 0.0)
+    model = _model(seed, {})
+    data = model._data  # noqa: SLF001
+    lag = Lagrangian(data, np.asarray(model.problem.costs.beyond_cost, dtype=np.float64))
+    best, per_pair = _pair_optima(seed, {})
+    none = np.zeros(data.n_sites, dtype=np.bool_)
+    pb = pair_bounds(lag, initial_multipliers(data) * 0.8, none, none)
+    # A poor start: every site open, heuristic assignment.
+    y0 = np.ones(data.n_sites, dtype=np.bool_)
+    a0 = assign(data, y0)
+    assert a0.feasible
+    state = {"y": y0, "a": a0}
+    found: list[float] = []
+
+    def on_solution(y: BoolArray, a: Assignment) -> None:
+        found.append(a.objective)
+        if a.objective < state["a"].objective:
+            state["y"], state["a"] = y, a
+
+    search = single_mod.pair_search(
+        data,
+        pb.pair_bound,
+        lower=min(pb.bound, a0.objective),
+        incumbent=lambda: (state["y"], state["a"]),
+        on_solution=on_solution,
+        closed=none,
+        fixed_open=none,
+        new_sites=(0, data.n_sites),
+        integral=True,
+        tolerance=1e-9,
+        time_left=lambda: 30.0,
+        seed=0,
+    )
+    assert search.rounds >= 1
+    assert search.bound <= best + 1e-9
+    assert all(v >= best - 1e-9 for v in found)
+    ub = state["a"].objective
+    for e in range(data.n_entries):
+        key = (int(data.e_row[e]), int(data.e_site[e]))
+        if per_pair.get(key, math.inf) < ub - 1 + 1e-6:
+            assert search.keep[e], key
