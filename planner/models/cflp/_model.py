@@ -74,11 +74,12 @@ BNB_MIN_ENTRIES = 20_000
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
 HEURISTIC_EVAL_SHARE = 0.5
-# Single source: the best this many site sets get an exact assignment MIP, each within at
-# most this many seconds and this share of the time left.
+# Single source: the relaxation's site sets and the best this many evaluated ones get an
+# exact assignment MIP, each within at most this many seconds, all within this share of the
+# time left.
 EXACT_ASSIGN_SETS = 6
 EXACT_ASSIGN_MAX_S = 1.0
-EXACT_ASSIGN_SHARE = 0.05
+EXACT_ASSIGN_SHARE = 0.15
 # CFLP.evaluate (single source): the assignment MIP up to this many pairs to open sites,
 # within this many seconds.
 EVALUATE_EXACT_MAX_PAIRS = 20_000
@@ -480,8 +481,21 @@ class CFLP(GeoBuildMixin):
         if pair_fix and not clock.should_stop and not (lag_gap <= PROVEN_RTOL):
             t_fix = time.perf_counter()
             exact_sets: set[bytes] = set()
+            # Candidates: the relaxation's site sets (latest first, repaired), then the
+            # best sets the heuristic evaluated.
+            cands = [repair_sites(data, y, fix_order) for y in state.y_sets[::-1]]
+            cands += [
+                np.frombuffer(key, dtype=np.bool_).copy()
+                for _, key in sorted((a.objective, k) for k, a in cache.items() if a.feasible)[
+                    :EXACT_ASSIGN_SETS
+                ]
+            ]
+
+            def on_exact(y: BoolArray, a: Assignment) -> None:
+                consider(y, a, "exact assignment")
+
             stats["exact_assignments"] = self._exact_assignments(
-                cache, exact_sets, clock, opts.seed, upper, lambda y, a: consider(y, a, "exact assignment")
+                cands, exact_sets, clock, opts.seed, upper, on_exact
             )
             if best_y is not None and best_a is not None and not clock.should_stop:
                 y2, a2 = local_search(
@@ -493,13 +507,8 @@ class CFLP(GeoBuildMixin):
                     on_improve=lambda y, a: consider(y, a, "local search"),
                 )
                 consider(y2, a2, "local search")
-                self._exact_assignments(
-                    cache,
-                    exact_sets,
-                    clock,
-                    opts.seed,
-                    upper,
-                    lambda y, a: consider(y, a, "exact assignment"),
+                stats["exact_assignments"] += self._exact_assignments(
+                    [y2], exact_sets, clock, opts.seed, upper, on_exact
                 )
             integral = integral_costs(data)
             if best_a is not None and not clock.should_stop:
@@ -817,19 +826,19 @@ class CFLP(GeoBuildMixin):
 
     def _exact_assignments(
         self,
-        cache: dict[bytes, Assignment],
+        candidates: list[BoolArray],
         done_sets: set[bytes],
         clock: Clock,
         seed: int,
         upper: Callable[[], float],
         on_solution: Callable[[BoolArray, Assignment], None],
     ) -> int:
-        """Re-assign the best site sets evaluated so far exactly (single source).
+        """Assign candidate site sets exactly (single source), within a time budget.
 
-        The ``EXACT_ASSIGN_SETS`` best feasible sets of ``cache`` (by their heuristic
-        objective) whose fixed cost leaves room below the incumbent get the assignment MIP of
-        :func:`~planner.models.cflp._single.assign_exact`, each within
-        ``EXACT_ASSIGN_SHARE`` of the time left; improved solutions go to ``on_solution``.
+        Each set not tried yet gets the assignment MIP of
+        :func:`~planner.models.cflp._single.assign_exact` (at most ``EXACT_ASSIGN_MAX_S``
+        seconds, below the incumbent) until ``EXACT_ASSIGN_SHARE`` of the time left at the
+        start is used; improved solutions go to ``on_solution``.
 
         Returns
         -------
@@ -838,19 +847,19 @@ class CFLP(GeoBuildMixin):
         """
         data = self._data
         done = 0
-        ranked = sorted((a.objective, key) for key, a in cache.items() if a.feasible)
-        for _, key in ranked[:EXACT_ASSIGN_SETS]:
-            if clock.should_stop:
+        deadline = clock.elapsed_s + EXACT_ASSIGN_SHARE * clock.remaining_s
+        for y in candidates:
+            key = y.tobytes()
+            if clock.should_stop or clock.elapsed_s > deadline:
                 break
             if key in done_sets:
                 continue
             done_sets.add(key)
-            y = np.frombuffer(key, dtype=np.bool_).copy()
             ub = upper()
             a, _ = assign_exact(
                 data,
                 y,
-                time_limit_s=min(EXACT_ASSIGN_MAX_S, EXACT_ASSIGN_SHARE * clock.remaining_s),
+                time_limit_s=min(EXACT_ASSIGN_MAX_S, max(deadline - clock.elapsed_s, 0.05)),
                 seed=seed,
                 cutoff=ub if np.isfinite(ub) else None,
             )

@@ -40,6 +40,9 @@ INTEGRAL_RTOL = 1e-9
 # times; the exact MIP follows once the pairs below the incumbent are at most
 # EXACT_KEEP_SHARE of all.
 THETA_SHARE = 0.5
+# ... and at most about ROUND_PAIRS_PER_ROW * 2**round pairs per row (the bound is often
+# tight: the optimum's pairs have the smallest bounds).
+ROUND_PAIRS_PER_ROW = 4.0
 ROUND_TIME_SHARE = 0.3
 MAX_ROUNDS = 3
 EXACT_KEEP_SHARE = 0.4
@@ -256,8 +259,9 @@ def pair_search(  # noqa: PLR0913 -- the solve's state, passed explicitly
 ) -> PairSearch:
     """Restricted MIPs over the pairs of smallest bound (P1), raising the bound by each.
 
-    Round ``t`` keeps the pairs with ``B_ij < theta = lower + THETA_SHARE (UB - lower)``
-    (and the incumbent's pairs) and solves that MIP within ``ROUND_TIME_SHARE`` of the time
+    Round ``t`` keeps the pairs with ``B_ij < theta``, ``theta`` the smaller of
+    ``lower + THETA_SHARE (UB - lower)`` and the bound of the ``ROUND_PAIRS_PER_ROW 2^t n``-th
+    smallest pair (and the incumbent's pairs), and solves that MIP within ``ROUND_TIME_SHARE`` of the time
     left, started from the incumbent. Every solution outside it uses a pair with
     ``B_ij >= theta`` and costs at least ``theta``, so ``min(restricted bound, theta)`` is
     a lower bound of the whole problem; its solutions are solutions of the whole problem.
@@ -311,6 +315,10 @@ def pair_search(  # noqa: PLR0913 -- the solve's state, passed explicitly
         ):
             return PairSearch(bound=lo, keep=keep, rounds=rounds)
         theta = lo + THETA_SHARE * (ub - lo)
+        n_small = int(ROUND_PAIRS_PER_ROW * 2**rounds * max(1, int(data.served.sum())))
+        finite = np.sort(pair_bound[np.isfinite(pair_bound)])
+        if n_small < len(finite):
+            theta = min(theta, max(lo, float(finite[n_small])))
         sub = (pair_bound < theta) | inc_pairs
         model = build_mip(
             data,
