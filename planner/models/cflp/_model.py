@@ -494,8 +494,16 @@ class CFLP(GeoBuildMixin):
             def on_exact(y: BoolArray, a: Assignment) -> None:
                 consider(y, a, "exact assignment")
 
-            stats["exact_assignments"] = self._exact_assignments(
-                cands, exact_sets, clock, opts.seed, upper, on_exact
+            integral = integral_costs(data)
+            reach = math.ceil(bound - 1e-6) if integral else bound
+            n_exact = self._exact_assignments(
+                cands,
+                exact_sets,
+                clock=clock,
+                seed=opts.seed,
+                upper=upper,
+                on_solution=on_exact,
+                lower=reach,
             )
             if best_y is not None and best_a is not None and not clock.should_stop:
                 y2, a2 = local_search(
@@ -507,11 +515,17 @@ class CFLP(GeoBuildMixin):
                     on_improve=lambda y, a: consider(y, a, "local search"),
                 )
                 consider(y2, a2, "local search")
-                stats["exact_assignments"] += self._exact_assignments(
-                    [y2], exact_sets, clock, opts.seed, upper, on_exact
+                n_exact += self._exact_assignments(
+                    [y2],
+                    exact_sets,
+                    clock=clock,
+                    seed=opts.seed,
+                    upper=upper,
+                    on_solution=on_exact,
+                    lower=reach,
                 )
-            integral = integral_costs(data)
-            if best_a is not None and not clock.should_stop:
+            stats["exact_assignments"] = n_exact
+            if best_y is not None and best_a is not None and not clock.should_stop:
                 more = run_subgradient(
                     lag,
                     state,
@@ -530,7 +544,8 @@ class CFLP(GeoBuildMixin):
                 n_inc = int((best_y & ~data.required).sum())
 
                 def incumbent() -> tuple[BoolArray, Assignment]:
-                    assert best_y is not None and best_a is not None
+                    assert best_y is not None
+                    assert best_a is not None
                     return best_y, best_a
 
                 search = pair_search(
@@ -555,7 +570,9 @@ class CFLP(GeoBuildMixin):
                 stats["pairs_kept"] = int(keep_entries.sum())
                 stats["pairs_total"] = int(data.n_entries)
             stats["pair_fixing_s"] = round(time.perf_counter() - t_fix, 3)
-        elif exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
+        elif (
+            exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP)
+        ):
             at_best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
             good = sorted((a.objective, key) for key, a in cache.items() if a.feasible)[
                 :KERNEL_SEED_SOLUTIONS
@@ -828,17 +845,20 @@ class CFLP(GeoBuildMixin):
         self,
         candidates: list[BoolArray],
         done_sets: set[bytes],
+        *,
         clock: Clock,
         seed: int,
         upper: Callable[[], float],
         on_solution: Callable[[BoolArray, Assignment], None],
+        lower: float,
     ) -> int:
         """Assign candidate site sets exactly (single source), within a time budget.
 
         Each set not tried yet gets the assignment MIP of
         :func:`~planner.models.cflp._single.assign_exact` (at most ``EXACT_ASSIGN_MAX_S``
         seconds, below the incumbent) until ``EXACT_ASSIGN_SHARE`` of the time left at the
-        start is used; improved solutions go to ``on_solution``.
+        start is used or the incumbent reaches ``lower`` (a proven bound, rounded up for
+        integral objectives); improved solutions go to ``on_solution``.
 
         Returns
         -------
@@ -850,7 +870,7 @@ class CFLP(GeoBuildMixin):
         deadline = clock.elapsed_s + EXACT_ASSIGN_SHARE * clock.remaining_s
         for y in candidates:
             key = y.tobytes()
-            if clock.should_stop or clock.elapsed_s > deadline:
+            if clock.should_stop or clock.elapsed_s > deadline or upper() <= lower:
                 break
             if key in done_sets:
                 continue

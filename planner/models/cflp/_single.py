@@ -242,7 +242,7 @@ class PairSearch:
     rounds: int
 
 
-def pair_search(  # noqa: PLR0913 -- the solve's state, passed explicitly
+def pair_search(
     data: CflpData,
     pair_bound: FloatArray,
     *,
@@ -261,10 +261,11 @@ def pair_search(  # noqa: PLR0913 -- the solve's state, passed explicitly
 
     Round ``t`` keeps the pairs with ``B_ij < theta``, ``theta`` the smaller of
     ``lower + THETA_SHARE (UB - lower)`` and the bound of the ``ROUND_PAIRS_PER_ROW 2^t n``-th
-    smallest pair (and the incumbent's pairs), and solves that MIP within ``ROUND_TIME_SHARE`` of the time
-    left, started from the incumbent. Every solution outside it uses a pair with
-    ``B_ij >= theta`` and costs at least ``theta``, so ``min(restricted bound, theta)`` is
-    a lower bound of the whole problem; its solutions are solutions of the whole problem.
+    smallest pair (and the incumbent's pairs), and solves that MIP within
+    ``ROUND_TIME_SHARE`` of the time left, started from the incumbent. Every solution
+    outside it uses a pair with ``B_ij >= theta`` and costs at least ``theta``, so
+    ``min(restricted bound, theta)`` is a lower bound of the whole problem; its solutions
+    are solutions of the whole problem.
     The rounds stop when the pairs below the incumbent are few enough
     (``EXACT_KEEP_SHARE`` of all) for the exact MIP, or after ``MAX_ROUNDS``.
 
@@ -340,7 +341,9 @@ def pair_search(  # noqa: PLR0913 -- the solve's state, passed explicitly
         if res.x.size and np.isfinite(res.objective):
             y, frac = model.decode(data, res.x)
             frac = np.round(frac)
-            a = Assignment(float(np.dot(data.pair_cost, frac)), float(data.fixed_cost[y].sum()), frac)
+            a = Assignment(
+                float(np.dot(data.pair_cost, frac)), float(data.fixed_cost[y].sum()), frac
+            )
             if single_source_ok(data, y, a):
                 on_solution(y, a)
         r_bound = res.bound if res.status != "infeasible" else INF

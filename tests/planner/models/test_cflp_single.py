@@ -62,9 +62,7 @@ def _model(seed: int, case: dict[str, Any]) -> CFLP:
     )
 
 
-def _pair_optima(
-    seed: int, case: dict[str, Any]
-) -> tuple[float, dict[tuple[int, int], float]]:
+def _pair_optima(seed: int, case: dict[str, Any]) -> tuple[float, dict[tuple[int, int], float]]:
     """Optimum, and per pair (row, site) the cheapest solution using it, by enumeration."""
     cost, w, cap, fixed = _instance(seed)
     n, m = cost.shape
@@ -99,7 +97,7 @@ def _pair_optima(
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_pair_bounds_never_above_brute_force(seed: int, case: dict[str, Any]) -> None:
     model = _model(seed, case)
-    data = model._data  # noqa: SLF001 -- the internal arrays under test
+    data = model._data
     lag = Lagrangian(data, np.asarray(model.problem.costs.beyond_cost, dtype=np.float64))
     assert lag.exact_knapsack
     assert integral_costs(data)
@@ -121,9 +119,9 @@ def test_pair_bounds_fix_pairs_at_good_multipliers(seed: int) -> None:
     # Not trivial: near the best multipliers some pairs are proven out of every solution
     # better than the optimum + 1 (else the fixing would never act).
     model = _model(seed, {})
-    data = model._data  # noqa: SLF001
+    data = model._data
     lag = Lagrangian(data, np.asarray(model.problem.costs.beyond_cost, dtype=np.float64))
-    best, per_pair = _pair_optima(seed, {})
+    best, _ = _pair_optima(seed, {})
     none = np.zeros(data.n_sites, dtype=np.bool_)
     best_bound, best_pb = -math.inf, None
     lam = initial_multipliers(data)
@@ -145,7 +143,7 @@ def test_pair_bounds_fix_pairs_at_good_multipliers(seed: int) -> None:
 def test_assign_exact_matches_enumeration(seed: int) -> None:
     cost, w, cap, fixed = _instance(seed)
     model = _model(seed, {})
-    data = model._data  # noqa: SLF001
+    data = model._data
     n, m = cost.shape
     for sites in itertools.combinations(range(m), 2):
         y = np.zeros(m, dtype=np.bool_)
@@ -185,7 +183,7 @@ def test_pair_search_bound_and_kept_pairs_against_brute_force(
     # Force the restricted rounds (tiny models would go to the exact MIP at once).
     monkeypatch.setattr(single_mod, "EXACT_KEEP_SHARE", 0.0)
     model = _model(seed, {})
-    data = model._data  # noqa: SLF001
+    data = model._data
     lag = Lagrangian(data, np.asarray(model.problem.costs.beyond_cost, dtype=np.float64))
     best, per_pair = _pair_optima(seed, {})
     none = np.zeros(data.n_sites, dtype=np.bool_)
