@@ -70,6 +70,9 @@ BNB_MAX_FREE_SITES = 100
 # counted before fixing: capa_12000 keeps < 20,000 pairs after it, yet its MIP takes 13-18 s
 # against 3 s for the tree).
 BNB_MIN_ENTRIES = 20_000
+# ... and for single source with exact 0-1 knapsacks (off: those go to the MIP with pair
+# fixing of cflp._single).
+SINGLE_SOURCE_EXACT_BNB = False
 # Share of the time limit for the Lagrangian phase (with its heuristic) without a MIP.
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
@@ -704,7 +707,13 @@ class CFLP(GeoBuildMixin):
                 start = model.start_vector(best_y, best_a.entry_frac)
             mip_backend = exact
             rel_gap = opts.gap_tolerance
-            abs_gap = max(1e-6, FIXING_RTOL * abs(upper())) if exact_mode else 1e-6
+            # Without an incumbent yet the absolute gap stays 1e-6 (not inf: HiGHS would
+            # stop at its first solution).
+            abs_gap = (
+                max(1e-6, FIXING_RTOL * abs(upper()))
+                if exact_mode and np.isfinite(upper())
+                else 1e-6
+            )
 
             def on_progress(incumbent: float, mip_bound: float) -> bool:
                 clock.report(
@@ -904,9 +913,10 @@ class CFLP(GeoBuildMixin):
         n_left = int((data.free & ~state.fixed_closed & ~state.fixed_open).sum())
         if lag.has_beyond or n_left > BNB_MAX_FREE_SITES:
             return "highs"
-        if data.single_source and lag.exact_knapsack:
-            # Pair fixing (cflp._single) shrinks this MIP enough: Yang 80-400 (32,000 pairs)
-            # is proven by it, not by the tree (each of whose leaves is an assignment MIP).
+        if data.single_source and lag.exact_knapsack and not SINGLE_SOURCE_EXACT_BNB:
+            # The pair-fixed MIP (cflp._single) instead of the tree, each of whose leaves is
+            # an assignment MIP: Yang 80-400 (32,000 pairs) ends at 0.3-3.0 % after 60 s
+            # this way against 0.7-3.4 % with the tree (bench/README.md).
             return "highs"
         # On small models the HiGHS MIP is faster (it solves them at or near the root; each
         # single-source leaf of the tree is an assignment MIP besides): OR-Library cap113

@@ -17,10 +17,12 @@ import pytest
 from planner.models import SiteData, SolveOptions, Status, check_solution
 from planner.models._base import BoolArray, FloatArray
 from planner.models.cflp import CFLP
+from planner.models.cflp import _model as model_mod
 from planner.models.cflp import _single as single_mod
 from planner.models.cflp._assign import Assignment, assign
 from planner.models.cflp._lagrange import Lagrangian, initial_multipliers
 from planner.models.cflp._single import assign_exact, integral_costs, pair_bounds
+from tests.planner.models.test_cflp import case_model, random_instance
 
 CASES = [
     pytest.param({}, id="plain"),
@@ -222,3 +224,30 @@ def test_pair_search_bound_and_kept_pairs_against_brute_force(
         key = (int(data.e_row[e]), int(data.e_site[e]))
         if per_pair.get(key, math.inf) < ub - 1 + 1e-6:
             assert search.keep[e], key
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_weak_root_still_proves_through_the_mip(
+    seed: int, case: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A root of 3 subgradient steps and no local search often leaves no incumbent before
+    # the MIP: the MIP must still run to the proof (its absolute gap once was inf then).
+    real = model_mod.run_subgradient
+
+    def few(lag: Lagrangian, state: Any, **kw: Any) -> Any:  # noqa: ANN401
+        kw["max_iter"] = min(int(kw["max_iter"]), 3)
+        kw["on_sites"] = None
+        return real(lag, state, **kw)
+
+    monkeypatch.setattr(model_mod, "run_subgradient", few)
+    monkeypatch.setattr(model_mod, "local_search", lambda data, y, a, **kw: (y, a))
+    cost, w, cap, fixed = random_instance(seed, n=6, m=5, cap_scale=0.4)
+    model, ref = case_model(cost, w, cap, fixed * 3, case, single=True)
+    sol = model.solve(SolveOptions(time_limit_s=30, gap_tolerance=0.0, seed=seed))
+    if math.isinf(ref):
+        assert sol.status is Status.INFEASIBLE
+        return
+    assert sol.status is Status.OPTIMAL, sol.message
+    assert sol.objective == pytest.approx(ref)
