@@ -22,7 +22,11 @@ Solve pipeline (``backend="auto"``):
    most ``BNB_MAX_FREE_SITES`` free sites remain in a model of at least
    ``BNB_MIN_ENTRIES`` pairs (the kernel search of restricted MIPs is then skipped), else
    the MIP (0)-(9) warm-started with the incumbent on HiGHS;
-   ``backend="highs"|"scip"|"cp-sat"`` forces that MIP. Skipped for
+   ``backend="highs"|"scip"|"cp-sat"`` forces that MIP. Single source with integer
+   demands (exact 0-1 knapsacks in the relaxation): the best site sets get an exact
+   assignment MIP, every demand-site pair whose knapsack bound reaches the incumbent is
+   left out of the MIP (:mod:`~planner.models.cflp._single`), and the kernel search and the
+   branch-and-bound are not used. Skipped for
    ``backend="heuristic"`` and, under ``"auto"``, when the model has more than
    ``MIP_MAX_ENTRIES`` pairs.
 
@@ -32,7 +36,8 @@ cancellation returns the incumbent with its proven gap.
 Modules: :mod:`._model` (the class, formulation (0)-(9), the pipeline), :mod:`._data`
 (instance arrays, diagnosis), :mod:`._lagrange` (Lagrangian relaxation), :mod:`._assign`
 (assignment for a fixed open set), :mod:`._search` (local search), :mod:`._kernel` (kernel
-search), :mod:`._bnb` (branch-and-bound), :mod:`._exact_mip` (the MIP (0)-(9)),
+search), :mod:`._bnb` (branch-and-bound), :mod:`._single` (single-source pair fixing and
+exact assignment), :mod:`._exact_mip` (the MIP (0)-(9)),
 :mod:`._result` (per-row arrays and the Solution).
 """
 

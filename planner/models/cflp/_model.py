@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,7 @@ from planner.models.cflp._lagrange import (
 )
 from planner.models.cflp._result import assign_loose, assignment_arrays, cflp_solution
 from planner.models.cflp._search import local_search, repair_sites
+from planner.models.cflp._single import assign_exact, integral_costs, pair_bounds, pair_search
 
 INF = float("inf")
 # Under backend="auto", skip the exact MIP above this many demand-site pairs (the MIP has
@@ -69,10 +70,23 @@ BNB_MAX_FREE_SITES = 100
 # counted before fixing: capa_12000 keeps < 20,000 pairs after it, yet its MIP takes 13-18 s
 # against 3 s for the tree).
 BNB_MIN_ENTRIES = 20_000
+# ... and for single source with exact 0-1 knapsacks (off: those go to the MIP with pair
+# fixing of cflp._single).
+SINGLE_SOURCE_EXACT_BNB = False
 # Share of the time limit for the Lagrangian phase (with its heuristic) without a MIP.
 HEURISTIC_TIME_SHARE = 0.92
 # Share of the Lagrangian phase's time that evaluating its site sets may take.
 HEURISTIC_EVAL_SHARE = 0.5
+# Single source: the relaxation's site sets and the best this many evaluated ones get an
+# exact assignment MIP, each within at most this many seconds, all within this share of the
+# time left.
+EXACT_ASSIGN_SETS = 6
+EXACT_ASSIGN_MAX_S = 1.0
+EXACT_ASSIGN_SHARE = 0.15
+# CFLP.evaluate (single source): the assignment MIP up to this many pairs to open sites,
+# within this many seconds.
+EVALUATE_EXACT_MAX_PAIRS = 20_000
+EVALUATE_EXACT_MAX_S = 5.0
 
 
 # Formulation (data: w_i demand of row i, c_ij unit travel cost, s_j capacity,
@@ -245,9 +259,11 @@ class CFLP(GeoBuildMixin):
         """Objective and assignment for a fixed set of open sites.
 
         Split variant: the transportation LP is solved exactly. Single-source: a regret
-        heuristic plus shift moves (exact when no capacity binds, otherwise a good but
-        unproven assignment of the generalised assignment problem). Required/forbidden
-        flags and the new-site bounds are not checked here.
+        heuristic plus shift moves (exact when no capacity binds), then, when an open site
+        has a finite capacity and at most ``EVALUATE_EXACT_MAX_PAIRS`` pairs lead to the open
+        sites, the assignment MIP (the generalised assignment problem) within
+        ``EVALUATE_EXACT_MAX_S`` seconds, below the heuristic's cost: exact unless that limit
+        is hit. Required/forbidden flags and the new-site bounds are not checked here.
 
         Parameters
         ----------
@@ -264,6 +280,18 @@ class CFLP(GeoBuildMixin):
         mask = np.zeros(data.n_sites, dtype=np.bool_)
         mask[np.asarray(list(open_sites), dtype=np.int64)] = True
         a = assign(data, mask)
+        n_open_pairs = int(mask[data.e_site].sum())
+        if (
+            data.single_source
+            and a.feasible
+            and np.isfinite(data.capacity[mask]).any()
+            and n_open_pairs <= EVALUATE_EXACT_MAX_PAIRS
+        ):
+            better, _ = assign_exact(
+                data, mask, time_limit_s=EVALUATE_EXACT_MAX_S, seed=0, cutoff=a.objective
+            )
+            if better is not None and better.objective < a.objective:
+                a = better
         assignment, _, cost = assignment_arrays(self.problem.costs, data, self.exact_cost, a, mask)
         return a.objective, assignment, cost
 
@@ -443,7 +471,111 @@ class CFLP(GeoBuildMixin):
         # before the branch-and-bound, whose nodes propose open sets themselves).
         exact = self._exact_backend(backend, lag, state) if run_mip else None
         lag_gap = relative_gap(upper(), bound)
-        if exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP):
+        # Single source with exact knapsacks: exact assignments of the best site sets, then
+        # pair fixing (cflp._single) instead of the kernel search.
+        pair_fix = (
+            exact not in (None, "bnb")
+            and data.single_source
+            and lag.exact_knapsack
+            and not lag.has_beyond
+            and bool(np.isfinite(data.capacity[data.allowed]).any())
+        )
+        keep_entries: BoolArray | None = None
+        if pair_fix and not clock.should_stop and not (lag_gap <= PROVEN_RTOL):
+            t_fix = time.perf_counter()
+            exact_sets: set[bytes] = set()
+            # Candidates: the relaxation's site sets (latest first, repaired), then the
+            # best sets the heuristic evaluated.
+            cands = [repair_sites(data, y, fix_order) for y in state.y_sets[::-1]]
+            cands += [
+                np.frombuffer(key, dtype=np.bool_).copy()
+                for _, key in sorted((a.objective, k) for k, a in cache.items() if a.feasible)[
+                    :EXACT_ASSIGN_SETS
+                ]
+            ]
+
+            def on_exact(y: BoolArray, a: Assignment) -> None:
+                consider(y, a, "exact assignment")
+
+            integral = integral_costs(data)
+            reach = math.ceil(bound - 1e-6) if integral else bound
+            n_exact = self._exact_assignments(
+                cands,
+                exact_sets,
+                clock=clock,
+                seed=opts.seed,
+                upper=upper,
+                on_solution=on_exact,
+                lower=reach,
+            )
+            if best_y is not None and best_a is not None and not clock.should_stop:
+                y2, a2 = local_search(
+                    data,
+                    best_y,
+                    best_a,
+                    evaluate=evaluate,
+                    should_stop=lambda: clock.should_stop,
+                    on_improve=lambda y, a: consider(y, a, "local search"),
+                )
+                consider(y2, a2, "local search")
+                n_exact += self._exact_assignments(
+                    [y2],
+                    exact_sets,
+                    clock=clock,
+                    seed=opts.seed,
+                    upper=upper,
+                    on_solution=on_exact,
+                    lower=reach,
+                )
+            stats["exact_assignments"] = n_exact
+            if best_y is not None and best_a is not None and not clock.should_stop:
+                more = run_subgradient(
+                    lag,
+                    state,
+                    upper=upper,
+                    tolerance=tol(),
+                    max_iter=200,
+                    should_stop=lambda: clock.should_stop,
+                    on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
+                )
+                bound = max(bound, more.bound)
+                self.multipliers = state.lam.copy()
+                pb = pair_bounds(lag, state.lam, state.fixed_closed, state.fixed_open)
+                # An infinite (L2) value: no site choice left beats the incumbent.
+                bound = max(bound, min(pb.bound, upper() - tol()))
+                lo_new, hi_new = lag.count_range()
+                n_inc = int((best_y & ~data.required).sum())
+
+                def incumbent() -> tuple[BoolArray, Assignment]:
+                    assert best_y is not None
+                    assert best_a is not None
+                    return best_y, best_a
+
+                search = pair_search(
+                    data,
+                    pb.pair_bound,
+                    lower=bound,
+                    incumbent=incumbent,
+                    on_solution=lambda y, a: consider(y, a, "restricted mip"),
+                    closed=state.fixed_closed,
+                    fixed_open=state.fixed_open,
+                    new_sites=(min(lo_new, n_inc), max(hi_new, n_inc)),
+                    integral=integral,
+                    tolerance=tol(),
+                    time_left=lambda: clock.remaining_s,
+                    seed=opts.seed,
+                )
+                bound = max(bound, min(search.bound, upper()))
+                if integral:
+                    bound = min(upper(), max(bound, math.ceil(bound - 1e-6)))
+                keep_entries = search.keep
+                stats["pair_rounds"] = search.rounds
+                stats["pairs_kept"] = int(keep_entries.sum())
+                stats["pairs_total"] = int(data.n_entries)
+            stats["pair_fixing_s"] = round(time.perf_counter() - t_fix, 3)
+        elif (
+            exact not in (None, "bnb") and not clock.should_stop and not (lag_gap <= KERNEL_MIN_GAP)
+        ):
             at_best = lag.evaluate(state.lam, state.fixed_closed, state.fixed_open)
             good = sorted((a.objective, key) for key, a in cache.items() if a.feasible)[
                 :KERNEL_SEED_SOLUTIONS
@@ -565,13 +697,23 @@ class CFLP(GeoBuildMixin):
                 lo_new, hi_new = min(lo_new, n_inc), max(hi_new, n_inc)
             stats["new_sites_range"] = f"{lo_new}-{hi_new}"
             model = build_mip(
-                data, closed=closed, fixed_open=fixed_open, new_sites=(lo_new, hi_new)
+                data,
+                closed=closed,
+                fixed_open=fixed_open,
+                new_sites=(lo_new, hi_new),
+                entry_mask=keep_entries,
             )
             if best_y is not None and best_a is not None:
                 start = model.start_vector(best_y, best_a.entry_frac)
             mip_backend = exact
             rel_gap = opts.gap_tolerance
-            abs_gap = max(1e-6, FIXING_RTOL * abs(upper())) if exact_mode else 1e-6
+            # Without an incumbent yet the absolute gap stays 1e-6 (not inf: HiGHS would
+            # stop at its first solution).
+            abs_gap = (
+                max(1e-6, FIXING_RTOL * abs(upper()))
+                if exact_mode and np.isfinite(upper())
+                else 1e-6
+            )
 
             def on_progress(incumbent: float, mip_bound: float) -> bool:
                 clock.report(
@@ -708,6 +850,53 @@ class CFLP(GeoBuildMixin):
             required=[int(j) for j in np.flatnonzero(self._data.required)],
         )
 
+    def _exact_assignments(
+        self,
+        candidates: list[BoolArray],
+        done_sets: set[bytes],
+        *,
+        clock: Clock,
+        seed: int,
+        upper: Callable[[], float],
+        on_solution: Callable[[BoolArray, Assignment], None],
+        lower: float,
+    ) -> int:
+        """Assign candidate site sets exactly (single source), within a time budget.
+
+        Each set not tried yet gets the assignment MIP of
+        :func:`~planner.models.cflp._single.assign_exact` (at most ``EXACT_ASSIGN_MAX_S``
+        seconds, below the incumbent) until ``EXACT_ASSIGN_SHARE`` of the time left at the
+        start is used or the incumbent reaches ``lower`` (a proven bound, rounded up for
+        integral objectives); improved solutions go to ``on_solution``.
+
+        Returns
+        -------
+        count
+            Number of assignment MIPs solved.
+        """
+        data = self._data
+        done = 0
+        deadline = clock.elapsed_s + EXACT_ASSIGN_SHARE * clock.remaining_s
+        for y in candidates:
+            key = y.tobytes()
+            if clock.should_stop or clock.elapsed_s > deadline or upper() <= lower:
+                break
+            if key in done_sets:
+                continue
+            done_sets.add(key)
+            ub = upper()
+            a, _ = assign_exact(
+                data,
+                y,
+                time_limit_s=min(EXACT_ASSIGN_MAX_S, max(deadline - clock.elapsed_s, 0.05)),
+                seed=seed,
+                cutoff=ub if np.isfinite(ub) else None,
+            )
+            done += 1
+            if a is not None:
+                on_solution(y, a)
+        return done
+
     def _exact_backend(
         self, backend: Backend, lag: Lagrangian, state: LagrangeState
     ) -> Literal["highs", "scip", "cp-sat", "bnb"]:
@@ -723,6 +912,11 @@ class CFLP(GeoBuildMixin):
         data = self._data
         n_left = int((data.free & ~state.fixed_closed & ~state.fixed_open).sum())
         if lag.has_beyond or n_left > BNB_MAX_FREE_SITES:
+            return "highs"
+        if data.single_source and lag.exact_knapsack and not SINGLE_SOURCE_EXACT_BNB:
+            # The pair-fixed MIP (cflp._single) instead of the tree, each of whose leaves is
+            # an assignment MIP: Yang 80-400 (32,000 pairs) ends at 0.3-3.0 % after 60 s
+            # this way against 0.7-3.4 % with the tree (bench/README.md).
             return "highs"
         # On small models the HiGHS MIP is faster (it solves them at or near the root; each
         # single-source leaf of the tree is an assignment MIP besides): OR-Library cap113

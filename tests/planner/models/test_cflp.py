@@ -601,8 +601,8 @@ def test_regret_and_n_best(single: bool) -> None:
         exact = value(rest) - sol.objective
         assert regret >= -1e-6  # closing a site cannot beat the proven optimum
         if single:
-            # single-source re-assigns the other farms heuristically (CFLP.evaluate), so the
-            # regret is an upper bound of the exact one, and equal to the model's own figure
+            # single-source re-assigns the other farms with CFLP.evaluate (the assignment
+            # MIP on a model this small): never below the exact regret, equal to the model's
             assert regret >= exact - 1e-6, (j, regret, exact)
             expected = model.evaluate(rest)[0] - sol.objective if rest else math.inf
         else:
@@ -627,12 +627,6 @@ def test_regret_and_n_best(single: bool) -> None:
 
 
 @pytest.mark.solver
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="single-source drop-one regret re-assigns heuristically (CFLP.evaluate): closing "
-    "site 4 here reports 40.45 against an exact 36.87 (issue 18 finding)",
-)
 def test_single_source_regret_is_exact() -> None:
     cost, w, cap, fixed = random_instance(31, n=6, m=5, cap_scale=1.0)
     sites = SiteData.default(5, capacity=cap, fixed_cost=fixed)

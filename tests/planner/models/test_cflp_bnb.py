@@ -43,6 +43,7 @@ def _weak_root(monkeypatch: pytest.MonkeyPatch) -> None:
         return y, a
 
     monkeypatch.setattr(cflp_module, "BNB_MIN_ENTRIES", 0)
+    monkeypatch.setattr(cflp_module, "SINGLE_SOURCE_EXACT_BNB", True)
     monkeypatch.setattr(cflp_module, "run_subgradient", few)
     monkeypatch.setattr(cflp_module, "local_search", no_search)
 
