@@ -200,6 +200,7 @@ def lp_cut_loop(
     time_limit_s: float,
     cancel: CancelToken | None = None,
     max_rounds: int = 20,
+    min_relative_gain: float = 0.0,
     report: Callable[[float], None] | None = None,
 ) -> CutLoopResult:
     """Solve the LP relaxation, add the rows ``separate`` finds violated, re-solve warm.
@@ -216,6 +217,9 @@ def lp_cut_loop(
         Token checked between rounds.
     max_rounds
         Most LPs solved.
+    min_relative_gain
+        Stop once a round's cut rows raised the LP value by less than this share of it
+        (tailing off: later rounds would cost an LP each for little bound).
     report
         Called with each LP's optimal value.
 
@@ -245,7 +249,7 @@ def lp_cut_loop(
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         rounds += 1
-        objective = float(h.getInfo().objective_function_value) + 0.0
+        previous, objective = objective, float(h.getInfo().objective_function_value) + 0.0
         sol = h.getSolution()
         values = np.asarray(sol.col_value, dtype=np.float64)
         duals = np.asarray(sol.col_dual, dtype=np.float64) if sol.dual_valid else None
@@ -255,6 +259,10 @@ def lp_cut_loop(
             report(objective)
         # Later rounds start from this basis: presolve would discard it and start over.
         h.setOptionValue("presolve", "off")
+        # nan in the first round, which never stops the loop.
+        gain = (previous - objective) if mip.maximise else (objective - previous)
+        if gain < min_relative_gain * abs(objective):
+            break
         cut = separate(values)
         if cut is None or not len(cut[0]):
             status = "optimal"
