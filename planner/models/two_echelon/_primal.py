@@ -180,10 +180,11 @@ def trim(inst: TwoEchelonInstance, layout: Layout, values: FloatArray) -> FloatA
 
 Move = tuple[str, int]
 """A local-search move: (kind, centre index); kinds in :data:`MOVE_KINDS`."""
-MOVE_KINDS: Final[tuple[str, ...]] = ("drop", "combine", "delay", "delay_combine", "open")
+MOVE_KINDS: Final[tuple[str, ...]] = ("drop", "combine", "delay", "delay_combine", "van", "open")
 """``drop`` closes a centre (capability and vans too) in every period, ``combine`` removes its
 combine capability in every period, ``delay`` / ``delay_combine`` close the centre /
-capability in its first open (capable) period only, ``open`` opens a closed centre in every
+capability in its first open (capable) period only, ``van`` adds a van in every open
+period below the centre's most vans, ``open`` opens a closed centre in every
 period (combine-capable, with its most vans)."""
 
 
@@ -199,9 +200,10 @@ def neighbourhood(
 
     Every open, non-required centre gets a ``drop`` and a ``delay`` move (a ``delay`` only
     when it opens before the last period), every combine-capable one a ``combine`` and a
-    ``delay_combine`` move; the ``n_open`` closed centres of :func:`add_moves` an ``open``
-    move. ``order`` (the objective change a move had when last tried) sorts the moves,
-    best first; moves never tried come first, the lightest centres first.
+    ``delay_combine`` move, every one with van pairs below its most vans a ``van`` move; the
+    ``n_open`` closed centres of :func:`add_moves` an ``open`` move. ``order`` (the objective
+    change a move had when last tried) sorts the moves, best first; moves never tried come
+    first, the lightest centres first.
     """
     share = values[layout.share][:, -1]
     hours = inst.zone_hours_year[inst.pair_zone, -1] * share
@@ -209,6 +211,7 @@ def neighbourhood(
     y = values[layout.centre] > _HALF
     c = values[layout.combine] > _HALF
     closable = y[:, -1] & ~inst.centre_required
+    van_reach = np.bincount(inst.pair_centre[inst.pair_van], minlength=inst.n_centres) > 0
     moves: list[Move] = []
     for j in np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]:
         jj = int(j)
@@ -219,6 +222,8 @@ def neighbourhood(
             moves.append(("delay", jj))
         if c[jj, 0] and inst.n_periods > 1:
             moves.append(("delay_combine", jj))
+        if van_reach[jj] and (np.round(values[layout.vans[jj]]) < inst.centre_max_vans[jj]).any():
+            moves.append(("van", jj))
     moves += [("open", int(rows[0])) for rows in add_moves(inst, layout, values, n_open)]
     if order is None:
         return moves
@@ -226,7 +231,9 @@ def neighbourhood(
     return sorted(moves, key=lambda mv: known.get(mv, -np.inf))
 
 
-def apply_move(inst: TwoEchelonInstance, layout: Layout, values: FloatArray, move: Move) -> FloatArray:
+def apply_move(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray, move: Move
+) -> FloatArray:
     """Return a copy of ``values`` with ``move`` applied to its integer variables.
 
     Openings stay monotone over the periods; ``runs_vans`` follows the vans.
@@ -244,6 +251,9 @@ def apply_move(inst: TwoEchelonInstance, layout: Layout, values: FloatArray, mov
         out[layout.centre[j, t0]] = out[layout.combine[j, t0]] = out[layout.vans[j, t0]] = 0.0
     elif kind == "delay_combine" and c.any():
         out[layout.combine[j, int(np.argmax(c))]] = 0.0
+    elif kind == "van":
+        vans = out[layout.vans[j]]
+        out[layout.vans[j]] = np.where(y, np.minimum(vans + 1.0, inst.centre_max_vans[j]), vans)
     elif kind == "open":
         out[layout.centre[j]] = out[layout.combine[j]] = 1.0
         out[layout.vans[j]] = float(inst.centre_max_vans[j])

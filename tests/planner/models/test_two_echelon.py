@@ -28,7 +28,14 @@ from planner.models.two_echelon import (
     check_two_echelon,
 )
 from planner.models.two_echelon._formulation import build_mip, plant_link_rows
-from planner.models.two_echelon._primal import fix_relaxed, with_bounds
+from planner.models.two_echelon._primal import (
+    MOVE_KINDS,
+    apply_move,
+    fix_integers,
+    fix_relaxed,
+    neighbourhood,
+    with_bounds,
+)
 from planner.seasons import dominant_weeks
 
 INF = float("inf")
@@ -541,3 +548,86 @@ def test_reduced_cost_bounds_keep_every_point_within_the_cutoff(seed: int) -> No
     assert (lb >= mip.lower).all()
     assert (ub <= mip.upper).all()
     assert (ub < mip.upper).any()  # these instances do tighten (checked for every seed)
+
+
+def _integer_plan(inst: TwoEchelonInstance, centre: np.ndarray, vans: int) -> np.ndarray:
+    """Values of :func:`build_mip`'s variables: plants all open, ``centre`` (J x T) open and
+    combine-capable, ``vans`` vans at each open centre (clipped to its most)."""
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    values = np.zeros(mip.n_variables)
+    values[layout.plant] = ~inst.plant_forbidden[:, None]
+    values[layout.centre] = centre
+    values[layout.combine] = centre
+    values[layout.vans] = np.minimum(vans, inst.centre_max_vans[:, None]) * centre
+    values[layout.runs_vans] = values[layout.vans] > 0
+    return values
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", [0, 4, 5, 14])
+def test_local_search_moves_keep_plans_valid(seed: int) -> None:
+    """Every move of the neighbourhood gives integer decisions the MIP accepts: openings
+    monotone over periods, capability and vans only at open centres, within the bounds;
+    the fixed-integer LP of each move's plan is feasible (cost mode: unserved is allowed)."""
+    inst = make_instance(seed, n_zones=6, n_centres=4, n_plants=2, n_periods=3, max_vans=2)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    lb, ub = mip.variable_bounds()
+    centre = np.zeros((inst.n_centres, inst.n_periods))
+    centre[0, :] = centre[1, 1:] = centre[2, 2:] = 1.0  # centre 3 closed: an open move
+    values = _integer_plan(inst, centre, vans=1)
+    moves = neighbourhood(inst, layout, values, n_open=3)
+    kinds = {kind for kind, _ in moves}
+    assert kinds <= set(MOVE_KINDS)
+    assert {"drop", "combine", "delay", "delay_combine"} <= kinds
+    for move in moves:
+        trial = apply_move(inst, layout, values, move)
+        ids = layout.integer_ids
+        assert not np.array_equal(trial[ids], values[ids]), move
+        assert (trial[ids] >= lb[ids] - 1e-9).all()
+        assert (trial[ids] <= ub[ids] + 1e-9).all()
+        y, c, v = trial[layout.centre], trial[layout.combine], trial[layout.vans]
+        assert (np.diff(y, axis=1) >= 0).all(), move
+        assert (np.diff(c, axis=1) >= 0).all(), move
+        assert (c <= y).all()
+        assert (v <= inst.centre_max_vans[:, None] * y).all()
+        assert (trial[layout.runs_vans] == (v > 0)).all()
+        res = solve_mip(fix_integers(mip, layout, trial), time_limit_s=30.0)
+        assert res.status == "optimal", move
+
+
+def test_neighbourhood_order_puts_the_best_last_change_first() -> None:
+    inst = make_instance(4, n_zones=6, n_centres=4, n_plants=2, n_periods=2)
+    _, layout = build_mip(inst, inst.capacity_week_indices())
+    values = _integer_plan(inst, np.ones((inst.n_centres, inst.n_periods)), vans=1)
+    moves = neighbourhood(inst, layout, values, n_open=2)
+    known = {mv: float(i) for i, mv in enumerate(moves[:3])}  # three moves tried
+    ordered = neighbourhood(inst, layout, values, n_open=2, order=known)
+    assert sorted(ordered) == sorted(moves)
+    assert set(ordered[:-3]) == set(moves[3:])  # never tried first
+    assert ordered[-3:] == moves[:3]  # then by last change, best first
+
+
+@pytest.mark.solver
+def test_cut_loop_stops_when_rounds_tail_off() -> None:
+    """min x, x in [0, 1]; round k adds x >= 1 - 2^-k: the LP values 0, 1/2, 3/4, 7/8, 15/16
+    gain 1/2, 1/3, 1/7, 1/15 of the value, so a 1/10 threshold stops after the fifth LP."""
+    mip = MatrixMip(
+        objective=np.ones(1), lower=np.zeros(1), upper=np.ones(1),
+        integer=np.zeros(1, dtype=np.bool_), matrix=sp.csr_matrix(np.zeros((0, 1))),
+        row_lower=np.zeros(0), row_upper=np.zeros(0), maximise=False,
+    )  # fmt: skip
+    calls: list[float] = []
+
+    def halve(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        calls.append(float(x[0]))
+        need = 1.0 - 0.5 ** len(calls)
+        one = np.zeros(1, dtype=np.int64)
+        return np.array([need]), np.array([INF]), one, one, np.ones(1)
+
+    full = lp_cut_loop(mip, halve, time_limit_s=30.0, max_rounds=12)
+    assert full.rounds == 12
+    calls.clear()
+    short = lp_cut_loop(mip, halve, time_limit_s=30.0, max_rounds=12, min_relative_gain=0.1)
+    assert short.rounds == 5
+    assert short.objective == pytest.approx(15 / 16)
+    assert short.status == "stopped"
