@@ -283,6 +283,67 @@ def lp_cut_loop(
     return CutLoopResult(status, objective, values, first, cuts, rounds, duals)
 
 
+class WarmLp:
+    """An LP relaxation kept loaded in HiGHS and re-solved from its last basis.
+
+    Between solves only column bounds change (:meth:`solve`), so the dual simplex starts
+    from the previous optimal basis instead of loading and presolving the model again: the
+    two-echelon local search re-balances hundreds of plans that differ from the last one in
+    a few integer columns.
+
+    Parameters
+    ----------
+    mip
+        The model; integrality is dropped.
+    """
+
+    def __init__(self, mip: MatrixMip) -> None:
+        self._h = highspy.Highs()  # type: ignore[no-untyped-call]
+        self._h.silent()
+        self._h.setOptionValue("threads", 1)
+        _pass_to_highs(self._h, mip, relax=True)
+        self._inf = float(self._h.getInfinity())
+
+    def solve(
+        self, cols: IntArray, lower: FloatArray, upper: FloatArray, *, time_limit_s: float
+    ) -> MipResult:
+        """Set the bounds of columns ``cols`` and re-solve.
+
+        Parameters
+        ----------
+        cols
+            Columns whose bounds change (the others keep theirs from earlier calls).
+        lower, upper
+            Their new bounds.
+        time_limit_s
+            Limit of this solve.
+
+        Returns
+        -------
+        result
+            ``"optimal"`` with the LP solution, else ``"infeasible"`` / ``"no_solution"``.
+        """
+        h = self._h
+        idx = np.asarray(cols, dtype=np.int32)
+        h.changeColsBounds(
+            len(idx), idx, _finite_or_inf(lower, self._inf), _finite_or_inf(upper, self._inf)
+        )
+        start = time.perf_counter()
+        h.setOptionValue("time_limit", float(h.getRunTime()) + max(float(time_limit_s), 0.01))
+        _run(h)
+        model_status = h.getModelStatus()
+        # Later solves start from this basis: presolve would discard it.
+        h.setOptionValue("presolve", "off")
+        runtime = time.perf_counter() - start
+        if model_status != highspy.HighsModelStatus.kOptimal:
+            infeasible = model_status == highspy.HighsModelStatus.kInfeasible
+            status = "infeasible" if infeasible else "no_solution"
+            return MipResult(status, float("nan"), float("nan"), None, runtime, backend="highs")
+        objective = float(h.getInfo().objective_function_value) + 0.0
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return MipResult("optimal", objective, objective, values, runtime, backend="highs")
+
+
 def reduced_cost_bounds(
     mip: MatrixMip,
     reduced_costs: FloatArray,

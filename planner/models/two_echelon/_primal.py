@@ -178,14 +178,17 @@ def trim(inst: TwoEchelonInstance, layout: Layout, values: FloatArray) -> FloatA
     return out
 
 
-Move = tuple[str, int]
-"""A local-search move: (kind, centre index); kinds in :data:`MOVE_KINDS`."""
-MOVE_KINDS: Final[tuple[str, ...]] = ("drop", "combine", "delay", "delay_combine", "van", "open")
+Move = tuple[str, int, int]
+"""A local-search move: (kind, centre, second centre or -1); kinds in :data:`MOVE_KINDS`."""
+MOVE_KINDS: Final[tuple[str, ...]] = (
+    "drop", "combine", "delay", "delay_combine", "van", "open", "swap",
+)  # fmt: skip
 """``drop`` closes a centre (capability and vans too) in every period, ``combine`` removes its
 combine capability in every period, ``delay`` / ``delay_combine`` close the centre /
 capability in its first open (capable) period only, ``van`` adds a van in every open
 period below the centre's most vans, ``open`` opens a closed centre in every
-period (combine-capable, with its most vans)."""
+period (combine-capable, with its most vans), ``swap`` closes the first centre and opens the
+second (a closed one) like ``open``."""
 
 
 def neighbourhood(
@@ -201,7 +204,9 @@ def neighbourhood(
     Every open, non-required centre gets a ``drop`` and a ``delay`` move (a ``delay`` only
     when it opens before the last period), every combine-capable one a ``combine`` and a
     ``delay_combine`` move, every one with van pairs below its most vans a ``van`` move; the
-    ``n_open`` closed centres of :func:`add_moves` an ``open`` move. ``order`` (the objective
+    ``n_open`` closed centres of :func:`add_moves` an ``open`` move; every open, non-required
+    centre a ``swap`` to the closed centre nearest (in service-hour-weighted km) to the zones
+    it serves. ``order`` (the objective
     change a move had when last tried) sorts the moves, best first; moves never tried come
     first, the lightest centres first.
     """
@@ -212,19 +217,21 @@ def neighbourhood(
     c = values[layout.combine] > _HALF
     closable = y[:, -1] & ~inst.centre_required
     van_reach = np.bincount(inst.pair_centre[inst.pair_van], minlength=inst.n_centres) > 0
+    partner = _swap_partners(inst, layout, values)
     moves: list[Move] = []
     for j in np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]:
         jj = int(j)
-        moves.append(("drop", jj))
+        moves.append(("drop", jj, -1))
         if c[jj, -1]:
-            moves.append(("combine", jj))
+            moves.append(("combine", jj, -1))
         if y[jj, 0] and inst.n_periods > 1:
-            moves.append(("delay", jj))
+            moves.append(("delay", jj, -1))
         if c[jj, 0] and inst.n_periods > 1:
-            moves.append(("delay_combine", jj))
+            moves.append(("delay_combine", jj, -1))
         if van_reach[jj] and (np.round(values[layout.vans[jj]]) < inst.centre_max_vans[jj]).any():
-            moves.append(("van", jj))
-    moves += [("open", int(rows[0])) for rows in add_moves(inst, layout, values, n_open)]
+            moves.append(("van", jj, -1))
+    moves += [("open", int(rows[0]), -1) for rows in add_moves(inst, layout, values, n_open)]
+    moves += [("swap", int(j), int(partner[j])) for j in np.flatnonzero(closable & (partner >= 0))]
     if order is None:
         return moves
     known = order
@@ -238,7 +245,7 @@ def apply_move(
 
     Openings stay monotone over the periods; ``runs_vans`` follows the vans.
     """
-    kind, j = move
+    kind, j, other = move
     out = values.copy()
     y = out[layout.centre[j]] > _HALF
     c = out[layout.combine[j]] > _HALF
@@ -254,10 +261,44 @@ def apply_move(
     elif kind == "van":
         vans = out[layout.vans[j]]
         out[layout.vans[j]] = np.where(y, np.minimum(vans + 1.0, inst.centre_max_vans[j]), vans)
-    elif kind == "open":
+    elif kind in ("open", "swap"):
+        if kind == "swap":
+            out[layout.centre[j]] = out[layout.combine[j]] = out[layout.vans[j]] = 0.0
+            j = other
         out[layout.centre[j]] = out[layout.combine[j]] = 1.0
         out[layout.vans[j]] = float(inst.centre_max_vans[j])
     out[layout.runs_vans] = (out[layout.vans] > _HALF).astype(np.float64)
+    return out
+
+
+def _swap_partners(inst: TwoEchelonInstance, layout: Layout, values: FloatArray) -> IntArray:
+    """Per centre, the closed centre nearest to the zones it serves (-1: none reaches them).
+
+    Nearest: least sum over the centre's zones of the hours it serves there (last period)
+    times the zone's km to the candidate (twice the longest pair's km for a zone the candidate
+    does not reach); a candidate must reach one of the zones.
+    """
+    z_n, j_n = inst.n_zones, inst.n_centres
+    far = 2.0 * float(inst.pair_km.max()) if inst.n_pairs else 0.0
+    km = np.full((z_n, j_n), far)
+    km[inst.pair_zone, inst.pair_centre] = inst.pair_km
+    reach = np.zeros((z_n, j_n), dtype=np.bool_)
+    reach[inst.pair_zone, inst.pair_centre] = True
+    served = np.zeros((z_n, j_n))
+    hours = inst.zone_hours_year[inst.pair_zone, -1] * values[layout.share][:, -1]
+    np.add.at(served, (inst.pair_zone, inst.pair_centre), hours)
+    closed = (values[layout.centre] < _HALF).all(axis=1) & ~inst.centre_forbidden
+    out = np.full(j_n, -1, dtype=np.int64)
+    if not closed.any():
+        return out
+    cand = np.flatnonzero(closed)
+    for j in np.flatnonzero(served.sum(axis=0) > 0):
+        zones = np.flatnonzero(served[:, j] > 0)
+        dist = served[zones, j] @ km[np.ix_(zones, cand)]
+        dist[~reach[np.ix_(zones, cand)].any(axis=0)] = np.inf
+        k = int(np.argmin(dist))
+        if np.isfinite(dist[k]):
+            out[j] = cand[k]
     return out
 
 

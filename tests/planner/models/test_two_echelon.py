@@ -552,7 +552,8 @@ def test_reduced_cost_bounds_keep_every_point_within_the_cutoff(seed: int) -> No
 
 def _integer_plan(inst: TwoEchelonInstance, centre: np.ndarray, vans: int) -> np.ndarray:
     """Values of :func:`build_mip`'s variables: plants all open, ``centre`` (J x T) open and
-    combine-capable, ``vans`` vans at each open centre (clipped to its most)."""
+    combine-capable, ``vans`` vans at each open centre (clipped to its most), the flows
+    re-balanced by the fixed-integer LP."""
     mip, layout = build_mip(inst, inst.capacity_week_indices())
     values = np.zeros(mip.n_variables)
     values[layout.plant] = ~inst.plant_forbidden[:, None]
@@ -560,7 +561,9 @@ def _integer_plan(inst: TwoEchelonInstance, centre: np.ndarray, vans: int) -> np
     values[layout.combine] = centre
     values[layout.vans] = np.minimum(vans, inst.centre_max_vans[:, None]) * centre
     values[layout.runs_vans] = values[layout.vans] > 0
-    return values
+    res = solve_mip(fix_integers(mip, layout, values), time_limit_s=30.0)
+    assert res.values is not None
+    return res.values
 
 
 @pytest.mark.solver
@@ -576,9 +579,9 @@ def test_local_search_moves_keep_plans_valid(seed: int) -> None:
     centre[0, :] = centre[1, 1:] = centre[2, 2:] = 1.0  # centre 3 closed: an open move
     values = _integer_plan(inst, centre, vans=1)
     moves = neighbourhood(inst, layout, values, n_open=3)
-    kinds = {kind for kind, _ in moves}
+    kinds = {kind for kind, *_ in moves}
     assert kinds <= set(MOVE_KINDS)
-    assert {"drop", "combine", "delay", "delay_combine"} <= kinds
+    assert {"drop", "combine", "delay", "delay_combine", "open", "swap"} <= kinds
     for move in moves:
         trial = apply_move(inst, layout, values, move)
         ids = layout.integer_ids
@@ -595,6 +598,7 @@ def test_local_search_moves_keep_plans_valid(seed: int) -> None:
         assert res.status == "optimal", move
 
 
+@pytest.mark.solver
 def test_neighbourhood_order_puts_the_best_last_change_first() -> None:
     inst = make_instance(4, n_zones=6, n_centres=4, n_plants=2, n_periods=2)
     _, layout = build_mip(inst, inst.capacity_week_indices())
