@@ -29,6 +29,7 @@ from planner.models._mip import (
 from planner.models.two_echelon._formulation import (
     build_mip,
     plant_link_rows,
+    plant_zone_link_rows,
     stack_rows,
     valid_inequality_rows,
     violated_rows,
@@ -179,7 +180,7 @@ class TwoEchelonModel:
         clock = Clock(opts)
         inst = self.instance
         weeks = inst.capacity_week_indices()
-        # Formulation (0)-(12); the valid inequalities (13)-(15) join as the LP violates them.
+        # Formulation (0)-(12); the valid inequalities (13)-(16) join as the LP violates them.
         mip, layout = build_mip(inst, weeks, strengthen=False)
         valid_rows = valid_inequality_rows(inst, weeks, layout)
         stats: dict[str, float | int | str] = {
@@ -234,12 +235,16 @@ class TwoEchelonModel:
             clock.report(incumbent=best_obj, phase="trivial")
 
         # Phase 1: LP relaxation with the valid inequalities (14)-(15) and the violated rows
-        # (13) added round by round (the proven bound), then rounding + fixed-integer LP.
+        # (13) and (16) added round by round (the proven bound), then rounding + fixed-integer LP.
         def lp_report(value: float) -> None:
             clock.report(bound=value * unscale, phase="lp relaxation + cuts")
 
         def separate(x: FloatArray) -> CutRows:
-            return stack_rows([violated_rows(valid_rows, x), plant_link_rows(inst, layout, x)])
+            return stack_rows([
+                violated_rows(valid_rows, x),
+                plant_link_rows(inst, layout, x),
+                plant_zone_link_rows(inst, layout, x),
+            ])  # fmt: skip
 
         loop = lp_cut_loop(
             mip.to_matrix(),

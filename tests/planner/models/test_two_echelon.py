@@ -33,7 +33,12 @@ from planner.models.two_echelon import (
     TwoEchelonSolution,
     check_two_echelon,
 )
-from planner.models.two_echelon._formulation import build_mip, plant_link_rows
+from planner.models.two_echelon._formulation import (
+    build_mip,
+    plant_link_rows,
+    plant_zone_link_rows,
+    stack_rows,
+)
 from planner.models.two_echelon._primal import (
     MOVE_KINDS,
     apply_move,
@@ -671,3 +676,68 @@ def test_warm_lp_matches_a_fresh_solve_after_bound_changes(seed: int) -> None:
             n_optimal += 1
             assert got.objective == pytest.approx(ref.objective, rel=1e-7, abs=1e-9)
     assert n_optimal >= 1
+
+
+def _expensive_plants(seed: int, n_periods: int = 1) -> TwoEchelonInstance:
+    inst = make_instance(seed, n_zones=4, n_centres=2, n_plants=3, n_periods=n_periods, max_vans=1)
+    return replace(inst, plant_fixed_cost_kzt=inst.plant_fixed_cost_kzt * 5.0)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("seed", "n_periods", "rises"),
+    [(5, 1, True), (7, 1, True), (14, 1, True), (0, 1, False), (2, 1, False), (4, 2, False)],
+)
+def test_plant_zone_links_never_cut_the_brute_force_optimum(
+    seed: int, n_periods: int, *, rises: bool
+) -> None:
+    """The cut loop with the rows (16) ends between the loop with (13) only and the brute-force
+    optimum; on the instances marked ``rises`` (16) lifts the bound (measured)."""
+    inst = _expensive_plants(seed, n_periods)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+
+    def links(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        return plant_link_rows(inst, layout, x)
+
+    def both(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        return stack_rows([links(x), plant_zone_link_rows(inst, layout, x)])
+
+    base = lp_cut_loop(mip.to_matrix(), links, time_limit_s=30.0)
+    strong = lp_cut_loop(mip.to_matrix(), both, time_limit_s=30.0)
+    assert base.status == strong.status == "optimal"
+    lo, hi = base.objective / layout.obj_scale, strong.objective / layout.obj_scale
+    ref = brute_force(inst)
+    assert lo <= hi * (1 + 1e-9) + 1e-9
+    assert hi <= ref * (1 + 1e-6)
+    if rises:
+        assert hi > lo * (1 + 1e-5)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", [0, 5, 7, 14, 18])
+def test_plant_zone_links_hold_at_every_integer_plan(seed: int) -> None:
+    """Rows (16) are valid: no plan with integer sites (its flows re-balanced by the LP, or the
+    MIP optimum) violates one."""
+    inst = _expensive_plants(seed, n_periods=2)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    rng = np.random.default_rng(seed)
+    plans = []
+    for _ in range(8):
+        values = np.zeros(mip.n_variables)
+        shape = layout.centre.shape
+        y = np.maximum.accumulate(rng.random(shape) < 0.7, axis=1)
+        values[layout.centre] = y
+        values[layout.combine] = np.maximum.accumulate(rng.random(shape) < 0.6, axis=1) & y
+        values[layout.vans] = rng.integers(0, 2, shape) * y
+        values[layout.runs_vans] = values[layout.vans] > 0
+        values[layout.plant] = np.maximum.accumulate(rng.random(layout.plant.shape) < 0.5, axis=1)
+        res = solve_mip(fix_integers(mip, layout, values), time_limit_s=30.0)
+        if res.values is not None:
+            plans.append(res.values)
+    best = solve_mip(mip, time_limit_s=30.0)
+    assert best.values is not None
+    plans.append(best.values)
+    assert len(plans) >= 4
+    for values in plans:
+        lo, *_ = plant_zone_link_rows(inst, layout, values, tol=1e-6)
+        assert len(lo) == 0
