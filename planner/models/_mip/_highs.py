@@ -337,7 +337,7 @@ class WarmLp:
         runtime = time.perf_counter() - start
         if model_status != highspy.HighsModelStatus.kOptimal:
             infeasible = model_status == highspy.HighsModelStatus.kInfeasible
-            status = "infeasible" if infeasible else "no_solution"
+            status = status_of(optimal=False, infeasible=infeasible, has_solution=False)
             return MipResult(status, float("nan"), float("nan"), None, runtime, backend="highs")
         objective = float(h.getInfo().objective_function_value) + 0.0
         values = np.asarray(h.getSolution().col_value, dtype=np.float64)
