@@ -13,7 +13,8 @@ Every exact model hands its MIP to :func:`solve_mip` and reads a :class:`MipResu
 Which path a model takes is part of its measured behaviour (speed, tie-breaking), so the two
 model types are kept; the options, the cancellation watcher and the result are shared.
 :func:`lp_cut_loop` solves an LP relaxation, adds the rows a separation callback finds
-violated and re-solves warm (the two-echelon bound).
+violated and re-solves warm (the two-echelon bound); :class:`WarmLp` re-solves an LP warm
+after column-bound changes (the two-echelon local search).
 The CFLP's array-based LP/MIP calls go to :func:`planner.models._mip._highs.solve_highs`
 (HiGHS; also the LP row duals of its transportation LPs) and
 :func:`planner.models._mip._mathopt.solve_arrays` (SCIP, CP-SAT) and return a
@@ -42,6 +43,7 @@ from planner.models._mip._cpsat import solve_matrix_cpsat
 from planner.models._mip._highs import (
     CutLoopResult,
     CutRows,
+    WarmLp,
     lp_cut_loop,
     reduced_cost_bounds,
     solve_matrix_highs,
@@ -67,6 +69,7 @@ __all__ = [
     "MipResult",
     "MipStatus",
     "SparseMip",
+    "WarmLp",
     "cancel_watch",
     "clock_limits",
     "lp_bound",

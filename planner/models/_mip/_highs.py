@@ -200,6 +200,7 @@ def lp_cut_loop(
     time_limit_s: float,
     cancel: CancelToken | None = None,
     max_rounds: int = 20,
+    min_relative_gain: float = 0.0,
     report: Callable[[float], None] | None = None,
 ) -> CutLoopResult:
     """Solve the LP relaxation, add the rows ``separate`` finds violated, re-solve warm.
@@ -216,6 +217,9 @@ def lp_cut_loop(
         Token checked between rounds.
     max_rounds
         Most LPs solved.
+    min_relative_gain
+        Stop once a round's cut rows raised the LP value by less than this share of it
+        (tailing off: later rounds would cost an LP each for little bound).
     report
         Called with each LP's optimal value.
 
@@ -245,7 +249,7 @@ def lp_cut_loop(
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         rounds += 1
-        objective = float(h.getInfo().objective_function_value) + 0.0
+        previous, objective = objective, float(h.getInfo().objective_function_value) + 0.0
         sol = h.getSolution()
         values = np.asarray(sol.col_value, dtype=np.float64)
         duals = np.asarray(sol.col_dual, dtype=np.float64) if sol.dual_valid else None
@@ -255,6 +259,10 @@ def lp_cut_loop(
             report(objective)
         # Later rounds start from this basis: presolve would discard it and start over.
         h.setOptionValue("presolve", "off")
+        # nan in the first round, which never stops the loop.
+        gain = (previous - objective) if mip.maximise else (objective - previous)
+        if gain < min_relative_gain * abs(objective):
+            break
         cut = separate(values)
         if cut is None or not len(cut[0]):
             status = "optimal"
@@ -273,6 +281,67 @@ def lp_cut_loop(
         empty_i = np.zeros(0, dtype=np.int64)
         cuts = (np.zeros(0), np.zeros(0), empty_i, empty_i, np.zeros(0))
     return CutLoopResult(status, objective, values, first, cuts, rounds, duals)
+
+
+class WarmLp:
+    """An LP relaxation kept loaded in HiGHS and re-solved from its last basis.
+
+    Between solves only column bounds change (:meth:`solve`), so the dual simplex starts
+    from the previous optimal basis instead of loading and presolving the model again: the
+    two-echelon local search re-balances hundreds of plans that differ from the last one in
+    a few integer columns.
+
+    Parameters
+    ----------
+    mip
+        The model; integrality is dropped.
+    """
+
+    def __init__(self, mip: MatrixMip) -> None:
+        self._h = highspy.Highs()  # type: ignore[no-untyped-call]
+        self._h.silent()
+        self._h.setOptionValue("threads", 1)
+        _pass_to_highs(self._h, mip, relax=True)
+        self._inf = float(self._h.getInfinity())
+
+    def solve(
+        self, cols: IntArray, lower: FloatArray, upper: FloatArray, *, time_limit_s: float
+    ) -> MipResult:
+        """Set the bounds of columns ``cols`` and re-solve.
+
+        Parameters
+        ----------
+        cols
+            Columns whose bounds change (the others keep theirs from earlier calls).
+        lower, upper
+            Their new bounds.
+        time_limit_s
+            Limit of this solve.
+
+        Returns
+        -------
+        result
+            ``"optimal"`` with the LP solution, else ``"infeasible"`` / ``"no_solution"``.
+        """
+        h = self._h
+        idx = np.asarray(cols, dtype=np.int32)
+        h.changeColsBounds(
+            len(idx), idx, _finite_or_inf(lower, self._inf), _finite_or_inf(upper, self._inf)
+        )
+        start = time.perf_counter()
+        h.setOptionValue("time_limit", float(h.getRunTime()) + max(float(time_limit_s), 0.01))
+        _run(h)
+        model_status = h.getModelStatus()
+        # Later solves start from this basis: presolve would discard it.
+        h.setOptionValue("presolve", "off")
+        runtime = time.perf_counter() - start
+        if model_status != highspy.HighsModelStatus.kOptimal:
+            infeasible = model_status == highspy.HighsModelStatus.kInfeasible
+            status = status_of(optimal=False, infeasible=infeasible, has_solution=False)
+            return MipResult(status, float("nan"), float("nan"), None, runtime, backend="highs")
+        objective = float(h.getInfo().objective_function_value) + 0.0
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return MipResult("optimal", objective, objective, values, runtime, backend="highs")
 
 
 def reduced_cost_bounds(

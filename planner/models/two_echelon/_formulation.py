@@ -34,7 +34,8 @@ Formulation::
    (11) budget (when set): the bracket of (0) without the penalty <= budget, every period
    (12) Y, y, c, u binary; v integer; x, s in [0, 1]; q, r, H >= 0
 
-Valid inequalities (:func:`build_mip` adds (14)-(15), :func:`plant_link_rows` gives (13);
+Valid inequalities (:func:`build_mip` adds (14)-(15), :func:`plant_link_rows` gives (13),
+:func:`plant_zone_link_rows` the violated rows (16);
 they cut off fractional points only, never an integer-feasible one, so the optimum is
 unchanged and the LP bound rises):
 
@@ -48,6 +49,12 @@ unchanged and the LP bound rises):
                 + (sum r_jmt + sum_z n_zt s_zt) / (delta f) >= ceil(b);
    (15) sum_{pi combine-only} P_pi,w H_j,pi,direct,t <= C_j c_jt  every week w in W*:
         combine work needs the capability (implied for integer c by (2) and (4)).
+   (16) q_kjmt <= sum_{p in P'} n_zt x_pt + (sum_{p in P_jm - P'} n_zt) Y_kt  for every subset
+        P' of the pairs P_jm of centre j with zones of type m: a plant sends a centre at most
+        the machines of the zones the centre serves, times the plant's opening (the
+        disaggregated form of q_kjmt <= N_jmt(x) Y_kt; (13) is the case P' empty). Valid:
+        Y_kt = 0 gives q_kjmt = 0 by (9); Y_kt = 1 gives q_kjmt <= sum_p n_zt x_pt by (8)
+        and x_pt <= 1. Separated with P' = {p : x_pt < Y_kt}.
 
 The cheapest entry point per plant and machine type is exact: entry points have no
 capacity, so each plant's kits take their cheapest route independently.
@@ -386,6 +393,71 @@ def plant_link_rows(
         np.full(n, -np.inf), np.zeros(n), np.concatenate([r, r]), np.concatenate([q, y]),
         np.concatenate([np.ones(n), -coef]),
     )  # fmt: skip
+
+
+def plant_zone_link_rows(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray, tol: float = 1e-6
+) -> CutRows:
+    """Return the rows (16) that an LP solution violates, each with its most violated pair set.
+
+    For plant k, centre j, machine type m, period t and the pairs P_jm of j with zones of type
+    m, (16) is valid for every subset P' of P_jm: if Y_kt = 0 then q_kjmt = 0 by (9); if
+    Y_kt = 1 then q_kjmt <= sum_{p in P_jm} n_zt x_pt (8), and x_pt <= 1 off P'. The subset
+    P' = {p : x_pt < Y_kt} gives the least right-hand side sum_p n_zt min(x_pt, Y_kt).
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    layout
+        Variable ids of :func:`build_mip`.
+    values
+        An LP solution.
+    tol
+        Violation (machines) below which a row is not returned.
+
+    Returns
+    -------
+    rows
+        ``q_kjmt - sum_{p in P'} n_zt x_pt - (sum_{p not in P'} n_zt) Y_kt <= 0`` as
+        (lower, upper, rows, cols, coefs).
+    """
+    pz, pj = inst.pair_zone, inst.pair_centre
+    group_pair = pj * 2 + inst.zone_machine[pz]
+    group_arc = layout.q_centre * 2 + layout.q_machine
+    # Every (arc, pair) of the same centre and machine type.
+    pairs_by_group = np.argsort(group_pair, kind="stable")
+    starts = np.searchsorted(group_pair[pairs_by_group], np.arange(inst.n_centres * 2 + 1))
+    n_per_arc = starts[group_arc + 1] - starts[group_arc]
+    arc = np.repeat(np.arange(len(group_arc)), n_per_arc)
+    first = np.repeat(starts[group_arc], n_per_arc)
+    offset = np.arange(len(arc)) - np.repeat(np.cumsum(n_per_arc) - n_per_arc, n_per_arc)
+    pair = pairs_by_group[first + offset]
+    k_of = layout.q_plant[arc]
+    blocks: list[CutRows] = []
+    for t in range(inst.n_periods):
+        n_z = inst.zone_new_machines[pz[pair], t]
+        x = values[layout.share[pair, t]]
+        y = values[layout.plant[k_of, t]]
+        rhs = np.bincount(arc, weights=n_z * np.minimum(x, y), minlength=len(group_arc))
+        bad = values[layout.q[:, t]] - rhs > tol
+        if not bad.any():
+            continue
+        row_of_arc = np.cumsum(bad) - 1
+        sel = bad[arc]
+        in_p = sel & (x < y)
+        y_coef = np.bincount(arc[sel & ~in_p], weights=n_z[sel & ~in_p], minlength=len(bad))
+        arcs = np.flatnonzero(bad)
+        n = len(arcs)
+        plant_cols = layout.plant[layout.q_plant[arcs], t]
+        cols = [layout.q[arcs, t], layout.share[pair[in_p], t], plant_cols]
+        blocks.append((
+            np.full(n, -np.inf), np.zeros(n),
+            np.concatenate([np.arange(n), row_of_arc[arc[in_p]], np.arange(n)]),
+            np.concatenate(cols),
+            np.concatenate([np.ones(n), -n_z[in_p], -y_coef[arcs]]),
+        ))  # fmt: skip
+    return stack_rows(blocks)
 
 
 def valid_inequality_rows(inst: TwoEchelonInstance, weeks: IntArray, layout: Layout) -> CutRows:

@@ -6,6 +6,7 @@ They work on the :class:`~planner.models._mip.SparseMip` of :mod:`._formulation`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
@@ -23,8 +24,6 @@ from planner.models.two_echelon._instance import (
 
 _RESTRICT_LP_TOL: Final[float] = 1e-4
 _HALF: Final[float] = 0.5
-_DROP_BATCHES: Final[tuple[int, ...]] = (4, 2, 1)
-_DROP_SINGLES: Final[int] = 8
 _TRIM_TOL: Final[float] = 1e-9
 
 
@@ -179,40 +178,128 @@ def trim(inst: TwoEchelonInstance, layout: Layout, values: FloatArray) -> FloatA
     return out
 
 
-def drop_moves(
-    inst: TwoEchelonInstance, layout: Layout, values: FloatArray
-) -> list[list[tuple[str, IntArray]]]:
-    """Candidate moves for the drop local search, most promising first.
+Move = tuple[str, int, int]
+"""A local-search move: (kind, centre, second centre or -1); kinds in :data:`MOVE_KINDS`."""
+MOVE_KINDS: Final[tuple[str, ...]] = (
+    "drop", "combine", "delay", "delay_combine", "van", "open", "swap",
+)  # fmt: skip
+"""``drop`` closes a centre (capability and vans too) in every period, ``combine`` removes its
+combine capability in every period, ``delay`` / ``delay_combine`` close the centre /
+capability in its first open (capable) period only, ``van`` adds a van in every open
+period below the centre's most vans, ``open`` opens a closed centre in every
+period (combine-capable, with its most vans), ``swap`` closes the first centre and opens the
+second (a closed one) like ``open``."""
 
-    Each move lists (block, centre indices) whose variables are set to 0 in every period:
-    batches (4, 2, 1) of the lightest non-required centres close (with their capability and
-    vans) or of the lightest combine-capable centres lose the capability; then single
-    centres in the same order.
+
+def neighbourhood(
+    inst: TwoEchelonInstance,
+    layout: Layout,
+    values: FloatArray,
+    n_open: int,
+    *,
+    order: Mapping[Move, float] | None = None,
+) -> list[Move]:
+    """Return the local-search moves of an integer solution, most promising first.
+
+    Every open, non-required centre gets a ``drop`` and a ``delay`` move (a ``delay`` only
+    when it opens before the last period), every combine-capable one a ``combine`` and a
+    ``delay_combine`` move, every one with van pairs below its most vans a ``van`` move; the
+    ``n_open`` closed centres of :func:`add_moves` an ``open`` move; every open, non-required
+    centre a ``swap`` to the closed centre nearest (in service-hour-weighted km) to the zones
+    it serves. ``order`` (the objective
+    change a move had when last tried) sorts the moves, best first; moves never tried come
+    first, the lightest centres first.
     """
     share = values[layout.share][:, -1]
     hours = inst.zone_hours_year[inst.pair_zone, -1] * share
     load = np.bincount(inst.pair_centre, weights=hours, minlength=inst.n_centres)
-    is_c = inst.zone_machine[inst.pair_zone] == 1
-    c_load = np.bincount(inst.pair_centre[is_c], weights=hours[is_c], minlength=inst.n_centres)
-    open_last = values[layout.centre][:, -1] > _HALF
-    comb_last = values[layout.combine][:, -1] > _HALF
-    combine_order = np.flatnonzero(comb_last)[np.argsort(c_load[comb_last], kind="stable")]
-    closable = open_last & ~inst.centre_required
-    close_order = np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]
-    moves: list[list[tuple[str, IntArray]]] = []
-    for batch in _DROP_BATCHES:
-        if len(close_order) >= batch:
-            rows = close_order[:batch]
-            moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
-        if len(combine_order) >= batch:
-            moves.append([("combine", combine_order[:batch])])
-    for i in range(1, _DROP_SINGLES):  # then single centres, lightest first
-        if i < len(close_order):
-            rows = close_order[i : i + 1]
-            moves.append([("centre", rows), ("combine", rows), ("vans", rows)])
-        if i < len(combine_order):
-            moves.append([("combine", combine_order[i : i + 1])])
-    return moves
+    y = values[layout.centre] > _HALF
+    c = values[layout.combine] > _HALF
+    closable = y[:, -1] & ~inst.centre_required
+    van_reach = np.bincount(inst.pair_centre[inst.pair_van], minlength=inst.n_centres) > 0
+    partner = _swap_partners(inst, layout, values)
+    moves: list[Move] = []
+    for j in np.flatnonzero(closable)[np.argsort(load[closable], kind="stable")]:
+        jj = int(j)
+        moves.append(("drop", jj, -1))
+        if c[jj, -1]:
+            moves.append(("combine", jj, -1))
+        if y[jj, 0] and inst.n_periods > 1:
+            moves.append(("delay", jj, -1))
+        if c[jj, 0] and inst.n_periods > 1:
+            moves.append(("delay_combine", jj, -1))
+        if van_reach[jj] and (np.round(values[layout.vans[jj]]) < inst.centre_max_vans[jj]).any():
+            moves.append(("van", jj, -1))
+    moves += [("open", int(rows[0]), -1) for rows in add_moves(inst, layout, values, n_open)]
+    moves += [("swap", int(j), int(partner[j])) for j in np.flatnonzero(closable & (partner >= 0))]
+    if order is None:
+        return moves
+    known = order
+    return sorted(moves, key=lambda mv: known.get(mv, -np.inf))
+
+
+def apply_move(
+    inst: TwoEchelonInstance, layout: Layout, values: FloatArray, move: Move
+) -> FloatArray:
+    """Return a copy of ``values`` with ``move`` applied to its integer variables.
+
+    Openings stay monotone over the periods; ``runs_vans`` follows the vans.
+    """
+    kind, j, other = move
+    out = values.copy()
+    y = out[layout.centre[j]] > _HALF
+    c = out[layout.combine[j]] > _HALF
+    if kind == "drop":
+        out[layout.centre[j]] = out[layout.combine[j]] = out[layout.vans[j]] = 0.0
+    elif kind == "combine":
+        out[layout.combine[j]] = 0.0
+    elif kind == "delay" and y.any():
+        t0 = int(np.argmax(y))
+        out[layout.centre[j, t0]] = out[layout.combine[j, t0]] = out[layout.vans[j, t0]] = 0.0
+    elif kind == "delay_combine" and c.any():
+        out[layout.combine[j, int(np.argmax(c))]] = 0.0
+    elif kind == "van":
+        vans = out[layout.vans[j]]
+        out[layout.vans[j]] = np.where(y, np.minimum(vans + 1.0, inst.centre_max_vans[j]), vans)
+    elif kind in ("open", "swap"):
+        if kind == "swap":
+            out[layout.centre[j]] = out[layout.combine[j]] = out[layout.vans[j]] = 0.0
+            j = other
+        out[layout.centre[j]] = out[layout.combine[j]] = 1.0
+        out[layout.vans[j]] = float(inst.centre_max_vans[j])
+    out[layout.runs_vans] = (out[layout.vans] > _HALF).astype(np.float64)
+    return out
+
+
+def _swap_partners(inst: TwoEchelonInstance, layout: Layout, values: FloatArray) -> IntArray:
+    """Per centre, the closed centre nearest to the zones it serves (-1: none reaches them).
+
+    Nearest: least sum over the centre's zones of the hours it serves there (last period)
+    times the zone's km to the candidate (twice the longest pair's km for a zone the candidate
+    does not reach); a candidate must reach one of the zones.
+    """
+    z_n, j_n = inst.n_zones, inst.n_centres
+    far = 2.0 * float(inst.pair_km.max()) if inst.n_pairs else 0.0
+    km = np.full((z_n, j_n), far)
+    km[inst.pair_zone, inst.pair_centre] = inst.pair_km
+    reach = np.zeros((z_n, j_n), dtype=np.bool_)
+    reach[inst.pair_zone, inst.pair_centre] = True
+    served = np.zeros((z_n, j_n))
+    hours = inst.zone_hours_year[inst.pair_zone, -1] * values[layout.share][:, -1]
+    np.add.at(served, (inst.pair_zone, inst.pair_centre), hours)
+    closed = (values[layout.centre] < _HALF).all(axis=1) & ~inst.centre_forbidden
+    out = np.full(j_n, -1, dtype=np.int64)
+    if not closed.any():
+        return out
+    cand = np.flatnonzero(closed)
+    for j in np.flatnonzero(served.sum(axis=0) > 0):
+        zones = np.flatnonzero(served[:, j] > 0)
+        dist = served[zones, j] @ km[np.ix_(zones, cand)]
+        dist[~reach[np.ix_(zones, cand)].any(axis=0)] = np.inf
+        k = int(np.argmin(dist))
+        if np.isfinite(dist[k]):
+            out[j] = cand[k]
+    return out
 
 
 def add_moves(

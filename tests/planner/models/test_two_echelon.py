@@ -20,15 +20,33 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from planner.models import CancelToken, Progress, SolveOptions, Status
-from planner.models._mip import MatrixMip, lp_cut_loop, reduced_cost_bounds, solve_mip
+from planner.models._mip import (
+    MatrixMip,
+    WarmLp,
+    lp_cut_loop,
+    reduced_cost_bounds,
+    solve_mip,
+)
 from planner.models.two_echelon import (
     TwoEchelonInstance,
     TwoEchelonModel,
     TwoEchelonSolution,
     check_two_echelon,
 )
-from planner.models.two_echelon._formulation import build_mip, plant_link_rows
-from planner.models.two_echelon._primal import fix_relaxed, with_bounds
+from planner.models.two_echelon._formulation import (
+    build_mip,
+    plant_link_rows,
+    plant_zone_link_rows,
+    stack_rows,
+)
+from planner.models.two_echelon._primal import (
+    MOVE_KINDS,
+    apply_move,
+    fix_integers,
+    fix_relaxed,
+    neighbourhood,
+    with_bounds,
+)
 from planner.seasons import dominant_weeks
 
 INF = float("inf")
@@ -541,3 +559,185 @@ def test_reduced_cost_bounds_keep_every_point_within_the_cutoff(seed: int) -> No
     assert (lb >= mip.lower).all()
     assert (ub <= mip.upper).all()
     assert (ub < mip.upper).any()  # these instances do tighten (checked for every seed)
+
+
+def _integer_plan(inst: TwoEchelonInstance, centre: np.ndarray, vans: int) -> np.ndarray:
+    """Values of :func:`build_mip`'s variables: plants all open, ``centre`` (J x T) open and
+    combine-capable, ``vans`` vans at each open centre (clipped to its most), the flows
+    re-balanced by the fixed-integer LP."""
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    values = np.zeros(mip.n_variables)
+    values[layout.plant] = ~inst.plant_forbidden[:, None]
+    values[layout.centre] = centre
+    values[layout.combine] = centre
+    values[layout.vans] = np.minimum(vans, inst.centre_max_vans[:, None]) * centre
+    values[layout.runs_vans] = values[layout.vans] > 0
+    res = solve_mip(fix_integers(mip, layout, values), time_limit_s=30.0)
+    assert res.values is not None
+    return res.values
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", [0, 4, 5, 14])
+def test_local_search_moves_keep_plans_valid(seed: int) -> None:
+    """Every move of the neighbourhood gives integer decisions the MIP accepts: openings
+    monotone over periods, capability and vans only at open centres, within the bounds;
+    the fixed-integer LP of each move's plan is feasible (cost mode: unserved is allowed)."""
+    inst = make_instance(seed, n_zones=6, n_centres=4, n_plants=2, n_periods=3, max_vans=2)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    lb, ub = mip.variable_bounds()
+    centre = np.zeros((inst.n_centres, inst.n_periods))
+    centre[0, :] = centre[1, 1:] = centre[2, 2:] = 1.0  # centre 3 closed: an open move
+    values = _integer_plan(inst, centre, vans=1)
+    moves = neighbourhood(inst, layout, values, n_open=3)
+    kinds = {kind for kind, *_ in moves}
+    assert kinds <= set(MOVE_KINDS)
+    assert {"drop", "combine", "delay", "delay_combine", "open", "swap"} <= kinds
+    for move in moves:
+        trial = apply_move(inst, layout, values, move)
+        ids = layout.integer_ids
+        assert not np.array_equal(trial[ids], values[ids]), move
+        assert (trial[ids] >= lb[ids] - 1e-9).all()
+        assert (trial[ids] <= ub[ids] + 1e-9).all()
+        y, c, v = trial[layout.centre], trial[layout.combine], trial[layout.vans]
+        assert (np.diff(y, axis=1) >= 0).all(), move
+        assert (np.diff(c, axis=1) >= 0).all(), move
+        assert (c <= y).all()
+        assert (v <= inst.centre_max_vans[:, None] * y).all()
+        assert (trial[layout.runs_vans] == (v > 0)).all()
+        res = solve_mip(fix_integers(mip, layout, trial), time_limit_s=30.0)
+        assert res.status == "optimal", move
+
+
+@pytest.mark.solver
+def test_neighbourhood_order_puts_the_best_last_change_first() -> None:
+    inst = make_instance(4, n_zones=6, n_centres=4, n_plants=2, n_periods=2)
+    _, layout = build_mip(inst, inst.capacity_week_indices())
+    values = _integer_plan(inst, np.ones((inst.n_centres, inst.n_periods)), vans=1)
+    moves = neighbourhood(inst, layout, values, n_open=2)
+    known = {mv: float(i) for i, mv in enumerate(moves[:3])}  # three moves tried
+    ordered = neighbourhood(inst, layout, values, n_open=2, order=known)
+    assert sorted(ordered) == sorted(moves)
+    assert set(ordered[:-3]) == set(moves[3:])  # never tried first
+    assert ordered[-3:] == moves[:3]  # then by last change, best first
+
+
+@pytest.mark.solver
+def test_cut_loop_stops_when_rounds_tail_off() -> None:
+    """min x, x in [0, 1]; round k adds x >= 1 - 2^-k: the LP values 0, 1/2, 3/4, 7/8, 15/16
+    gain 1/2, 1/3, 1/7, 1/15 of the value, so a 1/10 threshold stops after the fifth LP."""
+    mip = MatrixMip(
+        objective=np.ones(1), lower=np.zeros(1), upper=np.ones(1),
+        integer=np.zeros(1, dtype=np.bool_), matrix=sp.csr_matrix(np.zeros((0, 1))),
+        row_lower=np.zeros(0), row_upper=np.zeros(0), maximise=False,
+    )  # fmt: skip
+    calls: list[float] = []
+
+    def halve(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        calls.append(float(x[0]))
+        need = 1.0 - 0.5 ** len(calls)
+        one = np.zeros(1, dtype=np.int64)
+        return np.array([need]), np.array([INF]), one, one, np.ones(1)
+
+    full = lp_cut_loop(mip, halve, time_limit_s=30.0, max_rounds=12)
+    assert full.rounds == 12
+    calls.clear()
+    short = lp_cut_loop(mip, halve, time_limit_s=30.0, max_rounds=12, min_relative_gain=0.1)
+    assert short.rounds == 5
+    assert short.objective == pytest.approx(15 / 16)
+    assert short.status == "stopped"
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", [0, 5, 18])
+def test_warm_lp_matches_a_fresh_solve_after_bound_changes(seed: int) -> None:
+    """Re-solving from the last basis gives the optimum of the LP loaded from scratch."""
+    inst = make_instance(seed, n_zones=6, n_centres=4, n_plants=2, n_periods=2, max_vans=2)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    warm = WarmLp(mip.to_matrix())
+    ids = layout.integer_ids
+    lb0, ub0 = (b[ids] for b in mip.variable_bounds())
+    rng = np.random.default_rng(seed)
+    n_optimal = 0
+    for _ in range(6):
+        values = np.zeros(mip.n_variables)
+        shape = layout.centre.shape
+        y = np.maximum.accumulate(rng.random(shape) < 0.6, axis=1)
+        values[layout.centre] = y
+        values[layout.combine] = np.maximum.accumulate(rng.random(shape) < 0.5, axis=1) & y
+        values[layout.vans] = rng.integers(0, 3, shape) * y
+        values[layout.runs_vans] = values[layout.vans] > 0
+        values[layout.plant] = np.maximum.accumulate(rng.random(layout.plant.shape) < 0.7, axis=1)
+        fixed = np.clip(values[ids], lb0, ub0)
+        got = warm.solve(ids, fixed, fixed, time_limit_s=30.0)
+        ref = solve_mip(fix_integers(mip, layout, values), time_limit_s=30.0)
+        assert got.status == ref.status
+        if ref.status == "optimal":
+            n_optimal += 1
+            assert got.objective == pytest.approx(ref.objective, rel=1e-7, abs=1e-9)
+    assert n_optimal >= 1
+
+
+def _expensive_plants(seed: int, n_periods: int = 1) -> TwoEchelonInstance:
+    inst = make_instance(seed, n_zones=4, n_centres=2, n_plants=3, n_periods=n_periods, max_vans=1)
+    return replace(inst, plant_fixed_cost_kzt=inst.plant_fixed_cost_kzt * 5.0)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("seed", "n_periods", "rises"),
+    [(5, 1, True), (7, 1, True), (14, 1, True), (0, 1, False), (2, 1, False), (4, 2, False)],
+)
+def test_plant_zone_links_never_cut_the_brute_force_optimum(
+    seed: int, n_periods: int, *, rises: bool
+) -> None:
+    """The cut loop with the rows (16) ends between the loop with (13) only and the brute-force
+    optimum; on the instances marked ``rises`` (16) lifts the bound (measured)."""
+    inst = _expensive_plants(seed, n_periods)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+
+    def links(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        return plant_link_rows(inst, layout, x)
+
+    def both(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        return stack_rows([links(x), plant_zone_link_rows(inst, layout, x)])
+
+    base = lp_cut_loop(mip.to_matrix(), links, time_limit_s=30.0)
+    strong = lp_cut_loop(mip.to_matrix(), both, time_limit_s=30.0)
+    assert base.status == strong.status == "optimal"
+    lo, hi = base.objective / layout.obj_scale, strong.objective / layout.obj_scale
+    ref = brute_force(inst)
+    assert lo <= hi * (1 + 1e-9) + 1e-9
+    assert hi <= ref * (1 + 1e-6)
+    if rises:
+        assert hi > lo * (1 + 1e-5)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("seed", [0, 5, 7, 14, 18])
+def test_plant_zone_links_hold_at_every_integer_plan(seed: int) -> None:
+    """Rows (16) are valid: no plan with integer sites (its flows re-balanced by the LP, or the
+    MIP optimum) violates one."""
+    inst = _expensive_plants(seed, n_periods=2)
+    mip, layout = build_mip(inst, inst.capacity_week_indices())
+    rng = np.random.default_rng(seed)
+    plans = []
+    for _ in range(8):
+        values = np.zeros(mip.n_variables)
+        shape = layout.centre.shape
+        y = np.maximum.accumulate(rng.random(shape) < 0.7, axis=1)
+        values[layout.centre] = y
+        values[layout.combine] = np.maximum.accumulate(rng.random(shape) < 0.6, axis=1) & y
+        values[layout.vans] = rng.integers(0, 2, shape) * y
+        values[layout.runs_vans] = values[layout.vans] > 0
+        values[layout.plant] = np.maximum.accumulate(rng.random(layout.plant.shape) < 0.5, axis=1)
+        res = solve_mip(fix_integers(mip, layout, values), time_limit_s=30.0)
+        if res.values is not None:
+            plans.append(res.values)
+    best = solve_mip(mip, time_limit_s=30.0)
+    assert best.values is not None
+    plans.append(best.values)
+    assert len(plans) >= 4
+    for values in plans:
+        lo, *_ = plant_zone_link_rows(inst, layout, values, tol=1e-6)
+        assert len(lo) == 0
