@@ -55,6 +55,7 @@ _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
 _CAP_GAP_SHARE = 0.05  # capacitated: time share of one exact assignment of an open set
 _CAP_LR_SHARE = 0.35  # capacitated: fraction of the time the knapsack Lagrangian may use
+_CAP_SEARCH_SHARE = 0.5  # capacitated: ... it and the local search on the medians after it
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
@@ -702,6 +703,7 @@ class PMedian(GeoBuildMixin):
                 self.problem,
                 ent,
                 deadline_s=t0 + _CAP_LR_SHARE * clock.remaining_s,
+                search_deadline_s=t0 + _CAP_SEARCH_SHARE * clock.remaining_s,
                 integral=integral,
                 on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
                 improve=lambda mask: self._exact_assignment(mask, clock),
