@@ -16,7 +16,9 @@ Fixing (valid for every solution cheaper than the incumbent ``UB``): with ``x_ij
 ``c`` (over all items, a relaxation of "the others"), so the bound with ``x_ij = 1`` is
 ``L - v_j + that`` when ``j`` is among the chosen sites, else ``L - v_(p) + that``. Pairs
 whose bound reaches ``UB`` (``UB - 1`` plus a margin with integral costs) are left out of the
-MIP that follows; a site whose bound with it open reaches ``UB`` closes.
+MIP that follows; a site whose bound with it open reaches ``UB`` closes, and a chosen site
+whose bound with it closed (the cheapest unchosen site in its place) reaches ``UB`` stays
+open.
 
 The subgradient method proposes site sets; each new one is assigned by a generalised
 assignment heuristic (:func:`gap_assignment`: regret construction, shift and swap moves with
@@ -49,6 +51,7 @@ _ZERO_NORM2 = 1e-18  # a smaller subgradient is zero: the relaxed rows hold
 _ALPHA_START = 1e-3
 _ALPHA_GROWTH = 4.0
 _OVERLOAD_TOL = 1e-9  # less overload than this fits
+_POLISH_THETA = 0.25  # step factor of the subgradient steps after a better incumbent
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +110,8 @@ class CapLagrange:
         Per pair of :class:`CapEntries`: may be 1 in a solution cheaper than the incumbent.
     closed
         Sites that open in no solution cheaper than the incumbent.
+    forced
+        Sites of the incumbent that open in every solution cheaper than it.
     entries
         The pairs.
     iterations
@@ -119,6 +124,7 @@ class CapLagrange:
     assignment: IntArray
     keep: BoolArray
     closed: BoolArray
+    forced: BoolArray
     entries: CapEntries
     iterations: int
 
@@ -424,6 +430,7 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
     improve: Callable[[BoolArray], tuple[float, IntArray] | None] | None = None,
     n_improve: int = 1,
     search_deadline_s: float | None = None,
+    polish_deadline_s: float | None = None,
 ) -> CapLagrange:
     """Subgradient optimisation of the bound, incumbents from its site sets, and fixing.
 
@@ -447,6 +454,9 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
     search_deadline_s
         End of the local search on the open sites (:func:`improve_medians`) after the
         subgradient method (default: ``deadline_s``, i.e. none when that has passed).
+    polish_deadline_s
+        End of more subgradient steps from the best multipliers when the local search or
+        ``improve`` found a better incumbent (``None``: none).
 
     Returns
     -------
@@ -543,38 +553,45 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         value = float(lam[ent.rows].sum() + v[chosen].sum())
         return value, chosen, v
 
-    lam = state.lam.copy()
-    theta = 2.0
-    stall = 0
-    it = 0
-    best_lam = lam.copy()
-    while time.perf_counter() < deadline_s:
-        it += 1
-        value, chosen, _ = evaluate(lam, exact_all=False)
-        if value > state.bound + 1e-9:
-            state.bound = value
-            best_lam = lam.copy()
-            stall = 0
-            if on_bound is not None:
-                on_bound(value)
-        else:
-            stall += 1
-            if stall >= _PATIENCE:
-                theta *= 0.5
+    best_lam = state.lam.copy()
+
+    def ascend(lam: FloatArray, theta: float, until_s: float, *, propose: bool) -> int:
+        """Subgradient steps from ``lam`` until ``until_s``; returns the iterations."""
+        nonlocal best_lam
+        stall = 0
+        it = 0
+        while time.perf_counter() < until_s:
+            it += 1
+            value, chosen, _ = evaluate(lam, exact_all=False)
+            if value > state.bound + 1e-9:
+                state.bound = value
+                best_lam = lam.copy()
                 stall = 0
-        try_sites(chosen)
-        served = np.bincount(
-            ent.row, weights=np.where(chosen[ent.site], take, 0.0), minlength=n_rows
-        )
-        g = np.zeros(n_rows)
-        g[ent.rows] = 1.0 - served[ent.rows]
-        norm2 = float(g @ g)
-        gap_target = _margin(state.ub, integral)
-        if norm2 <= _ZERO_NORM2 or state.bound >= state.ub - gap_target or theta < _MIN_THETA:
-            break
-        target = state.ub if math.isfinite(state.ub) else abs(value) * 1.05 + 1.0
-        step = theta * max(target - value, 1e-9 * max(1.0, abs(target))) / norm2
-        lam = lam + step * g
+                if on_bound is not None:
+                    on_bound(value)
+            else:
+                stall += 1
+                if stall >= _PATIENCE:
+                    theta *= 0.5
+                    stall = 0
+            if propose:
+                try_sites(chosen)
+            served = np.bincount(
+                ent.row, weights=np.where(chosen[ent.site], take, 0.0), minlength=n_rows
+            )
+            g = np.zeros(n_rows)
+            g[ent.rows] = 1.0 - served[ent.rows]
+            norm2 = float(g @ g)
+            gap_target = _margin(state.ub, integral)
+            if norm2 <= _ZERO_NORM2 or state.bound >= state.ub - gap_target or theta < _MIN_THETA:
+                break
+            target = state.ub if math.isfinite(state.ub) else abs(value) * 1.05 + 1.0
+            step = theta * max(target - value, 1e-9 * max(1.0, abs(target))) / norm2
+            lam = lam + step * g
+        return it
+
+    it = ascend(state.lam.copy(), 2.0, deadline_s, propose=True)
+    ub_ascent = state.ub
     dense = dense_costs(ent, n_rows) if math.isfinite(state.ub) else None
     if dense is not None:
         obj, moved = improve_medians(
@@ -601,11 +618,16 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
                 state.ub = got[0]
                 state.best_open = np.flatnonzero(mask)
                 state.best_assign = got[1]
+    if state.ub < ub_ascent - 1e-9 and polish_deadline_s is not None:
+        # A better incumbent is a better target for the step size: polish the bound (and
+        # with it the fixing) from the best multipliers.
+        it += ascend(best_lam.copy(), _POLISH_THETA, polish_deadline_s, propose=False)
     # Fixing at the best multipliers, every site solved exactly with its DP table.
     value, chosen, v = evaluate(best_lam, exact_all=True)
     bound = max(state.bound, value)
     keep = np.ones(len(ent.row), dtype=np.bool_)
     closed = ~ent.allowed
+    forced = np.zeros(m, dtype=np.bool_)
     if math.isfinite(state.ub):
         margin = _margin(state.ub, integral)
         rc = ent.pair_cost - best_lam[ent.row]
@@ -622,6 +644,11 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         closed = closed | ((site_bound >= state.ub - margin) & ~req)
         closed[state.best_open] = False
         keep &= ~closed[ent.site]
+        # Closing a chosen site lets the cheapest other (not closed) one in its place.
+        others = np.flatnonzero(free & ~chosen & ~closed)
+        v_next = float(v[others].min()) if others.size else INF
+        forced = chosen & free & (value - v + v_next >= state.ub - margin)
+        forced &= np.isin(np.arange(m), state.best_open)
     return CapLagrange(
         bound=bound,
         incumbent=state.ub,
@@ -629,6 +656,7 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         assignment=state.best_assign,
         keep=keep,
         closed=closed,
+        forced=forced,
         entries=ent,
         iterations=it,
     )

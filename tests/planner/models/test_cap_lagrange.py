@@ -105,6 +105,11 @@ def test_cap_lagrangian_bound_incumbent_and_fixing_vs_brute_force(seed: int) -> 
         a = res.assignment
         assert (np.bincount(a, weights=q, minlength=len(q)) <= cap + 1e-9).all()
         assert float(d[np.arange(len(q)), a].sum()) == pytest.approx(res.incumbent)
+        # Forced sites open and closed sites stay shut in every cheaper solution.
+        for sites in itertools.combinations(range(len(q)), p):
+            if _gap_brute(d, q, cap, sites) < res.incumbent - 1.0 + 1e-6:
+                assert set(np.flatnonzero(res.forced).tolist()) <= set(sites)
+                assert not res.closed[list(sites)].any()
     # Every optimal solution strictly better than the incumbent uses kept pairs only:
     # the MIP over the kept pairs (plus the incumbent) reaches the brute-force optimum.
     sol = model.solve(SolveOptions(time_limit_s=20, gap_tolerance=0.0))
