@@ -52,6 +52,7 @@ _ALPHA_START = 1e-3
 _ALPHA_GROWTH = 4.0
 _OVERLOAD_TOL = 1e-9  # less overload than this fits
 _POLISH_THETA = 0.25  # step factor of the subgradient steps after a better incumbent
+_PROPOSE_SHARE = 0.3  # most share of the subgradient time in the assignment heuristic
 
 
 @dataclass(frozen=True, eq=False)
@@ -554,6 +555,8 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         return value, chosen, v
 
     best_lam = state.lam.copy()
+    started = time.perf_counter()
+    spent = [0.0]  # seconds in the assignment heuristic
 
     def ascend(lam: FloatArray, theta: float, until_s: float, *, propose: bool) -> int:
         """Subgradient steps from ``lam`` until ``until_s``; returns the iterations."""
@@ -574,8 +577,12 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
                 if stall >= _PATIENCE:
                     theta *= 0.5
                     stall = 0
-            if propose:
+            if propose and spent[0] <= _PROPOSE_SHARE * (time.perf_counter() - started):
+                # The assignment heuristic takes at most its share of the time: on large
+                # instances the bound needs the iterations more than every proposal.
+                t_try = time.perf_counter()
                 try_sites(chosen)
+                spent[0] += time.perf_counter() - t_try
             served = np.bincount(
                 ent.row, weights=np.where(chosen[ent.site], take, 0.0), minlength=n_rows
             )
