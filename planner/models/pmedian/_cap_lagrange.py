@@ -53,6 +53,7 @@ _ALPHA_GROWTH = 4.0
 _OVERLOAD_TOL = 1e-9  # less overload than this fits
 _POLISH_THETA = 0.25  # step factor of the subgradient steps after a better incumbent
 _PROPOSE_SHARE = 0.3  # most share of the subgradient time in the assignment heuristic
+_SEARCH_STARTS = 50  # most starts of the median local search (the incumbent first)
 
 
 @dataclass(frozen=True, eq=False)
@@ -601,22 +602,36 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
     ub_ascent = state.ub
     dense = dense_costs(ent, n_rows) if math.isfinite(state.ub) else None
     if dense is not None:
-        obj, moved = improve_medians(
-            ent,
-            n_rows,
-            weights,
-            state.best_assign,
-            dense=dense,
-            fixed=fixed,
-            deadline_s=search_deadline_s,
-        )
-        mask = np.zeros(m, dtype=np.bool_)
-        mask[np.unique(moved[ent.rows])] = True
-        seen[mask.tobytes()] = obj
-        if obj < state.ub - 1e-9:
-            state.ub = obj
-            state.best_open = np.flatnonzero(mask)
-            state.best_assign = moved
+        # Local search from the incumbent, then from the next best proposed site sets while
+        # time is left (a few starts: the search ends in different local optima).
+        ranked = [key for key, v in sorted(seen.items(), key=lambda kv: kv[1]) if v < INF]
+        for n_start, key in enumerate([b"", *ranked[1:_SEARCH_STARTS]]):
+            start = state.best_assign
+            if n_start > 0:
+                if time.perf_counter() >= search_deadline_s:
+                    break
+                got_a = gap_assignment(
+                    ent, n_rows, np.frombuffer(key, dtype=np.bool_).copy(), weights, dense=dense
+                )
+                if got_a is None:
+                    continue
+                start = got_a
+            obj, moved = improve_medians(
+                ent,
+                n_rows,
+                weights,
+                start,
+                dense=dense,
+                fixed=fixed,
+                deadline_s=search_deadline_s,
+            )
+            mask = np.zeros(m, dtype=np.bool_)
+            mask[np.unique(moved[ent.rows])] = True
+            seen[mask.tobytes()] = obj
+            if obj < state.ub - 1e-9:
+                state.ub = obj
+                state.best_open = np.flatnonzero(mask)
+                state.best_assign = moved
     if improve is not None:
         for key, _ in sorted(seen.items(), key=lambda kv: kv[1])[:n_improve]:
             mask = np.frombuffer(key, dtype=np.bool_).copy()
