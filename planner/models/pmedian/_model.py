@@ -60,7 +60,7 @@ _CAP_POLISH_SHARE = 0.6  # capacitated: ... and the bound's polish after a bette
 # Capacitated: most kept pairs per second left for the MIP after the Lagrangian (HiGHS
 # builds and presolves a bigger one past the time limit; the incumbent stands instead).
 _CAP_MIP_PAIRS_PER_S = 8000
-_CAP_MIP_SLACK = 0.1  # capacitated: share of the time left kept back from the MIP's limit
+_CAP_MIP_SLACK = 0.15  # capacitated: share of the time left kept back from the MIP's limit
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
