@@ -54,6 +54,7 @@ _OVERLOAD_TOL = 1e-9  # less overload than this fits
 _POLISH_THETA = 0.25  # step factor of the subgradient steps after a better incumbent
 _PROPOSE_SHARE = 0.3  # most share of the subgradient time in the assignment heuristic
 _SEARCH_STARTS = 50  # most starts of the median local search (the incumbent first)
+_SEARCH_STALL = 4  # ... and it stops after this many starts in a row without a better one
 
 
 @dataclass(frozen=True, eq=False)
@@ -605,10 +606,11 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         # Local search from the incumbent, then from the next best proposed site sets while
         # time is left (a few starts: the search ends in different local optima).
         ranked = [key for key, v in sorted(seen.items(), key=lambda kv: kv[1]) if v < INF]
+        no_gain = 0
         for n_start, key in enumerate([b"", *ranked[1:_SEARCH_STARTS]]):
             start = state.best_assign
             if n_start > 0:
-                if time.perf_counter() >= search_deadline_s:
+                if time.perf_counter() >= search_deadline_s or no_gain >= _SEARCH_STALL:
                     break
                 got_a = gap_assignment(
                     ent, n_rows, np.frombuffer(key, dtype=np.bool_).copy(), weights, dense=dense
@@ -628,10 +630,12 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
             mask = np.zeros(m, dtype=np.bool_)
             mask[np.unique(moved[ent.rows])] = True
             seen[mask.tobytes()] = obj
+            no_gain += 1
             if obj < state.ub - 1e-9:
                 state.ub = obj
                 state.best_open = np.flatnonzero(mask)
                 state.best_assign = moved
+                no_gain = 0
     if improve is not None:
         for key, _ in sorted(seen.items(), key=lambda kv: kv[1])[:n_improve]:
             mask = np.frombuffer(key, dtype=np.bool_).copy()
