@@ -33,6 +33,8 @@ import numpy as np
 
 from planner.models._base import BoolArray, FloatArray, IntArray
 
+_MOVE_TOL = 1e-9  # gap_search: a move must save more than this
+
 
 def _lagrangian_pass_py(  # noqa: PLR0917 -- compiled: positional arrays only
     indptr: IntArray,
@@ -254,6 +256,134 @@ def _knapsack01_py(  # noqa: C901, PLR0917 -- compiled: positional arrays only
                 fix_out[e] = f[r] if r >= 0 else np.inf
 
 
+def _gap_search_py(  # noqa: C901, PLR0912, PLR0915, PLR0917 -- compiled: positional arrays
+    cost: FloatArray,
+    w: FloatArray,
+    cap: FloatArray,
+    assign: IntArray,
+    alpha: float,
+    max_pass: int,
+) -> float:
+    """Single-source assignment of rows to columns (a generalised assignment), heuristically.
+
+    ``cost[i, b]`` (``inf``: not allowed) for row ``i`` in column ``b`` with room ``cap[b]``
+    and row weight ``w[i]``. Rows with ``assign[i] < 0`` are placed first by the largest
+    regret among the columns with room (a row with no such column goes where its cost plus
+    ``alpha`` per unit of overload is least); then shift and swap moves lower ``sum cost +
+    alpha * overload`` until none does (at most ``max_pass`` passes). Fills ``assign`` and
+    returns the remaining overload (0: the assignment is feasible).
+    """
+    n, k = cost.shape
+    load = np.zeros(k)
+    for i in range(n):
+        if assign[i] >= 0:
+            load[assign[i]] += w[i]
+    todo = 0
+    for i in range(n):
+        if assign[i] < 0:
+            todo += 1
+    while todo > 0:
+        best_i = -1
+        best_b = -1
+        best_reg = -1.0
+        for i in range(n):
+            if assign[i] >= 0:
+                continue
+            c1 = np.inf
+            c2 = np.inf
+            b1 = -1
+            for b in range(k):
+                if load[b] + w[i] <= cap[b] + 1e-9 and cost[i, b] < np.inf:
+                    if cost[i, b] < c1:
+                        c2 = c1
+                        c1 = cost[i, b]
+                        b1 = b
+                    elif cost[i, b] < c2:
+                        c2 = cost[i, b]
+            if b1 < 0:
+                continue
+            reg = 1e300 if c2 == np.inf else c2 - c1
+            reg += 1e-9 * w[i]  # ties: heavier rows first
+            if reg > best_reg:
+                best_reg = reg
+                best_i = i
+                best_b = b1
+        if best_i < 0:
+            # No unplaced row fits anywhere: place each at its least penalised column.
+            for i in range(n):
+                if assign[i] >= 0:
+                    continue
+                bb = -1
+                bv = np.inf
+                for b in range(k):
+                    if cost[i, b] < np.inf:
+                        over = max(0.0, load[b] + w[i] - max(cap[b], load[b]))
+                        v = cost[i, b] + alpha * over
+                        if v < bv:
+                            bv = v
+                            bb = b
+                if bb < 0:
+                    return np.inf
+                assign[i] = bb
+                load[bb] += w[i]
+            todo = 0
+            break
+        assign[best_i] = best_b
+        load[best_b] += w[best_i]
+        todo -= 1
+    for _ in range(max_pass):
+        improved = False
+        # shifts
+        for i in range(n):
+            a = assign[i]
+            wi = w[i]
+            over_a = max(0.0, load[a] - cap[a]) - max(0.0, load[a] - wi - cap[a])
+            best_d = -_MOVE_TOL
+            best_b = -1
+            for b in range(k):
+                if b == a or cost[i, b] == np.inf:
+                    continue
+                over_b = max(0.0, load[b] + wi - cap[b]) - max(0.0, load[b] - cap[b])
+                d = cost[i, b] - cost[i, a] + alpha * (over_b - over_a)
+                if d < best_d:
+                    best_d = d
+                    best_b = b
+            if best_b >= 0:
+                assign[i] = best_b
+                load[a] -= wi
+                load[best_b] += wi
+                improved = True
+        # swaps
+        for i in range(n):
+            a = assign[i]
+            for h in range(i + 1, n):
+                b = assign[h]
+                if b == a or cost[i, b] == np.inf or cost[h, a] == np.inf:
+                    continue
+                dw = w[h] - w[i]  # load change of a (b changes by -dw)
+                d = cost[i, b] + cost[h, a] - cost[i, a] - cost[h, b]
+                if dw != 0.0:
+                    d += alpha * (
+                        max(0.0, load[a] + dw - cap[a])
+                        - max(0.0, load[a] - cap[a])
+                        + max(0.0, load[b] - dw - cap[b])
+                        - max(0.0, load[b] - cap[b])
+                    )
+                if d < -_MOVE_TOL:
+                    assign[i] = b
+                    assign[h] = a
+                    load[a] += dw
+                    load[b] -= dw
+                    a = b
+                    improved = True
+        if not improved:
+            break
+    total = 0.0
+    for b in range(k):
+        total += max(0.0, load[b] - cap[b])
+    return total
+
+
 LagrangianPass = Callable[
     [IntArray, IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], float
 ]
@@ -283,6 +413,7 @@ Knapsack01Fn = Callable[
     ],
     None,
 ]
+GapSearchFn = Callable[[FloatArray, FloatArray, FloatArray, IntArray, float, int], float]
 
 
 class Kernels(NamedTuple):
@@ -294,6 +425,7 @@ class Kernels(NamedTuple):
     cflp_knapsack: CflpKnapsackFn
     cflp_served: CflpServedFn
     knapsack01: Knapsack01Fn
+    gap_search: GapSearchFn
 
 
 @functools.cache
@@ -309,6 +441,7 @@ def kernels() -> Kernels:
         cflp_knapsack=cast(CflpKnapsackFn, jit(_cflp_knapsack_py)),
         cflp_served=cast(CflpServedFn, jit(_cflp_served_py)),
         knapsack01=cast(Knapsack01Fn, jit(_knapsack01_py)),
+        gap_search=cast(GapSearchFn, jit(_gap_search_py)),
     )
 
 
@@ -336,6 +469,7 @@ def warm(names: tuple[str, ...] = Kernels._fields) -> None:
         "cflp_knapsack": (i, i, f, f, f, f, f, f),
         "cflp_served": (i, i, f, b, f, f),
         "knapsack01": (i, i, i, f, f, i, b, typeof(True), f, f, f),  # noqa: FBT003
+        "gap_search": (typeof(np.zeros((1, 1))), f, f, i, typeof(1.0), typeof(1)),
     }
     for name in names:
         cast(Any, getattr(k, name)).compile(signatures[name])  # a numba dispatcher

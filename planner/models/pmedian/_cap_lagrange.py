@@ -16,10 +16,15 @@ Fixing (valid for every solution cheaper than the incumbent ``UB``): with ``x_ij
 ``c`` (over all items, a relaxation of "the others"), so the bound with ``x_ij = 1`` is
 ``L - v_j + that`` when ``j`` is among the chosen sites, else ``L - v_(p) + that``. Pairs
 whose bound reaches ``UB`` (``UB - 1`` plus a margin with integral costs) are left out of the
-MIP that follows; a site whose bound with it open reaches ``UB`` closes.
+MIP that follows; a site whose bound with it open reaches ``UB`` closes, and a chosen site
+whose bound with it closed (the cheapest unchosen site in its place) reaches ``UB`` stays
+open.
 
-The subgradient method proposes site sets; each new one is assigned by a regret greedy
-(:func:`greedy_assignment`) to give incumbents.
+The subgradient method proposes site sets; each new one is assigned by a generalised
+assignment heuristic (:func:`gap_assignment`: regret construction, shift and swap moves with
+an overload penalty) to give incumbents; the best is improved by moving medians within their
+clusters (:func:`relocate_medians`) and the best site sets get an exact assignment (a short
+MIP) before the fixing.
 """
 
 from __future__ import annotations
@@ -41,6 +46,15 @@ _PATIENCE = 25
 _MIN_THETA = 5e-4
 _INTEGRAL_TOL = 1e-9  # weights / costs this close to integers are integers
 _ZERO_NORM2 = 1e-18  # a smaller subgradient is zero: the relaxed rows hold
+# Overload price of the assignment heuristic: from this share of the top price, times the
+# growth factor per round.
+_ALPHA_START = 1e-3
+_ALPHA_GROWTH = 4.0
+_OVERLOAD_TOL = 1e-9  # less overload than this fits
+_POLISH_THETA = 0.25  # step factor of the subgradient steps after a better incumbent
+_PROPOSE_SHARE = 0.3  # most share of the subgradient time in the assignment heuristic
+_SEARCH_STARTS = 50  # most starts of the median local search (the incumbent first)
+_SEARCH_STALL = 4  # ... and it stops after this many starts in a row without a better one
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +113,8 @@ class CapLagrange:
         Per pair of :class:`CapEntries`: may be 1 in a solution cheaper than the incumbent.
     closed
         Sites that open in no solution cheaper than the incumbent.
+    forced
+        Sites of the incumbent that open in every solution cheaper than it.
     entries
         The pairs.
     iterations
@@ -111,6 +127,7 @@ class CapLagrange:
     assignment: IntArray
     keep: BoolArray
     closed: BoolArray
+    forced: BoolArray
     entries: CapEntries
     iterations: int
 
@@ -160,10 +177,34 @@ def cap_entries(problem: LocationProblem, prep: Prepared) -> CapEntries | None:
     )
 
 
-def greedy_assignment(
-    ent: CapEntries, n_rows: int, open_mask: BoolArray, weights: FloatArray
+def _row_position(ent: CapEntries, n_rows: int) -> IntArray:
+    """Position of each demand row in ``ent.rows`` (-1 for the rows left out)."""
+    pos = np.full(n_rows, -1, dtype=np.int64)
+    pos[ent.rows] = np.arange(len(ent.rows))
+    return pos
+
+
+def _penalty(cost: FloatArray, w: FloatArray) -> float:
+    """Price of a unit of overload above any saving a single move can make."""
+    finite = cost[np.isfinite(cost)]
+    top = float(finite.max()) if finite.size else 1.0
+    return 2.0 * max(top, 1.0) / max(float(w.min(initial=1.0)), 1e-9) + 1.0
+
+
+def gap_assignment(
+    ent: CapEntries,
+    n_rows: int,
+    open_mask: BoolArray,
+    weights: FloatArray,
+    *,
+    start: IntArray | None = None,
+    dense: FloatArray | None = None,
 ) -> IntArray | None:
-    """Assign rows to open sites by largest regret first, then improve by single moves.
+    """Assign rows to the open sites, single source within capacities (heuristic).
+
+    A generalised assignment: regret construction, then shift and swap moves on the cost
+    plus a penalty per unit of overload (``kernels().gap_search``), from ``start`` (site
+    per row; rows on closed sites are placed anew) when given.
 
     Parameters
     ----------
@@ -175,53 +216,187 @@ def greedy_assignment(
         Open sites.
     weights
         Demand weight per row.
+    start
+        Starting site per row, or ``None``.
+    dense
+        The weighted cost of every row of ``ent.rows`` at every site (``inf``: not
+        listed), when at hand (:func:`dense_costs`).
 
     Returns
     -------
     assignment
-        Site per row (-1 for rows not in ``ent.rows``), or ``None`` if the greedy fails.
+        Site per row (-1 for rows not in ``ent.rows``), or ``None`` if no feasible one was
+        found.
     """
-    sel = open_mask[ent.site]
     opened = np.flatnonzero(open_mask)
     col = np.full(len(open_mask), -1, dtype=np.int64)
     col[opened] = np.arange(len(opened))
-    cost = np.full((n_rows, len(opened)), INF)
-    cost[ent.row[sel], col[ent.site[sel]]] = ent.pair_cost[sel]
-    w = weights
-    room = ent.capacity[opened].astype(np.float64)
-    todo = np.zeros(n_rows, dtype=np.bool_)
-    todo[ent.rows] = True
-    assignment = np.full(n_rows, -1, dtype=np.int64)
-    while todo.any():
-        idx = np.flatnonzero(todo)
-        c = np.where(w[idx, None] <= room[None, :] + 1e-9, cost[idx], INF)
-        part = np.sort(c, axis=1)
-        best = part[:, 0]
-        if not np.isfinite(best).all():
-            return None
-        second = part[:, 1] if part.shape[1] > 1 else np.full(len(idx), INF)
-        regret = np.where(np.isfinite(second), second - best, 1e18)
-        k = int(np.argmax(regret))
-        i = int(idx[k])
-        jj = int(np.argmin(c[k]))
-        assignment[i] = opened[jj]
-        room[jj] -= w[i]
-        todo[i] = False
-    # Single moves to a cheaper open site with room, until none improves.
-    for _ in range(3):
-        moved = False
-        for i in ent.rows:
-            jj = col[assignment[i]]
-            better = np.flatnonzero((cost[i] < cost[i, jj] - 1e-12) & (room >= w[i] - 1e-9))
-            if better.size:
-                b = int(better[np.argmin(cost[i, better])])
-                room[jj] += w[i]
-                room[b] -= w[i]
-                assignment[i] = opened[b]
-                moved = True
-        if not moved:
+    if dense is not None:
+        cost = np.ascontiguousarray(dense[:, opened])
+    else:
+        pos = _row_position(ent, n_rows)
+        sel = open_mask[ent.site]
+        cost = np.full((len(ent.rows), len(opened)), INF)
+        cost[pos[ent.row[sel]], col[ent.site[sel]]] = ent.pair_cost[sel]
+    w = np.ascontiguousarray(weights[ent.rows], dtype=np.float64)
+    cap = ent.capacity[opened].astype(np.float64)
+    local = np.full(len(ent.rows), -1, dtype=np.int64)
+    if start is not None:
+        s = start[ent.rows]
+        ok = s >= 0
+        local[ok] = col[s[ok]]
+        bad = local >= 0
+        bad[bad] = ~np.isfinite(cost[np.flatnonzero(bad), local[bad]])
+        local[bad] = -1
+    # Strategic oscillation: a cheap overload first (the search may cross infeasible
+    # assignments), dearer until the assignment fits (the top price outweighs any saving).
+    top = _penalty(cost, w)
+    alpha = top * _ALPHA_START
+    while True:
+        over = kernels().gap_search(cost, w, cap, local, alpha, 50)
+        if over <= _OVERLOAD_TOL or alpha >= top:
             break
+        alpha = min(alpha * _ALPHA_GROWTH, top)
+    if over > _OVERLOAD_TOL or (local < 0).any():
+        return None
+    assignment = np.full(n_rows, -1, dtype=np.int64)
+    assignment[ent.rows] = opened[local]
     return assignment
+
+
+def dense_costs(ent: CapEntries, n_rows: int, max_cells: int = 20_000_000) -> FloatArray | None:
+    """Weighted cost of each row of ``ent.rows`` at each site (``inf``: not listed).
+
+    ``None`` when the matrix would have more than ``max_cells`` cells (the median moves
+    below then do not run).
+    """
+    m = len(ent.capacity)
+    if len(ent.rows) * m > max_cells:
+        return None
+    pos = _row_position(ent, n_rows)
+    dense = np.full((len(ent.rows), m), INF)
+    dense[pos[ent.row], ent.site] = ent.pair_cost
+    return dense
+
+
+def improve_medians(  # noqa: C901 -- one local search with its bookkeeping
+    ent: CapEntries,
+    n_rows: int,
+    weights: FloatArray,
+    assignment: IntArray,
+    *,
+    dense: FloatArray,
+    fixed: FloatArray,
+    deadline_s: float,
+    n_candidates: int = 6,
+) -> tuple[float, IntArray]:
+    """Local search on the open sites of a feasible single-source assignment.
+
+    Moves, first improvement, until none improves or ``deadline_s``:
+
+    * relocate (the location-allocation alternation): every median moves to the allowed
+      site with the least cost to its cluster's rows and enough capacity, then the rows are
+      re-assigned from the moved clusters;
+    * swap: close one median ``j`` and open a site ``t`` among the ``n_candidates`` best for
+      ``j``'s cluster and the ``n_candidates`` with the largest unconstrained saving over
+      the current assignment; ``j``'s rows are re-placed and the whole assignment improved
+      by :func:`gap_assignment` (warm start).
+
+    Required sites never close.
+
+    Parameters
+    ----------
+    ent
+        The pairs.
+    n_rows
+        Number of demand rows.
+    weights
+        Demand weight per row.
+    assignment
+        A feasible site per row.
+    dense
+        :func:`dense_costs`.
+    fixed
+        Fixed cost per site.
+    deadline_s
+        ``time.perf_counter()`` value at which to stop.
+    n_candidates
+        Sites tried per closing median, of each kind.
+
+    Returns
+    -------
+    result
+        Objective (fixed costs included) and site per row of the best assignment.
+    """
+    m = len(ent.capacity)
+    w = weights[ent.rows]
+    rows = ent.rows
+    ar = np.arange(len(rows))
+    best = assignment.copy()
+    best_cost = float(dense[ar, best[rows]].sum()) + float(fixed[np.unique(best[rows])].sum())
+
+    def accept(mask: BoolArray, start: IntArray) -> bool:
+        nonlocal best, best_cost
+        got = gap_assignment(ent, n_rows, mask, weights, start=start, dense=dense)
+        if got is None:
+            return False
+        c = float(dense[ar, got[rows]].sum()) + float(fixed[mask].sum())
+        if c < best_cost - 1e-9 * max(1.0, abs(best_cost)):
+            best, best_cost = got, c
+            return True
+        return False
+
+    improved = True
+    while improved and time.perf_counter() < deadline_s:
+        improved = False
+        # relocate every median at once
+        cur = best[rows]
+        is_open = np.zeros(m, dtype=np.bool_)
+        is_open[np.unique(cur)] = True
+        new_open = is_open.copy()
+        moved = best.copy()
+        for j in np.flatnonzero(is_open):
+            if ent.required[j]:
+                continue
+            members = np.flatnonzero(cur == j)
+            load = float(w[members].sum())
+            total = dense[members].sum(axis=0)
+            ok = ent.allowed & (ent.capacity >= load - 1e-9) & (~new_open | (np.arange(m) == j))
+            total = np.where(ok, total, INF)
+            t = int(np.argmin(total))
+            if t != j and total[t] < total[j] - 1e-9:
+                new_open[j] = False
+                new_open[t] = True
+                moved[rows[members]] = t
+        if (new_open != is_open).any() and accept(new_open, moved):
+            improved = True
+            continue
+        # swaps
+        cur = best[rows]
+        cur_cost = dense[ar, cur]
+        saving = np.maximum(cur_cost[:, None] - dense, 0.0).sum(axis=0)
+        for j in np.flatnonzero(is_open):
+            if ent.required[j] or time.perf_counter() >= deadline_s:
+                continue
+            members = np.flatnonzero(cur == j)
+            total = dense[members].sum(axis=0)
+            ok = ent.allowed & ~is_open
+            by_cluster = np.flatnonzero(ok)[np.argsort(total[ok], kind="stable")[:n_candidates]]
+            by_saving = np.flatnonzero(ok)[np.argsort(-saving[ok], kind="stable")[:n_candidates]]
+            for t in np.unique(np.concatenate([by_cluster, by_saving])):
+                mask = is_open.copy()
+                mask[j] = False
+                mask[t] = True
+                start = best.copy()
+                start[rows[members]] = -1
+                if accept(mask, start):
+                    improved = True
+                    break
+                if time.perf_counter() >= deadline_s:
+                    break
+            if improved:
+                break
+    return best_cost, best
 
 
 def _initial_lambda(ent: CapEntries, n_rows: int, p: int) -> FloatArray:
@@ -257,6 +432,8 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
     on_bound: Callable[[float], None] | None = None,
     improve: Callable[[BoolArray], tuple[float, IntArray] | None] | None = None,
     n_improve: int = 1,
+    search_deadline_s: float | None = None,
+    polish_deadline_s: float | None = None,
 ) -> CapLagrange:
     """Subgradient optimisation of the bound, incumbents from its site sets, and fixing.
 
@@ -277,6 +454,12 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         ``n_improve`` best site sets of the greedy before the fixing.
     n_improve
         How many site sets ``improve`` gets.
+    search_deadline_s
+        End of the local search on the open sites (:func:`improve_medians`) after the
+        subgradient method (default: ``deadline_s``, i.e. none when that has passed).
+    polish_deadline_s
+        End of more subgradient steps from the best multipliers when the local search or
+        ``improve`` found a better incumbent (``None``: none).
 
     Returns
     -------
@@ -284,6 +467,8 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         Bound, incumbent and the pairs kept for the MIP.
     """
     k = kernels()
+    if search_deadline_s is None:
+        search_deadline_s = deadline_s
     n_rows = problem.n_demand
     m = len(ent.capacity)
     p = int(problem.p or 0)
@@ -312,7 +497,7 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         if key in seen:
             return
         seen[key] = INF
-        a = greedy_assignment(ent, n_rows, open_mask, weights)
+        a = gap_assignment(ent, n_rows, open_mask, weights)
         if a is None:
             return
         rows = ent.rows
@@ -371,38 +556,86 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         value = float(lam[ent.rows].sum() + v[chosen].sum())
         return value, chosen, v
 
-    lam = state.lam.copy()
-    theta = 2.0
-    stall = 0
-    it = 0
-    best_lam = lam.copy()
-    while time.perf_counter() < deadline_s:
-        it += 1
-        value, chosen, _ = evaluate(lam, exact_all=False)
-        if value > state.bound + 1e-9:
-            state.bound = value
-            best_lam = lam.copy()
-            stall = 0
-            if on_bound is not None:
-                on_bound(value)
-        else:
-            stall += 1
-            if stall >= _PATIENCE:
-                theta *= 0.5
+    best_lam = state.lam.copy()
+    started = time.perf_counter()
+    spent = [0.0]  # seconds in the assignment heuristic
+
+    def ascend(lam: FloatArray, theta: float, until_s: float, *, propose: bool) -> int:
+        """Subgradient steps from ``lam`` until ``until_s``; returns the iterations."""
+        nonlocal best_lam
+        stall = 0
+        it = 0
+        while time.perf_counter() < until_s:
+            it += 1
+            value, chosen, _ = evaluate(lam, exact_all=False)
+            if value > state.bound + 1e-9:
+                state.bound = value
+                best_lam = lam.copy()
                 stall = 0
-        try_sites(chosen)
-        served = np.bincount(
-            ent.row, weights=np.where(chosen[ent.site], take, 0.0), minlength=n_rows
-        )
-        g = np.zeros(n_rows)
-        g[ent.rows] = 1.0 - served[ent.rows]
-        norm2 = float(g @ g)
-        gap_target = _margin(state.ub, integral)
-        if norm2 <= _ZERO_NORM2 or state.bound >= state.ub - gap_target or theta < _MIN_THETA:
-            break
-        target = state.ub if math.isfinite(state.ub) else abs(value) * 1.05 + 1.0
-        step = theta * max(target - value, 1e-9 * max(1.0, abs(target))) / norm2
-        lam = lam + step * g
+                if on_bound is not None:
+                    on_bound(value)
+            else:
+                stall += 1
+                if stall >= _PATIENCE:
+                    theta *= 0.5
+                    stall = 0
+            if propose and spent[0] <= _PROPOSE_SHARE * (time.perf_counter() - started):
+                # The assignment heuristic takes at most its share of the time: on large
+                # instances the bound needs the iterations more than every proposal.
+                t_try = time.perf_counter()
+                try_sites(chosen)
+                spent[0] += time.perf_counter() - t_try
+            served = np.bincount(
+                ent.row, weights=np.where(chosen[ent.site], take, 0.0), minlength=n_rows
+            )
+            g = np.zeros(n_rows)
+            g[ent.rows] = 1.0 - served[ent.rows]
+            norm2 = float(g @ g)
+            gap_target = _margin(state.ub, integral)
+            if norm2 <= _ZERO_NORM2 or state.bound >= state.ub - gap_target or theta < _MIN_THETA:
+                break
+            target = state.ub if math.isfinite(state.ub) else abs(value) * 1.05 + 1.0
+            step = theta * max(target - value, 1e-9 * max(1.0, abs(target))) / norm2
+            lam = lam + step * g
+        return it
+
+    it = ascend(state.lam.copy(), 2.0, deadline_s, propose=True)
+    ub_ascent = state.ub
+    dense = dense_costs(ent, n_rows) if math.isfinite(state.ub) else None
+    if dense is not None:
+        # Local search from the incumbent, then from the next best proposed site sets while
+        # time is left (a few starts: the search ends in different local optima).
+        ranked = [key for key, v in sorted(seen.items(), key=lambda kv: kv[1]) if v < INF]
+        no_gain = 0
+        for n_start, key in enumerate([b"", *ranked[1:_SEARCH_STARTS]]):
+            start = state.best_assign
+            if n_start > 0:
+                if time.perf_counter() >= search_deadline_s or no_gain >= _SEARCH_STALL:
+                    break
+                got_a = gap_assignment(
+                    ent, n_rows, np.frombuffer(key, dtype=np.bool_).copy(), weights, dense=dense
+                )
+                if got_a is None:
+                    continue
+                start = got_a
+            obj, moved = improve_medians(
+                ent,
+                n_rows,
+                weights,
+                start,
+                dense=dense,
+                fixed=fixed,
+                deadline_s=search_deadline_s,
+            )
+            mask = np.zeros(m, dtype=np.bool_)
+            mask[np.unique(moved[ent.rows])] = True
+            seen[mask.tobytes()] = obj
+            no_gain += 1
+            if obj < state.ub - 1e-9:
+                state.ub = obj
+                state.best_open = np.flatnonzero(mask)
+                state.best_assign = moved
+                no_gain = 0
     if improve is not None:
         for key, _ in sorted(seen.items(), key=lambda kv: kv[1])[:n_improve]:
             mask = np.frombuffer(key, dtype=np.bool_).copy()
@@ -411,11 +644,16 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
                 state.ub = got[0]
                 state.best_open = np.flatnonzero(mask)
                 state.best_assign = got[1]
+    if state.ub < ub_ascent - 1e-9 and polish_deadline_s is not None:
+        # A better incumbent is a better target for the step size: polish the bound (and
+        # with it the fixing) from the best multipliers.
+        it += ascend(best_lam.copy(), _POLISH_THETA, polish_deadline_s, propose=False)
     # Fixing at the best multipliers, every site solved exactly with its DP table.
     value, chosen, v = evaluate(best_lam, exact_all=True)
     bound = max(state.bound, value)
     keep = np.ones(len(ent.row), dtype=np.bool_)
     closed = ~ent.allowed
+    forced = np.zeros(m, dtype=np.bool_)
     if math.isfinite(state.ub):
         margin = _margin(state.ub, integral)
         rc = ent.pair_cost - best_lam[ent.row]
@@ -432,6 +670,11 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         closed = closed | ((site_bound >= state.ub - margin) & ~req)
         closed[state.best_open] = False
         keep &= ~closed[ent.site]
+        # Closing a chosen site lets the cheapest other (not closed) one in its place.
+        others = np.flatnonzero(free & ~chosen & ~closed)
+        v_next = float(v[others].min()) if others.size else INF
+        forced = chosen & free & (value - v + v_next >= state.ub - margin)
+        forced &= np.isin(np.arange(m), state.best_open)
     return CapLagrange(
         bound=bound,
         incumbent=state.ub,
@@ -439,6 +682,7 @@ def cap_lagrangian(  # noqa: C901, PLR0915 -- one subgradient loop with its book
         assignment=state.best_assign,
         keep=keep,
         closed=closed,
+        forced=forced,
         entries=ent,
         iterations=it,
     )

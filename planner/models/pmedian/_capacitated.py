@@ -48,12 +48,14 @@ def capacitated_mip(
     pairs: tuple[IntArray, IntArray, FloatArray] | None = None,
     closed: BoolArray | None = None,
     start: IntArray | None = None,
+    forced: BoolArray | None = None,
 ) -> CapResult | None:
     """Solve (C1)-(C5); with ``fixed_open`` only those sites may (and must) open.
 
     ``pairs`` (row, site, unit cost) replaces the listed pairs (the ones left after
     Lagrangian fixing), ``closed`` keeps sites shut and ``start`` (site per row, with every
-    reachable row assigned) is handed to the solver as a starting solution.
+    reachable row assigned) is handed to the solver as a starting solution; ``forced``
+    sites must open.
     """
     pr = problem
     costs, sites, w = pr.costs, pr.sites, pr.weights
@@ -75,6 +77,8 @@ def capacitated_mip(
     lo = sites.required.astype(np.float64)
     if fixed_open is not None:
         lo = fixed_open.astype(np.float64)
+    if forced is not None:
+        lo = np.maximum(lo, (forced & allowed).astype(np.float64))
     y = mip.add_variables(
         m,
         lower=lo,

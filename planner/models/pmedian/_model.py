@@ -55,6 +55,12 @@ _OPTIMAL_GAP = 1e-6  # relative gap reported as proven optimal
 _INTEGRAL_SLACK = 1e-5  # rounding slack for bounds of integral objectives
 _CAP_GAP_SHARE = 0.05  # capacitated: time share of one exact assignment of an open set
 _CAP_LR_SHARE = 0.35  # capacitated: fraction of the time the knapsack Lagrangian may use
+_CAP_SEARCH_SHARE = 0.5  # capacitated: ... it and the local search on the medians after it
+_CAP_POLISH_SHARE = 0.6  # capacitated: ... and the bound's polish after a better incumbent
+# Capacitated: most kept pairs per second left for the MIP after the Lagrangian (HiGHS
+# builds and presolves a bigger one past the time limit; the incumbent stands instead).
+_CAP_MIP_PAIRS_PER_S = 8000
+_CAP_MIP_SLACK = 0.15  # capacitated: share of the time left kept back from the MIP's limit
 _LR_SHARE = 0.3  # fraction of the remaining time the Lagrangian phase may use
 _LR_RESTARTS = 8  # interchange restarts from relaxed open sets
 # Subgradient iterations on the full structure, then on each successive reduction.
@@ -702,6 +708,8 @@ class PMedian(GeoBuildMixin):
                 self.problem,
                 ent,
                 deadline_s=t0 + _CAP_LR_SHARE * clock.remaining_s,
+                search_deadline_s=t0 + _CAP_SEARCH_SHARE * clock.remaining_s,
+                polish_deadline_s=t0 + _CAP_POLISH_SHARE * clock.remaining_s,
                 integral=integral,
                 on_bound=lambda b: clock.report(bound=b, phase="lagrangian"),
                 improve=lambda mask: self._exact_assignment(mask, clock),
@@ -713,6 +721,7 @@ class PMedian(GeoBuildMixin):
             stats["pairs"] = len(ent.row)
             stats["pairs_kept"] = int(lag.keep.sum())
             stats["sites_closed"] = int((lag.closed & ent.allowed).sum())
+            stats["sites_forced"] = int(lag.forced.sum())
             if math.isfinite(lag.incumbent):
                 clock.report(incumbent=lag.incumbent, phase="lagrangian")
                 margin = (1.0 - 1e-6) if integral else _OPTIMAL_GAP * abs(lag.incumbent)
@@ -722,11 +731,15 @@ class PMedian(GeoBuildMixin):
                     return self._cap_incumbent(
                         clock, lag, stats, proven=True, bound=min(exact, lag.incumbent)
                     )
+                if lag.keep.sum() > _CAP_MIP_PAIRS_PER_S * clock.remaining_s:
+                    stats["mip_status"] = "skipped: too large for the time left"
+                    return self._cap_incumbent(clock, lag, stats, proven=False)
         res = capacitated_mip(
             self.problem,
             self._prep,
             fixed_open=None,
-            time_limit_s=clock.remaining_s,
+            # HiGHS overruns its limit by a few seconds on the larger reduced MIPs.
+            time_limit_s=(1.0 - _CAP_MIP_SLACK) * clock.remaining_s,
             backend=backend,
             seed=opts.seed,
             hint=None,
@@ -741,6 +754,7 @@ class PMedian(GeoBuildMixin):
             ),
             closed=None if lag is None or not math.isfinite(lag.incumbent) else lag.closed,
             start=None if lag is None or not math.isfinite(lag.incumbent) else lag.assignment,
+            forced=None if lag is None or not math.isfinite(lag.incumbent) else lag.forced,
         )
         has_inc = lag is not None and math.isfinite(lag.incumbent)
         if res is None:

@@ -14,7 +14,13 @@ from planner.models._kernels import kernels
 from planner.models.cflp import CFLP
 from planner.models.cflp._lagrange import Lagrangian, initial_multipliers
 from planner.models.pmedian import PMedian
-from planner.models.pmedian._cap_lagrange import cap_entries, cap_lagrangian
+from planner.models.pmedian._cap_lagrange import (
+    cap_entries,
+    cap_lagrangian,
+    dense_costs,
+    gap_assignment,
+    improve_medians,
+)
 
 
 def _knapsack_brute(w: list[int], v: list[float], cap: int) -> tuple[float, list[float]]:
@@ -99,11 +105,97 @@ def test_cap_lagrangian_bound_incumbent_and_fixing_vs_brute_force(seed: int) -> 
         a = res.assignment
         assert (np.bincount(a, weights=q, minlength=len(q)) <= cap + 1e-9).all()
         assert float(d[np.arange(len(q)), a].sum()) == pytest.approx(res.incumbent)
+        # Forced sites open and closed sites stay shut in every cheaper solution.
+        for sites in itertools.combinations(range(len(q)), p):
+            if _gap_brute(d, q, cap, sites) < res.incumbent - 1.0 + 1e-6:
+                assert set(np.flatnonzero(res.forced).tolist()) <= set(sites)
+                assert not res.closed[list(sites)].any()
     # Every optimal solution strictly better than the incumbent uses kept pairs only:
     # the MIP over the kept pairs (plus the incumbent) reaches the brute-force optimum.
     sol = model.solve(SolveOptions(time_limit_s=20, gap_tolerance=0.0))
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(opt)
+
+
+def _lumpy_cpmp(seed: int) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Few large demands against a capacity just above the share: bin packing matters."""
+    rng = np.random.default_rng(seed)
+    n, p = 7, 3
+    xy = rng.uniform(0, 50, (n, 2))
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    q = rng.integers(3, 10, n).astype(float)
+    cap = float(np.ceil(q.sum() / p * 1.1))
+    return d, q, cap, p
+
+
+def _gap_brute(d: np.ndarray, q: np.ndarray, cap: float, sites: tuple[int, ...]) -> float:
+    best = math.inf
+    for a in itertools.product(sites, repeat=len(q)):
+        arr = np.array(a)
+        if (np.bincount(arr, weights=q, minlength=len(q)) <= cap + 1e-9).all():
+            best = min(best, float(d[np.arange(len(q)), arr].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_gap_assignment_feasible_on_lumpy_demands(seed: int) -> None:
+    d, q, cap, p = _lumpy_cpmp(seed)
+    n = len(q)
+    model = PMedian.from_cost_matrix(
+        d / q[:, None], q, p=p, sites=SiteData.default(n, capacity=cap), capacitated=True
+    )
+    ent = cap_entries(model.problem, model._prep)
+    assert ent is not None
+    dense = dense_costs(ent, n)
+    assert dense is not None
+    tried = 0
+    for sites in itertools.combinations(range(n), p):
+        exact = _gap_brute(d, q, cap, sites)
+        if not math.isfinite(exact):
+            continue
+        tried += 1
+        mask = np.zeros(n, dtype=np.bool_)
+        mask[list(sites)] = True
+        for use_dense in (None, dense):
+            a = gap_assignment(ent, n, mask, q, dense=use_dense)
+            assert a is not None, sites  # a feasible assignment exists: the heuristic finds one
+            assert set(a.tolist()) <= set(sites)
+            assert (np.bincount(a, weights=q, minlength=n) <= cap + 1e-9).all()
+            assert float(d[np.arange(n), a].sum()) >= exact - 1e-9
+    assert tried > 0
+    # The local search on the medians keeps a feasible assignment and never gets worse;
+    # it cannot beat the brute-force optimum.
+    opt = _cpmp_brute(d, q, cap, p)
+    sites0 = next(
+        s for s in itertools.combinations(range(n), p) if math.isfinite(_gap_brute(d, q, cap, s))
+    )
+    mask = np.zeros(n, dtype=np.bool_)
+    mask[list(sites0)] = True
+    start = gap_assignment(ent, n, mask, q)
+    assert start is not None
+    obj, best = improve_medians(
+        ent,
+        n,
+        q,
+        start,
+        dense=dense,
+        fixed=np.zeros(n),
+        deadline_s=time.perf_counter() + 5,
+    )
+    assert (np.bincount(best, weights=q, minlength=n) <= cap + 1e-9).all()
+    assert len(np.unique(best)) <= p
+    assert obj == pytest.approx(float(d[np.arange(n), best].sum()))
+    assert opt - 1e-9 <= obj <= float(d[np.arange(n), start].sum()) + 1e-9
+
+
+def test_gap_search_reports_its_overload() -> None:
+    # Two heavy rows, one column each of room 5: no feasible assignment to one column.
+    cost = np.array([[1.0], [2.0]])
+    w = np.array([4.0, 3.0])
+    assign = np.full(2, -1, dtype=np.int64)
+    over = kernels().gap_search(cost, w, np.array([5.0]), assign, 10.0, 10)
+    assert over == pytest.approx(2.0)
+    assert (assign == 0).all()
 
 
 @pytest.mark.parametrize("seed", range(3))
