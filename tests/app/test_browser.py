@@ -155,9 +155,30 @@ def _runs_started(page: Any) -> int:  # noqa: ANN401
 def _wait_idle(page: Any, *, after: int = 0, timeout_ms: int = 60_000) -> None:  # noqa: ANN401
     """Wait until a script run has ended since ``after`` runs and no run is going on.
 
-    ``after=0`` (just after ``goto``): the page's first run has ended.
+    ``after=0`` (just after ``goto``): the page's first run has ended. On a timeout the page
+    is saved to ``test-artifacts/`` and the error says how many runs started and ended and
+    what state the script is in (a stalled run and an action that started none differ).
     """
-    page.wait_for_function(IDLE_JS, arg=after, timeout=timeout_ms)
+    try:
+        page.wait_for_function(IDLE_JS, arg=after, timeout=timeout_ms)
+    except Exception as exc:
+        # playwright is imported lazily here (it may be absent): match its TimeoutError by name
+        if type(exc).__name__ != "TimeoutError":
+            raise
+        shot = ARTIFACTS / f"idle_timeout_{int(time.time())}.png"
+        with contextlib.suppress(Exception):
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot))
+        state = page.evaluate(
+            "document.querySelector(\"[data-testid='stApp']\")"
+            "?.getAttribute('data-test-script-state')"
+        )
+        msg = (
+            f"no script run ended within {timeout_ms} ms after {after} ended runs: "
+            f"{_runs_started(page)} started, {_runs_ended(page)} ended, script state "
+            f"{state!r}; page saved to {shot}"
+        )
+        raise AssertionError(msg) from exc
 
 
 def _act(page: Any, action: Callable[[], object], timeout_ms: int = 60_000) -> None:  # noqa: ANN401
