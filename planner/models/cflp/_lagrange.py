@@ -236,6 +236,29 @@ class Lagrangian:
         y[pool[order[:k]]] = True
         return float(v[y].sum()), y
 
+    def exact_knapsacks(
+        self, lam: FloatArray, take: FloatArray, gain: FloatArray, fix: FloatArray | None
+    ) -> None:
+        """Solve every site's 0-1 knapsack of (L1) exactly (compiled ``knapsack01``).
+
+        Fills ``take`` (per entry) and ``gain`` (per site) in place; with ``fix`` also the
+        bound of each entry taken, from the DP table at capacity minus its weight (P1 in
+        :mod:`planner.models.cflp._single`).
+        """
+        kernels().knapsack01(
+            self.site_ptr,
+            self.ent_row,
+            self.ent_w_int,
+            self.ent_pair,
+            np.ascontiguousarray(lam, dtype=np.float64),
+            self.cap_int,
+            np.ones(self.data.n_sites, dtype=np.bool_),
+            fix is not None,
+            take,
+            gain,
+            np.empty(0) if fix is None else fix,
+        )
+
     # -- (L1) + (L2) -----------------------------------------------------------------------
     def evaluate(self, lam: FloatArray, closed: BoolArray, forced: BoolArray) -> _SubResult:
         """Compute ``L(lambda)`` with its minimiser.
@@ -261,19 +284,7 @@ class Lagrangian:
         # (L1) for every site in one compiled pass (module planner.models._kernels).
         lam_c = np.ascontiguousarray(lam, dtype=np.float64)
         if self.exact_knapsack:
-            kernels().knapsack01(
-                self.site_ptr,
-                self.ent_row,
-                self.ent_w_int,
-                self.ent_pair,
-                lam_c,
-                self.cap_int,
-                np.ones(m, dtype=np.bool_),
-                False,  # noqa: FBT003 -- compiled: positional arguments only
-                take,
-                gain,
-                np.empty(0),
-            )
+            self.exact_knapsacks(lam_c, take, gain, None)
         else:
             kernels().cflp_knapsack(
                 self.site_ptr,

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.models._base import BoolArray, FloatArray
-from planner.models._kernels import kernels
 from planner.models.cflp._assign import Assignment, single_source_ok
 from planner.models.cflp._data import CflpData
 from planner.models.cflp._exact_mip import build_mip, solve_mip_highs
@@ -138,20 +137,7 @@ def pair_bounds(
     take = np.empty(n_ent)
     gain = np.zeros(m)
     fix = np.empty(n_ent)
-    lam_c = np.ascontiguousarray(lam, dtype=np.float64)
-    kernels().knapsack01(
-        lag.site_ptr,
-        lag.ent_row,
-        lag.ent_w_int,
-        lag.ent_pair,
-        lam_c,
-        lag.cap_int,
-        np.ones(m, dtype=np.bool_),
-        True,  # noqa: FBT003 -- compiled: positional arguments only
-        take,
-        gain,
-        fix,
-    )
+    lag.exact_knapsacks(lam, take, gain, fix)
     v = d.fixed_cost + gain
     const = float(lam[lag.served].sum())
     value, _ = lag.solve_sites(v, closed, forced)
@@ -164,7 +150,7 @@ def pair_bounds(
         if np.isfinite(val):
             rest[j] = val - v[j]
     site = lag.ent_site
-    rc = lag.ent_pair - lam_c[lag.ent_row]
+    rc = lag.ent_pair - np.asarray(lam, dtype=np.float64)[lag.ent_row]
     b_ent = const + rest[site] + d.fixed_cost[site] + rc + fix
     pair_bound = np.full(d.n_entries, INF)
     pair_bound[lag.ent] = b_ent
